@@ -1,0 +1,111 @@
+"""API for reviews and teams. Thin: serializers validate, services write."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from reviewapp import selectors, services
+from reviewapp.common.permissions import ReviewScopedAPIMixin, review_access
+from reviewapp.errors import DomainError
+from reviewapp.models import Invitation, Membership, Role
+from reviewapp.serializers import (
+    InvitationSentSerializer,
+    InviteSerializer,
+    MembershipSerializer,
+    ReviewSerializer,
+    RolesSerializer,
+)
+
+
+def domain_error(exc: DomainError) -> ValidationError:
+    return ValidationError({exc.field or "detail": [exc.message]})
+
+
+class ReviewViewSet(viewsets.ModelViewSet):
+    """Reviews the user belongs to. Anyone signed in can create one and becomes its lead."""
+
+    serializer_class = ReviewSerializer
+    lookup_url_kwarg = "review_pk"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.reviews_for_user(user=self.request.user)
+
+    def get_object(self):  # type: ignore[no-untyped-def]
+        role = {"partial_update": Role.LEAD, "destroy": Role.LEAD}.get(self.action, Role.VIEWER)
+        review, _ = review_access(self.request.user, self.kwargs["review_pk"], role)
+        return review
+
+    def perform_create(self, serializer: ReviewSerializer) -> None:
+        try:
+            serializer.instance = services.review_create(
+                created_by=self.request.user, **serializer.validated_data
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+    def perform_update(self, serializer: ReviewSerializer) -> None:
+        try:
+            serializer.instance = services.review_update(
+                review=serializer.instance, **serializer.validated_data
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+
+class MembershipViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The review's team. Leads invite, change roles and remove; the last lead stays."""
+
+    serializer_class = MembershipSerializer
+    role_by_action = {"create": Role.LEAD, "roles": Role.LEAD, "destroy": Role.LEAD}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.team(review=self.review)
+
+    @extend_schema(
+        request=InviteSerializer,
+        responses={
+            201: MembershipSerializer,
+            202: OpenApiResponse(InvitationSentSerializer, description="E-mail invitation sent"),
+        },
+    )
+    def create(self, request: Request, review_pk: int) -> Response:
+        data = InviteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            added = services.membership_invite(
+                review=self.review, invited_by=request.user, **data.validated_data
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        if isinstance(added, Invitation):
+            return Response({"invited": added.email}, status=status.HTTP_202_ACCEPTED)
+        return Response(MembershipSerializer(added).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RolesSerializer, responses=MembershipSerializer)
+    def roles(self, request: Request, review_pk: int, pk: int) -> Response:
+        membership = get_object_or_404(Membership, pk=pk, review=self.review)
+        data = RolesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            membership = services.membership_set_roles(
+                membership=membership, roles=data.validated_data["roles"]
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(MembershipSerializer(membership).data)
+
+    def perform_destroy(self, instance: Membership) -> None:
+        try:
+            services.membership_remove(membership=instance)
+        except DomainError as exc:
+            raise domain_error(exc) from exc

@@ -1,0 +1,13 @@
+from .base import *  # noqa: F403 -- settings modules extend the base namespace
+from .base import SECRET_KEY, env_bool
+
+if SECRET_KEY.startswith("insecure"):
+    raise RuntimeError("Set SECRET_KEY in production.")
+
+DEBUG = False
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

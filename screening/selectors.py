@@ -1,0 +1,139 @@
+"""Reads on the reference library."""
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from reviewapp.models import Review
+from screening.models import DedupAction, ImportBatch, Record
+
+DUPLICATE_STATUSES = {
+    "unique": "Not a duplicate",
+    "primary": "Kept, has duplicates",
+    "duplicate": "Duplicate (removed)",
+}
+
+
+def library_records(
+    *,
+    review: Review,
+    query: str = "",
+    source: str = "",
+    year: str = "",
+    status: str = "",
+) -> QuerySet[Record]:
+    records = Record.objects.filter(review=review).select_related("import_batch")
+    if source:
+        records = records.filter(import_batch_id=source) if source.isdigit() else records.none()
+    if year:
+        records = records.filter(year=int(year)) if year.isdigit() else records.none()
+    if status == "duplicate":
+        records = records.filter(duplicate_of__isnull=False)
+    elif status == "unique":
+        records = records.filter(duplicate_of__isnull=True, duplicates__isnull=True)
+    elif status == "primary":
+        records = records.primaries()
+    query = query.strip()
+    if query:
+        if connection.vendor == "postgresql":
+            search = SearchQuery(query, search_type="websearch", config="english")
+            records = (
+                records.filter(search_vector=search)
+                .annotate(rank=SearchRank(F("search_vector"), search))
+                .order_by("-rank", "id")
+            )
+        else:
+            records = records.annotate(authors_text=Cast("authors", TextField())).filter(
+                Q(title__icontains=query)
+                | Q(abstract__icontains=query)
+                | Q(authors_text__icontains=query)
+            )
+    return records
+
+
+def library_facets(*, review: Review) -> dict[str, object]:
+    years = (
+        Record.objects.filter(review=review, year__isnull=False)
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
+    )
+    return {
+        "sources": ImportBatch.objects.filter(review=review, status=ImportBatch.Status.DONE),
+        "years": list(years),
+        "statuses": DUPLICATE_STATUSES,
+    }
+
+
+@dataclass(frozen=True)
+class LibraryCounts:
+    records: int
+    duplicates: int
+    unique: int
+    imports: int
+
+
+def library_counts(*, review: Review) -> LibraryCounts:
+    totals = Record.objects.filter(review=review).aggregate(
+        records=Count("id"), duplicates=Count("id", filter=Q(duplicate_of__isnull=False))
+    )
+    return LibraryCounts(
+        records=totals["records"],
+        duplicates=totals["duplicates"],
+        unique=totals["records"] - totals["duplicates"],
+        imports=ImportBatch.objects.filter(review=review, status=ImportBatch.Status.DONE).count(),
+    )
+
+
+@dataclass(frozen=True)
+class DuplicateGroupView:
+    primary: Record
+    duplicates: list[Record]
+
+    @property
+    def members(self) -> list[Record]:
+        return [self.primary, *self.duplicates]
+
+
+def duplicate_groups(*, review: Review, primary_ids: list[int]) -> list[DuplicateGroupView]:
+    """The given groups with their members, in two queries."""
+    primaries = Record.objects.filter(review=review, id__in=primary_ids).select_related(
+        "import_batch"
+    )
+    members = (
+        Record.objects.filter(review=review, duplicate_of_id__in=primary_ids)
+        .select_related("import_batch")
+        .order_by("id")
+    )
+    by_primary: dict[int, list[Record]] = {}
+    for member in members:
+        by_primary.setdefault(member.duplicate_of_id, []).append(member)  # type: ignore[arg-type]
+    order = {pk: i for i, pk in enumerate(primary_ids)}
+    groups = [DuplicateGroupView(p, by_primary.get(p.pk, [])) for p in primaries]
+    return sorted(groups, key=lambda g: order[g.primary.pk])
+
+
+def duplicate_group_primary_ids(*, review: Review) -> QuerySet[Record]:
+    return (
+        Record.objects.filter(review=review, duplicate_of__isnull=False)
+        .values_list("duplicate_of_id", flat=True)
+        .distinct()
+        .order_by("duplicate_of_id")
+    )
+
+
+def dedup_actions(*, review: Review) -> QuerySet[DedupAction]:
+    return DedupAction.objects.filter(review=review).select_related(
+        "record", "other", "created_by"
+    )
+
+
+def latest_undoable_action(*, review: Review) -> DedupAction | None:
+    return (
+        DedupAction.objects.filter(review=review, undone_at=None)
+        .order_by("-created_at", "-id")
+        .first()
+    )

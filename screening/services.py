@@ -1,0 +1,400 @@
+"""Writes on the reference library: imports and duplicate decisions."""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+
+from reviewapp.errors import DomainError
+from reviewapp.models import Review
+from screening.models import DedupAction, ImportBatch, Record
+from screening.references.dedup import DedupRecord, find_duplicate_groups
+from screening.references.parsers import (
+    SUPPORTED_EXTENSIONS,
+    ParseError,
+    ParseResult,
+    parse_references,
+)
+
+logger = logging.getLogger(__name__)
+
+INSERT_BATCH = 2000
+
+
+# --- imports -------------------------------------------------------------------------------
+
+
+def _progress_key(batch_id: int) -> str:
+    return f"import-progress:{batch_id}"
+
+
+def import_progress_set(batch_id: int, percent: int, stage: str) -> None:
+    cache.set(_progress_key(batch_id), {"percent": percent, "stage": stage}, timeout=3600)
+
+
+def import_progress_get(batch_id: int) -> dict[str, Any] | None:
+    return cache.get(_progress_key(batch_id))
+
+
+def validate_upload(*, file_name: str, size: int) -> None:
+    """Reject what can be rejected before reading a byte: extension and size."""
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        allowed = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise DomainError(
+            f"{file_name}: '{suffix or 'no extension'}' is not a reference file we read. "
+            f"Export from your database as one of: {allowed}.",
+            field="file",
+        )
+    if size == 0:
+        raise DomainError(f"{file_name} is empty.", field="file")
+    limit = settings.IMPORT_MAX_BYTES
+    if size > limit:
+        raise DomainError(
+            f"{file_name} is {size / 1024 / 1024:.1f} MB; the limit is "
+            f"{limit / 1024 / 1024:.0f} MB. Split the export into smaller files.",
+            field="file",
+        )
+
+
+@transaction.atomic
+def import_create(
+    *,
+    review: Review,
+    created_by: Any,
+    upload: UploadedFile,
+    source_database: str,
+    search_date: date | None = None,
+    search_string: str = "",
+) -> ImportBatch:
+    """Store the upload and queue its import once this transaction commits."""
+    from screening.tasks import import_references_task
+
+    source_database = source_database.strip()
+    if not source_database:
+        raise DomainError("Name the database this file came from (e.g. MEDLINE).", field="source")
+    file_name = Path(upload.name or "upload").name
+    validate_upload(file_name=file_name, size=upload.size or 0)
+    batch = ImportBatch(
+        review=review,
+        created_by=created_by,
+        source_database=source_database,
+        search_date=search_date,
+        search_string=search_string,
+        file_name=file_name,
+    )
+    batch.file.save(file_name, upload, save=False)
+    batch.save()
+    import_progress_set(batch.pk, 0, "queued")
+    transaction.on_commit(lambda: import_references_task.delay(batch.pk))
+    return batch
+
+
+def _fail(batch: ImportBatch, message: str, line: int | None = None) -> ImportBatch:
+    batch.status = ImportBatch.Status.FAILED
+    batch.error = message
+    batch.error_line = line
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "error", "error_line", "finished_at"])
+    import_progress_set(batch.pk, 100, "failed")
+    return batch
+
+
+def _record_from_parsed(batch: ImportBatch, parsed: Any) -> Record:
+    year = parsed.year if parsed.year and 0 < parsed.year < 32768 else None
+    return Record(
+        review_id=batch.review_id,
+        import_batch=batch,
+        source_line=parsed.line,
+        title=parsed.title,
+        abstract=parsed.abstract,
+        authors=list(parsed.authors),
+        year=year,
+        journal=parsed.journal[:500],
+        volume=parsed.volume[:50],
+        issue=parsed.issue[:50],
+        pages=parsed.pages[:50],
+        doi=parsed.doi[:255],
+        pmid=parsed.pmid[:20],
+        url=parsed.url,
+        keywords=list(parsed.keywords),
+        record_type=parsed.record_type[:50],
+        raw=parsed.raw,
+    )
+
+
+def _update_search_vectors(batch_id: int) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE screening_record SET search_vector =
+                setweight(to_tsvector('english', coalesce(title, '')), 'A')
+                || setweight(to_tsvector('english', coalesce(abstract, '')), 'B')
+                || setweight(to_tsvector('simple', coalesce(authors::text, '')), 'C')
+            WHERE import_batch_id = %s
+            """,
+            [batch_id],
+        )
+
+
+def import_run(*, batch_id: int) -> ImportBatch:
+    """Parse, store and deduplicate one upload. One import is one transaction: on any
+    failure nothing is stored and the batch says why."""
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
+        return batch  # a redelivered task: the work is done
+    batch.status = ImportBatch.Status.RUNNING
+    batch.save(update_fields=["status"])
+    import_progress_set(batch.pk, 5, "reading")
+    try:
+        with batch.file.open("rb") as fh:
+            data = fh.read()
+        result = parse_references(data, batch.file_name)
+    except ParseError as exc:
+        return _fail(batch, f"{batch.file_name}: {exc}", exc.line)
+    except OSError as exc:
+        return _fail(batch, f"{batch.file_name} could not be read: {exc}")
+    import_progress_set(batch.pk, 30, "storing")
+    try:
+        with transaction.atomic():
+            _store_records(batch, result)
+    except Exception as exc:
+        logger.exception("import %s failed", batch.pk)
+        return _fail(batch, f"{batch.file_name}: the import failed and nothing was stored ({exc}).")
+    import_progress_set(batch.pk, 100, "done")
+    batch.refresh_from_db()
+    return batch
+
+
+def _store_records(batch: ImportBatch, result: ParseResult) -> None:
+    records = [_record_from_parsed(batch, parsed) for parsed in result.records]
+    total = len(records)
+    for start in range(0, total, INSERT_BATCH):
+        Record.objects.bulk_create(records[start : start + INSERT_BATCH])
+        import_progress_set(batch.pk, 30 + int(40 * (start + INSERT_BATCH) / max(total, 1)), "storing")
+    _update_search_vectors(batch.pk)
+    import_progress_set(batch.pk, 75, "finding duplicates")
+    new_ids = set(Record.objects.filter(import_batch=batch).values_list("id", flat=True))
+    duplicates = dedup_new_records(review_id=batch.review_id, new_ids=new_ids)
+    batch.file_format = result.format
+    batch.encoding = result.encoding
+    batch.records_read = total + len(result.skipped)
+    batch.records_imported = total
+    batch.duplicates_found = duplicates
+    batch.skipped = [{"line": s.line, "reason": s.reason} for s in result.skipped]
+    batch.status = ImportBatch.Status.DONE
+    batch.finished_at = timezone.now()
+    batch.save()
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    result: ParseResult
+    duplicates_within_file: int
+
+
+def import_preview(*, data: bytes, file_name: str) -> ImportPreview:
+    """Parse without storing: the dry run of the import command."""
+    validate_upload(file_name=file_name, size=len(data))
+    result = parse_references(data, file_name)
+    groups = find_duplicate_groups(
+        DedupRecord(
+            id=i,
+            title=r.title,
+            authors=tuple(r.authors),
+            year=r.year,
+            journal=r.journal,
+            doi=r.doi,
+            pmid=r.pmid,
+        )
+        for i, r in enumerate(result.records)
+    )
+    return ImportPreview(result, sum(len(g.member_ids) - 1 for g in groups))
+
+
+# --- deduplication -------------------------------------------------------------------------
+
+
+def _links(review_id: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    cannot: list[tuple[int, int]] = []
+    must: list[tuple[int, int]] = []
+    for action in DedupAction.objects.filter(review_id=review_id, undone_at=None):
+        cannot.extend((a, b) for a, b in action.cannot_link)
+        must.extend((a, b) for a, b in action.must_link)
+    return cannot, must
+
+
+def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
+    rows = Record.objects.filter(review_id=review_id).values_list(
+        "id", "title", "authors", "year", "journal", "doi", "pmid"
+    )
+    for pk, title, authors, year, journal, doi, pmid in rows.iterator(chunk_size=5000):
+        yield DedupRecord(
+            id=pk,
+            title=title,
+            authors=tuple(authors or ()),
+            year=year,
+            journal=journal,
+            doi=doi,
+            pmid=pmid,
+        )
+
+
+def dedup_new_records(*, review_id: int, new_ids: set[int]) -> int:
+    """Attach newly imported records to the duplicate groups of the review.
+
+    Earlier records keep their places: a team's splits, merges and choices of primary are never
+    undone by a later import. Returns the number of new records marked as duplicates.
+    """
+    if not new_ids:
+        return 0
+    cannot, must = _links(review_id)
+    groups = find_duplicate_groups(_dedup_records(review_id), cannot_link=cannot, must_link=must)
+    current = dict(
+        Record.objects.filter(review_id=review_id, duplicate_of__isnull=False)
+        .exclude(id__in=new_ids)
+        .values_list("id", "duplicate_of_id")
+    )
+    updates: list[Record] = []
+    for group in groups:
+        new_members = [m for m in group.member_ids if m in new_ids]
+        if not new_members:
+            continue
+        old_members = [m for m in group.member_ids if m not in new_ids]
+        if old_members:
+            target = current.get(old_members[0], old_members[0])
+        else:
+            target = group.primary_id if group.primary_id in new_ids else min(new_members)
+        for member in new_members:
+            if member == target:
+                continue
+            reason = group.reasons.get(member) or group.reasons.get(target) or "matched"
+            updates.append(Record(id=member, duplicate_of_id=target, duplicate_reason=reason[:200]))
+    Record.objects.bulk_update(updates, ["duplicate_of", "duplicate_reason"], batch_size=1000)
+    return len(updates)
+
+
+def _group_of(record: Record) -> tuple[int, list[int]]:
+    """The primary id and every member id of the record's group, locked for update."""
+    primary_id = record.duplicate_of_id or record.pk
+    members = list(
+        Record.objects.select_for_update()
+        .filter(review_id=record.review_id)
+        .filter(id=primary_id)
+        .values_list("id", flat=True)
+    ) + list(
+        Record.objects.select_for_update()
+        .filter(duplicate_of_id=primary_id)
+        .values_list("id", flat=True)
+    )
+    return primary_id, members
+
+
+def _snapshot(ids: Iterable[int]) -> dict[str, int | None]:
+    return {
+        str(pk): dup
+        for pk, dup in Record.objects.filter(id__in=list(ids)).values_list("id", "duplicate_of_id")
+    }
+
+
+def _point(ids: Iterable[int], primary_id: int | None, reason: str) -> None:
+    Record.objects.filter(id__in=list(ids)).update(
+        duplicate_of_id=primary_id, duplicate_reason=reason if primary_id else ""
+    )
+
+
+@transaction.atomic
+def dedup_split(*, record: Record, user: Any) -> DedupAction:
+    """Take a record out of its duplicate group: it was not a duplicate."""
+    record = Record.objects.select_for_update().get(pk=record.pk)
+    primary_id, members = _group_of(record)
+    if len(members) < 2:
+        raise DomainError("This record is not in a duplicate group.")
+    before = _snapshot(members)
+    others = [m for m in members if m != record.pk]
+    if record.pk == primary_id:
+        new_primary = min(others)
+        _point([new_primary], None, "")
+        _point([m for m in others if m != new_primary], new_primary, "kept in group after a split")
+    _point([record.pk], None, "")
+    return DedupAction.objects.create(
+        review_id=record.review_id,
+        kind=DedupAction.Kind.SPLIT,
+        record=record,
+        before=before,
+        cannot_link=[[record.pk, m] for m in others],
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
+    """Put the record's whole group into the other record's group: a missed duplicate."""
+    if record.review_id != other.review_id:
+        raise DomainError("Both records must belong to the same review.")
+    record = Record.objects.select_for_update().get(pk=record.pk)
+    other = Record.objects.select_for_update().get(pk=other.pk)
+    source_primary, source_members = _group_of(record)
+    target_primary, target_members = _group_of(other)
+    if source_primary == target_primary:
+        raise DomainError("These records are already in the same group.")
+    before = _snapshot(source_members + target_members)
+    _point(source_members, target_primary, "merged by a reviewer")
+    return DedupAction.objects.create(
+        review_id=record.review_id,
+        kind=DedupAction.Kind.MERGE,
+        record=record,
+        other=other,
+        before=before,
+        must_link=[[source_primary, target_primary]],
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def dedup_make_primary(*, record: Record, user: Any) -> DedupAction:
+    """Keep this record rather than the current primary of its group."""
+    record = Record.objects.select_for_update().get(pk=record.pk)
+    primary_id, members = _group_of(record)
+    if record.pk == primary_id:
+        raise DomainError("This record is already the primary record of its group.")
+    before = _snapshot(members)
+    _point([m for m in members if m != record.pk], record.pk, "primary changed by a reviewer")
+    _point([record.pk], None, "")
+    return DedupAction.objects.create(
+        review_id=record.review_id,
+        kind=DedupAction.Kind.PRIMARY,
+        record=record,
+        before=before,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def dedup_undo(*, action: DedupAction, user: Any) -> DedupAction:
+    """Undo the latest change; changes are undone newest first so each restores a known state."""
+    latest = (
+        DedupAction.objects.select_for_update()
+        .filter(review_id=action.review_id, undone_at=None)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if latest is None or latest.pk != action.pk:
+        raise DomainError("Undo the later duplicate changes first (newest first).")
+    for pk, dup in action.before.items():
+        Record.objects.filter(id=int(pk), review_id=action.review_id).update(
+            duplicate_of_id=dup, duplicate_reason="restored by undo" if dup else ""
+        )
+    action.undone_at = timezone.now()
+    action.save(update_fields=["undone_at"])
+    return action
