@@ -1,0 +1,73 @@
+"""Input validation that names the offending study."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+def make_labels(labels: Sequence[Any] | None, k: int) -> tuple[str, ...]:
+    if labels is None:
+        return tuple(str(i + 1) for i in range(k))
+    out = tuple(str(x) for x in labels)
+    if len(out) != k:
+        raise ValueError(f"got {len(out)} study labels for {k} studies")
+    return out
+
+
+def study_name(labels: Sequence[str], i: int) -> str:
+    """'study 3' or 'study 3 (Aronson 1948)' (1-based, as a reviewer counts rows)."""
+    lab = labels[i]
+    if lab == str(i + 1):
+        return f"study {i + 1}"
+    return f"study {i + 1} ({lab})"
+
+
+def as_float_array(x: Any, name: str, k: int | None = None) -> FloatArray:
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric: {exc}") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if k is not None and arr.shape[0] != k:
+        raise ValueError(f"{name} has {arr.shape[0]} values but {k} studies were given")
+    return arr
+
+
+def first_bad(mask: NDArray[np.bool_]) -> int | None:
+    idx = np.flatnonzero(mask)
+    return int(idx[0]) if idx.size else None
+
+
+def require(mask_bad: NDArray[np.bool_], labels: Sequence[str], message: str) -> None:
+    """Raise ``ValueError`` naming the first study where ``mask_bad`` is true."""
+    i = first_bad(mask_bad)
+    if i is not None:
+        n_bad = int(np.count_nonzero(mask_bad))
+        more = f" ({n_bad - 1} more studies affected)" if n_bad > 1 else ""
+        raise ValueError(f"{study_name(labels, i)}: {message}{more}")
+
+
+def check_yi_vi(
+    yi: Any, vi: Any, labels: Sequence[Any] | None
+) -> tuple[FloatArray, FloatArray, tuple[str, ...]]:
+    y = as_float_array(yi, "yi")
+    k = y.shape[0]
+    v = as_float_array(vi, "vi", k)
+    labs = make_labels(labels, k)
+    if k == 0:
+        raise ValueError("no studies to pool (k = 0)")
+    require(np.isnan(y), labs, "effect size yi is NaN (missing or not estimable)")
+    require(np.isnan(v), labs, "sampling variance vi is NaN (missing or not estimable)")
+    require(~np.isfinite(y), labs, "effect size yi is infinite")
+    require(~np.isfinite(v), labs, "sampling variance vi is infinite")
+    require(v <= 0, labs, "sampling variance vi must be positive")
+    return y, v, labs
