@@ -1,0 +1,432 @@
+"""Find duplicate references in a review's library.
+
+Two records are the same paper when they share a DOI or a PMID (and their DOIs do not
+conflict), or when their normalised titles are nearly identical and nothing else contradicts it:
+first-author surname, year (one year apart is allowed for epub/print), journal (abbreviations
+allowed), numbers in the title ("2013 update" vs "2016 update", "Part 1" vs "Part 2") and
+notice words ("Erratum", "Reply", "Comment"). Matches join groups through union-find, strongest
+evidence first, so that a team member's ``cannot_link`` decisions hold against weaker links.
+
+Fuzzy comparisons only run inside blocks: each record is compared with records that share one
+of its rarest title words, which keeps 100,000 records to a few hundred thousand comparisons.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA, Indel
+
+from ._common import normalise_doi
+
+__all__ = [
+    "DedupRecord",
+    "DuplicateGroup",
+    "find_duplicate_groups",
+    "normalise_doi",
+    "normalise_title",
+]
+
+
+@dataclass(frozen=True)
+class DedupRecord:
+    id: int
+    title: str
+    authors: tuple[str, ...] | list[str]
+    year: int | None
+    journal: str
+    doi: str
+    pmid: str
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    primary_id: int
+    member_ids: tuple[int, ...]
+    reasons: dict[int, str]
+
+
+# Titles at least this similar (rapidfuzz ratio, 0-100) are compared further.
+TITLE_SIMILARITY = 90.0
+# Each run of differing words may differ by this many character edits (typos, British/American
+# spelling); a whole added or removed word ("Female", "Non-") is a different paper.
+EDITS_PER_DIFFERENCE = 2
+# How many of a record's rarest title words are used as blocking keys.
+BLOCKING_KEYS = 3
+# Below this many content words a title ("Abstracts", "Editorial") says too little to match on.
+MIN_CONTENT_WORDS = 3
+
+_STOPWORDS = frozenset(
+    "a an and are as at by de der des die du en et for from in into is la le of on or the to "
+    "und with".split()
+)
+# Words that make a record a notice about another paper rather than the paper itself.
+_NOTICE_WORDS = frozenset(
+    "erratum errata corrigendum correction corrections retraction retracted retraction "
+    "reply replies response comment comments commentary editorial letter expression concern "
+    "addendum withdrawn".split()
+)
+_ROMAN = frozenset("i ii iii iv v vi vii viii ix x".split())
+# A leading conference abstract code such as "P05", "THU0354", "OP005".
+_ABSTRACT_CODE = re.compile(r"[a-z]{1,4}\d{1,5}[a-z]?")
+_TAG = re.compile(r"<[^>]{0,200}>")
+_NON_WORD = re.compile(r"[\W_]+")
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_FOLD = str.maketrans(
+    {"ø": "o", "Ø": "o", "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ł": "l",
+     "Ł": "l", "đ": "d", "Đ": "d", "þ": "th", "ı": "i", "α": "alpha", "β": "beta",
+     "γ": "gamma", "δ": "delta", "κ": "kappa", "μ": "mu"}
+)
+_INITIALS = re.compile(r"(?:[A-Z]{1,3}|(?:[A-Z]\.\s?){1,3}|[A-Z]\.-[A-Z]\.)")
+# Where a bibliographic database rather than the journal is given as the source.
+_NOT_A_JOURNAL = ("doaj", "directory of open access journals", "pubmed", "europe pmc")
+
+
+def normalise_title(title: str) -> str:
+    """Fold a title for comparison: HTML, case, diacritics, punctuation and spacing."""
+    text = title
+    if "&" in text:
+        text = html.unescape(html.unescape(text))
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _APOSTROPHES.sub("", text.casefold())
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _surname(author: str) -> str:
+    author = author.strip()
+    if not author:
+        return ""
+    if "," in author:
+        surname = author.split(",", 1)[0]
+    else:
+        parts = author.split()
+        if len(parts) > 1 and _INITIALS.fullmatch(parts[-1]):
+            surname = " ".join(parts[:-1])  # "Smith JA" (PubMed style)
+        else:
+            surname = parts[-1]  # "John A. Smith"
+    return normalise_title(surname)
+
+
+def _surnames_agree(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    a_words, b_words = a.split(), b.split()
+    if set(a_words) & set(b_words):
+        return True  # "le quellec" vs "quellec", "abi haidar" vs "haidar"
+    return fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")) >= 85  # "jorgensen"/"joergensen"
+
+
+def _journal_words(journal: str) -> tuple[str, ...]:
+    # MEDLINE adds subtitles and places: "Haemophilia : the official journal of ...",
+    # "Lancet (London, England)"; the name proper comes first.
+    name = journal.split(" : ", 1)[0].split("(", 1)[0]
+    words = tuple(w for w in normalise_title(name).split() if w not in _STOPWORDS)
+    if " ".join(words) in _NOT_A_JOURNAL:
+        return ()
+    return words
+
+
+def _abbreviates(short: str, full: str) -> bool:
+    """Whether ``short`` abbreviates ``full`` ("clin"/"clinical", "natl"/"national")."""
+    if short == full or full.startswith(short):
+        return True
+    if short[0] != full[0] or len(short) > len(full):
+        return False
+    position = 0
+    for ch in short:
+        position = full.find(ch, position) + 1
+        if position == 0:
+            return False
+    return True
+
+
+def journals_agree(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether two journal word lists can name the same journal (abbreviations allowed)."""
+    if not a or not b or a == b:
+        return True
+    short, full = (a, b) if len("".join(a)) <= len("".join(b)) else (b, a)
+    if len(short) == 1 and len(full) > 1 and short[0] == "".join(w[0] for w in full):
+        return True  # "jama", "bmj"
+    if len(short) <= len(full):
+        position = 0
+        for word in short:
+            while position < len(full) and not _abbreviates(word, full[position]):
+                position += 1
+            if position == len(full):
+                break
+            position += 1
+        else:
+            unmatched = len(full) - len(short)
+            if unmatched == 0 or (unmatched == 1 and len(full) >= 4):
+                return True
+    return fuzz.token_sort_ratio(" ".join(a), " ".join(b)) >= 92
+
+
+@dataclass
+class _Prepared:
+    index: int
+    id: int
+    title: str
+    words: tuple[str, ...]
+    content: frozenset[str]
+    numbers: tuple[str, ...]
+    notices: frozenset[str]
+    code: str
+    surname: str
+    year: int | None
+    journal: tuple[str, ...]
+    doi: str
+    pmid: str
+
+
+def _prepare(index: int, record: DedupRecord) -> _Prepared:
+    title = normalise_title(record.title)
+    words = tuple(title.split())
+    first_author = next((a for a in record.authors if a and a.strip()), "")
+    code = words[0] if words and _ABSTRACT_CODE.fullmatch(words[0]) else ""
+    return _Prepared(
+        index=index,
+        id=record.id,
+        title=title,
+        words=words,
+        content=frozenset(w for w in words if w not in _STOPWORDS),
+        numbers=tuple(sorted(w for w in words if w in _ROMAN or any(c.isdigit() for c in w))),
+        notices=frozenset(w for w in words if w in _NOTICE_WORDS),
+        code=code,
+        surname=_surname(first_author),
+        year=record.year,
+        journal=_journal_words(record.journal or ""),
+        doi=normalise_doi(record.doi or ""),
+        pmid=(record.pmid or "").strip().lstrip("0"),
+    )
+
+
+def _words_differ_only_by_typos(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Every run of differing words must be a few character edits apart once joined.
+
+    Joining makes "object-in-context" vs "objectincontext" equal; a word that appears or
+    disappears ("female", "long-term") costs its full length and fails.
+    """
+    # Indel reports a replaced word as a delete next to an insert; merge neighbouring edits
+    # into one run before measuring it.
+    runs: list[tuple[int, int, int, int]] = []
+    for tag, a_start, a_end, b_start, b_end in Indel.opcodes(a, b).as_list():
+        if tag == "equal":
+            continue
+        if runs and runs[-1][1] == a_start and runs[-1][3] == b_start:
+            runs[-1] = (runs[-1][0], a_end, runs[-1][2], b_end)
+        else:
+            runs.append((a_start, a_end, b_start, b_end))
+    for a_start, a_end, b_start, b_end in runs:
+        left, right = a[a_start:a_end], b[b_start:b_end]
+        if all(w in _STOPWORDS for w in left + right):
+            continue
+        if OSA.distance("".join(left), "".join(right)) > EDITS_PER_DIFFERENCE:
+            return False
+    return True
+
+
+def _compare(a: _Prepared, b: _Prepared) -> tuple[float, str] | None:
+    """A fuzzy match score and its reason, or None when the two are different papers."""
+    if a.doi and b.doi and a.doi != b.doi:
+        return None
+    if a.pmid and b.pmid and a.pmid != b.pmid:
+        return None
+    if a.year is not None and b.year is not None and abs(a.year - b.year) > 1:
+        return None
+    if not a.title or not b.title:
+        return None
+    if a.numbers != b.numbers or a.notices != b.notices or a.code != b.code:
+        return None
+    similarity = fuzz.ratio(a.title, b.title, score_cutoff=TITLE_SIMILARITY)
+    if not similarity:
+        return None
+    both_authors = bool(a.surname and b.surname)
+    if both_authors and not _surnames_agree(a.surname, b.surname):
+        return None
+    if not journals_agree(a.journal, b.journal):
+        return None
+    if similarity < 100 and not _words_differ_only_by_typos(a.words, b.words):
+        return None
+    same_year = a.year is not None and a.year == b.year
+    if min(len(a.content), len(b.content)) < MIN_CONTENT_WORDS:
+        # A short or generic title ("Abstracts", "Hemophilia A") needs everything else to agree.
+        if a.title != b.title or not both_authors or not same_year:
+            return None
+    if not (both_authors or a.year is not None or a.journal):
+        # Title only on one side: accept only long titles, which are rarely reused.
+        if len(a.content) < 6 or similarity < 97:
+            return None
+
+    parts = [f"title {similarity:.0f}% similar" if similarity < 100 else "same title"]
+    if both_authors:
+        parts.append("same first author")
+    if a.year is not None and b.year is not None:
+        parts.append("same year" if same_year else "year ±1")
+    if a.journal and b.journal:
+        parts.append("same journal")
+    return similarity, ", ".join(parts)
+
+
+class _UnionFind:
+    """Union-find that refuses a union joining a cannot-link pair's two sides."""
+
+    def __init__(self, size: int, cannot_link: dict[int, set[int]]) -> None:
+        self.parent = list(range(size))
+        self.cannot_link = cannot_link
+        # Per root: the members that have cannot-link partners.
+        self.guarded: dict[int, set[int]] = {i: {i} for i in cannot_link}
+
+    def find(self, item: int) -> int:
+        root = item
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[item] != root:
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, a: int, b: int, *, force: bool = False) -> bool:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a == root_b:
+            return True
+        guarded_a = self.guarded.get(root_a, set())
+        guarded_b = self.guarded.get(root_b, set())
+        if not force and guarded_a and guarded_b:
+            for member in guarded_a:
+                if any(self.find(other) == root_b for other in self.cannot_link[member]):
+                    return False
+        self.parent[root_b] = root_a
+        if guarded_b:
+            self.guarded.setdefault(root_a, set()).update(guarded_b)
+            del self.guarded[root_b]
+        return True
+
+
+def _candidate_pairs(prepared: list[_Prepared]) -> Iterable[tuple[int, int]]:
+    """Pairs (i < j) sharing a title word that is among the rarest words of either record."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    for item in prepared:
+        for word in item.content:
+            postings[word].append(item.index)
+    keys_of: list[tuple[str, ...]] = []
+    key_holders: dict[str, list[int]] = defaultdict(list)
+    for item in prepared:
+        keys = tuple(
+            sorted(item.content, key=lambda w: (len(postings[w]), w))[:BLOCKING_KEYS]
+        )
+        keys_of.append(keys)
+        for word in keys:
+            key_holders[word].append(item.index)
+    for item in prepared:
+        i = item.index
+        candidates: set[int] = set()
+        for word in keys_of[i]:
+            candidates.update(postings[word])
+        for word in item.content:
+            holders = key_holders.get(word)
+            if holders:
+                candidates.update(holders)
+        for j in candidates:
+            if j > i:
+                yield i, j
+
+
+def find_duplicate_groups(
+    records: Iterable[DedupRecord],
+    *,
+    cannot_link: Iterable[tuple[int, int]] = (),
+    must_link: Iterable[tuple[int, int]] = (),
+    keep: Iterable[int] = (),
+) -> list[DuplicateGroup]:
+    """Group records that describe the same paper.
+
+    ``must_link`` pairs are always grouped (a team member's merge wins over their own earlier
+    ``cannot_link`` of the same pair); ``cannot_link`` pairs are never put in one group, so a
+    weaker link that would join their two sides is refused. The primary record of a group is
+    the one in ``keep`` if any (the lowest such id), otherwise the lowest id. Groups are
+    returned sorted by primary id.
+    """
+    prepared: list[_Prepared] = []
+    position: dict[int, int] = {}
+    for record in records:
+        if record.id in position:
+            raise ValueError(f"record id {record.id} appears twice")
+        position[record.id] = len(prepared)
+        prepared.append(_prepare(len(prepared), record))
+
+    forbidden: dict[int, set[int]] = defaultdict(set)
+    for a, b in cannot_link:
+        if a in position and b in position and a != b:
+            forbidden[position[a]].add(position[b])
+            forbidden[position[b]].add(position[a])
+    groups = _UnionFind(len(prepared), dict(forbidden))
+    # For each index, the best link that put it in its group: (strength, partner, reason).
+    links: dict[int, tuple[float, int, str]] = {}
+
+    def note(i: int, j: int, strength: float, reason: str) -> None:
+        for one, other in ((i, j), (j, i)):
+            if one not in links or links[one][0] < strength:
+                links[one] = (strength, other, reason)
+
+    for a, b in must_link:
+        if a in position and b in position and a != b:
+            i, j = position[a], position[b]
+            groups.union(i, j, force=True)
+            note(i, j, 1000.0, "merged by a team member")
+
+    edges: list[tuple[float, int, int, str]] = []
+    for field, strength, reason in (("doi", 300.0, "same DOI"), ("pmid", 200.0, "same PMID")):
+        by_value: dict[str, list[int]] = defaultdict(list)
+        for item in prepared:
+            value = getattr(item, field)
+            if value:
+                by_value[value].append(item.index)
+        for indexes in by_value.values():
+            first = prepared[indexes[0]]
+            for other in indexes[1:]:
+                second = prepared[other]
+                if field == "pmid" and first.doi and second.doi and first.doi != second.doi:
+                    continue  # a shared PMID with two DOIs is a database error, not proof
+                edges.append((strength, first.index, other, reason))
+
+    for i, j in _candidate_pairs(prepared):
+        result = _compare(prepared[i], prepared[j])
+        if result is not None:
+            edges.append((result[0], i, j, result[1]))
+
+    edges.sort(key=lambda edge: (-edge[0], edge[1], edge[2]))
+    for strength, i, j, reason in edges:
+        if groups.union(i, j):
+            note(i, j, strength, reason)
+
+    members: dict[int, list[int]] = defaultdict(list)
+    for item in prepared:
+        members[groups.find(item.index)].append(item.id)
+    keep_ids = set(keep)
+    result: list[DuplicateGroup] = []
+    for ids in members.values():
+        if len(ids) < 2:
+            continue
+        ids.sort()
+        kept = [i for i in ids if i in keep_ids]
+        primary = kept[0] if kept else ids[0]
+        reasons: dict[int, str] = {}
+        for member in ids:
+            if member == primary:
+                continue
+            _, partner, reason = links[position[member]]
+            partner_id = prepared[partner].id
+            reasons[member] = reason if partner_id == primary else f"{reason} (via {partner_id})"
+        result.append(DuplicateGroup(primary_id=primary, member_ids=tuple(ids), reasons=reasons))
+    result.sort(key=lambda group: group.primary_id)
+    return result

@@ -1,0 +1,234 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+from screening.references.dedup import (
+    DedupRecord,
+    DuplicateGroup,
+    find_duplicate_groups,
+    journals_agree,
+    normalise_doi,
+    normalise_title,
+)
+
+SCREENING_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "screening"
+
+TITLE = "Emicizumab prophylaxis in hemophilia A with inhibitors: a randomised trial"
+
+
+def record(
+    id: int,
+    title: str = TITLE,
+    authors: tuple[str, ...] = ("Oldenburg, Johannes", "Mahlangu, Johnny"),
+    year: int | None = 2017,
+    journal: str = "New England Journal of Medicine",
+    doi: str = "",
+    pmid: str = "",
+) -> DedupRecord:
+    return DedupRecord(
+        id=id, title=title, authors=authors, year=year, journal=journal, doi=doi, pmid=pmid
+    )
+
+
+def groups_of(found: list[DuplicateGroup]) -> list[tuple[int, ...]]:
+    return [group.member_ids for group in found]
+
+
+def test_it_folds_case_punctuation_diacritics_and_html_in_titles() -> None:
+    assert normalise_title("  &lt;p&gt;Étude <i>naïve</i>: Crohn's—TNF-α  ") == (
+        "etude naive crohns tnf alpha"
+    )
+    assert normalise_title("Jørgensen’s “test”") == "jorgensens test"
+
+
+def test_it_normalises_dois() -> None:
+    assert normalise_doi(" https://doi.org/10.1056/NEJMoa1703068. ") == "10.1056/nejmoa1703068"
+    assert normalise_doi("doi: 10.1/ABC") == "10.1/abc"
+    assert normalise_doi("http://dx.doi.org/10.1/x") == "10.1/x"
+    assert normalise_doi("") == ""
+
+
+def test_it_groups_records_with_the_same_doi() -> None:
+    found = find_duplicate_groups(
+        [record(5, doi="10.1/X"), record(2, title="Other", doi="https://doi.org/10.1/x")]
+    )
+
+    assert found == [DuplicateGroup(primary_id=2, member_ids=(2, 5), reasons={5: "same DOI"})]
+
+
+def test_it_groups_records_with_the_same_pmid() -> None:
+    found = find_duplicate_groups([record(1, pmid="123"), record(2, title="Z", pmid="123")])
+
+    assert found[0].reasons == {2: "same PMID"}
+
+
+def test_it_does_not_trust_a_shared_pmid_when_the_dois_conflict() -> None:
+    found = find_duplicate_groups(
+        [
+            record(1, title="Cardiovascular outcomes", pmid="9", doi="10.1/a"),
+            record(2, title="Noncardiovascular outcomes", pmid="9", doi="10.1/b"),
+        ]
+    )
+
+    assert found == []
+
+
+def test_it_matches_perturbed_copies_without_identifiers() -> None:
+    original = record(1, doi="10.1056/nejmoa1703068", pmid="28691557")
+    copies = [
+        record(2, title=TITLE.upper().replace(":", " -"), doi=""),
+        record(3, title=TITLE.replace("prophylaxis", "prophylaxsi"), journal="N Engl J Med"),
+        record(4, authors=("Oldenburg J",), year=2018, journal=""),
+        record(5, authors=("Johannes Oldenburg", "Johnny Mahlangu", "et al.")),
+    ]
+
+    (group,) = find_duplicate_groups([original, *copies])
+
+    assert group.member_ids == (1, 2, 3, 4, 5)
+    assert group.primary_id == 1
+    assert group.reasons[2] == "same title, same first author, same year, same journal"
+    assert group.reasons[3].startswith("title 99% similar, same first author")
+    assert "year ±1" in group.reasons[4]
+
+
+@pytest.mark.parametrize(
+    ("other", "why"),
+    [
+        (record(2, doi="10.1/b"), "conflicting DOIs"),
+        (record(2, year=2015), "years two apart"),
+        (record(2, authors=("Smith, Jane",)), "different first author"),
+        (record(2, journal="Blood"), "conference abstract in another journal"),
+        (record(2, title="Erratum: " + TITLE), "erratum notice"),
+        (record(2, title=TITLE + ": reply"), "reply to the paper"),
+        (record(2, title=TITLE.replace("Emicizumab", "P05 Emicizumab")), "abstract code"),
+        (record(2, title=TITLE.replace("hemophilia", "female hemophilia")), "an added word"),
+        (record(2, title=TITLE + " 2"), "a different number"),
+    ],
+)
+def test_it_keeps_distinct_papers_with_similar_titles_apart(other: DedupRecord, why: str) -> None:
+    assert find_duplicate_groups([record(1, doi="10.1/a"), other]) == [], why
+
+
+def test_it_does_not_match_generic_titles_on_the_title_alone() -> None:
+    found = find_duplicate_groups(
+        [
+            record(1, title="Abstracts", authors=(), journal="Haemophilia", year=2019),
+            record(2, title="Abstracts", authors=(), journal="Haemophilia", year=2019),
+            record(3, title="ABSTRACTS", authors=("Kawadler, J",), journal="Blood"),
+        ]
+    )
+
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [
+        ("J Clin Psychol", "Journal of Clinical Psychology"),
+        ("Proc Natl Acad Sci U S A", "Proceedings of the National Academy of Sciences of the "
+         "United States of America"),
+        ("JAMA", "Journal of the American Medical Association"),
+        ("Haemophilia", "Haemophilia : the official journal of the World Federation"),
+        ("Lancet", "The Lancet (London, England)"),
+        ("J Crohns Colitis", "Journal of Crohn's and Colitis"),
+    ],
+)
+def test_it_accepts_journal_abbreviations(short: str, full: str) -> None:
+    from screening.references.dedup import _journal_words
+
+    assert journals_agree(_journal_words(short), _journal_words(full))
+
+
+def test_it_tells_related_journals_apart() -> None:
+    assert not journals_agree(("blood",), ("blood", "advances"))
+    assert not journals_agree(("haemophilia",), ("thrombosis", "haemostasis"))
+
+
+def test_it_never_groups_a_cannot_link_pair() -> None:
+    records = [record(1), record(2), record(3, doi="10.1/x"), record(4, doi="10.1/x")]
+
+    found = find_duplicate_groups(records, cannot_link=[(1, 4)])
+
+    members = groups_of(found)
+    assert not any(1 in group and 4 in group for group in members)
+    assert sorted(i for group in members for i in group) == [1, 2, 3, 4]
+
+
+def test_it_refuses_a_transitive_union_across_a_cannot_link_pair() -> None:
+    records = [record(1), record(2, authors=()), record(3)]
+
+    found = find_duplicate_groups(records, cannot_link=[(1, 3)])
+
+    assert not any({1, 3} <= set(group) for group in groups_of(found))
+
+
+def test_it_always_groups_a_must_link_pair() -> None:
+    found = find_duplicate_groups(
+        [record(1), record(7, title="Something else entirely", authors=("Doe, J",))],
+        must_link=[(7, 1)],
+    )
+
+    assert found == [
+        DuplicateGroup(primary_id=1, member_ids=(1, 7), reasons={7: "merged by a team member"})
+    ]
+
+
+def test_it_lets_keep_choose_the_primary_record() -> None:
+    found = find_duplicate_groups([record(1, doi="10.1/x"), record(2, doi="10.1/x")], keep=[2])
+
+    assert found[0].primary_id == 2
+    assert found[0].reasons == {1: "same DOI"}
+
+
+def test_it_explains_a_transitive_member_through_its_partner() -> None:
+    found = find_duplicate_groups(
+        [
+            record(1, doi="10.1/x"),
+            record(2, title="Unrelated", doi="10.1/x", pmid="5"),
+            record(3, title="Also unrelated", pmid="5"),
+        ]
+    )
+
+    assert found[0].reasons == {2: "same DOI", 3: "same PMID (via 2)"}
+
+
+def test_it_rejects_repeated_ids() -> None:
+    with pytest.raises(ValueError, match="appears twice"):
+        find_duplicate_groups([record(1), record(1)])
+
+
+def test_it_finds_only_true_duplicates_in_the_real_exports() -> None:
+    if not SCREENING_DATA.is_dir():
+        pytest.skip("shared screening data not available")
+    from screening.references.parsers import parse_references
+
+    parsed = []
+    for path in sorted(SCREENING_DATA.glob("*.ris")):
+        parsed.extend(parse_references(path.read_bytes(), path.name).records)
+    records = [
+        DedupRecord(id=i, title=r.title, authors=r.authors, year=r.year, journal=r.journal,
+                    doi=r.doi, pmid=r.pmid)
+        for i, r in enumerate(parsed)
+    ]
+
+    found = find_duplicate_groups(records)
+
+    # One conference abstract book is in two reviews (same DOI) and one paper is indexed
+    # twice, once through DOAJ with HTML in its title; the many "Abstracts" records and
+    # same-title papers from different years stay apart.
+    assert [(len(g.member_ids), sorted(g.reasons.values())) for g in found] == [
+        (2, ["same title, same first author, same year"]),
+        (2, ["same DOI"]),
+    ]
+
+
+def test_dedup_does_not_import_django() -> None:
+    import screening.references.dedup  # noqa: F401
+    import screening.references.parsers  # noqa: F401
+
+    assert not any(
+        name == "django" or name.startswith("django.")
+        for name in sys.modules
+        if "screening.references" in str(sys.modules.get(name))
+    )
