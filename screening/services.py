@@ -74,8 +74,10 @@ def import_create(
     source_database: str,
     search_date: date | None = None,
     search_string: str = "",
+    queue: bool = True,
 ) -> ImportBatch:
-    """Store the upload and queue its import once this transaction commits."""
+    """Store the upload and queue its import once this transaction commits (or leave it for
+    the caller to run, as the command line does, with queue=False)."""
     from screening.tasks import import_references_task
 
     source_database = source_database.strip()
@@ -94,7 +96,8 @@ def import_create(
     batch.file.save(file_name, upload, save=False)
     batch.save()
     import_progress_set(batch.pk, 0, "queued")
-    transaction.on_commit(lambda: import_references_task.delay(batch.pk))
+    if queue:
+        transaction.on_commit(lambda: import_references_task.delay(batch.pk))
     return batch
 
 
@@ -150,11 +153,14 @@ def _update_search_vectors(batch_id: int) -> None:
 def import_run(*, batch_id: int) -> ImportBatch:
     """Parse, store and deduplicate one upload. One import is one transaction: on any
     failure nothing is stored and the batch says why."""
+    # Claiming the batch with one conditional UPDATE makes a redelivered or duplicate task a
+    # no-op: only one run ever moves it from queued to running.
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
+        status=ImportBatch.Status.RUNNING
+    )
     batch = ImportBatch.objects.get(pk=batch_id)
-    if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
-        return batch  # a redelivered task: the work is done
-    batch.status = ImportBatch.Status.RUNNING
-    batch.save(update_fields=["status"])
+    if not claimed:
+        return batch
     import_progress_set(batch.pk, 5, "reading")
     try:
         with batch.file.open("rb") as fh:

@@ -1,4 +1,5 @@
 from .base import *  # noqa: F403 -- settings modules extend the base namespace
+from .base import env_bool
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
@@ -7,3 +8,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Unit tests run tasks in-process even when a broker is configured; the integration tests start
+# a real worker and switch this off for themselves.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+STATIC_ROOT = None  # tests never collect static files; WhiteNoise serves from the finders
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandParser
+
+from reviewapp.demo import DEMO_PASSWORD, DEMO_USERS
+
+
+class Command(BaseCommand):
+    help = "Print where the app runs and the demo logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000/")
+
+    def handle(self, *args: object, **options: str) -> None:
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Reviewapp is starting at {options['url']}"))
+        self.stdout.write(f"Demo logins (password '{DEMO_PASSWORD}' for all):")
+        for username, _email, roles in DEMO_USERS:
+            self.stdout.write(f"  {username:<10} {', '.join(roles)}")
+        self.stdout.write(f"API docs: {options['url']}api/docs/")
+        self.stdout.write("")
