@@ -27,7 +27,7 @@ import numpy as np
 
 from ._checks import FloatArray, as_float_array, check_yi_vi, study_name
 from ._dist import alpha_from_level, chi2_sf, f_sf, t_crit, t_pval, z_crit, z_pval
-from ._estimators import Model, estimate_tau2, normalise_method
+from ._estimators import Model, Tau2Estimate, estimate_tau2, normalise_method
 from .effect_sizes import EffectSizes
 from .results import PoolResult, num
 
@@ -79,6 +79,7 @@ def pool(
     maxiter: int = 100,
     threshold: float = 1e-5,
     stepadj: float = 1.0,
+    tau2: float | None = None,
 ) -> PoolResult:
     """Pool study estimates by inverse-variance weighting (``metafor::rma.uni``).
 
@@ -102,6 +103,8 @@ def pool(
         (Higgins-Thompson-Spiegelhalter 2009, t with k - 2 df; Cochrane Handbook 10.10.4.3).
     maxiter, threshold, stepadj
         Fisher-scoring controls for ML, REML and EB (metafor's defaults).
+    tau2
+        Fix tau^2 at this value instead of estimating it (as metafor's ``tau2=``).
 
     Returns
     -------
@@ -129,7 +132,12 @@ def pool(
     if k == 1:
         return _single_study(y, v, labs, measure, method, test, level, alpha, notes)
     model = Model(y, v)
-    est = estimate_tau2(model, method, threshold=threshold, maxiter=maxiter, stepadj=stepadj)
+    if tau2 is not None and method != "FE":
+        if not (math.isfinite(tau2) and tau2 >= 0):
+            raise ValueError(f"a fixed tau2 must be >= 0, got {tau2!r}")
+        est = Tau2Estimate(float(tau2))
+    else:
+        est = estimate_tau2(model, method, threshold=threshold, maxiter=maxiter, stepadj=stepadj)
     notes.extend(est.warnings)
     tau2 = est.tau2
     w = 1.0 / (v + tau2)
