@@ -143,7 +143,7 @@ def _update_search_vectors(batch_id: int) -> None:
             UPDATE screening_record SET search_vector =
                 setweight(to_tsvector('english', coalesce(title, '')), 'A')
                 || setweight(to_tsvector('english', coalesce(abstract, '')), 'B')
-                || setweight(to_tsvector('simple', coalesce(authors::text, '')), 'C')
+                || setweight(to_tsvector('english', coalesce(authors::text, '')), 'C')
             WHERE import_batch_id = %s
             """,
             [batch_id],
