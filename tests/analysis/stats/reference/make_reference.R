@@ -72,7 +72,8 @@ mh_cases <- function(name, tab) {
               pval = num(res$pval), ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
               q = num(res$QE), q_pval = num(res$QEp), q_df = res$k.yi - 1, i2 = num(res$I2),
               h2 = num(res$H2), weights = num(weights(res)))
-    if (m == "OR") { o$cmh <- num(res$CO); o$cmh_pval <- num(res$COp) }
+    # Cochran-Mantel-Haenszel test (metafor 3.x stores it as MH; CO is Cochran's variant)
+    if (m == "OR") { o$cmh <- num(res$MH); o$cmh_pval <- num(res$MHp) }
     add_case(list(kind = "mh", dataset = name, measure = m, input = tab, expected = o))
   }
   res <- suppressWarnings(rma.peto(ai = tab$ai, bi = tab$bi, ci = tab$ci, di = tab$di))
