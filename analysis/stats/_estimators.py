@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from ._checks import FloatArray
+from ._checks import FloatArray, dot
 
 TAU2_METHODS = ("FE", "DL", "REML", "ML", "PM", "HS", "SJ", "HE", "EB")
 _ALIASES = {"EE": "FE", "CE": "FE", "FIXED": "FE", "IV": "FE", "PAULE-MANDEL": "PM", "MP": "PM"}
@@ -71,9 +71,9 @@ class Model:
         y = self.y
         if self.X is None:
             sw = float(w.sum())
-            mu = float(w @ y) / sw
+            mu = dot(w, y) / sw
             r = y - mu
-            rss = float((w * r) @ r)
+            rss = dot(w * r, r)
             return Fit(w, sw, np.array([mu]), np.array([[1.0 / sw]]), r, rss)
         X = self.X
         Xw = X * w[:, None]
@@ -81,7 +81,7 @@ class Model:
         ainv = np.linalg.inv(A)
         beta = ainv @ (Xw.T @ y)
         r = y - X @ beta
-        rss = float((w * r) @ r)
+        rss = dot(w * r, r)
         return Fit(w, float(w.sum()), beta, ainv, r, rss)
 
     def q(self, tau2: float) -> float:
@@ -92,17 +92,17 @@ class Model:
             wy = w * self.y
             # sum w (y - mu)^2 = sum w y^2 - (sum w y)^2 / sum w
             r = self.y - wy.sum() / sw
-            return float((w * r) @ r)
+            return dot(w * r, r)
         return self.fit(tau2).rss
 
     # -- traces of P, PP, PV... ----------------------------------------------------------
     def traces(self, fit: Fit) -> tuple[float, float]:
         """tr(P) and tr(PP) for the weights of ``fit``."""
         w = fit.w
-        sw2 = float(w @ w)
+        sw2 = dot(w, w)
         if self.X is None:
             s = fit.sw
-            sw3 = float((w * w) @ w)
+            sw3 = dot(w * w, w)
             return s - sw2 / s, sw2 - 2.0 * sw3 / s + (sw2 / s) ** 2
         X, ainv = self.X, fit.ainv
         Xw = X * w[:, None]
@@ -119,13 +119,13 @@ class Model:
         a = w * v
         if self.X is None:
             s = float(w.sum())
-            sw2 = float(w @ w)
-            sw3 = float((w * w) @ w)
+            sw2 = dot(w, w)
+            sw3 = dot(w * w, w)
             trP = s - sw2 / s
             trPP = sw2 - 2 * sw3 / s + (sw2 / s) ** 2
-            trPVPV = float(a @ a) - 2 * float((a * a) @ w) / s + (float(a @ w) / s) ** 2
-            svw2 = float(v @ (w * w))
-            trPVP = svw2 - 2 * float(v @ (w**3)) / s + svw2 * sw2 / s**2
+            trPVPV = dot(a, a) - 2 * dot(a * a, w) / s + (dot(a, w) / s) ** 2
+            svw2 = dot(v, (w * w))
+            trPVP = svw2 - 2 * dot(v, (w**3)) / s + svw2 * sw2 / s**2
             return trP, trPP, trPVPV, trPVP
         X = self.X
         ainv = np.linalg.inv(X.T @ (X * w[:, None]))
@@ -137,18 +137,18 @@ class Model:
         D = xdx(w * w * v)
         AB, AD = ainv @ B, ainv @ D
         trP = float(w.sum()) - float(np.trace(AB))
-        trPP = float(w @ w) - 2 * float(np.sum(ainv * xdx(w**3))) + float(np.sum(AB * AB.T))
-        trPVPV = float(a @ a) - 2 * float(np.sum(ainv * xdx(w**3 * v**2))) + float(np.sum(AD * AD.T))
-        trPVP = float(v @ (w * w)) - 2 * float(np.sum(ainv * xdx(w**3 * v))) + float(np.sum(AB * AD.T))
+        trPP = dot(w, w) - 2 * float(np.sum(ainv * xdx(w**3))) + float(np.sum(AB * AB.T))
+        trPVPV = dot(a, a) - 2 * float(np.sum(ainv * xdx(w**3 * v**2))) + float(np.sum(AD * AD.T))
+        trPVP = dot(v, w * w) - 2 * float(np.sum(ainv * xdx(w**3 * v))) + float(np.sum(AB * AD.T))
         return trP, trPP, trPVPV, trPVP
 
     def ols_rss(self) -> float:
         if self.X is None:
             r = self.y - self.y.mean()
-            return float(r @ r)
+            return dot(r, r)
         beta, *_ = np.linalg.lstsq(self.X, self.y, rcond=None)
         r = self.y - self.X @ beta
-        return float(r @ r)
+        return dot(r, r)
 
     def loglik(self, tau2: float, reml: bool) -> float:
         """Log-likelihood as metafor's ll0check computes it (without the ln|X'X| constant)."""
@@ -242,7 +242,7 @@ def estimate_tau2(
         return Tau2Estimate(tau2, se)
     if method == "SJ":
         yc = model.y - model.y.mean()
-        t0 = float(yc @ yc) / k if tau2_init is None else tau2_init
+        t0 = dot(yc, yc) / k if tau2_init is None else tau2_init
         w = 1.0 / (model.v + t0)
         fit = model.fit_w(w)
         tau2 = max(0.0, t0 * fit.rss / (k - p))
@@ -276,9 +276,9 @@ def estimate_tau2(
             adj = (fit.rss * k / (k - p) - k) / fit.sw
         else:
             pr = w * fit.resid
-            ypPy = float(pr @ pr)
+            ypPy = dot(pr, pr)
             if method == "ML":
-                adj = (ypPy - fit.sw) / float(w @ w)
+                adj = (ypPy - fit.sw) / dot(w, w)
             else:
                 trP, trPP = model.traces(fit)
                 adj = (ypPy - trP) / trPP
@@ -311,7 +311,7 @@ def estimate_tau2(
     tau2 = max(0.0, tau2)
     fit = model.fit(tau2)
     if method == "ML":
-        se = math.sqrt(2 / float(fit.w @ fit.w))
+        se = math.sqrt(2 / dot(fit.w, fit.w))
     elif method == "REML":
         se = math.sqrt(2 / model.traces(fit)[1])
     else:

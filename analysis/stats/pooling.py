@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import FloatArray, as_float_array, check_yi_vi, study_name
+from ._checks import FloatArray, as_float_array, check_yi_vi, dot, study_name
 from ._dist import alpha_from_level, chi2_sf, f_sf, t_crit, t_pval, z_crit, z_pval
 from ._estimators import Model, Tau2Estimate, estimate_tau2, normalise_method
 from .effect_sizes import EffectSizes
@@ -142,12 +142,12 @@ def pool(
     tau2 = est.tau2
     w = 1.0 / (v + tau2)
     sw = float(w.sum())
-    mu = float(w @ y) / sw
+    mu = dot(w, y) / sw
     r = y - mu
     var = 1.0 / sw
     df: float | None = None
     if test in ("knha", "adhoc"):
-        rss = float((w * r) @ r)
+        rss = dot(w * r, r)
         s2 = 0.0 if rss <= _EPS else rss / (k - 1)
         if test == "adhoc":
             s2 = max(1.0, s2)
@@ -169,14 +169,14 @@ def pool(
     # Heterogeneity: Q always with common-effect weights 1/v.
     if method == "FE":
         w0, sw0 = w, sw
-        q = float((w * r) @ r)
+        q = dot(w * r, r)
     else:
         w0 = 1.0 / v
         sw0 = float(w0.sum())
-        r0 = y - float(w0 @ y) / sw0
-        q = float((w0 * r0) @ r0)
+        r0 = y - dot(w0, y) / sw0
+        q = dot(w0 * r0, r0)
     q = max(0.0, q)
-    sw02 = float(w0 @ w0)
+    sw02 = dot(w0, w0)
     vt = (k - 1) * sw0 / (sw0 * sw0 - sw02)
     if method == "FE":
         i2 = max(0.0, 100.0 * (q - (k - 1)) / q) if q > 0 else 0.0

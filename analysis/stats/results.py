@@ -27,6 +27,12 @@ def num(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _float_list(a: FloatArray) -> list[float | None]:
+    if bool(np.isfinite(a).all()):
+        return a.tolist()  # type: ignore[no-any-return]
+    return [num(x) for x in a.tolist()]
+
+
 def _freeze(a: FloatArray) -> FloatArray:
     a = np.asarray(a, dtype=np.float64)
     a.setflags(write=False)
@@ -176,7 +182,7 @@ class PoolResult:
                 "q": num(self.q),
                 "q_df": self.q_df,
                 "q_pval": num(self.q_pval),
-                "weights": [num(x) for x in self.weights.tolist()],
+                "weights": _float_list(self.weights),
                 "studies": list(self.labels),
                 "converged": self.converged,
                 "warnings": list(self.warnings) + (["Q-profile CI for tau2 is the null set"] if qp.null_set else []),
