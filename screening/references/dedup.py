@@ -7,8 +7,9 @@ allowed), numbers in the title ("2013 update" vs "2016 update", "Part 1" vs "Par
 notice words ("Erratum", "Reply", "Comment"). Matches join groups through union-find, strongest
 evidence first, so that a team member's ``cannot_link`` decisions hold against weaker links.
 
-Fuzzy comparisons only run inside blocks: each record is compared with records that share one
-of its rarest title words, which keeps 100,000 records to a few hundred thousand comparisons.
+Fuzzy comparisons only run inside blocks: each record is compared with records that share a
+pair of its rarest title words or whose title starts or ends the same way, which keeps 100,000
+records to about half a million comparisons.
 """
 
 from __future__ import annotations
@@ -57,24 +58,32 @@ TITLE_SIMILARITY = 90.0
 # Each run of differing words may differ by this many character edits (typos, British/American
 # spelling); a whole added or removed word ("Female", "Non-") is a different paper.
 EDITS_PER_DIFFERENCE = 2
-# How many of a record's rarest title words are used as blocking keys.
-BLOCKING_KEYS = 3
+# Every pair of a record's this many rarest title words is a blocking key.
+BLOCKING_KEYS = 4
+# Characters of the space-free title used as prefix and suffix blocking keys.
+AFFIX_LENGTH = 16
+# A block this large comes from generic wording; its members still meet in other blocks.
+MAX_BLOCK = 300
 # Below this many content words a title ("Abstracts", "Editorial") says too little to match on.
 MIN_CONTENT_WORDS = 3
 
 _STOPWORDS = frozenset(
-    "a an and are as at by de der des die du en et for from in into is la le of on or the to "
-    "und with".split()
+    "a amp an and are as at by de der des die du en et for from in into is la le of on or the "
+    "to und with".split()
 )
-# Words that make a record a notice about another paper rather than the paper itself.
+# Words that, first or last in a title, make a record a notice about another paper rather than
+# the paper itself ("Erratum: ...", "... : reply").
 _NOTICE_WORDS = frozenset(
-    "erratum errata corrigendum correction corrections retraction retracted retraction "
+    "erratum errata corrigendum correction corrections retraction retracted "
     "reply replies response comment comments commentary editorial letter expression concern "
     "addendum withdrawn".split()
 )
 _ROMAN = frozenset("i ii iii iv v vi vii viii ix x".split())
+# A Roman numeral counts after these words ("Part II", "phase III") or at the end of a title.
+_NUMBERED = frozenset("part parte partie teil phase type stage grade class study trial".split())
 # A leading conference abstract code such as "P05", "THU0354", "OP005".
 _ABSTRACT_CODE = re.compile(r"[a-z]{1,4}\d{1,5}[a-z]?")
+_DIGITS = re.compile(r"\d+")
 _TAG = re.compile(r"<[^>]{0,200}>")
 _NON_WORD = re.compile(r"[\W_]+")
 _APOSTROPHES = re.compile(r"['’‘`´]")
@@ -83,14 +92,15 @@ _FOLD = str.maketrans(
      "Ł": "l", "đ": "d", "Đ": "d", "þ": "th", "ı": "i", "α": "alpha", "β": "beta",
      "γ": "gamma", "δ": "delta", "κ": "kappa", "μ": "mu"}
 )
-_INITIALS = re.compile(r"(?:[A-Z]{1,3}|(?:[A-Z]\.\s?){1,3}|[A-Z]\.-[A-Z]\.)")
+_INITIALS = re.compile(r"(?:[A-Z]{1,5}|(?:[A-Z]\.\s?){1,5}|[A-Z]\.-[A-Z]\.)")
 # Where a bibliographic database rather than the journal is given as the source.
 _NOT_A_JOURNAL = ("doaj", "directory of open access journals", "pubmed", "europe pmc")
 
 
 def normalise_title(title: str) -> str:
     """Fold a title for comparison: HTML, case, diacritics, punctuation and spacing."""
-    text = title
+    # Case first: an upper-cased export turns "&lt;" into "&LT;", which html.unescape ignores.
+    text = title.casefold()
     if "&" in text:
         text = html.unescape(html.unescape(text))
     if "<" in text:
@@ -98,7 +108,7 @@ def normalise_title(title: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text.translate(_FOLD))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _APOSTROPHES.sub("", text.casefold())
+    text = _APOSTROPHES.sub("", text)
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
@@ -150,6 +160,23 @@ def _abbreviates(short: str, full: str) -> bool:
     return True
 
 
+def _journal_forms(journal: str) -> tuple[tuple[str, ...], ...]:
+    """The journal's name proper and, when it has one, the name with its subtitle."""
+    short = _journal_words(journal)
+    full = tuple(w for w in normalise_title(journal).split() if w not in _STOPWORDS)
+    if not short or full == short or " ".join(full) in _NOT_A_JOURNAL:
+        return (short,) if short else ()
+    return (short, full)
+
+
+def _journal_forms_agree(
+    a: tuple[tuple[str, ...], ...], b: tuple[tuple[str, ...], ...]
+) -> bool:
+    if not a or not b:
+        return True
+    return any(journals_agree(x, y) for x in a for y in b)
+
+
 def journals_agree(a: Sequence[str], b: Sequence[str]) -> bool:
     """Whether two journal word lists can name the same journal (abbreviations allowed)."""
     if not a or not b or a == b:
@@ -166,8 +193,10 @@ def journals_agree(a: Sequence[str], b: Sequence[str]) -> bool:
                 break
             position += 1
         else:
+            # ISO abbreviations sometimes drop a word ("Actas Dermosifiliogr"); a two-word
+            # name must match whole so that "Blood" and "Blood Advances" stay different.
             unmatched = len(full) - len(short)
-            if unmatched == 0 or (unmatched == 1 and len(full) >= 4):
+            if unmatched == 0 or (unmatched == 1 and len(full) >= 3):
                 return True
     return fuzz.token_sort_ratio(" ".join(a), " ".join(b)) >= 92
 
@@ -184,7 +213,8 @@ class _Prepared:
     code: str
     surname: str
     year: int | None
-    journal: tuple[str, ...]
+    journal: tuple[tuple[str, ...], ...]
+    squeezed: str
     doi: str
     pmid: str
 
@@ -194,18 +224,26 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
     words = tuple(title.split())
     first_author = next((a for a in record.authors if a and a.strip()), "")
     code = words[0] if words and _ABSTRACT_CODE.fullmatch(words[0]) else ""
+    edges = {*words[:2], *words[-2:]}
+    roman = [
+        w for position, w in enumerate(words)
+        if w in _ROMAN and (position == len(words) - 1 or words[position - 1] in _NUMBERED)
+    ]
     return _Prepared(
         index=index,
         id=record.id,
         title=title,
         words=words,
         content=frozenset(w for w in words if w not in _STOPWORDS),
-        numbers=tuple(sorted(w for w in words if w in _ROMAN or any(c.isdigit() for c in w))),
-        notices=frozenset(w for w in words if w in _NOTICE_WORDS),
+        # Digits are read from the title without spaces so that "5-FU" and "5FU", "6.8" and
+        # "68" agree; Roman numerals are whole words ("Part II").
+        numbers=(*_DIGITS.findall(title.replace(" ", "")), *roman),
+        notices=frozenset(w for w in edges if w in _NOTICE_WORDS),
         code=code,
         surname=_surname(first_author),
         year=record.year,
-        journal=_journal_words(record.journal or ""),
+        journal=_journal_forms(record.journal or ""),
+        squeezed=title.replace(" ", ""),
         doi=normalise_doi(record.doi or ""),
         pmid=(record.pmid or "").strip().lstrip("0"),
     )
@@ -231,7 +269,12 @@ def _words_differ_only_by_typos(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
         left, right = a[a_start:a_end], b[b_start:b_end]
         if all(w in _STOPWORDS for w in left + right):
             continue
-        if OSA.distance("".join(left), "".join(right)) > EDITS_PER_DIFFERENCE:
+        joined_left, joined_right = "".join(left), "".join(right)
+        shorter, longer = sorted((joined_left, joined_right), key=len)
+        allowed = EDITS_PER_DIFFERENCE
+        if len(longer) >= 8 and shorter not in longer:
+            allowed += 1  # two typos in one long word, but not a prefix like "non"
+        if OSA.distance(joined_left, joined_right) > allowed:
             return False
     return True
 
@@ -246,7 +289,12 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[float, str] | None:
         return None
     if not a.title or not b.title:
         return None
-    if a.numbers != b.numbers or a.notices != b.notices or a.code != b.code:
+    if a.numbers != b.numbers or a.notices != b.notices:
+        return None
+    if a.code != b.code and not (
+        # "CT-P10 from ..." and "CTP10 from ..." only look like different abstract codes.
+        (a.code and b.squeezed.startswith(a.code)) or (b.code and a.squeezed.startswith(b.code))
+    ):
         return None
     similarity = fuzz.ratio(a.title, b.title, score_cutoff=TITLE_SIMILARITY)
     if not similarity:
@@ -254,7 +302,7 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[float, str] | None:
     both_authors = bool(a.surname and b.surname)
     if both_authors and not _surnames_agree(a.surname, b.surname):
         return None
-    if not journals_agree(a.journal, b.journal):
+    if not _journal_forms_agree(a.journal, b.journal):
         return None
     if similarity < 100 and not _words_differ_only_by_typos(a.words, b.words):
         return None
@@ -313,32 +361,44 @@ class _UnionFind:
 
 
 def _candidate_pairs(prepared: list[_Prepared]) -> Iterable[tuple[int, int]]:
-    """Pairs (i < j) sharing a title word that is among the rarest words of either record."""
-    postings: dict[str, list[int]] = defaultdict(list)
+    """Pairs (i < j) that share a blocking key.
+
+    Keys are every pair of a record's rarest title words (a typo in one or two of them
+    leaves another pair intact) plus the first and last characters of the title with its
+    spaces removed (so that "dual-energy" and "dualenergy" still meet). Blocks larger than
+    ``MAX_BLOCK`` come from generic wording and are skipped: their records meet elsewhere.
+    """
+    frequency: dict[str, int] = defaultdict(int)
     for item in prepared:
         for word in item.content:
-            postings[word].append(item.index)
-    keys_of: list[tuple[str, ...]] = []
-    key_holders: dict[str, list[int]] = defaultdict(list)
+            frequency[word] += 1
+    blocks: dict[str, list[int]] = defaultdict(list)
     for item in prepared:
-        keys = tuple(
-            sorted(item.content, key=lambda w: (len(postings[w]), w))[:BLOCKING_KEYS]
-        )
-        keys_of.append(keys)
-        for word in keys:
-            key_holders[word].append(item.index)
-    for item in prepared:
-        i = item.index
-        candidates: set[int] = set()
-        for word in keys_of[i]:
-            candidates.update(postings[word])
-        for word in item.content:
-            holders = key_holders.get(word)
-            if holders:
-                candidates.update(holders)
-        for j in candidates:
-            if j > i:
-                yield i, j
+        if not item.title:
+            continue
+        rarest = sorted(item.content, key=lambda w: (frequency[w], w))[:BLOCKING_KEYS]
+        if len(rarest) < 2:
+            blocks["t:" + item.title].append(item.index)
+        for a_position, a in enumerate(rarest):
+            for b in rarest[a_position + 1 :]:
+                blocks[f"{a} {b}" if a < b else f"{b} {a}"].append(item.index)
+        squeezed = item.squeezed
+        blocks["<" + squeezed[:AFFIX_LENGTH]].append(item.index)
+        blocks[">" + squeezed[-AFFIX_LENGTH:]].append(item.index)
+        if item.surname and item.year is not None:
+            # Same first author and year catches titles too mangled for the word keys.
+            blocks[f"@{item.surname.rsplit(' ', 1)[-1]} {item.year}"].append(item.index)
+    seen: set[int] = set()
+    size = len(prepared)
+    for members in blocks.values():
+        if len(members) < 2 or len(members) > MAX_BLOCK:
+            continue
+        for position, i in enumerate(members):
+            for j in members[position + 1 :]:
+                key = i * size + j
+                if key not in seen:
+                    seen.add(key)
+                    yield i, j
 
 
 def find_duplicate_groups(
