@@ -6,7 +6,8 @@
 Times are medians of repeated fits, in milliseconds:
 - ``ours fit``: ``pool(yi, vi)`` (estimate, se, CI, tau2, I2, Q, prediction interval);
 - ``ours to_dict``: ``pool(yi, vi).to_dict()``, which adds the Q-profile CIs;
-- ``metafor``: ``rma(yi, vi)`` timed inside R (mean of a loop, excluding R start-up) (only when ``Rscript`` and metafor are installed;
+- ``metafor``: ``rma(yi, vi)`` timed inside R (mean of a loop, excluding R start-up; only when
+  ``Rscript`` and metafor are installed;
   skipped above k = 3,000 because it builds k-by-k matrices);
 - ``PyMARE``: ``pymare.meta_regression(y, v, method="REML")`` plus its fixed/random stats;
 - ``statsmodels``: ``combine_effects(y, v, method_re="iterated")`` (Paule-Mandel; it has no
@@ -72,7 +73,8 @@ def time_metafor(yi: np.ndarray, vi: np.ndarray, n: int) -> float | None:
             "cat(as.numeric(difftime(Sys.time(), s, units = 'secs')) / n * 1000, '\\n')"
         )
         try:
-            out = subprocess.run(["Rscript", "-e", script, path, str(n)], capture_output=True, text=True,
+            cmd = ["Rscript", "-e", script, path, str(n)]
+            out = subprocess.run(cmd, capture_output=True, text=True,
                                  check=True, timeout=600)  # fmt: skip
         except (subprocess.SubprocessError, OSError):
             return None
@@ -100,7 +102,9 @@ def time_statsmodels(yi: np.ndarray, vi: np.ndarray, n: int) -> float | None:
         from statsmodels.stats.meta_analysis import combine_effects
     except ImportError:
         return None
-    return median_ms(lambda: combine_effects(yi, vi, method_re="iterated").summary_frame(), min(n, 500))
+    return median_ms(
+        lambda: combine_effects(yi, vi, method_re="iterated").summary_frame(), min(n, 500)
+    )
 
 
 def main() -> None:
@@ -111,8 +115,8 @@ def main() -> None:
     for k in args.k:
         yi, vi = data(k)
         n = repeats(k)
-        fit = median_ms(lambda: pool(yi, vi), n)
-        full = median_ms(lambda: pool(yi, vi).to_dict(), n)
+        fit = median_ms(lambda yi=yi, vi=vi: pool(yi, vi), n)
+        full = median_ms(lambda yi=yi, vi=vi: pool(yi, vi).to_dict(), n)
         others = {
             "metafor": time_metafor(yi, vi, n),
             "PyMARE": time_pymare(yi, vi, n),

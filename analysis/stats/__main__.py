@@ -40,7 +40,9 @@ def _read_csv(path: str) -> tuple[list[str], list[dict[str, str]]]:
             if reader.fieldnames is None:
                 raise InputError(f"{path}: the file is empty")
             header = [h.strip() for h in reader.fieldnames]
-            rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+            rows = [
+                {(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader
+            ]
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
     if not rows:
@@ -57,16 +59,26 @@ def _column(rows: list[dict[str, str]], header: list[str], name: str, path: str)
         try:
             val = float(raw)
         except ValueError:
-            raise InputError(f"{path}: row {i + 1} (line {i + 2}), column '{name}': {raw!r} is not a number") from None
+            raise InputError(
+                f"{path}: row {i + 1} (line {i + 2}), column '{name}': {raw!r} is not a number"
+            ) from None
         if not math.isfinite(val):
-            raise InputError(f"{path}: row {i + 1} (line {i + 2}), column '{name}': value is missing")
+            raise InputError(
+                f"{path}: row {i + 1} (line {i + 2}), column '{name}': value is missing"
+            )
         out[i] = val
     return out
 
 
-def _effect_sizes(path: str, measure: str) -> tuple[EffectSizes, list[dict[str, str]], list[str], dict[str, Any]]:
+def _effect_sizes(
+    path: str, measure: str
+) -> tuple[EffectSizes, list[dict[str, str]], list[str], dict[str, Any]]:
     header, rows = _read_csv(path)
-    labels = [row.get("study") or str(i + 1) for i, row in enumerate(rows)] if "study" in header else None
+    labels = (
+        [row.get("study") or str(i + 1) for i, row in enumerate(rows)]
+        if "study" in header
+        else None
+    )
     col = lambda name: _column(rows, header, name, path)  # noqa: E731
     tables: dict[str, Any] = {}
     if measure in CONTINUOUS_MEASURES:
@@ -87,7 +99,9 @@ def _effect_sizes(path: str, measure: str) -> tuple[EffectSizes, list[dict[str, 
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m analysis.stats", description="Meta-analysis from a CSV file.")
+    p = argparse.ArgumentParser(
+        prog="python -m analysis.stats", description="Meta-analysis from a CSV file."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     for name, help_ in (
         ("pool", "pool the studies (optionally by subgroup)"),
@@ -97,16 +111,28 @@ def _parser() -> argparse.ArgumentParser:
     ):
         s = sub.add_parser(name, help=help_)
         s.add_argument("file")
-        s.add_argument("--measure", required=True, type=str.upper,
-                       help="SMD, MD, ROM, RR, OR, RD, PETO or GEN (yi with vi or sei)")
-        s.add_argument("--method", default="REML", type=str.upper,
-                       help="FE, DL, REML (default), ML, PM, HS, SJ, HE, EB; MH or PETO for 2x2 tables")
+        s.add_argument(
+            "--measure",
+            required=True,
+            type=str.upper,
+            help="SMD, MD, ROM, RR, OR, RD, PETO or GEN (yi with vi or sei)",
+        )
+        s.add_argument(
+            "--method",
+            default="REML",
+            type=str.upper,
+            help="FE, DL, REML (default), ML, PM, HS, SJ, HE, EB; MH or PETO for 2x2 tables",
+        )
         s.add_argument("--test", default="z", help="z (default) or knha")
         s.add_argument("--level", default=95.0, type=float, help="confidence level (default 95)")
         if name == "pool":
             s.add_argument("--subgroup", help="column holding the subgroup of each study")
-            s.add_argument("--tau2", default="separate", choices=("separate", "common"),
-                           help="subgroups: separate (default) or common tau2")
+            s.add_argument(
+                "--tau2",
+                default="separate",
+                choices=("separate", "common"),
+                help="subgroups: separate (default) or common tau2",
+            )
         if name == "egger":
             s.add_argument("--model", default="rma", choices=("rma", "lm"))
     return p
@@ -117,11 +143,15 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     es, rows, header, tables = _effect_sizes(args.file, args.measure)
     if args.method in ("MH", "PETO"):
         if args.command != "pool" or args.subgroup:
-            raise InputError(f"--method {args.method} is only available for pool without --subgroup")
+            raise InputError(
+                f"--method {args.method} is only available for pool without --subgroup"
+            )
         if not tables:
             raise InputError(f"--method {args.method} needs a 2x2 measure (RR, OR, RD)")
         if args.method == "MH":
-            return pool_mh(**tables, measure=args.measure, level=args.level, labels=es.labels).to_dict()
+            return pool_mh(
+                **tables, measure=args.measure, level=args.level, labels=es.labels
+            ).to_dict()
         return pool_peto(**tables, level=args.level, labels=es.labels).to_dict()
     common = {"method": args.method, "test": args.test, "level": args.level}
     if args.command == "pool":
@@ -132,7 +162,9 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
             return subgroups(es, None, groups, tau2=args.tau2, **common).to_dict()
         return pool(es, **common).to_dict()
     if args.command == "egger":
-        return egger(es, model=args.model, method=args.method, test=args.test, level=args.level).to_dict()
+        return egger(
+            es, model=args.model, method=args.method, test=args.test, level=args.level
+        ).to_dict()
     if args.command == "trimfill":
         return trimfill(es, **common).to_dict()
     return leave_one_out(es, **common).to_dict()

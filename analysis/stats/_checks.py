@@ -35,7 +35,11 @@ class DefaultLabels(tuple):  # type: ignore[type-arg]
         return (str(j + 1) for j in range(self._k))  # type: ignore[attr-defined]
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, tuple) and len(other) == len(self) and tuple(iter(self)) == tuple(iter(other))
+        return (
+            isinstance(other, tuple)
+            and len(other) == len(self)
+            and tuple(iter(self)) == tuple(iter(other))
+        )
 
     def __hash__(self) -> int:
         return hash(tuple(iter(self)))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -162,7 +161,9 @@ class Model:
                 - 0.5 * logdet
                 - 0.5 * fit.rss
             )
-        return float(-0.5 * k * math.log(2 * math.pi) - 0.5 * np.log(self.v + tau2).sum() - 0.5 * fit.rss)
+        return float(
+            -0.5 * k * math.log(2 * math.pi) - 0.5 * np.log(self.v + tau2).sum() - 0.5 * fit.rss
+        )
 
 
 @dataclass
@@ -177,10 +178,7 @@ class Tau2Estimate:
 def _he_raw(model: Model) -> float:
     """Hedges' (HE) estimator before truncation at zero."""
     k, p = model.k, model.p
-    if model.X is None:
-        trPV = float(model.v.sum()) * (1 - 1 / k)
-    else:
-        trPV = _ols_trpv(model)
+    trPV = float(model.v.sum()) * (1 - 1 / k) if model.X is None else _ols_trpv(model)
     return (model.ols_rss() - trPV) / (k - p)
 
 

@@ -186,7 +186,13 @@ class BeggResult:
     exact: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {"test": "begg", "k": self.k, "tau": num(self.tau), "pval": num(self.pval), "exact": self.exact}
+        return {
+            "test": "begg",
+            "k": self.k,
+            "tau": num(self.tau),
+            "pval": num(self.pval),
+            "exact": self.exact,
+        }
 
 
 #: Beyond this many studies the exact null distribution of Kendall's tau is replaced by the

@@ -198,7 +198,12 @@ def pool_mh(
         est = float(((a * n2 - c * n1) / n).sum()) / den
         if rd_variance.upper() == "SGR":
             var = (
-                est * float((c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2).sum())
+                est
+                * float(
+                    (
+                        c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2
+                    ).sum()
+                )
                 + float((a * (n2 - c) / n + c * (n1 - a) / n).sum()) / 2
             ) / den**2
         else:

@@ -104,7 +104,9 @@ def _opt(x: Any, name: str, k: int | None) -> FloatArray | None:
 def _hedges_j(m: FloatArray) -> FloatArray:
     # Gamma ratio through lgamma: Gamma(m/2) overflows for m >= ~344.
     with np.errstate(invalid="ignore", divide="ignore"):
-        j = np.exp(special.gammaln(m / 2.0) - 0.5 * np.log(m / 2.0) - special.gammaln((m - 1.0) / 2.0))
+        j = np.exp(
+            special.gammaln(m / 2.0) - 0.5 * np.log(m / 2.0) - special.gammaln((m - 1.0) / 2.0)
+        )
     return np.where(m > 1, j, np.nan)
 
 
@@ -325,7 +327,14 @@ def _escalc_continuous(
         for x, name in ((sd1i, "sd1i"), (n1i, "n1i"), (m2i, "m2i"), (sd2i, "sd2i"), (n2i, "n2i"))
     )
     labs = make_labels(labels, k)
-    for arr, name in ((m1, "m1i"), (s1, "sd1i"), (n1, "n1i"), (m2, "m2i"), (s2, "sd2i"), (n2, "n2i")):
+    for arr, name in (
+        (m1, "m1i"),
+        (s1, "sd1i"),
+        (n1, "n1i"),
+        (m2, "m2i"),
+        (s2, "sd2i"),
+        (n2, "n2i"),
+    ):
         require(~np.isfinite(arr), labs, f"{name} is missing or not finite")
     require(n1 < 2, labs, "n1i must be at least 2")
     require(n2 < 2, labs, "n2i must be at least 2")
@@ -424,8 +433,16 @@ def generic_iv(
         y = est.copy()
     crit = float(special.ndtri(1 - alpha_from_level(level) / 2))
     require(se_ <= 0, labs, "the standard error must be positive")
-    require(np.isfinite(lb) & np.isfinite(ub) & (ub <= lb), labs, "the CI upper bound must exceed the lower bound")
-    require(np.isfinite(ub) & ~np.isfinite(lb) & (ub <= y), labs, "the CI upper bound must exceed the estimate")
+    require(
+        np.isfinite(lb) & np.isfinite(ub) & (ub <= lb),
+        labs,
+        "the CI upper bound must exceed the lower bound",
+    )
+    require(
+        np.isfinite(ub) & ~np.isfinite(lb) & (ub <= y),
+        labs,
+        "the CI upper bound must exceed the estimate",
+    )
     require((p <= 0) | (p > 1), labs, "the p-value must be in (0, 1]")
     vi = np.full(k, np.nan)
     notes: list[str | None] = [None] * k
@@ -487,7 +504,9 @@ def sd_from_se(se: Any, n: Any) -> FloatArray:
     return s * np.sqrt(nn)
 
 
-def sd_from_ci(ci_lb: Any, ci_ub: Any, n: Any, *, level: float = 95, dist: str = "auto") -> FloatArray:
+def sd_from_ci(
+    ci_lb: Any, ci_ub: Any, n: Any, *, level: float = 95, dist: str = "auto"
+) -> FloatArray:
     """SD of a group from the CI of its mean: ``SD = sqrt(n) (U - L) / (2 crit)``.
 
     ``dist="auto"`` uses ``t`` with n - 1 df below 60 participants and ``z`` above, as the
@@ -561,7 +580,9 @@ def mean_sd_from_median_iqr(q1: Any, median: Any, q3: Any, n: Any) -> tuple[Floa
     return (a + m + b) / 3, (b - a) / eta
 
 
-def mean_sd_from_median_range(minimum: Any, median: Any, maximum: Any, n: Any) -> tuple[FloatArray, FloatArray]:
+def mean_sd_from_median_range(
+    minimum: Any, median: Any, maximum: Any, n: Any
+) -> tuple[FloatArray, FloatArray]:
     """Wan et al. (2014) scenario C1: mean ~ (a + 2m + b)/4, SD ~ (b - a)/xi(n),
     xi(n) = 2 Phi^-1((n - 0.375)/(n + 0.25))."""
     a = as_float_array(minimum, "minimum")

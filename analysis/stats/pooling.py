@@ -339,7 +339,14 @@ class MetaRegResult:
                 "ci_ub": num(hi),
             }
             for n, b, s, z, pv, lo, hi in zip(
-                self.names, self.beta, self.se, self.stat, self.pval, self.ci_lb, self.ci_ub, strict=True
+                self.names,
+                self.beta,
+                self.se,
+                self.stat,
+                self.pval,
+                self.ci_lb,
+                self.ci_ub,
+                strict=True,
             )
         ]
 
@@ -406,7 +413,9 @@ def metareg(
         raise ValueError(f"X has {Xm.shape[0]} rows but there are {k} studies")
     bad = ~np.isfinite(Xm).all(axis=1)
     if bad.any():
-        raise ValueError(f"{study_name(labs, int(np.flatnonzero(bad)[0]))}: moderator value is missing")
+        raise ValueError(
+            f"{study_name(labs, int(np.flatnonzero(bad)[0]))}: moderator value is missing"
+        )
     if names is None:
         names = [f"x{j + 1}" for j in range(Xm.shape[1])]
     names = list(names)

@@ -185,7 +185,8 @@ class PoolResult:
                 "weights": _float_list(self.weights),
                 "studies": list(self.labels),
                 "converged": self.converged,
-                "warnings": list(self.warnings) + (["Q-profile CI for tau2 is the null set"] if qp.null_set else []),
+                "warnings": list(self.warnings)
+                + (["Q-profile CI for tau2 is the null set"] if qp.null_set else []),
             }
         )
         for key, val in self.extra.items():

@@ -115,10 +115,9 @@ def subgroups(
     es_like = vi is None
     y, v, labs, measure, notes = _unpack(yi, vi, labels, measure)
     g = [str(x) for x in groups]
-    if es_like:
-        # EffectSizes: groups refer to all input rows; keep those still present.
-        if len(g) == len(yi):
-            g = [g[i] for i in np.flatnonzero(yi.estimable)]
+    # With EffectSizes, groups refer to all input rows; keep those still present.
+    if es_like and len(g) == len(yi):
+        g = [g[i] for i in np.flatnonzero(yi.estimable)]
     if len(g) != y.shape[0]:
         raise ValueError(f"got {len(g)} group labels for {y.shape[0]} studies")
     names = list(dict.fromkeys(g))
@@ -273,7 +272,12 @@ def cumulative(
                  labels=[labs[i] for i in sel])
         )  # fmt: skip
     return SequentialResult(
-        "cumulative", fits[-1].method, fits[-1].test, measure, tuple(labs[i] for i in idx), tuple(fits)
+        "cumulative",
+        fits[-1].method,
+        fits[-1].test,
+        measure,
+        tuple(labs[i] for i in idx),
+        tuple(fits),
     )
 
 

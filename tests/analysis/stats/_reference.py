@@ -55,7 +55,11 @@ def arr(x: Any) -> np.ndarray:
 
 def close(actual: Any, expected: Any, *, rtol: float = 0.0, atol: float = 0.0) -> None:
     """Compare with the reference; JSON has no infinities, so they are stored as null."""
-    a = np.atleast_1d(np.asarray([np.nan if v is None else v for v in np.atleast_1d(
-        np.asarray(actual, dtype=object))], dtype=float))
+    a = np.atleast_1d(
+        np.asarray(
+            [np.nan if v is None else v for v in np.atleast_1d(np.asarray(actual, dtype=object))],
+            dtype=float,
+        )
+    )
     a[~np.isfinite(a)] = np.nan
     np.testing.assert_allclose(a, arr(expected), rtol=rtol, atol=atol, equal_nan=True)

@@ -53,7 +53,12 @@ def test_it_matches_metafor_escalc(case: dict[str, Any]) -> None:
 
 def test_it_matches_the_generic_inverse_variance_conversion() -> None:
     (case,) = cases("generic")
-    es = generic_iv(case["input"]["estimate"], ci_lb=case["input"]["ci_lb"], ci_ub=case["input"]["ci_ub"], ratio=True)
+    es = generic_iv(
+        case["input"]["estimate"],
+        ci_lb=case["input"]["ci_lb"],
+        ci_ub=case["input"]["ci_ub"],
+        ratio=True,
+    )
     close(es.yi, case["expected"]["yi"], rtol=CLOSED_FORM_RTOL)
     close(es.vi, case["expected"]["vi"], rtol=CLOSED_FORM_RTOL)
     # metadat stores the same values rounded to 4 decimals.
@@ -76,7 +81,19 @@ def test_it_matches_metafor_rma(case: dict[str, Any]) -> None:
         return
     rtol = _rtol(method)
     atol = 1e-12
-    for key in ("estimate", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "i2", "h2", "q", "q_pval"):
+    for key in (
+        "estimate",
+        "se",
+        "ci_lb",
+        "ci_ub",
+        "pi_lb",
+        "pi_ub",
+        "tau2",
+        "i2",
+        "h2",
+        "q",
+        "q_pval",
+    ):
         close(getattr(res, key), exp[key], rtol=rtol, atol=atol)
     close(res.stat, exp["stat"], rtol=rtol, atol=atol)
     close(res.pval, exp["pval"], rtol=max(rtol, 1e-9), atol=1e-15)
@@ -115,7 +132,9 @@ def test_it_matches_metafor_mh_and_peto(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", cases("leave1out"), ids=case_id)
 def test_it_matches_metafor_leave1out(case: dict[str, Any]) -> None:
-    res = leave_one_out(case["input"]["yi"], case["input"]["vi"], method=case["method"], test=case["test"])
+    res = leave_one_out(
+        case["input"]["yi"], case["input"]["vi"], method=case["method"], test=case["test"]
+    )
     exp = case["expected"]
     rtol = _rtol(case["method"])
     for key in ("estimate", "se", "pval", "ci_lb", "ci_ub", "q", "q_pval", "i2", "h2"):
@@ -127,7 +146,9 @@ def test_it_matches_metafor_leave1out(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", cases("cumul"), ids=case_id)
 def test_it_matches_metafor_cumul(case: dict[str, Any]) -> None:
     inp = case["input"]
-    res = cumulative(inp["yi"], inp["vi"], order=inp["order"], method=case["method"], test=case["test"])
+    res = cumulative(
+        inp["yi"], inp["vi"], order=inp["order"], method=case["method"], test=case["test"]
+    )
     exp = case["expected"]
     rtol = _rtol(case["method"])
     for key in ("estimate", "se", "ci_lb", "ci_ub"):
@@ -157,7 +178,9 @@ def test_it_matches_metafor_subgroups(case: dict[str, Any]) -> None:
     d = res.to_dict()
     assert set(d["subgroups"]) == set(exp["subgroups"])
     if "common" in exp:
-        com = subgroups(inp["yi"], inp["vi"], inp["groups"], method=method, test=test, tau2="common")
+        com = subgroups(
+            inp["yi"], inp["vi"], inp["groups"], method=method, test=test, tau2="common"
+        )
         close(com.tau2_common, exp["common"]["tau2"], rtol=rtol, atol=1e-12)
         close(com.q_between, exp["common"]["qm"], rtol=rtol)
         close(com.q_between_pval, exp["common"]["qm_pval"], rtol=rtol)
@@ -173,7 +196,20 @@ def test_it_matches_metafor_metaregression(case: dict[str, Any]) -> None:
         close(res.beta, exp["beta"], rtol=1e-2)
         return
     rtol = _rtol(method)
-    for key in ("beta", "se", "stat", "ci_lb", "ci_ub", "tau2", "i2", "h2", "qe", "qe_pval", "qm", "qm_pval"):
+    for key in (
+        "beta",
+        "se",
+        "stat",
+        "ci_lb",
+        "ci_ub",
+        "tau2",
+        "i2",
+        "h2",
+        "qe",
+        "qe_pval",
+        "qm",
+        "qm_pval",
+    ):
         close(getattr(res, key), exp[key], rtol=max(rtol, 1e-8), atol=1e-12)
     close(res.pval, exp["pval"], rtol=1e-7)
     if method not in ("FE",):
@@ -184,7 +220,9 @@ def test_it_matches_metafor_metaregression(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", cases("regtest"), ids=case_id)
 def test_it_matches_metafor_regtest(case: dict[str, Any]) -> None:
     inp, exp = case["input"], case["expected"]
-    res = egger(inp["yi"], inp["vi"], model=case["model"], predictor=case["predictor"], ni=inp.get("ni"))
+    res = egger(
+        inp["yi"], inp["vi"], model=case["model"], predictor=case["predictor"], ni=inp.get("ni")
+    )
     close(res.stat, exp["stat"], rtol=FISHER_RTOL)
     close(res.pval, exp["pval"], rtol=FISHER_RTOL)
     if exp.get("df") is not None and case["model"] == "lm":

@@ -50,7 +50,10 @@ def test_bcg_q_profile_interval_matches_confint(bcg_rr) -> None:
     # metafor's uniroot stops at 1.2e-4, so I2's lower bound is printed 0.003 lower.
     assert (res.tau2_ci_lb, res.tau2_ci_ub) == (approx4(0.1197), approx4(1.1115))
     assert (res.i2_ci_lb, res.i2_ci_ub) == (pytest.approx(81.9177, abs=5e-3), approx4(97.6781))
-    assert (res.h2_ci_lb, res.h2_ci_ub) == (pytest.approx(5.5303, abs=2e-3), pytest.approx(43.0680, abs=1e-3))
+    assert (res.h2_ci_lb, res.h2_ci_ub) == (
+        pytest.approx(5.5303, abs=2e-3),
+        pytest.approx(43.0680, abs=1e-3),
+    )
 
 
 def test_bcg_fe_and_dl_match_the_published_values(bcg_rr) -> None:
@@ -118,7 +121,13 @@ def test_bcg_subgroups(bcg_rr) -> None:
     com = subgroups(bcg_rr, None, BCG["alloc"], tau2="common")
     assert com.tau2_common == approx4(0.3615) and com.q_between == approx4(1.7675)
     assert subgroups(bcg_rr, None, BCG["alloc"], method="FE").q_between == approx4(19.8654)
-    assert set(sep.to_dict()) >= {"subgroups", "q_between", "q_between_df", "q_between_pval", "overall"}
+    assert set(sep.to_dict()) >= {
+        "subgroups",
+        "q_between",
+        "q_between_df",
+        "q_between_pval",
+        "overall",
+    }
 
 
 def test_bcg_leave_one_out_and_cumulative(bcg_rr) -> None:
@@ -138,38 +147,62 @@ def test_bcg_rank_test_and_trim_and_fill(bcg_rr) -> None:
     assert rt.tau == approx4(0.0256) and rt.pval == approx4(0.9524)
     tf = trimfill(bcg_rr, method="FE")
     assert tf.k0 == 4 and tf.side == "right" and tf.k0_se == approx4(2.3853)
-    np.testing.assert_allclose(tf.filled_yi, [0.78929282, 0.85949921, 1.00333667, 1.03884624], atol=5e-9)
+    np.testing.assert_allclose(
+        tf.filled_yi, [0.78929282, 0.85949921, 1.00333667, 1.03884624], atol=5e-9
+    )
     assert tf.adjusted.estimate == approx4(-0.2910) and tf.adjusted.q == approx4(262.7316)
     tf = trimfill(bcg_rr)
-    assert tf.k0 == 1 and tf.adjusted.estimate == approx4(-0.6571) and tf.adjusted.tau2 == approx4(0.3313)
+    assert (
+        tf.k0 == 1
+        and tf.adjusted.estimate == approx4(-0.6571)
+        and tf.adjusted.tau2 == approx4(0.3313)
+    )
     r0 = trimfill(bcg_rr, method="FE", estimator="R0")
-    assert r0.k0 == 4 and r0.k0_se == approx4(3.1623) and r0.k0_pval == pytest.approx(0.0312, abs=1e-4)  # 0.03125, printed rounded
+    assert (
+        r0.k0 == 4 and r0.k0_se == approx4(3.1623) and r0.k0_pval == pytest.approx(0.0312, abs=1e-4)
+    )  # 0.03125, printed rounded
 
 
 def test_normand_md_smd_and_rom() -> None:
     md = pool(escalc("MD", **NORMAND))
-    assert md.estimate == approx4(-15.1060) and md.tau2 == approx4(684.6462) and md.q == approx4(238.9158)
+    assert (
+        md.estimate == approx4(-15.1060)
+        and md.tau2 == approx4(684.6462)
+        and md.q == approx4(238.9158)
+    )
     ho = escalc("MD", **NORMAND, vtype="HO")
     assert pool(ho, method="DL").tau2 == approx4(218.7216)
     smd = pool(escalc("SMD", **NORMAND))
-    assert smd.estimate == approx4(-0.5371) and smd.tau2 == approx4(0.7908) and smd.q == approx4(123.7293)
+    assert (
+        smd.estimate == approx4(-0.5371)
+        and smd.tau2 == approx4(0.7908)
+        and smd.q == approx4(123.7293)
+    )
     rom = escalc("ROM", **NORMAND)  # bias-corrected, metafor >= 5.0 default
     assert rom.yi[4] == approx4(-0.2453)
     res = pool(rom)
-    assert res.estimate == approx4(-0.2177) and res.tau2 == approx4(0.1082) and res.q == approx4(149.1398)
+    assert (
+        res.estimate == approx4(-0.2177)
+        and res.tau2 == approx4(0.1082)
+        and res.q == approx4(149.1398)
+    )
     assert escalc("ROM", **NORMAND, correct=False).yi[4] == approx4(-0.2513)
 
 
 def test_hine_risk_difference() -> None:
     es = escalc("RD", ai=HINE["ai"], n1i=HINE["n1i"], ci=HINE["ci"], n2i=HINE["n2i"])
-    np.testing.assert_allclose(es.yi * 100, [2.8026, 0.0, 1.9711, 1.7961, 3.5334, 4.4031], atol=PRINTED_4DP)
+    np.testing.assert_allclose(
+        es.yi * 100, [2.8026, 0.0, 1.9711, 1.7961, 3.5334, 4.4031], atol=PRINTED_4DP
+    )
     for method in ("FE", "REML", "DL"):
         res = pool(es, method=method)
         assert res.estimate * 100 == approx4(2.9444) and res.tau2 == 0
 
 
 def test_hackshaw_generic_inverse_variance_and_dl() -> None:
-    es = generic_iv([1.18, 1.45, 2.02], ci_lb=[0.90, 1.02, 0.48], ci_ub=[1.54, 2.08, 8.56], ratio=True)
+    es = generic_iv(
+        [1.18, 1.45, 2.02], ci_lb=[0.90, 1.02, 0.48], ci_ub=[1.54, 2.08, 8.56], ratio=True
+    )
     np.testing.assert_allclose(es.yi, [0.1655, 0.3716, 0.7031], atol=PRINTED_4DP)
     np.testing.assert_allclose(es.vi, [0.0188, 0.0330, 0.5402], atol=PRINTED_4DP)
     conv = generic_iv([1.37, 1.89], ci_lb=[1.03, 1.60], ci_ub=[1.82, 2.23], ratio=True)
@@ -186,14 +219,19 @@ def test_clasp_estimator_battery() -> None:
         ("HS", 0.1330, -0.2666, 0.1125), ("SJ", 0.4572, -0.4079, 0.2386),
     ]:  # fmt: skip
         res = pool(es, method=method)
-        assert (math.sqrt(res.tau2), res.estimate, res.se) == (approx4(tau), approx4(mu), approx4(se)), method
+        assert (math.sqrt(res.tau2), res.estimate, res.se) == (
+            approx4(tau),
+            approx4(mu),
+            approx4(se),
+        ), method
 
 
 def test_raudenbush_knapp_hartung_battery() -> None:
     y, v = RAUDENBUSH["yi"], RAUDENBUSH["vi"]
     for method, tau2, mu, se_z, se_kh, t in [
         ("FE", 0, 0.0604, 0.0365, 0.0515, 1.1733), ("ML", 0.0126, 0.0777, 0.0475, 0.0593, 1.3110),
-        ("REML", 0.0188, 0.0837, 0.0516, 0.0616, 1.3593), ("DL", 0.0259, 0.0893, 0.0558, 0.0636, 1.4050),
+        ("REML", 0.0188, 0.0837, 0.0516, 0.0616, 1.3593),
+        ("DL", 0.0259, 0.0893, 0.0558, 0.0636, 1.4050),
         ("HE", 0.0804, 0.1143, 0.0792, 0.0711, 1.6078),
     ]:  # fmt: skip
         z = pool(y, v, method=method)
@@ -209,9 +247,13 @@ def test_revman_fleiss_aspirin_mantel_haenszel() -> None:
     assert math.exp(res.estimate) == pytest.approx(0.89686556, abs=1e-8)
     assert math.exp(res.ci_lb) == pytest.approx(0.8405144, abs=1e-7)
     assert abs(res.zval) == pytest.approx(3.28763306, abs=1e-7)
-    assert res.q == pytest.approx(9.94605598, abs=1e-5) and res.i2 == pytest.approx(39.67458046, abs=1e-6)
+    assert res.q == pytest.approx(9.94605598, abs=1e-5) and res.i2 == pytest.approx(
+        39.67458046, abs=1e-6
+    )
     np.testing.assert_allclose(
-        res.weights, [3.17649, 3.10168911, 5.67538044, 1.79548462, 3.21762436, 10.15349122, 72.87984024], atol=1e-6
+        res.weights,
+        [3.17649, 3.10168911, 5.67538044, 1.79548462, 3.21762436, 10.15349122, 72.87984024],
+        atol=1e-6,
     )
 
 
@@ -219,10 +261,19 @@ def test_revman_fleiss_mental_health_mean_difference() -> None:
     es = escalc("MD", **MENTAL)
     res = pool(es, method="FE")
     assert res.estimate == pytest.approx(-0.70938839, abs=1e-8)
-    assert (res.ci_lb, res.ci_ub) == (pytest.approx(-1.25848502, abs=1e-6), pytest.approx(-0.16029176, abs=1e-6))
-    assert res.q == pytest.approx(5.66012379, abs=1e-7) and res.i2 == pytest.approx(29.33016758, abs=1e-6)
-    np.testing.assert_allclose(res.weights, [2.79315513, 38.61251498, 2.19316111, 31.92826572, 24.47290305], atol=1e-6)
-    np.testing.assert_allclose(es.sei, [1.67630546, 0.45085474, 1.89175731, 0.49580742, 0.56631484], atol=1e-7)
+    assert (res.ci_lb, res.ci_ub) == (
+        pytest.approx(-1.25848502, abs=1e-6),
+        pytest.approx(-0.16029176, abs=1e-6),
+    )
+    assert res.q == pytest.approx(5.66012379, abs=1e-7) and res.i2 == pytest.approx(
+        29.33016758, abs=1e-6
+    )
+    np.testing.assert_allclose(
+        res.weights, [2.79315513, 38.61251498, 2.19316111, 31.92826572, 24.47290305], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        es.sei, [1.67630546, 0.45085474, 1.89175731, 0.49580742, 0.56631484], atol=1e-7
+    )
 
 
 def test_yusuf_peto_drops_double_zero_tables_from_q_df() -> None:
@@ -241,14 +292,23 @@ def test_yusuf_peto_drops_double_zero_tables_from_q_df() -> None:
 def test_egger_2001_published_regtest_values() -> None:
     from ._reference import cases
 
-    (case,) = [c for c in cases("regtest") if c["dataset"] == "egger2001_no_isis4" and c["model"] == "lm"
+    (case,) = [c for c in cases("regtest")
+               if c["dataset"] == "egger2001_no_isis4" and c["model"] == "lm"
                and c["predictor"] == "sei"]  # fmt: skip
     y, v = case["input"]["yi"], case["input"]["vi"]
     pool_res = pool(y, v)
     assert pool_res.estimate == approx4(-0.8745) and pool_res.tau2 == approx4(0.1911)
     lm = egger(y, v, model="lm")
     assert lm.tval == approx4(-3.1783) and lm.df == 13 and lm.pval == approx4(0.0073)
-    assert (lm.limit, lm.limit_ci_lb, lm.limit_ci_ub) == (approx4(-0.1512), approx4(-0.5130), approx4(0.2106))
+    assert (lm.limit, lm.limit_ci_lb, lm.limit_ci_ub) == (
+        approx4(-0.1512),
+        approx4(-0.5130),
+        approx4(0.2106),
+    )
     rma = egger(y, v)
     assert rma.zval == approx4(-2.8062) and rma.pval == approx4(0.0050)
-    assert (rma.limit, rma.limit_ci_lb, rma.limit_ci_ub) == (approx4(-0.1639), approx4(-0.5681), approx4(0.2402))
+    assert (rma.limit, rma.limit_ci_lb, rma.limit_ci_ub) == (
+        approx4(-0.1639),
+        approx4(-0.5681),
+        approx4(0.2402),
+    )
