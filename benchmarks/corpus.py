@@ -110,11 +110,13 @@ def sentences(text: str) -> list[str]:
 
 def synthetic(seeds: list[Item], count: int, rng: random.Random, taken: set[str]) -> list[Item]:
     abstract_sentences = [s for seed in seeds for s in sentences(seed.abstract)]
-    chain = WordChain([" ".join(sentences(seed.title + ".")) for seed in seeds] + abstract_sentences)
+    chain = WordChain(
+        [" ".join(sentences(seed.title + ".")) for seed in seeds] + abstract_sentences
+    )
     authors = [a for seed in seeds for a in seed.authors]
     journals = [seed.journal for seed in seeds if seed.journal]
     years = [seed.year for seed in seeds if seed.year]
-    items = []
+    items: list[Item] = []
     while len(items) < count:
         title = chain.title(rng)
         key = normalise_title(title)
@@ -141,11 +143,25 @@ def lookalike(item: Item, rng: random.Random, n: int) -> Item:
     kind = rng.choice(("erratum", "conference_abstract", "update"))
     if kind == "erratum":
         prefix = rng.choice(("Erratum: ", "Correction to: ", "Corrigendum to "))
-        return replace(item, title=prefix + item.title, authors=[], doi=f"10.9/err.{n}",
-                       pmid="", abstract="", kind=kind)
+        return replace(
+            item,
+            title=prefix + item.title,
+            authors=[],
+            doi=f"10.9/err.{n}",
+            pmid="",
+            abstract="",
+            kind=kind,
+        )
     if kind == "conference_abstract":
-        journal = rng.choice(("Blood", "Annals of the Rheumatic Diseases", "Gastroenterology",
-                              "Journal of Crohn's and Colitis", "Haemophilia"))
+        journal = rng.choice(
+            (
+                "Blood",
+                "Annals of the Rheumatic Diseases",
+                "Gastroenterology",
+                "Journal of Crohn's and Colitis",
+                "Haemophilia",
+            )
+        )
         if journal == item.journal:
             journal = "Value in Health"
         return replace(item, journal=journal, doi="", pmid="", kind=kind)
@@ -156,10 +172,25 @@ def lookalike(item: Item, rng: random.Random, n: int) -> Item:
 # --- perturbations ----------------------------------------------------------------------------
 
 _JOURNAL_WORDS = {
-    "journal": "J", "of": "", "the": "", "and": "", "&": "", "in": "", "for": "",
-    "clinical": "Clin", "international": "Int", "american": "Am", "medicine": "Med",
-    "medical": "Med", "research": "Res", "european": "Eur", "british": "Br",
-    "annals": "Ann", "national": "Natl", "sciences": "Sci", "science": "Sci",
+    "journal": "J",
+    "of": "",
+    "the": "",
+    "and": "",
+    "&": "",
+    "in": "",
+    "for": "",
+    "clinical": "Clin",
+    "international": "Int",
+    "american": "Am",
+    "medicine": "Med",
+    "medical": "Med",
+    "research": "Res",
+    "european": "Eur",
+    "british": "Br",
+    "annals": "Ann",
+    "national": "Natl",
+    "sciences": "Sci",
+    "science": "Sci",
 }
 
 
@@ -188,13 +219,13 @@ def typo(title: str, rng: random.Random) -> str:
         op = rng.choice(("swap", "drop", "add", "replace"))
         letter = rng.choice("abcdefghijklmnopqrstuvwxyz")
         if op == "swap":
-            w = w[:p] + w[p + 1] + w[p] + w[p + 2:]
+            w = w[:p] + w[p + 1] + w[p] + w[p + 2 :]
         elif op == "drop":
-            w = w[:p] + w[p + 1:]
+            w = w[:p] + w[p + 1 :]
         elif op == "add":
             w = w[:p] + letter + w[p:]
         else:
-            w = w[:p] + letter + w[p + 1:]
+            w = w[:p] + letter + w[p + 1 :]
         words[i] = w
     return " ".join(words)
 
@@ -215,7 +246,7 @@ def change_punctuation(title: str, rng: random.Random) -> str:
 
 
 def reformat_author(name: str) -> str:
-    """"Pier Mannuccio Mannucci" -> "Mannucci, P. M." or "Mannucci PM" as other databases do."""
+    """ "Pier Mannuccio Mannucci" -> "Mannucci, P. M." or "Mannucci PM" as other databases do."""
     parts = name.replace(".", ". ").split()
     if "," in name or len(parts) < 2 or re.fullmatch(r"[A-Z]{1,4}", parts[-1]):
         return name  # already "Surname, Given" or "Surname AB"
@@ -292,10 +323,9 @@ def build(records: int, seed: int) -> tuple[list[Item], list[list[int]]]:
     ordered = [(f, item) for f, family in enumerate(families) for item in family]
     rng.shuffle(ordered)
     positions: dict[int, list[int]] = defaultdict(list)
-    items = []
-    for position, (family, item) in enumerate(ordered, 1):
-        positions[family].append(position)
-        items.append(item)
+    for position, (family_number, _) in enumerate(ordered, 1):
+        positions[family_number].append(position)
+    items = [item for _, item in ordered]
     groups = [sorted(p) for p in positions.values() if len(p) > 1]
     return items, sorted(groups)
 
@@ -329,8 +359,9 @@ def truth(items: list[Item], groups: list[list[int]]) -> dict[str, object]:
         "perturbations": {
             str(n): item.perturbations for n, item in enumerate(items, 1) if item.perturbations
         },
-        "lookalikes": {str(n): item.kind for n, item in enumerate(items, 1)
-                       if item.kind != "distinct"},
+        "lookalikes": {
+            str(n): item.kind for n, item in enumerate(items, 1) if item.kind != "distinct"
+        },
     }
 
 

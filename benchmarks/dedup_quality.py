@@ -15,6 +15,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import sys
 import time
 import tracemalloc
@@ -58,8 +59,15 @@ def main(argv: list[str] | None = None) -> None:
     parsed = parse_references(data, "corpus.ris")
     parse_seconds = time.perf_counter() - started
     records = [
-        DedupRecord(id=n, title=r.title, authors=tuple(r.authors), year=r.year,
-                    journal=r.journal, doi=r.doi, pmid=r.pmid)
+        DedupRecord(
+            id=n,
+            title=r.title,
+            authors=tuple(r.authors),
+            year=r.year,
+            journal=r.journal,
+            doi=r.doi,
+            pmid=r.pmid,
+        )
         for n, r in enumerate(parsed.records, 1)
     ]
     assert len(records) == truth["records"], "every corpus record must parse"
@@ -86,6 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"parse (RIS, {len(records):,})    {parse_seconds:>9.2f} s")
     print(f"dedup time              {dedup_seconds:>9.2f} s   (cpus: {os.cpu_count()})")
     print(f"dedup peak memory       {peak / 2**20:>9.0f} MiB (tracemalloc, dedup only)")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"process peak RSS        {rss:>9.0f} MiB (whole benchmark, corpus text included)")
     print(f"duplicate pairs         {len(expected):>10,} expected, {len(predicted):,} found")
     print(f"precision               {precision:>10.4f}")
     print(f"recall                  {recall:>10.4f}")
@@ -109,16 +119,20 @@ def main(argv: list[str] | None = None) -> None:
     involved = Counter(
         lookalikes.get(str(a)) or lookalikes.get(str(b)) or "other" for a, b in false_merges
     )
-    print(f"false merges: {len(false_merges):,} pairs {dict(involved)}; "
-          f"look-alike records in corpus: {len(lookalikes):,}")
+    print(
+        f"false merges: {len(false_merges):,} pairs {dict(involved)}; "
+        f"look-alike records in corpus: {len(lookalikes):,}"
+    )
     by_id = {r.id: r for r in records}
     for label, pairs in (("missed", missed), ("false merge", false_merges)):
         for a, b in sorted(pairs)[: args.examples]:
             print(f"  {label}: {a} {b}")
             for n in (a, b):
                 r = by_id[n]
-                print(f"     {r.title[:90]!r} {r.authors[:1]} {r.year} {r.journal[:30]!r} "
-                      f"doi={r.doi!r} pmid={r.pmid!r} {perturbations.get(str(n), [])}")
+                print(
+                    f"     {r.title[:90]!r} {r.authors[:1]} {r.year} {r.journal[:30]!r} "
+                    f"doi={r.doi!r} pmid={r.pmid!r} {perturbations.get(str(n), [])}"
+                )
 
 
 if __name__ == "__main__":

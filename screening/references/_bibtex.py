@@ -26,23 +26,38 @@ EXPECTED = "expected a BibTeX entry such as '@article{key,'"
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s]*)", re.MULTILINE)
 _NOT_ENTRIES = {"comment", "string", "preamble"}
 _MAPPED = {
-    "title", "abstract", "author", "year", "date", "journal", "journaltitle", "booktitle",
-    "volume", "number", "issue", "pages", "doi", "pmid", "url", "keywords", "mesh",
+    "title",
+    "abstract",
+    "author",
+    "year",
+    "date",
+    "journal",
+    "journaltitle",
+    "booktitle",
+    "volume",
+    "number",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "url",
+    "keywords",
+    "mesh",
     "ENTRYTYPE",
 }
 
 
 def parse(text: str) -> tuple[list[ParsedRecord], list[SkippedRecord]]:
-    starts = [
+    starts: list[tuple[int, str, str]] = [
         (text.count("\n", 0, match.start()) + 1, match.group(1).lower(), match.group(2))
         for match in _ENTRY_START.finditer(text)
         if match.group(1).lower() not in _NOT_ENTRIES
     ]
     if not starts:
-        for number, line in enumerate(split_lines(text), 1):
-            stripped = line.strip()
+        for number, text_line in enumerate(split_lines(text), 1):
+            stripped = text_line.strip()
             if stripped and not stripped.startswith(("%", "@")):
-                raise ParseError(f"{EXPECTED}, found {snippet(line)}", number)
+                raise ParseError(f"{EXPECTED}, found {snippet(text_line)}", number)
         return [], []
 
     parser = BibTexParser(
@@ -56,8 +71,7 @@ def parse(text: str) -> tuple[list[ParsedRecord], list[SkippedRecord]]:
     records: list[ParsedRecord] = []
     skipped: list[SkippedRecord] = []
     entries = database.entries
-    position = 0
-    for line, entry_type, key in starts:
+    for position, (line, entry_type, key) in enumerate(starts):
         entry = entries[position] if position < len(entries) else None
         if entry is None or entry.get("ID", "") != key or entry["ENTRYTYPE"] != entry_type:
             # bibtexparser turns an entry it cannot read into a comment and moves on; the
@@ -67,7 +81,6 @@ def parse(text: str) -> tuple[list[ParsedRecord], list[SkippedRecord]]:
                 f"{snippet(split_lines(text)[line - 1])}",
                 line,
             )
-        position += 1
         record = _to_record(entry, line)
         reason = unusable_reason(record)
         if reason is None:

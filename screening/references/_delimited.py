@@ -38,15 +38,34 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "article title", "document title", "primary title", "ti", "titles"),
     "abstract": ("abstract", "abstract note", "ab", "abstracts"),
     "authors": (
-        "authors", "author", "author(s)", "author names", "author full names", "au", "af",
+        "authors",
+        "author",
+        "author(s)",
+        "author names",
+        "author full names",
+        "au",
+        "af",
     ),
     "year": (
-        "year", "publication year", "pub year", "py", "year published", "publication date",
+        "year",
+        "publication year",
+        "pub year",
+        "py",
+        "year published",
+        "publication date",
         "date",
     ),
     "journal": (
-        "journal", "source title", "source", "journal/book", "publication title",
-        "journal title", "journal name", "so", "secondary title", "publication name",
+        "journal",
+        "source title",
+        "source",
+        "journal/book",
+        "publication title",
+        "journal title",
+        "journal name",
+        "so",
+        "secondary title",
+        "publication name",
     ),
     "volume": ("volume", "vl", "vol"),
     "issue": ("issue", "number", "is", "no"),
@@ -117,7 +136,11 @@ def parse(
             header_line,
         )
     type_index = next(
-        (i for i, cell in enumerate(header) if _header_key(cell) in _TYPE_HEADERS and i not in columns),
+        (
+            i
+            for i, cell in enumerate(header)
+            if _header_key(cell) in _TYPE_HEADERS and i not in columns
+        ),
         None,
     )
 
@@ -158,18 +181,18 @@ def _map_header(header: list[str], column_map: dict[str, str] | None) -> dict[in
     taken: set[str] = set()
     # Explicit choices first so that they win over an alias elsewhere in the header.
     for index, cell in enumerate(header):
-        column = overrides.get(_header_key(cell))
-        if column and column not in taken:
-            columns[index] = column
-            taken.add(column)
+        chosen = overrides.get(_header_key(cell))
+        if chosen and chosen not in taken:
+            columns[index] = chosen
+            taken.add(chosen)
     for index, cell in enumerate(header):
         key = _header_key(cell)
         if index in columns or key in overrides:
             continue
-        column = _ALIAS_TO_COLUMN.get(key)
-        if column and column not in taken:
-            columns[index] = column
-            taken.add(column)
+        alias = _ALIAS_TO_COLUMN.get(key)
+        if alias and alias not in taken:
+            columns[index] = alias
+            taken.add(alias)
     return columns
 
 

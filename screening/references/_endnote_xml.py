@@ -26,8 +26,19 @@ EXPECTED = "expected EndNote XML such as '<xml><records><record>'"
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _RECORD_START = re.compile(r"<record[\s>]")
 _MAPPED = {
-    "ref-type", "contributors", "titles", "periodical", "pages", "volume", "number",
-    "keywords", "dates", "electronic-resource-num", "accession-num", "urls", "abstract",
+    "ref-type",
+    "contributors",
+    "titles",
+    "periodical",
+    "pages",
+    "volume",
+    "number",
+    "keywords",
+    "dates",
+    "electronic-resource-num",
+    "accession-num",
+    "urls",
+    "abstract",
 }
 
 
@@ -119,10 +130,16 @@ def _to_record(element: Element, line: int) -> ParsedRecord:
     # Secondary parts of mapped groups (editors, alternative titles, URL lists, dates) are
     # kept too, so nothing the export carried is lost.
     for path in (
-        "contributors/secondary-authors/author", "contributors/tertiary-authors/author",
-        "titles/secondary-title", "titles/alt-title", "titles/short-title",
-        "periodical/abbr-1", "dates/pub-dates/date", "urls/pdf-urls/url",
-        "electronic-resource-num", "accession-num",
+        "contributors/secondary-authors/author",
+        "contributors/tertiary-authors/author",
+        "titles/secondary-title",
+        "titles/alt-title",
+        "titles/short-title",
+        "periodical/abbr-1",
+        "dates/pub-dates/date",
+        "urls/pdf-urls/url",
+        "electronic-resource-num",
+        "accession-num",
     ):
         for found in element.findall(path):
             _add_raw(raw, path, _text(found))

@@ -97,9 +97,7 @@ def parse(text: str) -> tuple[list[ParsedRecord], list[SkippedRecord]]:
             last = tags["TY"]
             seen_record = True
         elif tags is None:
-            raise ParseError(
-                f"expected 'TY  - ' to start a record, found {snippet(line)}", number
-            )
+            raise ParseError(f"expected 'TY  - ' to start a record, found {snippet(line)}", number)
         elif tag == "ER":
             finish()
             tags = None

@@ -126,8 +126,10 @@ def test_it_does_not_match_generic_titles_on_the_title_alone() -> None:
     ("short", "full"),
     [
         ("J Clin Psychol", "Journal of Clinical Psychology"),
-        ("Proc Natl Acad Sci U S A", "Proceedings of the National Academy of Sciences of the "
-         "United States of America"),
+        (
+            "Proc Natl Acad Sci U S A",
+            "Proceedings of the National Academy of Sciences of the United States of America",
+        ),
         ("JAMA", "Journal of the American Medical Association"),
         ("Haemophilia", "Haemophilia : the official journal of the World Federation"),
         ("Lancet", "The Lancet (London, England)"),
@@ -207,8 +209,15 @@ def test_it_finds_only_true_duplicates_in_the_real_exports() -> None:
     for path in sorted(SCREENING_DATA.glob("*.ris")):
         parsed.extend(parse_references(path.read_bytes(), path.name).records)
     records = [
-        DedupRecord(id=i, title=r.title, authors=r.authors, year=r.year, journal=r.journal,
-                    doi=r.doi, pmid=r.pmid)
+        DedupRecord(
+            id=i,
+            title=r.title,
+            authors=r.authors,
+            year=r.year,
+            journal=r.journal,
+            doi=r.doi,
+            pmid=r.pmid,
+        )
         for i, r in enumerate(parsed)
     ]
 
