@@ -96,10 +96,13 @@ def _clean(value: str) -> str:
 
 def _to_record(entry: dict[str, str], line: int) -> ParsedRecord:
     raw = {name: value for name, value in entry.items() if name not in _MAPPED}
-    fields = convert_to_unicode({name: entry[name] for name in entry if name in _MAPPED})
-    get = lambda *names: next(  # noqa: E731 - a local shorthand reads better than a helper
-        (_clean(fields[name]) for name in names if fields.get(name, "").strip()), ""
+    fields: dict[str, str] = convert_to_unicode(
+        {name: entry[name] for name in entry if name in _MAPPED}
     )
+
+    def get(*names: str) -> str:
+        return next((_clean(fields[n]) for n in names if fields.get(n, "").strip()), "")
+
     authors = [
         _clean(author)
         for author in re.split(r"\s+and\s+", fields.get("author", ""))
