@@ -1,6 +1,7 @@
 import pytest
 
 from screening import selectors
+from screening.services import record_search_refresh
 from tests.factories import ImportBatchFactory, RecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,15 +23,8 @@ def library(review):
         review=review, import_batch=embase, title="Exercise for depression",
         abstract="Aerobic exercise.", authors=["Blumenthal, J"], year=2007,
     )
-    selectors_refresh_search(review)
+    record_search_refresh(record_ids=review.records.values_list("id", flat=True))
     return medline, embase
-
-
-def selectors_refresh_search(review):
-    from screening.services import _update_search_vectors
-
-    for batch_id in review.imports.values_list("id", flat=True):
-        _update_search_vectors(batch_id)
 
 
 def _titles(records):
