@@ -64,7 +64,9 @@ class RecordQuerySet(models.QuerySet["Record"]):
         return self.filter(duplicate_of__isnull=True)
 
     def primaries(self) -> "RecordQuerySet":
-        return self.filter(duplicate_of__isnull=True, duplicates__isnull=False).distinct()
+        """Records kept that have duplicates (a semi-join: no DISTINCT over a join)."""
+        has_duplicates = Record.objects.filter(duplicate_of=models.OuterRef("pk"))
+        return self.filter(models.Exists(has_duplicates), duplicate_of__isnull=True)
 
 
 class Record(models.Model):
