@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import import_module
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -41,18 +42,14 @@ class HistoryEntry:
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-def _history_models() -> list[tuple[str, Any, str]]:
-    """Every model with history, and how to find its review: later features add theirs here."""
-    from screening.models import DedupAction, ImportBatch, Record
+HISTORY_APPS = ("reviewapp", "screening", "extraction", "analysis")
 
-    return [
-        ("Review", Review.history, "id"),
-        ("Team member", Membership.history, "review_id"),
-        ("Invitation", Invitation.history, "review_id"),
-        ("Import", ImportBatch.history, "review_id"),
-        ("Record", Record.history, "review_id"),
-        ("Duplicate decision", DedupAction.history, "review_id"),
-    ]
+
+def _history_models() -> list[tuple[str, Any, str]]:
+    models: list[tuple[str, Any, str]] = []
+    for app in HISTORY_APPS:
+        models.extend(import_module(f"{app}.history").HISTORY_MODELS)
+    return models
 
 
 def review_history(*, review: Review, limit: int = 200) -> list[HistoryEntry]:

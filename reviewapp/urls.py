@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("", include("reviewapp.urls_pages")),
     path("", include("screening.urls")),
+    path("", include("extraction.urls")),
+    path("", include("analysis.urls")),
     path("api/", include("reviewapp.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),

@@ -1,0 +1,1 @@
+HISTORY_MODELS: list = []  # (label, Model.history, review field)

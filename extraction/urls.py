@@ -1,0 +1,2 @@
+# Review-scoped pages; mounted at the site root by reviewapp.urls.
+urlpatterns: list = []
