@@ -55,6 +55,26 @@ class ImportBatch(models.Model):
         return f"{self.file_name} ({self.source_database})"
 
 
+class Study(models.Model):
+    """A study, which PRISMA 2020 counts apart from its reports: one trial can have several
+    papers (records). Extraction and risk of bias are per study."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="studies")
+    label = models.CharField(max_length=200, help_text="e.g. 'Chinman 2015'")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["label", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "label"], name="study_label_unique_per_review")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class RecordQuerySet(models.QuerySet["Record"]):
     def duplicates(self) -> "RecordQuerySet":
         return self.filter(duplicate_of__isnull=False)
@@ -93,6 +113,10 @@ class Record(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
     duplicate_reason = models.CharField(max_length=200, blank=True)
+    # The study this report belongs to, once it is assessed at full text.
+    study = models.ForeignKey(
+        Study, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
     # Filled by one UPDATE per import on PostgreSQL (GIN-indexed by a migration that runs only
     # there); unused (NULL) on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)

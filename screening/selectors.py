@@ -8,7 +8,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from reviewapp.models import Review
-from screening.models import DedupAction, ImportBatch, Record
+from screening.models import DedupAction, ImportBatch, Record, Study
 
 DUPLICATE_STATUSES = {
     "unique": "Not a duplicate",
@@ -139,3 +139,11 @@ def latest_undoable_action(*, review: Review) -> DedupAction | None:
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def included_studies(*, review: Review) -> QuerySet[Study]:
+    """The studies that go on to extraction and analysis.
+
+    Until full-text screening decides inclusion, every study of the review counts.
+    """
+    return Study.objects.filter(review=review).order_by("label", "id")
