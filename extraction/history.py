@@ -1,1 +1,5 @@
-HISTORY_MODELS: list = []  # (label, Model.history, review field)
+from extraction.models import Outcome
+
+HISTORY_MODELS = [
+    ("Outcome", Outcome.history, "review_id"),
+]
