@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from reviewapp.common.pagination import DeferredJoinPaginator
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -26,7 +27,7 @@ def library(request: HttpRequest, *, review: Review, membership: Membership) -> 
         "status": request.GET.get("status", ""),
     }
     records = selectors.library_records(review=review, **filters)
-    page = Paginator(records, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = DeferredJoinPaginator(records, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "review": review,
         "membership": membership,
