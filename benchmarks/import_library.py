@@ -40,8 +40,19 @@ def main() -> None:
     corpus = OUT / f"corpus{args.records}.ris"
     truth = OUT / f"truth{args.records}.json"
     if not corpus.exists():
-        run([sys.executable, "benchmarks/corpus.py", "--records", str(args.records),
-             "--out", str(corpus), "--truth", str(truth)], dict(os.environ))
+        run(
+            [
+                sys.executable,
+                "benchmarks/corpus.py",
+                "--records",
+                str(args.records),
+                "--out",
+                str(corpus),
+                "--truth",
+                str(truth),
+            ],
+            dict(os.environ),
+        )
 
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     db_name = db_url.rsplit("/", 1)[1]
@@ -71,8 +82,15 @@ def main() -> None:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     imported = run(
-        [sys.executable, "manage.py", "import_references", review_id, str(corpus),
-         "--source", "Benchmark corpus"],
+        [
+            sys.executable,
+            "manage.py",
+            "import_references",
+            review_id,
+            str(corpus),
+            "--source",
+            "Benchmark corpus",
+        ],
         env,
     )
     wall = time.perf_counter() - started
@@ -99,8 +117,13 @@ def main() -> None:
     kinds = {
         "first page": [""],
         "page 1000": ["?page=1000"],
-        "search": ["?q=randomised+trial", "?q=hormone", "?q=emicizumab", "?q=object+recognition",
-                   "?q=infliximab+switching"],
+        "search": [
+            "?q=randomised+trial",
+            "?q=hormone",
+            "?q=emicizumab",
+            "?q=object+recognition",
+            "?q=infliximab+switching",
+        ],
         "search + filters": ["?q=therapy&year=2015", "?q=rats&status=unique"],
         "filter year": ["?year=2010", "?year=2019"],
         "filter duplicates": ["?status=duplicate", "?status=primary"],
@@ -124,8 +147,10 @@ def main() -> None:
             "p95_ms": timings[int(0.95 * (len(timings) - 1))],
             "max_ms": timings[-1],
         }
-        print(f"library {kind:22s} p50 {results[kind]['p50_ms']:7.1f} ms  "
-              f"p95 {results[kind]['p95_ms']:7.1f} ms")
+        print(
+            f"library {kind:22s} p50 {results[kind]['p50_ms']:7.1f} ms  "
+            f"p95 {results[kind]['p95_ms']:7.1f} ms"
+        )
     all_p95 = max(r["p95_ms"] for r in results.values())
     report = {
         "records": args.records,

@@ -22,7 +22,9 @@ def reviews_for_user(*, user: Any) -> QuerySet[Review]:
 
 
 def team(*, review: Review) -> QuerySet[Membership]:
-    return Membership.objects.filter(review=review).select_related("user").order_by("user__username")
+    return (
+        Membership.objects.filter(review=review).select_related("user").order_by("user__username")
+    )
 
 
 def pending_invitations(*, review: Review) -> QuerySet[Invitation]:

@@ -52,9 +52,7 @@ def review_create(request: HttpRequest) -> HttpResponse:
 
 
 @review_view()
-def review_detail(
-    request: HttpRequest, *, review: Review, membership: Membership
-) -> HttpResponse:
+def review_detail(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     context = {
         "review": review,
         "membership": membership,
@@ -165,9 +163,7 @@ def invitation_cancel(
 
 
 @review_view(Role.LEAD)
-def review_history(
-    request: HttpRequest, *, review: Review, membership: Membership
-) -> HttpResponse:
+def review_history(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     entries = selectors.review_history(review=review)
     return render(request, "reviewapp/history.html", {"review": review, "entries": entries})
 

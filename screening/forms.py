@@ -14,7 +14,9 @@ class ImportForm(forms.Form):
         help_text="Where the records came from, as PRISMA reports it (e.g. MEDLINE (Ovid)).",
     )
     search_date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="When you searched."
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="When you searched.",
     )
     search_string = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="The search as run."

@@ -8,7 +8,15 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from reviewapp.models import Review
-from screening.models import DedupAction, ImportBatch, Record, Study
+from screening.models import (
+    DedupAction,
+    ImportBatch,
+    Record,
+    ScreeningItem,
+    Stage,
+    Study,
+    Verdict,
+)
 
 DUPLICATE_STATUSES = {
     "unique": "Not a duplicate",
@@ -128,9 +136,7 @@ def duplicate_group_primary_ids(*, review: Review) -> QuerySet[Record]:
 
 
 def dedup_actions(*, review: Review) -> QuerySet[DedupAction]:
-    return DedupAction.objects.filter(review=review).select_related(
-        "record", "other", "created_by"
-    )
+    return DedupAction.objects.filter(review=review).select_related("record", "other", "created_by")
 
 
 def latest_undoable_action(*, review: Review) -> DedupAction | None:
@@ -142,8 +148,11 @@ def latest_undoable_action(*, review: Review) -> DedupAction | None:
 
 
 def included_studies(*, review: Review) -> QuerySet[Study]:
-    """The studies that go on to extraction and analysis.
-
-    Until full-text screening decides inclusion, every study of the review counts.
-    """
-    return Study.objects.filter(review=review).order_by("label", "id")
+    """The studies that go on to extraction and analysis: those with a report included at full
+    text (agreed by the reviewers or resolved by the arbiter)."""
+    included_reports = ScreeningItem.objects.filter(
+        record__study=OuterRef("pk"),
+        stage=Stage.FULL_TEXT,
+        final_verdict=Verdict.INCLUDE,
+    )
+    return Study.objects.filter(Exists(included_reports), review=review).order_by("label", "id")

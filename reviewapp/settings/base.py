@@ -176,7 +176,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Import progress lives in the cache (the import's own transaction hides it from the database).
-REDIS_CACHE_URL = env_str("REDIS_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+REDIS_CACHE_URL = env_str(
+    "REDIS_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}

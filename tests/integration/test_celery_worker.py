@@ -48,8 +48,20 @@ def worker(settings):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "reviewapp", "worker", "--pool=solo",
-         "-Q", queue, "-n", node, "--loglevel=warning"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "reviewapp",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "-n",
+            node,
+            "--loglevel=warning",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -29,7 +29,9 @@ def test_token_authentication_works(client, lead, review):
 def test_the_lead_invites_and_sets_roles_through_the_api(api_for, review, lead, outsider):
     api = api_for(lead)
     added = api.post(
-        f"/api/reviews/{review.pk}/members/", {"who": "outsider", "roles": ["reviewer"]}, format="json"
+        f"/api/reviews/{review.pk}/members/",
+        {"who": "outsider", "roles": ["reviewer"]},
+        format="json",
     )
     assert added.status_code == 201
     assert added.json()["roles"] == ["reviewer"]
@@ -40,7 +42,9 @@ def test_the_lead_invites_and_sets_roles_through_the_api(api_for, review, lead, 
     )
     assert changed.json()["roles"] == ["reviewer", "arbiter"]
     invited = api.post(
-        f"/api/reviews/{review.pk}/members/", {"who": "x@uni.example", "roles": ["viewer"]}, format="json"
+        f"/api/reviews/{review.pk}/members/",
+        {"who": "x@uni.example", "roles": ["viewer"]},
+        format="json",
     )
     assert invited.status_code == 202
 

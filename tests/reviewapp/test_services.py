@@ -38,7 +38,9 @@ def test_it_adds_an_existing_user_by_username_or_email(review, lead):
         services.membership_invite(review=review, invited_by=lead, who="ana", roles=["reviewer"])
 
 
-def test_it_invites_an_unknown_email_and_joins_them_at_signup(review, lead, django_capture_on_commit_callbacks):
+def test_it_invites_an_unknown_email_and_joins_them_at_signup(
+    review, lead, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         invitation = services.membership_invite(
             review=review, invited_by=lead, who="new@uni.example", roles=["reviewer"]

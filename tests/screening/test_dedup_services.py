@@ -81,12 +81,21 @@ def test_every_change_can_be_undone_newest_first(review, lead, group):
 def test_a_later_import_respects_a_split(review, lead):
     batch = ImportBatchFactory(review=review)
     first = RecordFactory(
-        review=review, import_batch=batch, title="Peer support in crisis teams: a randomised trial",
-        authors=["Johnson, S"], year=2018, journal="Lancet",
+        review=review,
+        import_batch=batch,
+        title="Peer support in crisis teams: a randomised trial",
+        authors=["Johnson, S"],
+        year=2018,
+        journal="Lancet",
     )
     second = RecordFactory(
-        review=review, import_batch=batch, title="Peer support in crisis teams: a randomised trial",
-        authors=["Johnson, S"], year=2018, journal="Lancet", duplicate_of=first,
+        review=review,
+        import_batch=batch,
+        title="Peer support in crisis teams: a randomised trial",
+        authors=["Johnson, S"],
+        year=2018,
+        journal="Lancet",
+        duplicate_of=first,
     )
     services.dedup_split(record=second, user=lead)
     ris = (
@@ -94,8 +103,11 @@ def test_a_later_import_respects_a_split(review, lead):
         b"PY  - 2018\nJO  - Lancet\nER  - \n"
     )
     batch = services.import_create(
-        review=review, created_by=lead, upload=SimpleUploadedFile("more.ris", ris),
-        source_database="PsycINFO", queue=False,
+        review=review,
+        created_by=lead,
+        upload=SimpleUploadedFile("more.ris", ris),
+        source_database="PsycINFO",
+        queue=False,
     )
     services.import_run(batch_id=batch.pk)
     second.refresh_from_db()

@@ -12,16 +12,28 @@ def library(review):
     medline = ImportBatchFactory(review=review, source_database="MEDLINE")
     embase = ImportBatchFactory(review=review, source_database="Embase")
     kept = RecordFactory(
-        review=review, import_batch=medline, title="Peer support and hospital admissions",
-        abstract="Randomised trial of peer workers.", authors=["Chinman, M"], year=2015,
+        review=review,
+        import_batch=medline,
+        title="Peer support and hospital admissions",
+        abstract="Randomised trial of peer workers.",
+        authors=["Chinman, M"],
+        year=2015,
     )
     RecordFactory(
-        review=review, import_batch=embase, title="Peer support and hospital admissions",
-        authors=["Chinman, M"], year=2015, duplicate_of=kept,
+        review=review,
+        import_batch=embase,
+        title="Peer support and hospital admissions",
+        authors=["Chinman, M"],
+        year=2015,
+        duplicate_of=kept,
     )
     RecordFactory(
-        review=review, import_batch=embase, title="Exercise for depression",
-        abstract="Aerobic exercise.", authors=["Blumenthal, J"], year=2007,
+        review=review,
+        import_batch=embase,
+        title="Exercise for depression",
+        abstract="Aerobic exercise.",
+        authors=["Blumenthal, J"],
+        year=2007,
     )
     record_search_refresh(record_ids=review.records.values_list("id", flat=True))
     return medline, embase

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--search-date", default=None, help="YYYY-MM-DD")
         parser.add_argument("--search-string", default="")
         parser.add_argument(
-            "--dry-run", action="store_true", help="Parse and report; needs no review, writes nothing"
+            "--dry-run",
+            action="store_true",
+            help="Parse and report; needs no review, writes nothing",
         )
 
     def handle(self, *args: str, **options: Any) -> None:
