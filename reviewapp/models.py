@@ -82,14 +82,11 @@ class Membership(models.Model):
         return [str(r) for r in held] or [str(Role.VIEWER)]
 
     def has_role(self, role: str) -> bool:
-        if role == Role.VIEWER:
-            return True
-        # The lead can do anything a reviewer or arbiter can.
-        return self.is_lead or {
-            Role.REVIEWER: self.is_reviewer,
-            Role.ARBITER: self.is_arbiter,
-            Role.LEAD: self.is_lead,
-        }.get(role, False)
+        if role == Role.VIEWER or self.is_lead:
+            return True  # the lead can do anything a reviewer or arbiter can
+        return (role == Role.REVIEWER and self.is_reviewer) or (
+            role == Role.ARBITER and self.is_arbiter
+        )
 
 
 def _invitation_token() -> str:

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 
 
 class DeferredJoinPaginator(Paginator):
@@ -16,6 +17,7 @@ class DeferredJoinPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        queryset: QuerySet[Any] = self.object_list  # type: ignore[assignment]  # querysets only
+        ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in queryset.filter(pk__in=ids)}
+        return Page([rows[pk] for pk in ids if pk in rows], number, self)

@@ -12,5 +12,6 @@ STORAGES = {
 # Unit tests run tasks in-process even when a broker is configured; the integration tests start
 # a real worker and switch this off for themselves.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
-STATIC_ROOT = None  # tests never collect static files; WhiteNoise serves from the finders
+# Tests never collect static files; WhiteNoise serves from the finders.
+STATIC_ROOT = None  # type: ignore[assignment]  # base types it as a Path
 WHITENOISE_USE_FINDERS = True
