@@ -44,7 +44,7 @@ class HistoryEntry:
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-HISTORY_APPS = ("reviewapp", "screening", "extraction", "analysis")
+HISTORY_APPS = ("reviewapp", "screening", "extraction", "extraction.rob", "analysis")
 
 
 def _history_models() -> list[tuple[str, Any, str]]:

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "reviewapp",
     "screening",
     "extraction",
+    "extraction.rob",
     "analysis",
 ]
 

@@ -1,0 +1,226 @@
+"""Reads on risk of bias: the assessment grid, comparisons, plot data and exports."""
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from extraction.models import Outcome
+from extraction.rob.models import RobAssessment, RobTool
+from extraction.rob.plots import PlotSpec, StudyJudgements
+from reviewapp.models import Review
+from screening.models import Study
+from screening.selectors import included_studies
+
+# How bad a judgement is, across tools, for "worst of" and "exclude high risk".
+SEVERITY = {
+    "Low": 0,
+    "Some concerns": 1,
+    "Moderate": 1,
+    "Unclear": 1,
+    "No information": 1,
+    "High": 2,
+    "Serious": 2,
+    "Critical": 3,
+}
+HIGH_RISK = frozenset({"High", "Serious", "Critical"})
+
+
+def rob_tools(*, review: Review) -> QuerySet[RobTool]:
+    return RobTool.objects.filter(review=review).order_by("created_at", "id")
+
+
+def outcomes(*, review: Review) -> QuerySet[Outcome]:
+    return Outcome.objects.filter(review=review).order_by("position", "id")
+
+
+@dataclass
+class GridRow:
+    study: Study
+    outcome: Outcome | None
+    mine: RobAssessment | None = None  # the user's (dual) or the shared (single) assessment
+    others: list[RobAssessment] = field(default_factory=list)  # other independent ones
+    consensus: RobAssessment | None = None
+
+    @property
+    def feeding(self) -> RobAssessment | None:
+        return self.consensus if self.others or self.consensus else self.mine
+
+    @property
+    def independent_done(self) -> int:
+        done = [a for a in [self.mine, *self.others] if a and a.kind == "independent"]
+        return sum(1 for a in done if a.status == RobAssessment.Status.COMPLETE)
+
+
+def assessment_grid(*, tool: RobTool, user: Any, outcome: Outcome | None = None) -> list[GridRow]:
+    """Studies (by result, for per-result tools) with the status of each assessment."""
+    studies = list(included_studies(review=tool.review))
+    outcome = outcome if tool.per_result else None
+    rows = {s.pk: GridRow(study=s, outcome=outcome) for s in studies}
+    assessments = RobAssessment.objects.filter(tool=tool, outcome=outcome).select_related(
+        "assessor", "updated_by"
+    )
+    for a in assessments:
+        row = rows.get(a.study_id)
+        if row is None:
+            continue
+        if a.kind == RobAssessment.Kind.CONSENSUS:
+            row.consensus = a
+        elif a.kind == RobAssessment.Kind.SINGLE:
+            if tool.mode == RobTool.Mode.SINGLE:
+                row.mine = a
+        elif a.assessor_id == getattr(user, "pk", None):
+            row.mine = a
+        else:
+            row.others.append(a)
+    return [rows[s.pk] for s in studies]
+
+
+def independent_pair(
+    *, tool: RobTool, study: Study, outcome: Outcome | None
+) -> list[RobAssessment]:
+    return list(
+        RobAssessment.objects.filter(
+            tool=tool, study=study, outcome=outcome, kind=RobAssessment.Kind.INDEPENDENT
+        )
+        .select_related("assessor")
+        .order_by("id")[:2]
+    )
+
+
+@dataclass(frozen=True)
+class QuestionDiff:
+    id: str
+    text: str
+    left: str
+    right: str
+    consensus: str
+
+    @property
+    def differs(self) -> bool:
+        return self.left != self.right
+
+
+@dataclass(frozen=True)
+class DomainDiff:
+    key: str
+    name: str
+    questions: list[QuestionDiff]
+    left: dict[str, str]
+    right: dict[str, str]
+    consensus: dict[str, str]
+
+    @property
+    def differs(self) -> bool:
+        return any(q.differs for q in self.questions) or self.left.get("final") != self.right.get(
+            "final"
+        )
+
+
+def comparison(
+    *, tool: RobTool, left: RobAssessment, right: RobAssessment, consensus: RobAssessment | None
+) -> list[DomainDiff]:
+    spec = tool.spec
+    result = []
+    for domain in spec.domains:
+        result.append(
+            DomainDiff(
+                key=domain.key,
+                name=domain.name,
+                questions=[
+                    QuestionDiff(
+                        q.id,
+                        q.text,
+                        left.answers.get(q.id, ""),
+                        right.answers.get(q.id, ""),
+                        consensus.answers.get(q.id, "") if consensus else "",
+                    )
+                    for q in domain.questions
+                ],
+                left=left.domains.get(domain.key) or {},
+                right=right.domains.get(domain.key) or {},
+                consensus=(consensus.domains.get(domain.key) or {}) if consensus else {},
+            )
+        )
+    return result
+
+
+def _feeding(tool: RobTool, outcome: Outcome | None) -> QuerySet[RobAssessment]:
+    qs = RobAssessment.objects.feeding().filter(tool=tool).select_related("study")
+    if tool.per_result:
+        qs = qs.filter(outcome=outcome) if outcome is not None else qs
+    return qs.order_by("study__label", "study_id", "outcome_id")
+
+
+def plot_rows(
+    *, tool: RobTool, outcome: Outcome | None = None, weights: dict[int, float] | None = None
+) -> list[StudyJudgements]:
+    """One row per completed consensus/single assessment (per result for per-result tools
+    when no outcome is chosen, labelled 'Study · outcome')."""
+    rows = []
+    for a in _feeding(tool, outcome).select_related("outcome"):
+        label = a.study.label
+        if tool.per_result and outcome is None and a.outcome_id:
+            label = f"{label} · {a.outcome}"
+        rows.append(
+            StudyJudgements(
+                label=label,
+                domains={k: str(v.get("final") or "") for k, v in a.domains.items()},
+                overall=a.overall,
+                weight=(weights or {}).get(a.study_id, 1.0),
+            )
+        )
+    return rows
+
+
+def plot_spec(*, tool: RobTool) -> PlotSpec:
+    spec = tool.spec
+    return PlotSpec(
+        domains=[(d.key, d.name) for d in spec.domains],
+        judgements=list(spec.judgements),
+        title=f"{tool.name}",
+        colours=dict(spec.colours),
+    )
+
+
+def robvis_csv(*, tool: RobTool, outcome: Outcome | None = None) -> str:
+    """robvis's input format: Study, D1..Dn, Overall, Weight (ROB2, ROBINS-I, Generic)."""
+    spec = tool.spec
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Study", *[d.key for d in spec.domains], "Overall", "Weight"])
+    for row in plot_rows(tool=tool, outcome=outcome):
+        writer.writerow(
+            [
+                row.label,
+                *[row.domains.get(d.key, "") for d in spec.domains],
+                row.overall,
+                f"{row.weight:g}",
+            ]
+        )
+    return out.getvalue()
+
+
+def _worst(values: Iterable[str]) -> str | None:
+    known = [v for v in values if v]
+    return max(known, key=lambda v: SEVERITY.get(v, 1)) if known else None
+
+
+def rob_overall_by_study(*, review: Review, outcome: Outcome | None = None) -> dict[int, str]:
+    """The overall risk-of-bias judgement of each assessed study: {study_id: judgement}.
+
+    Only completed single or consensus assessments count. For per-result tools (RoB 2) the
+    assessment of `outcome` is used; without an outcome, the worst over the study's results.
+    A study assessed with several tools gets the worst of them. Studies without a completed
+    assessment are absent. `HIGH_RISK` lists the judgements "exclude high risk" drops.
+    """
+    qs = RobAssessment.objects.feeding().filter(review=review).exclude(overall="")
+    judgements: dict[int, list[str]] = {}
+    for study_id, outcome_id, overall in qs.values_list("study_id", "outcome_id", "overall"):
+        if outcome is not None and outcome_id is not None and outcome_id != outcome.pk:
+            continue
+        judgements.setdefault(study_id, []).append(overall)
+    return {sid: w for sid, values in judgements.items() if (w := _worst(values))}

@@ -1,0 +1,400 @@
+"""Writes on risk-of-bias tools and assessments. Keyword-only, atomic, DomainError on a rule."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from extraction.models import Outcome
+from extraction.rob.models import RobAssessment, RobTool
+from extraction.rob.tools import Tool
+from reviewapp.errors import DomainError
+from reviewapp.models import Review
+from screening.models import Study
+
+MAX_TEXT = 5000
+
+
+class VersionConflict(DomainError):
+    """Someone saved the assessment since this copy was loaded; `current` is what they saved."""
+
+    def __init__(self, *, current: RobAssessment, submitted: dict[str, Any]) -> None:
+        who = current.updated_by.get_username() if current.updated_by else "someone"
+        super().__init__(
+            f"{who} saved this assessment (version {current.version}) after you opened it. "
+            "Nothing of yours was saved: compare both versions below and save again.",
+            field="version",
+        )
+        self.current = current
+        self.submitted = submitted
+
+
+# ---------------------------------------------------------------------------- tools
+
+
+def _validate_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(definition, Mapping):
+        raise DomainError("A custom tool is a set of domains and judgements.", field="definition")
+    judgements = [str(j).strip() for j in definition.get("judgements") or [] if str(j).strip()]
+    if len(judgements) < 2:
+        raise DomainError("Give at least two judgement options.", field="judgements")
+    if len(set(judgements)) != len(judgements):
+        raise DomainError("Judgement options must differ.", field="judgements")
+    domains = []
+    for i, raw in enumerate(definition.get("domains") or [], start=1):
+        if not isinstance(raw, Mapping) or not str(raw.get("name", "")).strip():
+            raise DomainError(f"Domain {i} needs a name.", field="domains")
+        questions = [str(q).strip() for q in raw.get("questions") or [] if str(q).strip()]
+        domains.append({"name": str(raw["name"]).strip()[:200], "questions": questions})
+    if not domains:
+        raise DomainError("Give at least one domain.", field="domains")
+    return {
+        "judgements": judgements,
+        "domains": domains,
+        "per_result": bool(definition.get("per_result", False)),
+    }
+
+
+@transaction.atomic
+def tool_create(
+    *,
+    review: Review,
+    user: Any,
+    kind: str,
+    name: str = "",
+    mode: str = RobTool.Mode.SINGLE,
+    definition: Mapping[str, Any] | None = None,
+) -> RobTool:
+    if kind not in RobTool.Kind.values:
+        raise DomainError(f"Unknown tool {kind!r}.", field="kind")
+    if mode not in RobTool.Mode.values:
+        raise DomainError("Choose single or dual assessment.", field="mode")
+    name = (name or "").strip() or str(RobTool.Kind(kind).label)
+    clean: dict[str, Any] = {}
+    if kind == RobTool.Kind.CUSTOM:
+        clean = _validate_definition(definition or {})
+    if RobTool.objects.filter(review=review, name=name).exists():
+        raise DomainError(f"This review already has a tool named {name!r}.", field="name")
+    try:
+        with transaction.atomic():
+            return RobTool.objects.create(
+                review=review,
+                kind=kind,
+                name=name[:200],
+                mode=mode,
+                definition=clean,
+                created_by=user,
+            )
+    except IntegrityError as exc:
+        raise DomainError(f"This review already has a tool named {name!r}.", field="name") from exc
+
+
+@transaction.atomic
+def tool_update(
+    *,
+    tool: RobTool,
+    name: str | None = None,
+    mode: str | None = None,
+    definition: Mapping[str, Any] | None = None,
+) -> RobTool:
+    tool = RobTool.objects.select_for_update().get(pk=tool.pk)
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise DomainError("A tool needs a name.", field="name")
+        if RobTool.objects.filter(review_id=tool.review_id, name=name).exclude(pk=tool.pk).exists():
+            raise DomainError(f"This review already has a tool named {name!r}.", field="name")
+        tool.name = name[:200]
+    if mode is not None:
+        if mode not in RobTool.Mode.values:
+            raise DomainError("Choose single or dual assessment.", field="mode")
+        tool.mode = mode
+    if definition is not None:
+        if tool.kind != RobTool.Kind.CUSTOM:
+            raise DomainError("Only custom tools can be redefined.", field="definition")
+        clean = _validate_definition(definition)
+        old = len(tool.definition.get("domains", []))
+        if tool.assessments.exists() and len(clean["domains"]) < old:
+            raise DomainError(
+                "Assessments exist: add or rename domains, but do not remove them.",
+                field="domains",
+            )
+        tool.definition = clean
+    tool.save()
+    return tool
+
+
+# ---------------------------------------------------------------------------- assessments
+
+
+def _slot(tool: RobTool, outcome: Outcome | None) -> Outcome | None:
+    if tool.per_result and outcome is None:
+        raise DomainError(
+            f"{tool.name} is assessed per result: choose the outcome.", field="outcome"
+        )
+    if not tool.per_result and outcome is not None:
+        return None  # a per-study tool ignores the outcome
+    return outcome
+
+
+def _check_scope(tool: RobTool, study: Study, outcome: Outcome | None) -> None:
+    if study.review_id != tool.review_id:
+        raise DomainError("That study is not in this review.", field="study")
+    if outcome is not None and outcome.review_id != tool.review_id:
+        raise DomainError("That outcome is not in this review.", field="outcome")
+
+
+def assessment_open(
+    *, tool: RobTool, study: Study, outcome: Outcome | None, user: Any
+) -> RobAssessment:
+    """The assessment `user` works on for this study (and result): the shared one in single
+    mode, the user's own independent one in dual mode. Created on first opening; idempotent."""
+    _check_scope(tool, study, outcome)
+    outcome = _slot(tool, outcome)
+    dual = tool.mode == RobTool.Mode.DUAL
+    kind = RobAssessment.Kind.INDEPENDENT if dual else RobAssessment.Kind.SINGLE
+    lookup = {
+        "tool": tool,
+        "study": study,
+        "outcome": outcome,
+        "kind": kind,
+        "assessor": user if dual else None,
+    }
+    existing = RobAssessment.objects.filter(**lookup).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return RobAssessment.objects.create(review_id=tool.review_id, updated_by=user, **lookup)
+    except IntegrityError:  # a double click created it first
+        return RobAssessment.objects.get(**lookup)
+
+
+def consensus_open(
+    *, tool: RobTool, study: Study, outcome: Outcome | None, user: Any
+) -> RobAssessment:
+    """The consensus assessment, started from what both assessors agree on."""
+    _check_scope(tool, study, outcome)
+    outcome = _slot(tool, outcome)
+    if tool.mode != RobTool.Mode.DUAL:
+        raise DomainError("Consensus is for tools assessed in dual mode.", field="mode")
+    lookup = {
+        "tool": tool,
+        "study": study,
+        "outcome": outcome,
+        "kind": RobAssessment.Kind.CONSENSUS,
+    }
+    existing = RobAssessment.objects.filter(**lookup).first()
+    if existing:
+        return existing
+    sides = list(
+        RobAssessment.objects.filter(
+            tool=tool, study=study, outcome=outcome, kind=RobAssessment.Kind.INDEPENDENT
+        ).order_by("id")[:2]
+    )
+    if len(sides) < 2:
+        raise DomainError("Consensus needs two independent assessments.", field="consensus")
+    first, second = sides
+    answers = {q: v for q, v in first.answers.items() if second.answers.get(q) == v}
+    domains: dict[str, dict[str, str]] = {}
+    for key in {*first.domains, *second.domains}:
+        a, b = first.domains.get(key) or {}, second.domains.get(key) or {}
+        if a.get("final") and a.get("final") == b.get("final"):
+            domains[key] = {
+                "final": a["final"],
+                "justification": "",
+                "support": a.get("support", ""),
+            }
+    try:
+        with transaction.atomic():
+            consensus = RobAssessment.objects.create(
+                review_id=tool.review_id,
+                updated_by=user,
+                answers=answers,
+                domains=domains,
+                **lookup,
+            )
+    except IntegrityError:
+        return RobAssessment.objects.get(**lookup)
+    _recompute(consensus, tool.spec)
+    consensus.save()
+    return consensus
+
+
+def _recompute(assessment: RobAssessment, spec: Tool) -> None:
+    """Refresh the proposed judgements; a final judgement left equal to the old proposal
+    follows the new proposal (it was never overridden)."""
+    domains = dict(assessment.domains)
+    for domain in spec.domains:
+        entry = dict(domains.get(domain.key) or {})
+        proposed = spec.propose_domain(domain.key, assessment.answers).judgement or ""
+        if entry.get("final", "") in ("", entry.get("proposed", "")) and not entry.get(
+            "justification"
+        ):
+            entry["final"] = proposed
+        entry["proposed"] = proposed
+        domains[domain.key] = entry
+    assessment.domains = domains
+    finals = {d.key: domains[d.key].get("final") or None for d in spec.domains}
+    old_proposed = assessment.overall_proposed
+    assessment.overall_proposed = spec.propose_overall(finals) or ""
+    if assessment.overall in ("", old_proposed) and not assessment.overall_justification:
+        assessment.overall = assessment.overall_proposed
+
+
+def _clean_answers(spec: Tool, answers: Mapping[str, Any]) -> dict[str, str]:
+    clean: dict[str, str] = {}
+    for qid, value in (answers or {}).items():
+        value = str(value or "").strip().upper()
+        if not value:
+            continue
+        try:
+            question = spec.question(str(qid))
+        except KeyError as exc:
+            raise DomainError(f"{spec.name} has no question {qid}.", field="answers") from exc
+        if value not in question.options:
+            allowed = ", ".join(question.options)
+            raise DomainError(
+                f"Question {qid}: {value!r} is not one of {allowed}.", field=f"answers.{qid}"
+            )
+        clean[str(qid)] = value
+    return clean
+
+
+def _clean_domains(
+    spec: Tool, domains: Mapping[str, Any], answers: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    clean: dict[str, dict[str, str]] = {}
+    keys = {d.key for d in spec.domains}
+    for key, raw in (domains or {}).items():
+        if key not in keys:
+            raise DomainError(f"{spec.name} has no domain {key}.", field="domains")
+        raw = raw or {}
+        final = str(raw.get("final") or "").strip()
+        if final and final not in spec.judgements:
+            raise DomainError(
+                f"{key}: {final!r} is not a judgement of {spec.name} "
+                f"({', '.join(spec.judgements)}).",
+                field=f"domains.{key}.final",
+            )
+        justification = str(raw.get("justification") or "").strip()[:MAX_TEXT]
+        support = str(raw.get("support") or "").strip()[:MAX_TEXT]
+        proposed = spec.propose_domain(key, answers).judgement or ""
+        if final and proposed and final != proposed and not justification:
+            raise DomainError(
+                f"{key}: the algorithm proposes {proposed!r}; say why you judge it {final!r}.",
+                field=f"domains.{key}.justification",
+            )
+        clean[key] = {
+            "proposed": proposed,
+            "final": final or proposed,
+            "justification": justification if final and final != proposed else "",
+            "support": support,
+        }
+    return clean
+
+
+@transaction.atomic
+def assessment_save(
+    *,
+    assessment: RobAssessment,
+    user: Any,
+    version: int,
+    answers: Mapping[str, Any] | None = None,
+    domains: Mapping[str, Any] | None = None,
+    overall: str | None = None,
+    overall_justification: str = "",
+    complete: bool = False,
+) -> RobAssessment:
+    """Save answers, per-domain final judgements (an override of the proposal needs a
+    justification) and support text. `version` is the one the user loaded: if someone saved
+    since, nothing is written and VersionConflict carries both versions."""
+    current = (
+        RobAssessment.objects.select_for_update(of=("self",))
+        .select_related("tool", "updated_by")
+        .get(pk=assessment.pk)
+    )
+    submitted = {
+        "answers": dict(answers or {}),
+        "domains": dict(domains or {}),
+        "overall": overall or "",
+        "overall_justification": overall_justification,
+    }
+    if int(version) != current.version:
+        raise VersionConflict(current=current, submitted=submitted)
+    spec = current.tool.spec
+    if answers is not None:
+        current.answers = _clean_answers(spec, answers)
+    merged = {k: dict(v) for k, v in current.domains.items()}
+    if domains is not None:
+        merged.update(_clean_domains(spec, domains, current.answers))
+    current.domains = merged
+    _recompute(current, spec)
+    if overall is not None:
+        overall = overall.strip()
+        if overall and overall not in spec.judgements:
+            raise DomainError(f"{overall!r} is not a judgement of {spec.name}.", field="overall")
+        justification = overall_justification.strip()[:MAX_TEXT]
+        proposed = current.overall_proposed
+        if overall and proposed and overall != proposed and not justification:
+            raise DomainError(
+                f"The proposed overall judgement is {proposed!r}; say why you judge it "
+                f"{overall!r}.",
+                field="overall_justification",
+            )
+        current.overall = overall or proposed
+        current.overall_justification = justification if overall and overall != proposed else ""
+    if complete:
+        missing = [
+            d.key for d in spec.domains if not (current.domains.get(d.key) or {}).get("final")
+        ]
+        if missing:
+            raise DomainError(
+                "To complete the assessment, judge every domain: " + ", ".join(missing) + ".",
+                field="status",
+            )
+        if not current.overall:
+            raise DomainError(
+                "To complete the assessment, give the overall judgement.", field="overall"
+            )
+    current.status = RobAssessment.Status.COMPLETE if complete else RobAssessment.Status.DRAFT
+    current.version += 1
+    current.updated_by = user
+    current.save()
+    return current
+
+
+@transaction.atomic
+def consensus_accept(
+    *, consensus: RobAssessment, source: RobAssessment, domain: str, user: Any, version: int
+) -> RobAssessment:
+    """Take one side's answers, judgement and support for a whole domain into the consensus."""
+    if consensus.kind != RobAssessment.Kind.CONSENSUS:
+        raise DomainError("Only a consensus assessment takes sides.", field="consensus")
+    if (source.tool_id, source.study_id, source.outcome_id) != (
+        consensus.tool_id,
+        consensus.study_id,
+        consensus.outcome_id,
+    ) or source.kind != RobAssessment.Kind.INDEPENDENT:
+        raise DomainError("That assessment is not one of the two being reconciled.", field="source")
+    spec = consensus.tool.spec
+    try:
+        target = spec.domain(domain)
+    except KeyError as exc:
+        raise DomainError(f"{spec.name} has no domain {domain}.", field="domain") from exc
+    answers = {q: v for q, v in consensus.answers.items()}
+    for question in target.questions:
+        answers.pop(question.id, None)
+        if question.id in source.answers:
+            answers[question.id] = source.answers[question.id]
+    side = source.domains.get(domain) or {}
+    domains = {
+        domain: {
+            "final": side.get("final", ""),
+            "justification": side.get("justification", ""),
+            "support": side.get("support", ""),
+        }
+    }
+    return assessment_save(
+        assessment=consensus, user=user, version=version, answers=answers, domains=domains
+    )

@@ -1,0 +1,62 @@
+import pytest
+
+from extraction.models import Outcome
+from extraction.rob import services
+from extraction.rob.models import RobTool
+from screening.models import Study
+
+# A complete set of RoB 2 answers taken from the guidance's worked logic: random, concealed
+# allocation with no baseline problem (D1 low); open-label with deviations that arose from the
+# trial context, likely to affect the outcome and unbalanced (D2 high); nearly complete data
+# (D3 low); blinded assessors (D4 low); no pre-specified plan but no selection (D5 some concerns).
+ROB2_ANSWERS = {
+    "1.1": "Y",
+    "1.2": "Y",
+    "1.3": "N",
+    "2.1": "Y",
+    "2.2": "Y",
+    "2.3": "Y",
+    "2.4": "PY",
+    "2.5": "N",
+    "2.6": "Y",
+    "3.1": "Y",
+    "4.1": "N",
+    "4.2": "N",
+    "4.3": "N",
+    "5.1": "NI",
+    "5.2": "N",
+    "5.3": "PN",
+}
+ROB2_EXPECTED = {
+    "D1": "Low",
+    "D2": "High",
+    "D3": "Low",
+    "D4": "Low",
+    "D5": "Some concerns",
+    "overall": "High",
+}
+
+
+@pytest.fixture
+def studies(review):
+    return [
+        Study.objects.create(review=review, label=label)
+        for label in ("Chinman 2015", "Mahlke 2017", "Simpson 2014")
+    ]
+
+
+@pytest.fixture
+def outcome(review):
+    return Outcome.objects.create(review=review, name="Hope", outcome_type="continuous")
+
+
+@pytest.fixture
+def rob2(review, lead):
+    return services.tool_create(review=review, user=lead, kind=RobTool.Kind.ROB2)
+
+
+@pytest.fixture
+def rob2_dual(review, lead):
+    return services.tool_create(
+        review=review, user=lead, kind=RobTool.Kind.ROB2, name="RoB 2 dual", mode="dual"
+    )
