@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-import textwrap
+import unicodedata
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -182,7 +182,8 @@ _FONT = 14
 _LINE = 19
 _PAD_X, _PAD_Y = 12, 12
 _ROW_GAP = 36
-_CHAR_W = 0.53 * _FONT  # average advance of Arial/Liberation Sans at this size, for wrapping
+_INDENT = 16
+_TITLE_FONT, _TITLE_LINE = 18, 23
 _FONT_FAMILY = "Arial, Helvetica, 'Liberation Sans', sans-serif"
 
 # One line of a box: (text, indent level, bold). Indented lines are the per-source and
@@ -197,11 +198,9 @@ def render_svg(counts: PrismaCounts, *, title: str = "") -> str:
     wrapped), user text is XML-escaped, and numbers are printed with thousands separators.
     """
     n = _n
-    sources = list(counts.identified_per_source.items()) or [("Databases", 0)]
     rows: list[tuple[list[_Line], list[_Line] | None]] = [
         (
-            [(f"Records identified {n(counts.records_identified)} from:", 0, False)]
-            + [(f"{name} {n(value)}", 1, False) for name, value in sources],
+            _listed("Records identified", "from", counts.identified_per_source),
             [
                 ("Records removed before screening:", 0, False),
                 (f"Duplicate records removed {n(counts.duplicates_removed)}", 1, False),
@@ -217,11 +216,7 @@ def render_svg(counts: PrismaCounts, *, title: str = "") -> str:
         ),
         (
             [(f"Reports assessed for eligibility {n(counts.reports_assessed)}", 0, False)],
-            [(f"Reports excluded {n(counts.reports_excluded_total)}:", 0, False)]
-            + [
-                (f"{reason} {n(value)}", 1, False)
-                for reason, value in counts.reports_excluded.items()
-            ],
+            _listed("Reports excluded", "", counts.reports_excluded),
         ),
         (
             [
@@ -235,11 +230,16 @@ def render_svg(counts: PrismaCounts, *, title: str = "") -> str:
     parts: list[str] = []
     y = _MARGIN
     if title:
-        parts.append(
-            f'<text x="{_WIDTH / 2:g}" y="{y + 18}" text-anchor="middle" font-size="18" '
-            f'font-weight="bold">{_text(title)}</text>'
+        title_lines = _wrap_text(
+            _clean(title), _WIDTH - 2 * _MARGIN, _WIDTH - 2 * _MARGIN, _TITLE_FONT, bold=True
         )
-        y += 36
+        for i, line in enumerate(title_lines):
+            parts.append(
+                f'<text x="{_WIDTH / 2:g}" y="{y + _TITLE_FONT + i * _TITLE_LINE}" '
+                f'text-anchor="middle" font-size="{_TITLE_FONT}" font-weight="bold">'
+                f"{_text(line)}</text>"
+            )
+        y += _TITLE_LINE * len(title_lines) + 14
 
     header_h = 40
     parts.append(
@@ -313,6 +313,16 @@ def render_svg(counts: PrismaCounts, *, title: str = "") -> str:
     )
 
 
+def _listed(heading: str, joiner: str, items: dict[str, int]) -> list[_Line]:
+    """A heading with its total, then one indented line per item ("Embase (n = 2,011)")."""
+    total = f"{heading} {_n(sum(items.values()))}"
+    if not items:
+        return [(total, 0, False)]
+    return [(f"{total} {joiner}:" if joiner else f"{total}:", 0, False)] + [
+        (f"{name} {_n(value)}", 1, False) for name, value in items.items()
+    ]
+
+
 def _n(value: int) -> str:
     return f"(n = {value:,})"
 
@@ -320,18 +330,83 @@ def _n(value: int) -> str:
 def _wrap(lines: list[_Line], box_width: int) -> list[_Line]:
     wrapped: list[_Line] = []
     for text, indent, bold in lines:
-        width_px = box_width - 2 * _PAD_X - indent * 16
-        chars = max(int(width_px / _CHAR_W), 10)
-        # A count "(n = 1,234)" never breaks across lines: protect its spaces while wrapping.
-        protected = _COUNT.sub(lambda m: m.group(0).replace(" ", "\u00a0"), _clean(text))
-        pieces = [
-            piece.replace("\u00a0", " ")
-            for piece in textwrap.wrap(protected, chars, break_long_words=True)
-        ] or [""]
+        first = box_width - 2 * _PAD_X - indent * _INDENT
         # Continuation lines indent one step further so a wrapped name reads as one item.
+        pieces = _wrap_text(_clean(text), first, first - _INDENT, _FONT, bold=bold)
         wrapped.append((pieces[0], indent, bold))
         wrapped += [(piece, indent + 1, bold) for piece in pieces[1:]]
     return wrapped
+
+
+def _wrap_text(
+    text: str, first_width: float, rest_width: float, size: float, *, bold: bool = False
+) -> list[str]:
+    """Greedy word wrap by measured width; a count "(n = 1,234)" is kept on one line."""
+    words = _COUNT.sub(lambda m: m.group(0).replace(" ", "\u00a0"), text).split(" ")
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        width = first_width if not lines else rest_width
+        candidate = f"{current} {word}" if current else word
+        if _text_width(candidate, size, bold=bold) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+            width = rest_width
+        # A word wider than the box (a URL, a long compound) is cut where it overflows.
+        while _text_width(word, size, bold=bold) > width:
+            cut = max(1, _fit(word, width, size, bold))
+            lines.append(word[:cut])
+            word = word[cut:]
+            width = rest_width
+        current = word
+    lines.append(current)
+    return [line.replace("\u00a0", " ") for line in lines]
+
+
+def _fit(word: str, width: float, size: float, bold: bool) -> int:
+    for cut in range(len(word), 0, -1):
+        if _text_width(word[:cut], size, bold=bold) <= width:
+            return cut
+    return 0
+
+
+# Advance widths of Helvetica (Adobe core-font AFM, 1/1000 em) for printable ASCII; Arial and
+# Liberation Sans share them. Wrapping by measured width keeps all-capital database names
+# ("CINAHL", "LILACS") inside their boxes, which an average character width does not.
+_HELVETICA = dict(
+    zip(
+        " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+        "abcdefghijklmnopqrstuvwxyz{|}~",
+        [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278]
+        + [556] * 10
+        + [278, 278, 584, 584, 584, 556, 1015]
+        + [667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833]
+        + [722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611]
+        + [278, 278, 278, 469, 556, 333]
+        + [556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833]
+        + [556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500]
+        + [334, 260, 334, 584],
+        strict=True,
+    )
+)
+
+
+def _text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """Rendered width in px, erring wide: bold adds 8 %, unknown characters count 0.6 em
+    (1 em when East Asian wide)."""
+    units = 0
+    for char in text:
+        if char == "\u00a0":
+            units += 278
+        elif char in _HELVETICA:
+            units += _HELVETICA[char]
+        elif unicodedata.east_asian_width(char) in ("W", "F"):
+            units += 1000
+        else:
+            units += 600
+    return units * size / 1000 * (1.08 if bold else 1.0)
 
 
 _COUNT = re.compile(r"\(n = [-0-9,]+\):?")
@@ -343,7 +418,7 @@ def _text_block(lines: list[_Line], x: int, y: float, h: float) -> str:
     for i, (text, indent, bold) in enumerate(lines):
         weight = ' font-weight="bold"' if bold else ""
         out.append(
-            f'<text x="{x + _PAD_X + indent * 16}" y="{top + i * _LINE:g}"{weight}>'
+            f'<text x="{x + _PAD_X + indent * _INDENT}" y="{top + i * _LINE:g}"{weight}>'
             f"{_text(text)}</text>"
         )
     return "\n".join(out)
