@@ -68,7 +68,9 @@ class Study(models.Model):
     class Meta:
         ordering = ["label", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["review", "label"], name="study_label_unique_per_review")
+            models.UniqueConstraint(
+                fields=["review", "label"], name="study_label_unique_per_review"
+            )
         ]
 
     def __str__(self) -> str:
@@ -186,3 +188,185 @@ class DedupAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_id}"
+
+
+# --- screening decisions ------------------------------------------------------------------
+
+
+class Stage(models.TextChoices):
+    TITLE_ABSTRACT = "ta", "Title and abstract"
+    FULL_TEXT = "ft", "Full text"
+
+
+class Verdict(models.TextChoices):
+    INCLUDE = "include", "Include"
+    EXCLUDE = "exclude", "Exclude"
+    MAYBE = "maybe", "Maybe"
+
+
+class StageSettings(models.Model):
+    """What the lead decided for one stage of one review."""
+
+    class Order(models.TextChoices):
+        IMPORT = "import", "In import order"
+        RANDOM = "random", "In random order"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="stage_settings")
+    stage = models.CharField(max_length=2, choices=Stage.choices)
+    reviewers_required = models.PositiveSmallIntegerField(
+        default=2, help_text="Independent decisions each record needs (1 or 2)."
+    )
+    blind = models.BooleanField(
+        default=True, help_text="Hide other reviewers' decisions until a record is complete."
+    )
+    exclusion_reasons = models.JSONField(default=_empty_list, blank=True)
+    include_terms = models.JSONField(default=_empty_list, blank=True)
+    exclude_terms = models.JSONField(default=_empty_list, blank=True)
+    order = models.CharField(max_length=10, choices=Order.choices, default=Order.IMPORT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "stage"], name="stage_settings_unique"),
+            models.CheckConstraint(
+                condition=models.Q(reviewers_required__in=[1, 2]),
+                name="stage_settings_one_or_two_reviewers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} settings"
+
+
+class ScreeningItem(models.Model):
+    """One record at one stage: how many votes it has, and its outcome once complete.
+
+    Every vote locks this row (SELECT ... FOR UPDATE), so two reviewers voting on the same record
+    at the same moment are serialised and both counted, and a third vote cannot slip in.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Awaiting decisions"
+        CONFLICT = "conflict", "In conflict"
+        DECIDED = "decided", "Decided (reviewers agree)"
+        RESOLVED = "resolved", "Resolved by arbiter"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="screening_items")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="screening_items")
+    stage = models.CharField(max_length=2, choices=Stage.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    votes = models.PositiveSmallIntegerField(default=0)
+    final_verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
+    final_reason = models.CharField(max_length=200, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["record_id"]
+        indexes = [
+            models.Index(fields=["review", "stage", "status"], name="item_review_stage_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "stage"], name="item_unique_per_stage"),
+            # A complete record has an outcome; an open or conflicting one has none.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status__in=["decided", "resolved"]) & ~models.Q(final_verdict="")
+                )
+                | (models.Q(status__in=["open", "conflict"]) & models.Q(final_verdict="")),
+                name="item_outcome_iff_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Record {self.record_id} at {self.stage}: {self.status}"
+
+    @property
+    def is_complete(self) -> bool:
+        """All votes are in: blind mode no longer hides them."""
+        return self.status != self.Status.OPEN
+
+    @property
+    def has_outcome(self) -> bool:
+        return self.status in (self.Status.DECIDED, self.Status.RESOLVED)
+
+
+class Decision(models.Model):
+    """One reviewer's vote on one record at one stage, before any resolution. Changes are kept
+    in its history; the arbiter's resolution lives on the ScreeningItem, never here."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="decisions")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="decisions")
+    stage = models.CharField(max_length=2, choices=Stage.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screening_decisions"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    tags = models.JSONField(default=_empty_list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["review", "stage", "reviewer"], name="decision_reviewer_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "stage", "reviewer"], name="decision_one_vote_per_reviewer"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verdict__in=["include", "exclude", "maybe"]),
+                name="decision_verdict_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id} {self.verdict} record {self.record_id} at {self.stage}"
+
+
+def _fulltext_upload_path(instance: "FullTextReport", filename: str) -> str:
+    return f"fulltext/review-{instance.review_id}/record-{instance.record_id}/{filename}"
+
+
+class FullTextReport(models.Model):
+    """The full text of a record sought at full text: a PDF, or the reason it was not found."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="fulltexts")
+    record = models.OneToOneField(Record, on_delete=models.CASCADE, related_name="fulltext")
+    pdf = models.FileField(upload_to=_fulltext_upload_path, blank=True, max_length=300)
+    not_retrieved_reason = models.CharField(max_length=300, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            # Either we have the paper or we say why not; never both.
+            models.CheckConstraint(
+                condition=~(~models.Q(pdf="") & ~models.Q(not_retrieved_reason="")),
+                name="fulltext_pdf_or_not_retrieved",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Full text of record {self.record_id}"
+
+    @property
+    def not_retrieved(self) -> bool:
+        return bool(self.not_retrieved_reason)

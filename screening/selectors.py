@@ -1,19 +1,23 @@
 """Reads on the reference library."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from reviewapp.models import Review
 from screening.models import (
+    Decision,
     DedupAction,
+    FullTextReport,
     ImportBatch,
     Record,
     ScreeningItem,
     Stage,
+    StageSettings,
     Study,
     Verdict,
 )
@@ -156,3 +160,438 @@ def included_studies(*, review: Review) -> QuerySet[Study]:
         final_verdict=Verdict.INCLUDE,
     )
     return Study.objects.filter(Exists(included_reports), review=review).order_by("label", "id")
+
+
+# --- screening -----------------------------------------------------------------------------
+
+QUEUES = {
+    "to_screen": "To screen",
+    "awaiting": "Awaiting the other reviewer",
+    "conflict": "In conflict",
+    "resolved": "Decided",
+}
+
+
+def stage_settings(*, review: Review, stage: str) -> StageSettings:
+    """The stage's settings; the defaults (unsaved) until the lead changes them."""
+    found = StageSettings.objects.filter(review=review, stage=stage).first()
+    return found or StageSettings(review=review, stage=stage)
+
+
+def stage_records(*, review: Review, stage: str) -> QuerySet[Record]:
+    """Records screened at the stage: every record kept after deduplication at title and
+    abstract; those included there, and not marked 'not retrieved', at full text."""
+    records = Record.objects.filter(review=review, duplicate_of__isnull=True)
+    if stage == Stage.FULL_TEXT:
+        included = ScreeningItem.objects.filter(
+            record=OuterRef("pk"), stage=Stage.TITLE_ABSTRACT, final_verdict=Verdict.INCLUDE
+        )
+        not_retrieved = FullTextReport.objects.filter(record=OuterRef("pk")).exclude(
+            not_retrieved_reason=""
+        )
+        records = records.filter(Exists(included)).exclude(Exists(not_retrieved))
+    return records
+
+
+def _mine(stage: str, reviewer: Any) -> QuerySet[Decision]:
+    return Decision.objects.filter(record=OuterRef("pk"), stage=stage, reviewer=reviewer)
+
+
+def _items(stage: str, statuses: list[str]) -> QuerySet[ScreeningItem]:
+    return ScreeningItem.objects.filter(record=OuterRef("pk"), stage=stage, status__in=statuses)
+
+
+def screening_queue(*, review: Review, stage: str, reviewer: Any, queue: str) -> QuerySet[Record]:
+    """One of the reviewer's queues, in import order."""
+    records = stage_records(review=review, stage=stage)
+    S = ScreeningItem.Status
+    if queue == "to_screen":
+        return records.exclude(Exists(_mine(stage, reviewer))).exclude(
+            Exists(_items(stage, [S.CONFLICT, S.DECIDED, S.RESOLVED]))
+        )
+    statuses = {"awaiting": [S.OPEN], "conflict": [S.CONFLICT], "resolved": [S.DECIDED, S.RESOLVED]}
+    if queue not in statuses:
+        return records.none()
+    return records.filter(Exists(_mine(stage, reviewer)), Exists(_items(stage, statuses[queue])))
+
+
+def queue_counts(*, review: Review, stage: str, reviewer: Any) -> dict[str, int]:
+    return {
+        name: screening_queue(review=review, stage=stage, reviewer=reviewer, queue=name).count()
+        for name in QUEUES
+    }
+
+
+def my_decision(*, record: Record, stage: str, reviewer: Any) -> Decision | None:
+    return Decision.objects.filter(record=record, stage=stage, reviewer=reviewer).first()
+
+
+def screening_item(*, record: Record, stage: str) -> ScreeningItem | None:
+    return ScreeningItem.objects.filter(record=record, stage=stage).first()
+
+
+def visible_votes(
+    *, record: Record, stage: str, user: Any, settings: StageSettings
+) -> list[Decision]:
+    """The votes `user` may see on `record`: their own always; everyone's once the record has
+    all its votes, or at once when the stage is not blind."""
+    votes = Decision.objects.filter(record=record, stage=stage).select_related("reviewer")
+    item = screening_item(record=record, stage=stage)
+    if settings.blind and (item is None or not item.is_complete):
+        votes = votes.filter(reviewer=user)
+    return list(votes.order_by("id"))
+
+
+def previous_decision(
+    *, review: Review, stage: str, reviewer: Any, before: Decision | None
+) -> Decision | None:
+    """The reviewer's decision before `before` (or their latest), for the back arrow."""
+    mine = Decision.objects.filter(review=review, stage=stage, reviewer=reviewer)
+    if before is not None:
+        mine = mine.filter(id__lt=before.pk)
+    return mine.order_by("-id").first()
+
+
+def following_decision(
+    *, review: Review, stage: str, reviewer: Any, after: Decision
+) -> Decision | None:
+    mine = Decision.objects.filter(review=review, stage=stage, reviewer=reviewer, id__gt=after.pk)
+    return mine.order_by("id").first()
+
+
+def conflicts(*, review: Review, stage: str, status: str = "conflict") -> QuerySet[ScreeningItem]:
+    """Records in conflict (or resolved), each with every vote, for the arbiter."""
+    return (
+        ScreeningItem.objects.filter(review=review, stage=stage, status=status)
+        .select_related("record", "resolved_by")
+        .prefetch_related(
+            Prefetch(
+                "record__decisions",
+                queryset=Decision.objects.filter(stage=stage)
+                .select_related("reviewer")
+                .order_by("id"),
+                to_attr="stage_votes",
+            )
+        )
+        .order_by("record_id")
+    )
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    stage: str
+    label: str
+    records: int
+    open_with_votes: int
+    conflicts: int
+    decided: int
+    resolved: int
+    included: int
+    excluded: int
+
+    @property
+    def complete(self) -> int:
+        return self.decided + self.resolved
+
+    @property
+    def remaining(self) -> int:
+        return self.records - self.complete
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.complete / self.records) if self.records else 0
+
+
+def stage_progress(*, review: Review, stage: str) -> StageProgress:
+    """Counts over the stage that reveal no single vote: safe in blind mode."""
+    records = stage_records(review=review, stage=stage)
+    items = ScreeningItem.objects.filter(
+        review=review, stage=stage, record__duplicate_of__isnull=True
+    )
+    by_status = dict(
+        items.values_list("status").annotate(n=Count("id")).order_by().values_list("status", "n")
+    )
+    by_verdict = dict(
+        items.exclude(final_verdict="")
+        .values_list("final_verdict")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("final_verdict", "n")
+    )
+    S = ScreeningItem.Status
+    return StageProgress(
+        stage=stage,
+        label=Stage(stage).label,
+        records=records.count(),
+        open_with_votes=by_status.get(S.OPEN, 0),
+        conflicts=by_status.get(S.CONFLICT, 0),
+        decided=by_status.get(S.DECIDED, 0),
+        resolved=by_status.get(S.RESOLVED, 0),
+        included=by_verdict.get(Verdict.INCLUDE, 0),
+        excluded=by_verdict.get(Verdict.EXCLUDE, 0),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewerProgress:
+    username: str
+    screened: int
+    conflicts: int
+    is_you: bool
+
+
+def reviewer_progress(*, review: Review, stage: str, user: Any) -> list[ReviewerProgress]:
+    """Per reviewer: votes on records that have all their votes (public even in blind mode),
+    and conflicts. The user's own row also counts votes still awaiting the other reviewer."""
+    settings = stage_settings(review=review, stage=stage)
+    votes = Decision.objects.filter(review=review, stage=stage, record__duplicate_of__isnull=True)
+    complete = ScreeningItem.objects.filter(record=OuterRef("record_id"), stage=stage).exclude(
+        status=ScreeningItem.Status.OPEN
+    )
+    conflict = ScreeningItem.objects.filter(
+        record=OuterRef("record_id"), stage=stage, status=ScreeningItem.Status.CONFLICT
+    )
+    public = votes if not settings.blind else votes.filter(Exists(complete))
+    counted = dict(
+        public.values_list("reviewer__username")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("reviewer__username", "n")
+    )
+    in_conflict = dict(
+        votes.filter(Exists(conflict))
+        .values_list("reviewer__username")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("reviewer__username", "n")
+    )
+    own = user.get_username()
+    if settings.blind:
+        counted[own] = votes.filter(reviewer=user).count()
+    reviewers = review.memberships.filter(is_reviewer=True).values_list("user__username", flat=True)
+    names = sorted(set(counted) | set(reviewers) | {own})
+    return [
+        ReviewerProgress(name, counted.get(name, 0), in_conflict.get(name, 0), name == own)
+        for name in names
+    ]
+
+
+@dataclass(frozen=True)
+class PairAgreement:
+    stage: str
+    reviewer_a: str
+    reviewer_b: str
+    result: Any  # screening.agreement.AgreementResult
+
+
+def vote_pairs(*, review: Review, stage: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """The votes (before any resolution) of each pair of reviewers on the records both voted
+    on, taken only from records that have all their votes, so blind mode hides nothing here."""
+    complete = ScreeningItem.objects.filter(record=OuterRef("record_id"), stage=stage).exclude(
+        status=ScreeningItem.Status.OPEN
+    )
+    rows = (
+        Decision.objects.filter(review=review, stage=stage, record__duplicate_of__isnull=True)
+        .filter(Exists(complete))
+        .values_list("record_id", "reviewer__username", "verdict")
+        .order_by("record_id", "reviewer__username")
+    )
+    by_record: dict[int, list[tuple[str, str]]] = {}
+    for record_id, username, verdict in rows:
+        by_record.setdefault(record_id, []).append((username, verdict))
+    pairs: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for votes in by_record.values():
+        for i, (name_a, verdict_a) in enumerate(votes):
+            for name_b, verdict_b in votes[i + 1 :]:
+                pairs.setdefault((name_a, name_b), []).append((verdict_a, verdict_b))
+    return pairs
+
+
+def agreement_by_pair(*, review: Review, stage: str | None = None) -> list[PairAgreement]:
+    from screening.agreement import agreement
+
+    stages = [stage] if stage else list(Stage.values)
+    found = []
+    for current in stages:
+        for (name_a, name_b), pairs in sorted(vote_pairs(review=review, stage=current).items()):
+            found.append(PairAgreement(current, name_a, name_b, agreement(pairs)))
+    return found
+
+
+def prisma_counts(*, review: Review) -> Any:
+    """The PRISMA 2020 boxes, counted from the data (docs/screening.md says how).
+
+    Screening counts only records still kept after deduplication, so that a record found to be
+    a duplicate after it was screened moves to 'duplicates removed' and nowhere else.
+    """
+    from screening.prisma import PrismaCounts
+
+    per_source: dict[str, int] = {}
+    sources = (
+        Record.objects.filter(review=review)
+        .values_list("import_batch__source_database")
+        .annotate(n=Count("id"))
+        .order_by("import_batch__source_database")
+        .values_list("import_batch__source_database", "n")
+    )
+    for source, n in sources:
+        per_source[source] = per_source.get(source, 0) + n
+    counts = library_counts(review=review)
+    items = ScreeningItem.objects.filter(review=review, record__duplicate_of__isnull=True)
+    ta = items.filter(stage=Stage.TITLE_ABSTRACT)
+    ft = items.filter(stage=Stage.FULL_TEXT)
+    sought = ta.filter(final_verdict=Verdict.INCLUDE)
+    sought_ids = sought.values("record_id")
+    not_retrieved = (
+        FullTextReport.objects.filter(record_id__in=sought_ids)
+        .exclude(not_retrieved_reason="")
+        .count()
+    )
+    ft = ft.filter(record_id__in=sought_ids)
+    excluded_by_reason = dict(
+        ft.filter(final_verdict=Verdict.EXCLUDE)
+        .values_list("final_reason")
+        .annotate(n=Count("id"))
+        .order_by("final_reason")
+        .values_list("final_reason", "n")
+    )
+    reasons = {(reason or "No reason given"): n for reason, n in excluded_by_reason.items()}
+    included = ft.filter(final_verdict=Verdict.INCLUDE)
+    linked = (
+        included.filter(record__study__isnull=False).values("record__study_id").distinct().count()
+    )
+    unlinked = included.filter(record__study__isnull=True).count()
+    return PrismaCounts(
+        identified_per_source=per_source,
+        duplicates_removed=counts.duplicates,
+        records_screened=counts.unique,
+        records_excluded=ta.filter(final_verdict=Verdict.EXCLUDE).count(),
+        reports_sought=sought.count(),
+        reports_not_retrieved=not_retrieved,
+        reports_assessed=ft.exclude(final_verdict="").count(),
+        reports_excluded=reasons,
+        # A report not yet linked to a study stands for a study of its own.
+        studies_included=linked + unlinked,
+        reports_of_included_studies=included.count(),
+    )
+
+
+@dataclass(frozen=True)
+class PrismaPending:
+    """What is still open, which is why an unfinished review's boxes do not add up yet."""
+
+    records_awaiting_outcome: int
+    reports_awaiting_outcome: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.records_awaiting_outcome or self.reports_awaiting_outcome)
+
+
+def prisma_pending(counts: Any) -> PrismaPending:
+    return PrismaPending(
+        records_awaiting_outcome=counts.records_screened
+        - counts.records_excluded
+        - counts.reports_sought,
+        reports_awaiting_outcome=counts.reports_sought
+        - counts.reports_not_retrieved
+        - counts.reports_assessed,
+    )
+
+
+EXPORT_FILTERS = {
+    "": "All records at the stage",
+    "include": "Included",
+    "exclude": "Excluded",
+    "conflict": "In conflict",
+    "pending": "Not yet decided",
+}
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    record: Record
+    item: ScreeningItem | None
+    votes: list[Decision]
+
+
+def decisions_export(
+    *, review: Review, stage: str, user: Any, outcome: str = ""
+) -> list[ExportRow]:
+    """Records of the stage with their outcome and the votes `user` may see (blind mode hides
+    other reviewers' votes on records that do not have all their votes yet)."""
+    settings = stage_settings(review=review, stage=stage)
+    records = stage_records(review=review, stage=stage).select_related("import_batch", "study")
+    S = ScreeningItem.Status
+    if outcome in (Verdict.INCLUDE, Verdict.EXCLUDE):
+        records = records.filter(
+            Exists(
+                ScreeningItem.objects.filter(
+                    record=OuterRef("pk"), stage=stage, final_verdict=outcome
+                )
+            )
+        )
+    elif outcome == "conflict":
+        records = records.filter(Exists(_items(stage, [S.CONFLICT])))
+    elif outcome == "pending":
+        records = records.exclude(Exists(_items(stage, [S.CONFLICT, S.DECIDED, S.RESOLVED])))
+    records = records.order_by("id")
+    items = {
+        i.record_id: i
+        for i in ScreeningItem.objects.filter(review=review, stage=stage).select_related(
+            "resolved_by"
+        )
+    }
+    votes: dict[int, list[Decision]] = {}
+    for vote in Decision.objects.filter(review=review, stage=stage).select_related("reviewer"):
+        item = items.get(vote.record_id)
+        hidden = settings.blind and (item is None or not item.is_complete)
+        if hidden and vote.reviewer_id != user.pk:
+            continue
+        votes.setdefault(vote.record_id, []).append(vote)
+    return [ExportRow(r, items.get(r.pk), votes.get(r.pk, [])) for r in records.iterator()]
+
+
+FULLTEXT_FILTERS = {
+    "": "All reports sought",
+    "missing": "Awaiting the full text",
+    "attached": "PDF attached",
+    "not_retrieved": "Not retrieved",
+    "included": "Included at full text",
+}
+
+
+def fulltext_reports(*, review: Review, show: str = "") -> QuerySet[Record]:
+    """Reports sought for retrieval (records included at title and abstract), with their full
+    text and their full-text outcome."""
+    sought = ScreeningItem.objects.filter(
+        record=OuterRef("pk"), stage=Stage.TITLE_ABSTRACT, final_verdict=Verdict.INCLUDE
+    )
+    records = (
+        Record.objects.filter(Exists(sought), review=review, duplicate_of__isnull=True)
+        .select_related("study", "fulltext", "import_batch")
+        .prefetch_related(
+            Prefetch(
+                "screening_items",
+                queryset=ScreeningItem.objects.filter(stage=Stage.FULL_TEXT),
+                to_attr="ft_items",
+            )
+        )
+        .order_by("id")
+    )
+    has_report = FullTextReport.objects.filter(record=OuterRef("pk"))
+    if show == "missing":
+        records = records.exclude(Exists(has_report))
+    elif show == "attached":
+        records = records.filter(Exists(has_report.exclude(pdf="")))
+    elif show == "not_retrieved":
+        records = records.filter(Exists(has_report.exclude(not_retrieved_reason="")))
+    elif show == "included":
+        records = records.filter(
+            Exists(
+                ScreeningItem.objects.filter(
+                    record=OuterRef("pk"), stage=Stage.FULL_TEXT, final_verdict=Verdict.INCLUDE
+                )
+            )
+        )
+    return records

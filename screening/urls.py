@@ -27,4 +27,66 @@ urlpatterns = [
         views.duplicate_undo,
         name="duplicate_undo",
     ),
+    # Screening
+    path("reviews/<int:review_pk>/screening/", views.screening_home, name="screening_home"),
+    path(
+        "reviews/<int:review_pk>/screening/summary/",
+        views.screening_summary,
+        name="screening_summary",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/agreement.csv",
+        views.agreement_csv,
+        name="agreement_csv",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/full-texts/",
+        views.fulltext_list,
+        name="fulltext_list",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/full-texts/<int:record_pk>/",
+        views.fulltext_action,
+        name="fulltext_action",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/full-texts/<int:record_pk>/pdf/",
+        views.fulltext_pdf,
+        name="fulltext_pdf",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/<str:stage>/settings/",
+        views.stage_settings_page,
+        name="stage_settings",
+    ),
+    path("reviews/<int:review_pk>/screening/<str:stage>/screen/", views.screen, name="screen"),
+    path(
+        "reviews/<int:review_pk>/screening/<str:stage>/decide/<int:record_pk>/",
+        views.decide,
+        name="decide",
+    ),
+    path("reviews/<int:review_pk>/screening/<str:stage>/undo/", views.undo, name="screen_undo"),
+    path(
+        "reviews/<int:review_pk>/screening/<str:stage>/queue/<str:queue>/",
+        views.queue_page,
+        name="screening_queue",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/<str:stage>/conflicts/",
+        views.conflicts_page,
+        name="conflicts",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/<str:stage>/conflicts/<int:item_pk>/resolve/",
+        views.conflict_resolve,
+        name="conflict_resolve",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/<str:stage>/export/",
+        views.decisions_export,
+        name="decisions_export",
+    ),
+    path("reviews/<int:review_pk>/prisma/", views.prisma_page, name="prisma"),
+    path("reviews/<int:review_pk>/prisma.svg", views.prisma_svg, name="prisma_svg"),
+    path("reviews/<int:review_pk>/prisma.csv", views.prisma_csv, name="prisma_csv"),
 ]

@@ -1,18 +1,32 @@
-"""Pages of the reference library: imports, records, duplicates."""
+"""Pages of the reference library (imports, records, duplicates) and of screening."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from reviewapp.common.pagination import DeferredJoinPaginator
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
-from screening import selectors, services
+from screening import exports, selectors, services, services_screening
+from screening.agreement import agreement_table_csv
 from screening.forms import ImportForm
-from screening.models import DedupAction, ImportBatch, Record
+from screening.forms_screening import StageSettingsForm
+from screening.models import (
+    DedupAction,
+    FullTextReport,
+    ImportBatch,
+    Record,
+    ScreeningItem,
+    Stage,
+    Study,
+)
+from screening.next_record import next_record
+from screening.prisma import render_svg
+from screening.prisma import to_csv as prisma_to_csv
 
 LIBRARY_PAGE_SIZE = 50
 GROUPS_PAGE_SIZE = 20
@@ -171,3 +185,463 @@ def duplicate_undo(
     else:
         messages.success(request, f"Undone: {action.get_kind_display().lower()}.")
     return _back(request, review)
+
+
+# --- screening -----------------------------------------------------------------------------
+
+
+def _stage(stage: str) -> str:
+    if stage not in Stage.values:
+        raise Http404("No such stage.")
+    return stage
+
+
+def _can_screen(membership: Membership) -> bool:
+    return membership.has_role(Role.REVIEWER)
+
+
+@review_view()
+def screening_home(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    stages = []
+    for stage in Stage.values:
+        stages.append(
+            {
+                "stage": stage,
+                "label": Stage(stage).label,
+                "settings": selectors.stage_settings(review=review, stage=stage),
+                "progress": selectors.stage_progress(review=review, stage=stage),
+                "queues": selectors.queue_counts(review=review, stage=stage, reviewer=request.user),
+                "reviewers": selectors.reviewer_progress(
+                    review=review, stage=stage, user=request.user
+                ),
+            }
+        )
+    context = {
+        "review": review,
+        "membership": membership,
+        "stages": stages,
+        "queue_labels": selectors.QUEUES,
+        "agreement": selectors.agreement_by_pair(review=review),
+        "can_screen": _can_screen(membership),
+        "export_filters": selectors.EXPORT_FILTERS,
+    }
+    return render(request, "screening/screening_home.html", context)
+
+
+@review_view()
+def screening_summary(
+    request: HttpRequest, *, review: Review, membership: Membership
+) -> HttpResponse:
+    """The dashboard's screening card (loaded by htmx on the review page)."""
+    context = {
+        "review": review,
+        "membership": membership,
+        "progress": [selectors.stage_progress(review=review, stage=s) for s in Stage.values],
+        "agreement": selectors.agreement_by_pair(review=review),
+        "queues": selectors.queue_counts(
+            review=review, stage=Stage.TITLE_ABSTRACT, reviewer=request.user
+        ),
+        "can_screen": _can_screen(membership),
+    }
+    return render(request, "screening/_summary.html", context)
+
+
+@review_view(Role.LEAD)
+def stage_settings_page(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str
+) -> HttpResponse:
+    stage = _stage(stage)
+    current = selectors.stage_settings(review=review, stage=stage)
+    form = (
+        StageSettingsForm(request.POST)
+        if request.method == "POST"
+        else StageSettingsForm.from_settings(current)
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services_screening.stage_settings_update(
+                    review=review,
+                    stage=stage,
+                    **form.values(),  # type: ignore[arg-type]
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, f"{Stage(stage).label} settings saved.")
+                return redirect("screening_home", review_pk=review.pk)
+    context = {
+        "review": review,
+        "membership": membership,
+        "form": form,
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+    }
+    return render(request, "screening/stage_settings.html", context, status=status)
+
+
+def _screen_context(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    stage: str,
+    record: Record | None,
+    *,
+    error: str = "",
+    notice: str = "",
+) -> dict[str, object]:
+    settings = selectors.stage_settings(review=review, stage=stage)
+    mine = (
+        selectors.my_decision(record=record, stage=stage, reviewer=request.user) if record else None
+    )
+    item = selectors.screening_item(record=record, stage=stage) if record else None
+    previous = selectors.previous_decision(
+        review=review, stage=stage, reviewer=request.user, before=mine
+    )
+    following = (
+        selectors.following_decision(review=review, stage=stage, reviewer=request.user, after=mine)
+        if mine
+        else None
+    )
+    votes = (
+        selectors.visible_votes(record=record, stage=stage, user=request.user, settings=settings)
+        if record
+        else []
+    )
+    return {
+        "review": review,
+        "membership": membership,
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "settings": settings,
+        "record": record,
+        "mine": mine,
+        "item": item,
+        "others": [v for v in votes if v.reviewer_id != request.user.pk],
+        "locked": bool(item and item.status == ScreeningItem.Status.RESOLVED),
+        "previous": previous,
+        "following": following,
+        "queues": selectors.queue_counts(review=review, stage=stage, reviewer=request.user),
+        "queue_labels": selectors.QUEUES,
+        "fulltext": getattr(record, "fulltext", None)
+        if record and stage == Stage.FULL_TEXT
+        else None,
+        "error": error,
+        "notice": notice,
+        "reasons": list(enumerate(settings.exclusion_reasons, start=1)),
+    }
+
+
+def _render_screen(
+    request: HttpRequest, context: dict[str, object], *, status: int = 200
+) -> HttpResponse:
+    template = "screening/_screen_record.html" if request.htmx else "screening/screen.html"  # type: ignore[attr-defined]
+    # htmx swaps only 2xx responses: an error is shown in the fragment, with a 200.
+    return render(request, template, context, status=200 if request.htmx else status)  # type: ignore[attr-defined]
+
+
+def _stage_record(review: Review, stage: str, record_pk: int) -> Record:
+    record = get_object_or_404(
+        Record.objects.select_related("import_batch", "review"), pk=record_pk, review=review
+    )
+    if not services_screening.record_stage_eligible(record=record, stage=stage):
+        raise Http404("This record is not screened at this stage.")
+    return record
+
+
+@review_view(Role.REVIEWER)
+def screen(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str
+) -> HttpResponse:
+    stage = _stage(stage)
+    wanted = request.GET.get("record", "")
+    if wanted.isdigit():
+        record: Record | None = _stage_record(review, stage, int(wanted))
+    else:
+        record = next_record(review=review, stage=stage, reviewer=request.user)
+    return _render_screen(request, _screen_context(request, review, membership, stage, record))
+
+
+@review_view(Role.REVIEWER)
+@require_POST
+def decide(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str, record_pk: int
+) -> HttpResponse:
+    stage = _stage(stage)
+    record = _stage_record(review, stage, record_pk)
+    tags = [t for t in request.POST.get("tags", "").split(",") if t.strip()]
+    try:
+        outcome = services_screening.decision_record(
+            record=record,
+            stage=stage,
+            reviewer=request.user,
+            verdict=request.POST.get("verdict", ""),
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+            tags=tags,
+        )
+    except DomainError as exc:
+        context = _screen_context(request, review, membership, stage, record, error=exc.message)
+        return _render_screen(request, context, status=400)
+    verdict = outcome.decision.get_verdict_display().lower()
+    notice = f"Record {record.pk}: {verdict}" + (
+        f" ({outcome.decision.reason})" if outcome.decision.reason else ""
+    )
+    if not request.htmx:  # type: ignore[attr-defined]
+        messages.success(request, notice + ".")
+        return redirect("screen", review_pk=review.pk, stage=stage)
+    upcoming = next_record(review=review, stage=stage, reviewer=request.user)
+    context = _screen_context(request, review, membership, stage, upcoming, notice=notice)
+    return _render_screen(request, context)
+
+
+@review_view(Role.REVIEWER)
+@require_POST
+def undo(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str
+) -> HttpResponse:
+    stage = _stage(stage)
+    try:
+        record = services_screening.decision_undo_last(
+            review=review, stage=stage, reviewer=request.user
+        )
+    except DomainError as exc:
+        current = request.POST.get("current", "")
+        shown = (
+            _stage_record(review, stage, int(current))
+            if current.isdigit()
+            else next_record(review=review, stage=stage, reviewer=request.user)
+        )
+        context = _screen_context(request, review, membership, stage, shown, error=exc.message)
+        return _render_screen(request, context, status=400)
+    context = _screen_context(
+        request,
+        review,
+        membership,
+        stage,
+        record,
+        notice=f"Undone: your decision on record {record.pk}. Decide again.",
+    )
+    if not request.htmx:  # type: ignore[attr-defined]
+        messages.success(request, str(context["notice"]))
+        return redirect(f"{reverse('screen', args=[review.pk, stage])}?record={record.pk}")
+    return _render_screen(request, context)
+
+
+QUEUE_PAGE_SIZE = 50
+
+
+@review_view()
+def queue_page(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str, queue: str
+) -> HttpResponse:
+    stage = _stage(stage)
+    if queue not in selectors.QUEUES:
+        raise Http404("No such queue.")
+    records = selectors.screening_queue(
+        review=review, stage=stage, reviewer=request.user, queue=queue
+    ).select_related("import_batch")
+    page = Paginator(records, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "review": review,
+        "membership": membership,
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "queue": queue,
+        "queue_label": selectors.QUEUES[queue],
+        "page": page,
+        "queues": selectors.queue_counts(review=review, stage=stage, reviewer=request.user),
+        "queue_labels": selectors.QUEUES,
+        "can_screen": _can_screen(membership),
+    }
+    return render(request, "screening/queue.html", context)
+
+
+@review_view(Role.ARBITER)
+def conflicts_page(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str
+) -> HttpResponse:
+    stage = _stage(stage)
+    status = "resolved" if request.GET.get("show") == "resolved" else "conflict"
+    items = selectors.conflicts(review=review, stage=stage, status=status)
+    page = Paginator(items, 20).get_page(request.GET.get("page"))
+    context = {
+        "review": review,
+        "membership": membership,
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "page": page,
+        "show": status,
+        "settings": selectors.stage_settings(review=review, stage=stage),
+    }
+    return render(request, "screening/conflicts.html", context)
+
+
+@review_view(Role.ARBITER)
+@require_POST
+def conflict_resolve(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str, item_pk: int
+) -> HttpResponse:
+    stage = _stage(stage)
+    item = get_object_or_404(ScreeningItem, pk=item_pk, review=review, stage=stage)
+    try:
+        services_screening.conflict_resolve(
+            item=item,
+            arbiter=request.user,
+            verdict=request.POST.get("verdict", ""),
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, f"Record {item.record_id}: {exc.message}")
+    else:
+        messages.success(request, f"Record {item.record_id} resolved.")
+    return redirect("conflicts", review_pk=review.pk, stage=stage)
+
+
+@review_view()
+def fulltext_list(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    """Reports sought for retrieval: attach PDFs, mark them not retrieved, link them to studies."""
+    sought = selectors.fulltext_reports(review=review, show=request.GET.get("show", ""))
+    page = Paginator(sought, 25).get_page(request.GET.get("page"))
+    context = {
+        "review": review,
+        "membership": membership,
+        "page": page,
+        "show": request.GET.get("show", ""),
+        "filters": selectors.FULLTEXT_FILTERS,
+        "studies": Study.objects.filter(review=review).order_by("label"),
+        "can_screen": _can_screen(membership),
+    }
+    return render(request, "screening/fulltext.html", context)
+
+
+@review_view(Role.REVIEWER)
+@require_POST
+def fulltext_action(
+    request: HttpRequest, *, review: Review, membership: Membership, record_pk: int
+) -> HttpResponse:
+    record = get_object_or_404(Record, pk=record_pk, review=review)
+    action = request.POST.get("action", "")
+    try:
+        if action == "upload":
+            upload = request.FILES.get("pdf")
+            if upload is None:
+                raise DomainError("Choose the PDF to attach.")
+            services_screening.fulltext_attach(record=record, pdf=upload, user=request.user)
+            messages.success(request, f"PDF attached to record {record.pk}.")
+        elif action == "not_retrieved":
+            services_screening.fulltext_mark_not_retrieved(
+                record=record, reason=request.POST.get("reason", ""), user=request.user
+            )
+            messages.success(request, f"Record {record.pk} marked as not retrieved.")
+        elif action == "clear":
+            services_screening.fulltext_clear(record=record, user=request.user)
+            messages.success(request, f"Record {record.pk}: full text cleared.")
+        elif action == "link":
+            study_pk = request.POST.get("study", "")
+            study = (
+                get_object_or_404(Study, pk=int(study_pk), review=review)
+                if study_pk.isdigit()
+                else None
+            )
+            linked = services_screening.study_link_report(
+                record=record, study=study, new_label=request.POST.get("label", "")
+            )
+            messages.success(request, f"Record {record.pk} is a report of {linked.label}.")
+        elif action == "unlink":
+            services_screening.study_unlink_report(record=record)
+            messages.success(request, f"Record {record.pk} is no longer linked to a study.")
+        else:
+            raise DomainError("Unknown action.")
+    except DomainError as exc:
+        messages.error(request, f"Record {record.pk}: {exc.message}")
+    target = request.POST.get("next", "")
+    if target.startswith(f"/reviews/{review.pk}/"):
+        return redirect(target)
+    return redirect("fulltext_list", review_pk=review.pk)
+
+
+@review_view()
+def fulltext_pdf(
+    request: HttpRequest, *, review: Review, membership: Membership, record_pk: int
+) -> HttpResponse:
+    report = get_object_or_404(FullTextReport, record_id=record_pk, review=review)
+    if not report.pdf:
+        raise Http404("No PDF attached.")
+    return FileResponse(
+        report.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=report.pdf.name.rsplit("/", 1)[-1],
+    )
+
+
+@review_view()
+def prisma_page(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    counts = selectors.prisma_counts(review=review)
+    pending = selectors.prisma_pending(counts)
+    context = {
+        "review": review,
+        "membership": membership,
+        "counts": counts,
+        "svg": render_svg(counts, title=review.title),
+        "pending": pending,
+        "problems": [] if pending.any else counts.reconcile(),
+    }
+    return render(request, "screening/prisma.html", context)
+
+
+@review_view()
+def prisma_svg(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    counts = selectors.prisma_counts(review=review)
+    response = HttpResponse(render_svg(counts, title=review.title), content_type="image/svg+xml")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="prisma-review-{review.pk}.svg"'
+    return response
+
+
+@review_view()
+def prisma_csv(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    counts = selectors.prisma_counts(review=review)
+    response = HttpResponse(prisma_to_csv(counts), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="prisma-review-{review.pk}.csv"'
+    return response
+
+
+@review_view()
+def agreement_csv(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    rows = [
+        (Stage(p.stage).label, p.reviewer_a, p.reviewer_b, p.result)
+        for p in selectors.agreement_by_pair(review=review)
+    ]
+    response = HttpResponse(agreement_table_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="agreement-review-{review.pk}.csv"'
+    return response
+
+
+@review_view()
+def decisions_export(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str
+) -> HttpResponse:
+    stage = _stage(stage)
+    outcome = request.GET.get("outcome", "")
+    if outcome not in selectors.EXPORT_FILTERS:
+        outcome = ""
+    rows = selectors.decisions_export(
+        review=review, stage=stage, user=request.user, outcome=outcome
+    )
+    name = f"screening-{stage}-review-{review.pk}" + (f"-{outcome}" if outcome else "")
+    if request.GET.get("format") == "ris":
+        response = HttpResponse(
+            exports.decisions_ris(rows, stage=stage),
+            content_type="application/x-research-info-systems",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.ris"'
+    else:
+        response = HttpResponse(
+            exports.decisions_csv(rows, stage=stage), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response

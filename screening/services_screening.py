@@ -1,0 +1,448 @@
+"""Writes for screening: stage settings, votes, undo, conflict resolution, full texts, studies.
+
+Every write that changes a record's votes locks its ScreeningItem row first, so concurrent votes
+on one record are serialised: both count, and the item's status is recomputed from the votes the
+lock holder can see. The unique constraint on (record, stage, reviewer) is the backstop that
+makes a double click or a retried request harmless even if a code path forgot the lock.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from reviewapp.errors import DomainError
+from reviewapp.models import Membership, Review, Role
+from screening.models import (
+    Decision,
+    FullTextReport,
+    Record,
+    ScreeningItem,
+    Stage,
+    StageSettings,
+    Study,
+    Verdict,
+)
+
+PDF_MAX_BYTES = 50 * 1024 * 1024
+MAX_TAGS = 20
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def stage_settings_get(*, review: Review, stage: str) -> StageSettings:
+    """The stage's settings, created with the defaults on first use."""
+    if stage not in Stage.values:
+        raise DomainError(f"Unknown stage '{stage}'.", field="stage")
+    found = StageSettings.objects.filter(review=review, stage=stage).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return StageSettings.objects.create(review=review, stage=stage)
+    except IntegrityError:  # created by a concurrent request
+        return StageSettings.objects.get(review=review, stage=stage)
+
+
+def _clean_list(values: Iterable[str], *, what: str, field: str) -> list[str]:
+    cleaned: list[str] = []
+    for value in values:
+        value = str(value).strip()
+        if not value:
+            continue
+        if len(value) > 200:
+            raise DomainError(f"{what} '{value[:40]}…' is longer than 200 characters.", field=field)
+        if value.lower() not in (v.lower() for v in cleaned):
+            cleaned.append(value)
+    return cleaned
+
+
+@transaction.atomic
+def stage_settings_update(
+    *,
+    review: Review,
+    stage: str,
+    reviewers_required: int,
+    blind: bool,
+    exclusion_reasons: Sequence[str],
+    include_terms: Sequence[str] = (),
+    exclude_terms: Sequence[str] = (),
+    order: str = StageSettings.Order.IMPORT,
+) -> StageSettings:
+    settings = stage_settings_get(review=review, stage=stage)
+    settings = StageSettings.objects.select_for_update().get(pk=settings.pk)
+    if reviewers_required not in (1, 2):
+        raise DomainError(
+            "Each record needs 1 or 2 independent decisions.", field="reviewers_required"
+        )
+    if order not in StageSettings.Order.values:
+        raise DomainError(f"Unknown order '{order}'.", field="order")
+    reasons = _clean_list(exclusion_reasons, what="Reason", field="exclusion_reasons")
+    if stage == Stage.FULL_TEXT and not reasons:
+        raise DomainError(
+            "Full-text screening needs at least one exclusion reason (PRISMA reports them).",
+            field="exclusion_reasons",
+        )
+    if len(reasons) > 9:
+        raise DomainError(
+            "Keep to 9 exclusion reasons: each has a digit key on the screening page.",
+            field="exclusion_reasons",
+        )
+    required_changed = settings.reviewers_required != reviewers_required
+    settings.reviewers_required = reviewers_required
+    settings.blind = blind
+    settings.exclusion_reasons = reasons
+    settings.include_terms = _clean_list(include_terms, what="Term", field="include_terms")
+    settings.exclude_terms = _clean_list(exclude_terms, what="Term", field="exclude_terms")
+    settings.order = order
+    settings.save()
+    if required_changed:
+        # Items already resolved by an arbiter keep their outcome; the others are recounted.
+        items = ScreeningItem.objects.select_for_update().filter(review=review, stage=stage)
+        for item in items.exclude(status=ScreeningItem.Status.RESOLVED):
+            _item_recount(item, settings)
+    return settings
+
+
+# --- votes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    decision: Decision
+    item: ScreeningItem
+    created: bool
+    changed: bool
+
+
+def record_stage_eligible(*, record: Record, stage: str) -> bool:
+    if record.duplicate_of_id is not None:
+        return False
+    if stage == Stage.TITLE_ABSTRACT:
+        return True
+    return ScreeningItem.objects.filter(
+        record=record, stage=Stage.TITLE_ABSTRACT, final_verdict=Verdict.INCLUDE
+    ).exists()
+
+
+def _check_eligible(record: Record, stage: str) -> None:
+    if record.duplicate_of_id is not None:
+        raise DomainError(
+            f"Record {record.pk} is a duplicate of record {record.duplicate_of_id}; screen that "
+            "one instead.",
+            field="record",
+        )
+    if stage == Stage.FULL_TEXT:
+        if not record_stage_eligible(record=record, stage=stage):
+            raise DomainError(
+                f"Record {record.pk} has not been included at title and abstract, so it is not "
+                "screened at full text.",
+                field="record",
+            )
+        fulltext = FullTextReport.objects.filter(record=record).first()
+        if fulltext is not None and fulltext.not_retrieved:
+            raise DomainError(
+                f"The full text of record {record.pk} is marked as not retrieved "
+                f"({fulltext.not_retrieved_reason}); attach the PDF before screening it.",
+                field="record",
+            )
+
+
+def _check_verdict(settings: StageSettings, verdict: str, reason: str) -> str:
+    if verdict not in Verdict.values:
+        raise DomainError(
+            f"'{verdict}' is not a decision; use include, exclude or maybe.", field="verdict"
+        )
+    reason = reason.strip()
+    if verdict != Verdict.EXCLUDE:
+        if reason:
+            raise DomainError("Only an exclusion carries a reason.", field="reason")
+        return ""
+    if reason and settings.exclusion_reasons and reason not in settings.exclusion_reasons:
+        raise DomainError(
+            f"'{reason}' is not one of this stage's exclusion reasons: "
+            f"{'; '.join(settings.exclusion_reasons)}.",
+            field="reason",
+        )
+    if not reason and settings.stage == Stage.FULL_TEXT:
+        raise DomainError("An exclusion at full text needs a reason.", field="reason")
+    return reason
+
+
+def _item_for_update(record: Record, stage: str) -> ScreeningItem:
+    # get_or_create under FOR UPDATE: a concurrent creator makes our INSERT fail inside a
+    # savepoint, and the retried SELECT ... FOR UPDATE then waits for and sees its row.
+    item, _ = ScreeningItem.objects.select_for_update().get_or_create(
+        record=record, stage=stage, defaults={"review_id": record.review_id}
+    )
+    return item
+
+
+def _check_not_settled(item: ScreeningItem) -> None:
+    if item.status == ScreeningItem.Status.RESOLVED:
+        raise DomainError(
+            f"Record {item.record_id} has been resolved by the arbiter; its votes can no longer "
+            "change.",
+            field="record",
+        )
+    if (
+        item.stage == Stage.TITLE_ABSTRACT
+        and ScreeningItem.objects.filter(record_id=item.record_id, stage=Stage.FULL_TEXT)
+        .exclude(votes=0)
+        .exists()
+    ):
+        raise DomainError(
+            f"Record {item.record_id} is already being screened at full text; its title and "
+            "abstract votes can no longer change.",
+            field="record",
+        )
+
+
+def _outcome(settings: StageSettings, decisions: list[Decision]) -> tuple[str, str, str]:
+    """(status, final verdict, final reason) from the votes."""
+    if len(decisions) < settings.reviewers_required:
+        return ScreeningItem.Status.OPEN, "", ""
+    verdicts = {d.verdict for d in decisions}
+    if len(verdicts) > 1 or Verdict.MAYBE in verdicts:
+        return ScreeningItem.Status.CONFLICT, "", ""
+    verdict = verdicts.pop()
+    reasons = [d.reason for d in decisions]
+    if verdict == Verdict.EXCLUDE and settings.stage == Stage.FULL_TEXT and len(set(reasons)) > 1:
+        # PRISMA counts full-text exclusions per reason: two reasons need a decision.
+        return ScreeningItem.Status.CONFLICT, "", ""
+    reason = next((r for r in reasons if r), "")
+    return ScreeningItem.Status.DECIDED, verdict, reason
+
+
+def _item_recount(item: ScreeningItem, settings: StageSettings) -> ScreeningItem:
+    decisions = list(Decision.objects.filter(record_id=item.record_id, stage=item.stage))
+    status, verdict, reason = _outcome(settings, decisions)
+    item.votes = len(decisions)
+    item.status = status
+    item.final_verdict = verdict
+    item.final_reason = reason
+    item.save(update_fields=["votes", "status", "final_verdict", "final_reason", "updated_at"])
+    return item
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    cleaned = _clean_list(tags, what="Tag", field="tags")
+    if len(cleaned) > MAX_TAGS:
+        raise DomainError(f"Use at most {MAX_TAGS} tags.", field="tags")
+    return cleaned
+
+
+def _check_reviewer(review: Review, reviewer: Any) -> None:
+    membership = Membership.objects.filter(review=review, user=reviewer).first()
+    if membership is None or not membership.has_role(Role.REVIEWER):
+        raise DomainError("Only reviewers of this review can screen.", field="reviewer")
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    record: Record,
+    stage: str,
+    reviewer: Any,
+    verdict: str,
+    reason: str = "",
+    note: str = "",
+    tags: Iterable[str] = (),
+) -> DecisionOutcome:
+    """Record or change the reviewer's vote. Idempotent: the same vote twice changes nothing."""
+    settings = stage_settings_get(review=record.review, stage=stage)
+    _check_reviewer(record.review, reviewer)
+    reason = _check_verdict(settings, verdict, reason)
+    note = note.strip()
+    clean_tags = _clean_tags(tags)
+    _check_eligible(record, stage)
+    item = _item_for_update(record, stage)
+    mine = Decision.objects.filter(record=record, stage=stage, reviewer=reviewer).first()
+    if mine is not None:
+        if (mine.verdict, mine.reason, mine.note, mine.tags) == (verdict, reason, note, clean_tags):
+            return DecisionOutcome(mine, item, created=False, changed=False)
+        _check_not_settled(item)
+        mine.verdict, mine.reason, mine.note, mine.tags = verdict, reason, note, clean_tags
+        mine.save()
+        return DecisionOutcome(mine, _item_recount(item, settings), created=False, changed=True)
+    _check_not_settled(item)
+    if item.votes >= settings.reviewers_required:
+        raise DomainError(
+            f"Record {record.pk} already has its {settings.reviewers_required} "
+            f"decision{'s' if settings.reviewers_required > 1 else ''}; go on to the next record.",
+            field="record",
+        )
+    decision = Decision.objects.create(
+        review_id=record.review_id,
+        record=record,
+        stage=stage,
+        reviewer=reviewer,
+        verdict=verdict,
+        reason=reason,
+        note=note,
+        tags=clean_tags,
+    )
+    return DecisionOutcome(decision, _item_recount(item, settings), created=True, changed=True)
+
+
+@transaction.atomic
+def decision_undo(*, decision: Decision, reviewer: Any) -> Record:
+    """Withdraw one's own vote; the record goes back to the reviewer's queue."""
+    if decision.reviewer_id != reviewer.pk:
+        raise DomainError("You can only undo your own decisions.", field="decision")
+    item = _item_for_update(decision.record, decision.stage)
+    _check_not_settled(item)
+    record = decision.record
+    decision.delete()
+    _item_recount(item, stage_settings_get(review=record.review, stage=decision.stage))
+    return record
+
+
+def decision_undo_last(*, review: Review, stage: str, reviewer: Any) -> Record:
+    last = (
+        Decision.objects.filter(review=review, stage=stage, reviewer=reviewer)
+        .select_related("record__review")
+        .order_by("-updated_at", "-id")
+        .first()
+    )
+    if last is None:
+        raise DomainError("There is nothing to undo at this stage.")
+    return decision_undo(decision=last, reviewer=reviewer)
+
+
+# --- conflicts -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def conflict_resolve(
+    *, item: ScreeningItem, arbiter: Any, verdict: str, reason: str = "", note: str = ""
+) -> ScreeningItem:
+    """The arbiter's final decision. The reviewers' votes stay as they were."""
+    membership = Membership.objects.filter(review_id=item.review_id, user=arbiter).first()
+    if membership is None or not membership.has_role(Role.ARBITER):
+        raise DomainError("Only the arbiter or the lead resolves conflicts.", field="arbiter")
+    item = ScreeningItem.objects.select_for_update().select_related("review").get(pk=item.pk)
+    settings = stage_settings_get(review=item.review, stage=item.stage)
+    if verdict == Verdict.MAYBE:
+        raise DomainError("A resolution is include or exclude.", field="verdict")
+    reason = _check_verdict(settings, verdict, reason)
+    if item.status == ScreeningItem.Status.RESOLVED:
+        if (item.final_verdict, item.final_reason) == (verdict, reason):
+            return item  # a retried request
+        raise DomainError(
+            f"Record {item.record_id} was already resolved as {item.final_verdict} "
+            f"by {item.resolved_by}.",
+            field="record",
+        )
+    if item.status != ScreeningItem.Status.CONFLICT:
+        raise DomainError(
+            f"Record {item.record_id} is not in conflict ({item.get_status_display().lower()}).",
+            field="record",
+        )
+    item.status = ScreeningItem.Status.RESOLVED
+    item.final_verdict = verdict
+    item.final_reason = reason
+    item.resolved_by = arbiter
+    item.resolved_at = timezone.now()
+    item.resolution_note = note.strip()
+    item.save()
+    return item
+
+
+# --- full texts and studies ----------------------------------------------------------------
+
+
+def _check_sought(record: Record) -> None:
+    if not record_stage_eligible(record=record, stage=Stage.FULL_TEXT):
+        raise DomainError(
+            f"Record {record.pk} was not included at title and abstract; its full text is not "
+            "sought.",
+            field="record",
+        )
+
+
+@transaction.atomic
+def fulltext_attach(*, record: Record, pdf: UploadedFile, user: Any) -> FullTextReport:
+    _check_sought(record)
+    name = Path(pdf.name or "fulltext.pdf").name
+    if Path(name).suffix.lower() != ".pdf":
+        raise DomainError(f"{name} is not a PDF.", field="pdf")
+    if not pdf.size:
+        raise DomainError(f"{name} is empty.", field="pdf")
+    if pdf.size > PDF_MAX_BYTES:
+        raise DomainError(
+            f"{name} is {pdf.size / 1024 / 1024:.1f} MB; the limit is "
+            f"{PDF_MAX_BYTES // 1024 // 1024} MB.",
+            field="pdf",
+        )
+    head = pdf.read(5)
+    pdf.seek(0)
+    if head != b"%PDF-":
+        raise DomainError(f"{name} does not look like a PDF file.", field="pdf")
+    report, _ = FullTextReport.objects.select_for_update().get_or_create(
+        record=record, defaults={"review_id": record.review_id}
+    )
+    report.not_retrieved_reason = ""
+    report.updated_by = user
+    report.pdf.save(name, pdf, save=False)
+    report.save()
+    return report
+
+
+@transaction.atomic
+def fulltext_mark_not_retrieved(*, record: Record, reason: str, user: Any) -> FullTextReport:
+    _check_sought(record)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Say why the full text could not be retrieved.", field="reason")
+    if len(reason) > 300:
+        raise DomainError("Keep the reason under 300 characters.", field="reason")
+    if Decision.objects.filter(record=record, stage=Stage.FULL_TEXT).exists():
+        raise DomainError(
+            f"Record {record.pk} has already been screened at full text, so it was retrieved.",
+            field="record",
+        )
+    report, _ = FullTextReport.objects.select_for_update().get_or_create(
+        record=record, defaults={"review_id": record.review_id}
+    )
+    report.pdf = ""
+    report.not_retrieved_reason = reason
+    report.updated_by = user
+    report.save()
+    return report
+
+
+@transaction.atomic
+def fulltext_clear(*, record: Record, user: Any) -> None:
+    """Forget the PDF or the 'not retrieved' mark."""
+    FullTextReport.objects.filter(record=record).delete()
+
+
+@transaction.atomic
+def study_link_report(*, record: Record, study: Study | None = None, new_label: str = "") -> Study:
+    """Link a report to an existing study, or to a new one named `new_label`."""
+    if record.duplicate_of_id is not None:
+        raise DomainError("Link the kept record of a duplicate group, not a duplicate.")
+    if study is None:
+        label = new_label.strip()
+        if not label:
+            raise DomainError("Name the study (e.g. 'Chinman 2015') or pick one.", field="label")
+        if len(label) > 200:
+            raise DomainError("Keep the study label under 200 characters.", field="label")
+        study, _ = Study.objects.get_or_create(review_id=record.review_id, label=label)
+    elif study.review_id != record.review_id:
+        raise DomainError("That study belongs to another review.", field="study")
+    record.study = study
+    record.save(update_fields=["study"])
+    return study
+
+
+@transaction.atomic
+def study_unlink_report(*, record: Record) -> None:
+    record.study = None
+    record.save(update_fields=["study"])
