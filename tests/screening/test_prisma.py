@@ -75,7 +75,7 @@ def simulate_history(rng: random.Random) -> PrismaCounts:
     )
 
 
-def off_by_one(counts: PrismaCounts, rng: random.Random) -> list[PrismaCounts]:
+def off_by_one(counts: PrismaCounts) -> list[PrismaCounts]:
     """Every box of `counts` nudged by +1 and by -1, one at a time."""
     variants = []
     for delta in (1, -1):
@@ -113,7 +113,7 @@ def test_counts_from_any_random_history_reconcile(rng):
 def test_any_box_off_by_one_is_reported(rng):
     counts = simulate_history(rng)
 
-    for variant in off_by_one(counts, rng):
+    for variant in off_by_one(counts):
         assert variant.reconcile(), variant
 
 

@@ -3,6 +3,8 @@
 # Packages: irr 0.84.1 (kappa2), irrCAC 1.0 (gwet.ac1.raw, bp.coeff.raw,
 # kappa2.table), vcd 1.4-11 (Kappa: kappa and its large-sample ASE of Fleiss, Cohen & Everitt
 # 1969), psych 2.2.9 (cohen.kappa: the same variance and a Wald CI), jsonlite.
+# vcd and psych come from Debian (apt-get install r-cran-vcd r-cran-psych); irr and irrCAC are
+# not packaged there: install.packages(c("irr", "irrCAC")), or R CMD INSTALL their CRAN sources.
 # Run from the repository root:
 #   Rscript tests/screening/reference/agreement_reference.R
 # Each case is a contingency table: rows are reviewer A's votes, columns reviewer B's, in the
