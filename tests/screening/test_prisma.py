@@ -309,44 +309,64 @@ def test_long_lists_and_names_grow_the_boxes():
     )
 
 
+# Runs in its own process: the browser tests keep a Playwright event loop open in this one.
+MEASURE_IN_CHROMIUM = r"""
+import json, sys
+from playwright.sync_api import sync_playwright
+
+JS = '''() => {
+    const svg = document.documentElement;
+    const width = svg.width.baseVal.value;
+    const boxes = [...svg.querySelectorAll('rect[x]')].map(r => r.getBoundingClientRect());
+    const bad = [];
+    for (const t of svg.querySelectorAll('text')) {
+        const b = t.getBoundingClientRect();
+        if (b.x < 0 || b.x + b.width > width) bad.push(['page', t.textContent]);
+        if (t.getAttribute('font-size') === '18') continue;  // the title has no box
+        const inside = boxes.some(r => b.x >= r.x && b.x + b.width <= r.x + r.width
+            && b.y >= r.y && b.y + b.height <= r.y + r.height);
+        if (!inside) bad.push(['box', t.textContent]);
+    }
+    return bad;
+}'''
+executable, svg_path, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+with sync_playwright() as playwright:
+    browser = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
+    page = browser.new_page()
+    page.goto("file://" + svg_path)
+    print(json.dumps(page.evaluate(JS)))
+    browser.close()
+"""
+
+
 @pytest.mark.browser
 def test_every_line_of_text_stays_inside_its_box_when_chromium_draws_it(tmp_path):
-    # Measured in the browser (client rectangles), not estimated: wrapping relies on font metrics.
+    # Measured in the browser (client rectangles), not estimated: wrapping relies on font
+    # metrics, and this fails if they underestimate real widths.
     from tests.browser.conftest import CHROMIUM_ARGS, _chromium
     from tests.conftest import needs
 
     executable = _chromium()
     needs(executable is not None, "Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     svg_file = tmp_path / "prisma.svg"
     svg_file.write_text(render_svg(LONG, title="Exercise " * 20), encoding="utf-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        page = browser.new_page()
-        page.goto(svg_file.as_uri())
-        outside = page.evaluate(
-            """() => {
-            const svg = document.documentElement;
-            const width = svg.width.baseVal.value;
-            const boxes = [...svg.querySelectorAll('rect[x]')].map(r => r.getBoundingClientRect());
-            const bad = [];
-            for (const t of svg.querySelectorAll('text')) {
-                const b = t.getBoundingClientRect();
-                if (b.x < 0 || b.x + b.width > width) bad.push(['page', t.textContent]);
-                if (t.getAttribute('font-size') === '18') continue;  // the title has no box
-                const inside = boxes.some(r => b.x >= r.x && b.x + b.width <= r.x + r.width
-                    && b.y >= r.y && b.y + b.height <= r.y + r.height);
-                if (!inside) bad.push(['box', t.textContent]);
-            }
-            return bad;
-        }"""
-        )
-        browser.close()
 
-    assert outside == []
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            MEASURE_IN_CHROMIUM,
+            executable,
+            str(svg_file),
+            json.dumps(CHROMIUM_ARGS),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+
+    assert json.loads(out.stdout) == []
 
 
 def test_a_count_is_never_split_across_lines():
