@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("reviewapp.urls_pages")),
     path("", include("screening.urls")),
     path("", include("extraction.urls")),
+    path("", include("extraction.rob.urls")),
     path("", include("analysis.urls")),
     path("api/", include("reviewapp.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

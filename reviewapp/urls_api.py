@@ -24,5 +24,6 @@ urlpatterns = [
     ),
     path("reviews/<int:review_pk>/", include("screening.urls_api")),
     path("reviews/<int:review_pk>/", include("extraction.urls_api")),
+    path("reviews/<int:review_pk>/", include("extraction.rob.urls_api")),
     path("reviews/<int:review_pk>/", include("analysis.urls_api")),
 ]
