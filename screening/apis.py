@@ -1,26 +1,55 @@
-"""API for the reference library. Thin: serializers validate, services write."""
+"""API for the reference library and screening. Thin: serializers validate, services write."""
 
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from reviewapp.apis import domain_error
 from reviewapp.common.permissions import ReviewScopedAPIMixin
 from reviewapp.errors import DomainError
 from reviewapp.models import Role
-from screening import selectors, services
-from screening.models import DedupAction, ImportBatch, Record
+from screening import selectors, services, services_screening
+from screening.models import (
+    Decision,
+    DedupAction,
+    FullTextReport,
+    ImportBatch,
+    Record,
+    ScreeningItem,
+    Stage,
+    Study,
+)
+from screening.next_record import next_record
 from screening.serializers import (
+    AgreementSerializer,
+    ConflictSerializer,
+    DecisionInputSerializer,
+    DecisionSerializer,
     DedupActionSerializer,
+    FullTextSerializer,
+    FullTextUploadSerializer,
     ImportBatchSerializer,
     ImportUploadSerializer,
     MergeSerializer,
+    NextRecordSerializer,
+    NotRetrievedSerializer,
+    PrismaSerializer,
     RecordSerializer,
+    ResolveSerializer,
+    ScreeningRecordSerializer,
+    StageSettingsSerializer,
+    StudyLinkSerializer,
 )
 
 
@@ -151,3 +180,312 @@ class DedupActionViewSet(
             raise domain_error(exc) from exc
         done.refresh_from_db()
         return Response(DedupActionSerializer(done).data)
+
+
+# --- screening -----------------------------------------------------------------------------
+
+
+def _stage_or_404(stage: str) -> str:
+    if stage not in Stage.values:
+        raise Http404("No such stage.")
+    return stage
+
+
+def visible_decisions(*, review: Any, user: Any) -> Any:
+    """Decisions `user` may see: their own, and others' on records with all their votes or at
+    stages that are not blind."""
+    blind_stages = [
+        s for s in Stage.values if selectors.stage_settings(review=review, stage=s).blind
+    ]
+    complete = ScreeningItem.objects.filter(
+        record=OuterRef("record_id"), stage=OuterRef("stage")
+    ).exclude(status=ScreeningItem.Status.OPEN)
+    return (
+        Decision.objects.filter(review=review)
+        .filter(Q(reviewer=user) | ~Q(stage__in=blind_stages) | Exists(complete))
+        .select_related("reviewer")
+        .order_by("id")
+    )
+
+
+class DecisionViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Screening votes. POST is idempotent: the same vote again answers 200 and stores nothing
+    new; a changed vote replaces the reviewer's own (its history is kept). DELETE withdraws
+    your own vote (undo) while the record is not resolved."""
+
+    serializer_class = DecisionSerializer
+    write_role = Role.REVIEWER
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        decisions = visible_decisions(review=self.review, user=self.request.user)
+        params = self.request.query_params
+        if params.get("stage") in Stage.values:
+            decisions = decisions.filter(stage=params["stage"])
+        if params.get("record", "").isdigit():
+            decisions = decisions.filter(record_id=int(params["record"]))
+        if params.get("mine") == "1":
+            decisions = decisions.filter(reviewer=self.request.user)
+        return decisions
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("stage", OpenApiTypes.STR, enum=list(Stage.values)),
+            OpenApiParameter("record", OpenApiTypes.INT),
+            OpenApiParameter("mine", OpenApiTypes.INT, description="1: only your own votes"),
+        ]
+    )
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=DecisionInputSerializer, responses={201: DecisionSerializer})
+    def create(self, request: Request, review_pk: int) -> Response:
+        data = DecisionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        record = Record.objects.filter(pk=values["record"], review=self.review).first()
+        if record is None:
+            raise ValidationError({"record": [f"There is no record {values['record']} here."]})
+        try:
+            outcome = services_screening.decision_record(
+                record=record,
+                stage=values["stage"],
+                reviewer=request.user,
+                verdict=values["verdict"],
+                reason=values["reason"],
+                note=values["note"],
+                tags=values["tags"],
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(
+            DecisionSerializer(outcome.decision).data,
+            status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+        )
+
+    def perform_destroy(self, instance: Decision) -> None:
+        try:
+            services_screening.decision_undo(decision=instance, reviewer=self.request.user)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+
+class NextRecordView(ReviewScopedAPIMixin, APIView):
+    """The next record the reviewer should screen at the stage (null when none is left)."""
+
+    read_role = Role.REVIEWER
+
+    @extend_schema(responses=NextRecordSerializer)
+    def get(self, request: Request, review_pk: int, stage: str) -> Response:
+        stage = _stage_or_404(stage)
+        record = next_record(review=self.review, stage=stage, reviewer=request.user)
+        mine = (
+            selectors.my_decision(record=record, stage=stage, reviewer=request.user)
+            if record
+            else None
+        )
+        payload = {
+            "record": ScreeningRecordSerializer(record).data if record else None,
+            "my_decision": DecisionSerializer(mine).data if mine else None,
+            "queues": selectors.queue_counts(
+                review=self.review, stage=stage, reviewer=request.user
+            ),
+        }
+        return Response(payload)
+
+
+class ConflictViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Records whose votes disagree, with every vote; the arbiter resolves them."""
+
+    serializer_class = ConflictSerializer
+    read_role = Role.VIEWER
+    write_role = Role.ARBITER
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        params = self.request.query_params
+        stage = params.get("stage") if params.get("stage") in Stage.values else None
+        state = "resolved" if params.get("status") == "resolved" else "conflict"
+        stages = [stage] if stage else list(Stage.values)
+        items = ScreeningItem.objects.filter(review=self.review, stage__in=stages, status=state)
+        return items.select_related("record", "resolved_by").order_by("stage", "record_id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("stage", OpenApiTypes.STR, enum=list(Stage.values)),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["conflict", "resolved"]),
+        ]
+    )
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ResolveSerializer, responses=ConflictSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, review_pk: int, pk: int) -> Response:
+        item = get_object_or_404(ScreeningItem, pk=pk, review=self.review)
+        data = ResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            item = services_screening.conflict_resolve(
+                item=item, arbiter=request.user, **data.validated_data
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(ConflictSerializer(item).data)
+
+
+class StageSettingsView(ReviewScopedAPIMixin, APIView):
+    """The lead's settings for one stage."""
+
+    write_role = Role.LEAD
+
+    @extend_schema(responses=StageSettingsSerializer)
+    def get(self, request: Request, review_pk: int, stage: str) -> Response:
+        stage = _stage_or_404(stage)
+        return Response(
+            StageSettingsSerializer(selectors.stage_settings(review=self.review, stage=stage)).data
+        )
+
+    @extend_schema(request=StageSettingsSerializer, responses=StageSettingsSerializer)
+    def put(self, request: Request, review_pk: int, stage: str) -> Response:
+        stage = _stage_or_404(stage)
+        current = selectors.stage_settings(review=self.review, stage=stage)
+        data = StageSettingsSerializer(current, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = {
+            name: data.validated_data.get(name, getattr(current, name))
+            for name in (
+                "reviewers_required",
+                "blind",
+                "exclusion_reasons",
+                "include_terms",
+                "exclude_terms",
+                "order",
+            )
+        }
+        for name in ("exclusion_reasons", "include_terms", "exclude_terms"):
+            if not isinstance(values[name], list):
+                raise ValidationError({name: ["Give a list of strings."]})
+        try:
+            saved = services_screening.stage_settings_update(
+                review=self.review, stage=stage, **values
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(StageSettingsSerializer(saved).data)
+
+
+class AgreementView(ReviewScopedAPIMixin, APIView):
+    """Agreement per stage and reviewer pair, on the votes before resolution."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("stage", OpenApiTypes.STR, enum=list(Stage.values))],
+        responses=AgreementSerializer(many=True),
+    )
+    def get(self, request: Request, review_pk: int) -> Response:
+        stage = request.query_params.get("stage")
+        pairs = selectors.agreement_by_pair(
+            review=self.review, stage=stage if stage in Stage.values else None
+        )
+        return Response(AgreementSerializer(pairs, many=True).data)
+
+
+class PrismaView(ReviewScopedAPIMixin, APIView):
+    """The PRISMA 2020 counts, the problems if they do not add up, and what is still pending."""
+
+    @extend_schema(responses=PrismaSerializer)
+    def get(self, request: Request, review_pk: int) -> Response:
+        counts = selectors.prisma_counts(review=self.review)
+        pending = selectors.prisma_pending(counts)
+        payload = counts.to_dict()
+        payload["problems"] = [] if pending.any else counts.reconcile()
+        payload["pending"] = {
+            "records_awaiting_outcome": pending.records_awaiting_outcome,
+            "reports_awaiting_outcome": pending.reports_awaiting_outcome,
+        }
+        return Response(PrismaSerializer(payload).data)
+
+
+class FullTextViewSet(ReviewScopedAPIMixin, viewsets.GenericViewSet):
+    """Full texts of the reports sought: attach a PDF, mark not retrieved, link to a study."""
+
+    serializer_class = FullTextSerializer
+    write_role = Role.REVIEWER
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def _record(self, pk: int) -> Record:
+        return get_object_or_404(Record, pk=pk, review=self.review)
+
+    def _report(self, record: Record) -> Response:
+        report = FullTextReport.objects.filter(record=record).select_related("record__study")
+        found = report.first()
+        if found is None:
+            return Response(
+                {
+                    "record": record.pk,
+                    "has_pdf": False,
+                    "not_retrieved": False,
+                    "not_retrieved_reason": "",
+                    "study": record.study.label if record.study else None,
+                    "updated_at": None,
+                }
+            )
+        return Response(FullTextSerializer(found).data)
+
+    @extend_schema(responses=FullTextSerializer)
+    def retrieve(self, request: Request, review_pk: int, pk: int) -> Response:
+        return self._report(self._record(pk))
+
+    @extend_schema(request=FullTextUploadSerializer, responses=FullTextSerializer)
+    @action(detail=True, methods=["post"])
+    def pdf(self, request: Request, review_pk: int, pk: int) -> Response:
+        record = self._record(pk)
+        data = FullTextUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services_screening.fulltext_attach(
+                record=record, pdf=data.validated_data["pdf"], user=request.user
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return self._report(record)
+
+    @extend_schema(request=NotRetrievedSerializer, responses=FullTextSerializer)
+    @action(detail=True, methods=["post"], url_path="not-retrieved")
+    def not_retrieved(self, request: Request, review_pk: int, pk: int) -> Response:
+        record = self._record(pk)
+        data = NotRetrievedSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services_screening.fulltext_mark_not_retrieved(
+                record=record, reason=data.validated_data["reason"], user=request.user
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return self._report(record)
+
+    @extend_schema(request=StudyLinkSerializer, responses=FullTextSerializer)
+    @action(detail=True, methods=["post"])
+    def study(self, request: Request, review_pk: int, pk: int) -> Response:
+        record = self._record(pk)
+        data = StudyLinkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        study_pk = data.validated_data.get("study")
+        study = get_object_or_404(Study, pk=study_pk, review=self.review) if study_pk else None
+        try:
+            services_screening.study_link_report(
+                record=record, study=study, new_label=data.validated_data["label"]
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        record.refresh_from_db()
+        return self._report(record)

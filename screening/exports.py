@@ -56,7 +56,8 @@ def decisions_csv(rows: Iterable[ExportRow], *, stage: str) -> str:
                 stage,
                 item.final_verdict if item else "",
                 _safe(item.final_reason if item else ""),
-                item.status if item and item.votes else "not screened",
+                # 'open' whether or not someone voted: blind mode hides that too.
+                item.status if item else "open",
                 _safe(item.resolved_by.get_username() if item and item.resolved_by else ""),
                 _safe(item.resolution_note if item else ""),
                 _safe(_votes(row)),

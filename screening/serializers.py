@@ -1,6 +1,18 @@
+from typing import Any
+
 from rest_framework import serializers
 
-from screening.models import DedupAction, ImportBatch, Record
+from screening.models import (
+    Decision,
+    DedupAction,
+    FullTextReport,
+    ImportBatch,
+    Record,
+    ScreeningItem,
+    Stage,
+    StageSettings,
+    Verdict,
+)
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):
@@ -90,3 +102,215 @@ class DedupActionSerializer(serializers.ModelSerializer):
         model = DedupAction
         fields = ["id", "kind", "record", "other", "created_by", "created_at", "undone_at"]
         read_only_fields = fields
+
+
+# --- screening -----------------------------------------------------------------------------
+
+
+class BlindDecisionListSerializer(serializers.ListSerializer):
+    """Drops every vote the requesting user may not see, whatever queryset it was given."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        decisions = list(data.all() if hasattr(data, "all") else data)
+        user = self.context["request"].user
+        review_ids = {d.review_id for d in decisions}
+        blind = {
+            (s.review_id, s.stage)
+            for s in StageSettings.objects.filter(review_id__in=review_ids, blind=True)
+        }
+        # A stage without saved settings is blind (the default).
+        saved = set(
+            StageSettings.objects.filter(review_id__in=review_ids).values_list("review_id", "stage")
+        )
+        complete = set(
+            ScreeningItem.objects.filter(record_id__in={d.record_id for d in decisions})
+            .exclude(status=ScreeningItem.Status.OPEN)
+            .values_list("record_id", "stage")
+        )
+        visible = []
+        for d in decisions:
+            is_blind = (d.review_id, d.stage) in blind or (d.review_id, d.stage) not in saved
+            mine = d.reviewer_id == user.pk
+            if mine or not is_blind or (d.record_id, d.stage) in complete:
+                visible.append(d)
+        return [self.child.to_representation(d) for d in visible]
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+
+    class Meta:
+        model = Decision
+        list_serializer_class = BlindDecisionListSerializer
+        fields = [
+            "id",
+            "record",
+            "stage",
+            "reviewer",
+            "verdict",
+            "reason",
+            "note",
+            "tags",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    record = serializers.IntegerField()
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list
+    )
+
+
+class ScreeningItemSerializer(serializers.ModelSerializer):
+    """A record's outcome at a stage. Blind mode: while votes are missing, the number of votes
+    is withheld from everyone (it would tell a reviewer that the other has voted)."""
+
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
+    votes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ScreeningItem
+        fields = [
+            "id",
+            "record",
+            "stage",
+            "status",
+            "votes",
+            "final_verdict",
+            "final_reason",
+            "resolved_by",
+            "resolved_at",
+            "resolution_note",
+        ]
+        read_only_fields = fields
+
+    def get_votes(self, item: ScreeningItem) -> int | None:
+        blind = self.context.get("blind", True)
+        return item.votes if item.is_complete or not blind else None
+
+
+class ConflictSerializer(ScreeningItemSerializer):
+    """A complete record (all votes in), so every vote is shown."""
+
+    title = serializers.CharField(source="record.title", read_only=True)
+    decisions = serializers.SerializerMethodField()
+
+    class Meta(ScreeningItemSerializer.Meta):
+        fields = [*ScreeningItemSerializer.Meta.fields, "title", "decisions"]
+        read_only_fields = fields
+
+    def get_decisions(self, item: ScreeningItem) -> list[dict[str, Any]]:
+        if not item.is_complete:  # defence in depth: conflicts always have every vote
+            return []
+        votes = getattr(item.record, "stage_votes", None)
+        if votes is None:
+            votes = item.record.decisions.filter(stage=item.stage).select_related("reviewer")
+        return [DecisionSerializer(v).data for v in votes]
+
+
+class ResolveSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=[Verdict.INCLUDE, Verdict.EXCLUDE])
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ScreeningRecordSerializer(RecordSerializer):
+    """A record as the screening page shows it, with the votes the user may see."""
+
+    class Meta(RecordSerializer.Meta):
+        fields = [f for f in RecordSerializer.Meta.fields if f != "raw"]
+        read_only_fields = fields
+
+
+class NextRecordSerializer(serializers.Serializer):
+    record = ScreeningRecordSerializer(allow_null=True)
+    my_decision = DecisionSerializer(allow_null=True)
+    queues = serializers.DictField(child=serializers.IntegerField())
+
+
+class StageSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StageSettings
+        fields = [
+            "stage",
+            "reviewers_required",
+            "blind",
+            "exclusion_reasons",
+            "include_terms",
+            "exclude_terms",
+            "order",
+            "updated_at",
+        ]
+        read_only_fields = ["stage", "updated_at"]
+        extra_kwargs = {"order": {"required": False}}
+
+
+class AgreementSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    reviewer_a = serializers.CharField()
+    reviewer_b = serializers.CharField()
+    n = serializers.IntegerField(source="result.n")
+    percent_agreement = serializers.FloatField(source="result.percent_agreement", allow_null=True)
+    kappa = serializers.FloatField(source="result.kappa", allow_null=True)
+    kappa_ci_lb = serializers.FloatField(source="result.kappa_ci_lb", allow_null=True)
+    kappa_ci_ub = serializers.FloatField(source="result.kappa_ci_ub", allow_null=True)
+    pabak = serializers.FloatField(source="result.pabak", allow_null=True)
+    ac1 = serializers.FloatField(source="result.ac1", allow_null=True)
+
+
+class PrismaSerializer(serializers.Serializer):
+    identified_per_source = serializers.DictField(child=serializers.IntegerField())
+    records_identified = serializers.IntegerField()
+    duplicates_removed = serializers.IntegerField()
+    records_screened = serializers.IntegerField()
+    records_excluded = serializers.IntegerField()
+    reports_sought = serializers.IntegerField()
+    reports_not_retrieved = serializers.IntegerField()
+    reports_assessed = serializers.IntegerField()
+    reports_excluded = serializers.DictField(child=serializers.IntegerField())
+    reports_excluded_total = serializers.IntegerField()
+    studies_included = serializers.IntegerField()
+    reports_of_included_studies = serializers.IntegerField()
+    problems = serializers.ListField(child=serializers.CharField())
+    pending = serializers.DictField(child=serializers.IntegerField())
+
+
+class FullTextSerializer(serializers.ModelSerializer):
+    not_retrieved = serializers.BooleanField(read_only=True)
+    has_pdf = serializers.SerializerMethodField()
+    study = serializers.CharField(source="record.study.label", read_only=True, default=None)
+
+    class Meta:
+        model = FullTextReport
+        fields = [
+            "record",
+            "has_pdf",
+            "not_retrieved",
+            "not_retrieved_reason",
+            "study",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_has_pdf(self, report: FullTextReport) -> bool:
+        return bool(report.pdf)
+
+
+class FullTextUploadSerializer(serializers.Serializer):
+    pdf = serializers.FileField()
+
+
+class NotRetrievedSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class StudyLinkSerializer(serializers.Serializer):
+    study = serializers.IntegerField(required=False, allow_null=True)
+    label = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
