@@ -1,0 +1,311 @@
+"""The one adapter between the other stages and the analysis engine.
+
+Extraction (consensus outcome data, study-level answers), risk of bias and screening are read
+here and nowhere else in `analysis`: everything downstream sees `StudyRow`s and
+`MissingStudy`s. A study whose data cannot enter the analysis is listed with the reason,
+never silently dropped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from django.db.models import Min
+
+from analysis.models import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES, Analysis
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    """One study's data for one outcome: intervention arm 1, control arm 2."""
+
+    study_id: int
+    label: str
+    year: int | None = None
+    n1: float | None = None
+    m1: float | None = None
+    sd1: float | None = None
+    n2: float | None = None
+    m2: float | None = None
+    sd2: float | None = None
+    events1: float | None = None
+    total1: float | None = None
+    events2: float | None = None
+    total2: float | None = None
+    # Generic inverse variance: a reported estimate (ratios on their natural scale) with SE or CI.
+    estimate: float | None = None
+    se: float | None = None
+    ci_lower: float | None = None
+    ci_upper: float | None = None
+    timepoint: str = ""
+    subgroups: Mapping[str, str] = field(default_factory=dict)
+    rob: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["subgroups"] = dict(self.subgroups)
+        return d
+
+    @property
+    def participants(self) -> int | None:
+        a, b = (self.n1, self.n2) if self.n1 is not None else (self.total1, self.total2)
+        if a is None or b is None:
+            return None
+        return int(a + b)
+
+
+@dataclass(frozen=True)
+class MissingStudy:
+    study_id: int
+    label: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AnalysisInputs:
+    rows: tuple[StudyRow, ...]
+    missing: tuple[MissingStudy, ...] = ()
+
+
+def _blank(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and not math.isfinite(x))
+
+
+def missing_reason(row: StudyRow, measure: str) -> str | None:
+    """Why this row cannot enter an analysis with this measure, in the reviewer's words."""
+    if measure in CONTINUOUS_MEASURES:
+        for arm, (n, m, sd) in (
+            ("intervention", (row.n1, row.m1, row.sd1)),
+            ("control", (row.n2, row.m2, row.sd2)),
+        ):
+            if _blank(n):
+                return f"no sample size reported for the {arm} arm"
+            if _blank(m):
+                return f"no mean reported for the {arm} arm"
+            if _blank(sd):
+                return f"no SD reported for the {arm} arm"
+        return None
+    if measure in DICHOTOMOUS_MEASURES:
+        for arm, (e, t) in (
+            ("intervention", (row.events1, row.total1)),
+            ("control", (row.events2, row.total2)),
+        ):
+            if _blank(e):
+                return f"no event count reported for the {arm} arm"
+            if _blank(t):
+                return f"no total reported for the {arm} arm"
+        return None
+    if _blank(row.estimate):
+        return "no effect estimate reported"
+    if _blank(row.se) and (_blank(row.ci_lower) or _blank(row.ci_upper)):
+        return "no standard error or confidence interval reported"
+    return None
+
+
+def split_usable(
+    rows: Iterable[StudyRow], measure: str
+) -> tuple[list[StudyRow], list[MissingStudy]]:
+    usable: list[StudyRow] = []
+    missing: list[MissingStudy] = []
+    for row in rows:
+        reason = missing_reason(row, measure)
+        if reason is None:
+            usable.append(row)
+        else:
+            missing.append(MissingStudy(row.study_id, row.label, reason))
+    return usable, missing
+
+
+# --- the other stages ------------------------------------------------------------------------
+
+
+def _optional(module: str, name: str) -> Any:
+    """A selector another stage provides, or None while that stage has not landed."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def extraction_available() -> bool:
+    return _optional("extraction.selectors", "analysis_rows") is not None
+
+
+def _num(x: Any) -> float | None:
+    if x is None or x == "":
+        return None
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def row_from_extraction(item: Any, year: int | None = None) -> StudyRow | MissingStudy:
+    """Map one `extraction.selectors.AnalysisRow` (or a mapping of the same shape) onto a
+    `StudyRow`, or onto the reason the study is missing."""
+    study_id = int(_get(item, "study_id"))
+    label = str(_get(item, "study_label") or _get(item, "label") or study_id)
+    reason = _get(item, "missing")
+    if reason:
+        return MissingStudy(study_id, label, str(reason))
+    intervention = _get(item, "intervention") or {}
+    control = _get(item, "control") or {}
+    variables = _get(item, "variables") or _get(item, "subgroups") or {}
+    return StudyRow(
+        study_id=study_id,
+        label=label,
+        year=year if year is not None else _year_in(label),
+        n1=_num(_get(intervention, "n")),
+        m1=_num(_get(intervention, "mean")),
+        sd1=_num(_get(intervention, "sd")),
+        n2=_num(_get(control, "n")),
+        m2=_num(_get(control, "mean")),
+        sd2=_num(_get(control, "sd")),
+        events1=_num(_get(intervention, "events")),
+        total1=_num(_get(intervention, "total")),
+        events2=_num(_get(control, "events")),
+        total2=_num(_get(control, "total")),
+        estimate=_num(_get(item, "estimate")),
+        se=_num(_get(item, "se")),
+        ci_lower=_num(_get(item, "ci_lower")),
+        ci_upper=_num(_get(item, "ci_upper")),
+        timepoint=str(_get(item, "timepoint") or ""),
+        subgroups={str(k): _variable(v) for k, v in dict(variables).items()},
+    )
+
+
+def _variable(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _year_in(label: str) -> int | None:
+    match = re.search(r"\b(19|20)\d{2}\b", label)
+    return int(match.group(0)) if match else None
+
+
+def study_years(study_ids: Iterable[int]) -> dict[int, int]:
+    """The earliest publication year among each study's reports (screening records)."""
+    from screening.models import Record
+
+    rows = (
+        Record.objects.filter(study_id__in=list(study_ids), year__isnull=False)
+        .values("study_id")
+        .annotate(first=Min("year"))
+    )
+    return {r["study_id"]: int(r["first"]) for r in rows}
+
+
+def rob_by_study(analysis: Analysis) -> dict[int, str]:
+    selector = _optional("extraction.rob.selectors", "rob_overall_by_study")
+    if selector is None:
+        return {}
+    judgements = selector(review=analysis.review, outcome=analysis.outcome)
+    return {int(k): str(v) for k, v in judgements.items() if v}
+
+
+def load_inputs(analysis: Analysis) -> AnalysisInputs:
+    """Consensus data for the analysis's outcome, with RoB judgements attached."""
+    selector = _optional("extraction.selectors", "analysis_rows")
+    if selector is None:
+        return AnalysisInputs(rows=())
+    items = list(selector(outcome=analysis.outcome))
+    years = study_years(int(_get(i, "study_id")) for i in items)
+    rows: list[StudyRow] = []
+    missing: list[MissingStudy] = []
+    for item in items:
+        mapped = row_from_extraction(item, years.get(int(_get(item, "study_id"))))
+        (missing if isinstance(mapped, MissingStudy) else rows).append(mapped)  # type: ignore[arg-type]
+    rob = rob_by_study(analysis)
+    if rob:
+        rows = [replace(r, rob=rob.get(r.study_id)) for r in rows]
+    return AnalysisInputs(rows=tuple(rows), missing=tuple(missing))
+
+
+def review_progress(review: Any) -> dict[str, Any]:
+    """What the dashboard shows from screening, extraction and RoB, when those stages exist."""
+    out: dict[str, Any] = {}
+    prisma = _optional("screening.selectors", "prisma_counts")
+    if prisma is not None:
+        out["prisma"] = prisma(review=review)
+    for module, name in (
+        ("screening.selectors", "screening_progress"),
+        ("screening.selectors", "agreement_summary"),
+        ("extraction.selectors", "extraction_progress"),
+        ("extraction.rob.selectors", "rob_summary"),
+    ):
+        fn = _optional(module, name)
+        if fn is not None:
+            out[name] = fn(review=review)
+    return out
+
+
+# --- when the other stages change ------------------------------------------------------------
+#
+# The other stages do not know about analyses; the adapter watches their saves and marks the
+# affected analyses stale in the same transaction (the task is queued on commit). Receivers do
+# nothing else: which analyses are affected is decided in analysis.services.
+
+
+def _outcome_data_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from analysis import services
+
+    services.analyses_outcome_data_changed(outcome_id=instance.outcome_id)
+
+
+def _extraction_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from django.db import transaction
+
+    from analysis import services
+
+    if getattr(instance, "kind", None) not in ("single", "consensus"):
+        return  # a blind independent copy never feeds analyses
+    rid = sender.objects.filter(pk=instance.pk).values_list("form__review_id", flat=True).first()
+    if rid is None:
+        return
+    # Mark what is known now in this transaction (the outcomes the record had, and analyses
+    # reading study-level answers); the outcome rows are written after the record, in bulk and
+    # without signals, so the outcomes it gains are marked once the transaction commits.
+    marked = set(services.analyses_extraction_changed(review_id=rid, extraction_id=instance.pk))
+    transaction.on_commit(
+        lambda: services.analyses_extraction_changed(
+            review_id=rid, extraction_id=instance.pk, skip=marked
+        )
+    )
+
+
+def _rob_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from analysis import services
+
+    services.analyses_rob_changed(review_id=instance.review_id)
+
+
+def watch_other_stages() -> None:
+    """Connected once from AnalysisConfig.ready()."""
+    from django.db.models.signals import post_delete, post_save
+
+    for signal in (post_save, post_delete):
+        signal.connect(_outcome_data_saved, sender="extraction.OutcomeData",
+                       dispatch_uid=f"analysis-outcome-data-{signal is post_save}")  # fmt: skip
+        signal.connect(_rob_saved, sender="rob.RobAssessment",
+                       dispatch_uid=f"analysis-rob-{signal is post_save}")  # fmt: skip
+    post_save.connect(_extraction_saved, sender="extraction.Extraction",
+                      dispatch_uid="analysis-extraction")  # fmt: skip

@@ -1,0 +1,557 @@
+"""Plotly figures built by pure functions from a stored result payload (no database).
+
+`forest_plot` draws the forest plot as RevMan users know it: per study the arm data, weight
+and effect with its CI as text columns, squares sized by weight, diamonds for subtotals and
+the total, the heterogeneity and overall-effect tests under each pooled row, the test for
+subgroup differences, a prediction-interval bar and "favours ..." labels on the correct side
+for the outcome's desirable direction. Ratios are drawn on a log axis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+ROW_PX = 22
+INK = "#1f2933"
+SQUARE = "#1f4e8c"
+DIAMOND = "#111111"
+SUBTOTAL = "#3d3d3d"
+PI_COLOUR = "#c0392b"
+FILLED = "#d35400"
+ROB_COLOURS = {"low": "#2e9e44", "some": "#f2c12e", "some concerns": "#f2c12e",
+               "unclear": "#f2c12e", "high": "#d62728"}  # fmt: skip
+SORTS = ("study", "year", "weight", "effect")
+
+
+def _fmt(x: Any, digits: int = 2) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float) and not math.isfinite(x):
+        return ""
+    if isinstance(x, float) and x.is_integer() and digits == 0:
+        return str(int(x))
+    return f"{x:.{digits}f}"
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "P = n/a"
+    return "P < 0.00001" if p < 0.00001 else f"P = {p:.2f}" if p >= 0.01 else f"P = {p:.3f}"
+
+
+def favours_labels(payload: Mapping[str, Any]) -> tuple[str, str]:
+    """(left, right) labels. Lower-is-better outcomes put the intervention on the left, unless
+    the lead harmonised signs (then the data were flipped and the labels stay put)."""
+    intervention = f"Favours {payload.get('intervention_label') or 'intervention'}"
+    control = f"Favours {payload.get('control_label') or 'control'}"
+    lower_better = payload.get("direction") == "lower" and not payload.get("harmonised")
+    return (intervention, control) if lower_better else (control, intervention)
+
+
+def _scale(payload: Mapping[str, Any], x: float | None) -> float | None:
+    if x is None:
+        return None
+    return math.exp(x) if payload.get("ratio") else x
+
+
+def method_label(payload: Mapping[str, Any]) -> str:
+    measure = payload.get("measure_label") or payload.get("measure")
+    if payload.get("overall") and payload["overall"].get("method") in ("MH", "PETO"):
+        how = "M-H" if payload["overall"]["method"] == "MH" else "Peto"
+    else:
+        how = "IV"
+    model = "Fixed" if payload.get("model") == "fixed" else "Random"
+    level = payload.get("level") or 95
+    return f"{measure} {how}, {model}, {_fmt(level, 0)}% CI"
+
+
+def heterogeneity_text(pool: Mapping[str, Any], fixed: bool) -> str:
+    parts = []
+    if not fixed and pool.get("tau2") is not None:
+        parts.append(f"Tau² = {_fmt(pool['tau2'])}")
+    if pool.get("q") is not None:
+        parts.append(f"Chi² = {_fmt(pool['q'])}, df = {pool['q_df']} ({_p(pool.get('q_pval'))})")
+    if pool.get("i2") is not None:
+        parts.append(f"I² = {pool['i2']:.0f}%")
+    return "Heterogeneity: " + ("; ".join(parts) if parts else "not applicable")
+
+
+def overall_test_text(pool: Mapping[str, Any]) -> str:
+    if pool.get("tval") is not None:
+        stat = f"t = {abs(pool['tval']):.2f}, df = {_fmt(pool.get('df'), 0)}"
+    else:
+        stat = f"Z = {abs(pool.get('zval') or 0):.2f}"
+    return f"Test for overall effect: {stat} ({_p(pool.get('pval'))})"
+
+
+def subgroup_test_text(test: Mapping[str, Any]) -> str:
+    i2 = test.get("i2")
+    return (
+        f"Test for subgroup differences: Chi² = {_fmt(test.get('q'))}, df = {test.get('df')} "
+        f"({_p(test.get('pval'))}), I² = {_fmt(i2, 1) if i2 is not None else 'n/a'}%"
+    )
+
+
+@dataclass
+class _Row:
+    kind: str  # header, study, subtotal, total, het, test, pi, blank
+    cells: dict[str, str] = field(default_factory=dict)
+    study: Mapping[str, Any] | None = None
+    pool: Mapping[str, Any] | None = None
+    bold: bool = False
+
+
+def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(key, header, group) per arm-data column, as RevMan lays them out."""
+    i, c = payload.get("intervention_label") or "Intervention", payload.get("control_label") or "Control"
+    measure = payload.get("measure")
+    if measure in ("SMD", "MD", "ROM"):
+        return [("m1", "Mean", i), ("sd1", "SD", i), ("n1", "Total", i),
+                ("m2", "Mean", c), ("sd2", "SD", c), ("n2", "Total", c)]  # fmt: skip
+    if measure in ("RR", "OR", "RD", "PETO"):
+        return [("events1", "Events", i), ("total1", "Total", i),
+                ("events2", "Events", c), ("total2", "Total", c)]  # fmt: skip
+    return [("estimate", "Estimate", ""), ("se", "SE", "")]
+
+
+def _study_cells(payload: Mapping[str, Any], s: Mapping[str, Any]) -> dict[str, str]:
+    cells = {"label": f"{s['label']}" + (f" {s['year']}" if s.get("year") and str(s["year"]) not in s["label"] else "")}
+    for key, _h, _g in _arm_columns(payload):
+        v = s.get(key)
+        cells[key] = _fmt(v, 0) if key in ("n1", "n2", "events1", "events2", "total1", "total2") else _fmt(v)
+    cells["weight"] = f"{s['weight']:.1f}%" if s.get("weight") is not None else ""
+    cells["effect"] = _effect_text(payload, s.get("yi"), s.get("ci_lb"), s.get("ci_ub"))
+    cells["rob"] = (s.get("rob") or "").lower()
+    return cells
+
+
+def _effect_text(payload: Mapping[str, Any], est: Any, lb: Any, ub: Any) -> str:
+    if est is None:
+        return "Not estimable"
+    e, lo, hi = (_scale(payload, v) for v in (est, lb, ub))
+    return f"{e:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _sort_studies(studies: Sequence[Mapping[str, Any]], sort: str) -> list[Mapping[str, Any]]:
+    if sort == "year":
+        return sorted(studies, key=lambda s: (s.get("year") or 9999, s["label"].lower()))
+    if sort == "weight":
+        return sorted(studies, key=lambda s: -(s.get("weight") or 0))
+    if sort == "effect":
+        return sorted(studies, key=lambda s: s.get("yi") or 0)
+    return sorted(studies, key=lambda s: s["label"].lower())
+
+
+def _pooled_rows(
+    payload: Mapping[str, Any], pool: Mapping[str, Any], title: str, kind: str, n1: int, n2: int
+) -> list[_Row]:
+    fixed = payload.get("model") == "fixed"
+    measure = payload.get("measure")
+    cells = {"label": title, "weight": "100.0%" if kind == "total" else "",
+             "effect": _effect_text(payload, pool.get("estimate"), pool.get("ci_lb"), pool.get("ci_ub"))}  # fmt: skip
+    if measure in ("SMD", "MD", "ROM"):
+        cells.update({"n1": str(n1), "n2": str(n2)})
+    elif measure in ("RR", "OR", "RD", "PETO"):
+        cells.update({"total1": str(n1), "total2": str(n2)})
+    rows = [_Row(kind, cells, pool=pool, bold=True)]
+    if pool.get("pi_lb") is not None and pool.get("pi_ub") is not None:
+        rows.append(
+            _Row("pi", {"label": "Prediction interval",
+                        "effect": _effect_text(payload, pool.get("estimate"), pool["pi_lb"], pool["pi_ub"]).split(" ", 1)[1]},  # fmt: skip
+                 pool=pool)
+        )
+    if (pool.get("k") or 0) > 1:
+        rows.append(_Row("het", {"label": heterogeneity_text(pool, fixed)}))
+    rows.append(_Row("test", {"label": overall_test_text(pool)}))
+    return rows
+
+
+def _arm_totals(payload: Mapping[str, Any], studies: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    if payload.get("measure") in ("RR", "OR", "RD", "PETO"):
+        return (int(sum(s.get("total1") or 0 for s in studies)),
+                int(sum(s.get("total2") or 0 for s in studies)))  # fmt: skip
+    return int(sum(s.get("n1") or 0 for s in studies)), int(sum(s.get("n2") or 0 for s in studies))
+
+
+def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
+    """The table the forest plot draws, top to bottom."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+    studies = list(payload.get("studies") or [])
+    rows: list[_Row] = []
+    sub = payload.get("subgroups")
+    if sub:
+        by_id = {s["study_id"]: s for s in studies}
+        for n, group in enumerate(sub["groups"], start=1):
+            members = [by_id[i] for i in group["studies"] if i in by_id]
+            rows.append(_Row("header", {"label": f"1.{n} {group['name']}"}, bold=True))
+            rows += [_Row("study", _study_cells(payload, s), study=s) for s in _sort_studies(members, sort)]
+            n1, n2 = _arm_totals(payload, members)
+            rows += _pooled_rows(payload, group["pool"], "Subtotal", "subtotal", n1, n2)
+            rows.append(_Row("blank"))
+    else:
+        rows += [_Row("study", _study_cells(payload, s), study=s) for s in _sort_studies(studies, sort)]
+        rows.append(_Row("blank"))
+    overall = payload.get("overall")
+    if overall:
+        n1, n2 = _arm_totals(payload, studies)
+        rows += _pooled_rows(payload, overall, "Total", "total", n1, n2)
+    if sub:
+        rows.append(_Row("test", {"label": subgroup_test_text(sub["test"])}))
+    return rows
+
+
+def forest_plot(
+    payload: Mapping[str, Any],
+    *,
+    sort: str = "study",
+    show_rob: bool = False,
+    title: str | None = None,
+) -> go.Figure:
+    """RevMan-style forest plot of one stored result payload."""
+    rows = forest_rows(payload, sort)
+    arm_cols = _arm_columns(payload)
+    columns: list[tuple[str, str, float]] = [("label", "Study or Subgroup", 0.2)]
+    columns += [(key, header, 0.052) for key, header, _g in arm_cols]
+    columns += [("weight", "Weight", 0.06), ("effect", method_label(payload), 0.15)]
+    plot_col = len(columns) + 1
+    widths = [w for _k, _h, w in columns] + [0.3]
+    rob = show_rob and any(r.study and r.study.get("rob") for r in rows)
+    if rob:
+        widths.append(0.04)
+    fig = make_subplots(
+        rows=1, cols=len(widths), shared_yaxes=True, column_widths=widths, horizontal_spacing=0.004
+    )
+    n = len(rows)
+    ys = [-(i + 1) for i in range(n)]  # header row at y = 0
+    for col, (key, header, _w) in enumerate(columns, start=1):
+        texts, yv = [], []
+        for row, y in zip(rows, ys, strict=True):
+            t = row.cells.get(key, "")
+            if t:
+                texts.append(f"<b>{t}</b>" if row.bold else t)
+                yv.append(y)
+        fig.add_trace(
+            go.Scatter(
+                x=[0.02 if key == "label" else 0.95] * len(texts), y=yv, text=texts, mode="text",
+                textposition="middle right" if key == "label" else "middle left",
+                textfont={"size": 11, "color": INK}, hoverinfo="skip", showlegend=False,
+                cliponaxis=False, name=f"column: {header}",
+            ),  # fmt: skip
+            row=1, col=col,
+        )
+        fig.add_annotation(
+            x=0.02 if key == "label" else 0.95, y=0.25, xref=f"x{col if col > 1 else ''}",
+            yref="y", text=f"<b>{header}</b>", showarrow=False,
+            xanchor="left" if key == "label" else "right", yanchor="bottom", font={"size": 11},
+        )  # fmt: skip
+        fig.update_xaxes(visible=False, range=[0, 1], fixedrange=True, row=1, col=col)
+    # Arm group headers ("Peer support", "Control") centred over their columns.
+    groups: dict[str, list[int]] = {}
+    for col, (_k, _h, group) in enumerate(arm_cols, start=2):
+        if group:
+            groups.setdefault(group, []).append(col)
+    for group, cols in groups.items():
+        mid = cols[(len(cols) - 1) // 2]
+        fig.add_annotation(
+            x=0.5 if len(cols) % 2 else 1.0, y=1.0, xref=f"x{mid} domain", yref="y",
+            text=f"<b>{group}</b>", showarrow=False, yanchor="bottom", font={"size": 11},
+        )  # fmt: skip
+    _draw_plot_column(fig, payload, rows, ys, plot_col)
+    if rob:
+        rob_x, rob_y, rob_c, rob_t = [], [], [], []
+        for row, y in zip(rows, ys, strict=True):
+            j = (row.study or {}).get("rob")
+            if j:
+                rob_x.append(0.5)
+                rob_y.append(y)
+                rob_c.append(ROB_COLOURS.get(str(j).lower(), "#999"))
+                rob_t.append(f"{row.study['label']}: {j} risk of bias")  # type: ignore[index]
+        fig.add_trace(
+            go.Scatter(x=rob_x, y=rob_y, mode="markers", marker={"size": 13, "color": rob_c,
+                       "line": {"width": 1, "color": "#333"}}, text=rob_t, hoverinfo="text",
+                       showlegend=False, name="Risk of bias"),  # fmt: skip
+            row=1, col=len(widths),
+        )
+        fig.update_xaxes(visible=False, range=[0, 1], fixedrange=True, row=1, col=len(widths))
+        fig.add_annotation(x=0.5, y=0.25, xref=f"x{len(widths)}", yref="y", text="<b>RoB</b>",
+                           showarrow=False, yanchor="bottom", font={"size": 11})  # fmt: skip
+    fig.update_yaxes(visible=False, range=[-(n + 0.6), 1.9], fixedrange=True)
+    height = max(260, ROW_PX * (n + 3) + 110)
+    fig.update_layout(
+        height=height,
+        width=1250 if rob else 1200,
+        margin={"l": 10, "r": 10, "t": 40 if title else 20, "b": 70},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        title={"text": title, "x": 0.01} if title else None,
+        showlegend=False,
+        hovermode="closest",
+        font={"family": "Arial, Helvetica, sans-serif", "color": INK},
+        meta={"kind": "forest", "sort": sort, "rows": [r.kind for r in rows]},
+    )
+    return fig
+
+
+def _draw_plot_column(
+    fig: go.Figure, payload: Mapping[str, Any], rows: list[_Row], ys: list[int], col: int
+) -> None:
+    ratio = bool(payload.get("ratio"))
+    sx = lambda v: _scale(payload, v)  # noqa: E731 - a short local alias reads best here
+    ci_x: list[float | None] = []
+    ci_y: list[float | None] = []
+    sq_x, sq_y, sq_size, sq_text = [], [], [], []
+    weights = [r.study.get("weight") or 0 for r in rows if r.study]
+    wmax = max(weights) if weights else 1.0
+    xs_all: list[float] = []
+    for row, y in zip(rows, ys, strict=True):
+        s = row.study
+        if s is None or s.get("yi") is None:
+            continue
+        lo, est, hi = sx(s["ci_lb"]), sx(s["yi"]), sx(s["ci_ub"])
+        ci_x += [lo, hi, None]
+        ci_y += [y, y, None]
+        xs_all += [lo, hi]  # type: ignore[list-item]
+        sq_x.append(est)
+        sq_y.append(y)
+        w = s.get("weight") or 0
+        sq_size.append(5 + 13 * math.sqrt(w / wmax) if wmax > 0 else 6)
+        sq_text.append(
+            f"<b>{s['label']}</b><br>{_effect_text(payload, s['yi'], s['ci_lb'], s['ci_ub'])}"
+            f"<br>Weight {w:.1f}%" + (f"<br>{s.get('group')}" if s.get("group") else "")
+            + (f"<br>Risk of bias: {s['rob']}" if s.get("rob") else "")
+        )
+    fig.add_trace(
+        go.Scatter(x=ci_x, y=ci_y, mode="lines", line={"color": INK, "width": 1.2},
+                   hoverinfo="skip", showlegend=False, name="Study CI"),  # fmt: skip
+        row=1, col=col,
+    )
+    fig.add_trace(
+        go.Scatter(x=sq_x, y=sq_y, mode="markers", name="Studies",
+                   marker={"symbol": "square", "size": sq_size, "color": SQUARE,
+                           "line": {"width": 0}},
+                   text=sq_text, hovertemplate="%{text}<extra></extra>", showlegend=False),  # fmt: skip
+        row=1, col=col,
+    )
+    for kind, colour, name in (("subtotal", SUBTOTAL, "Subtotals"), ("total", DIAMOND, "Total")):
+        dx: list[float | None] = []
+        dy: list[float | None] = []
+        texts = []
+        for row, y in zip(rows, ys, strict=True):
+            p = row.pool
+            if row.kind != kind or not p or p.get("estimate") is None:
+                continue
+            lo, est, hi = sx(p["ci_lb"]), sx(p["estimate"]), sx(p["ci_ub"])
+            dx += [lo, est, hi, est, lo, None]
+            dy += [y, y + 0.4, y, y - 0.4, y, None]
+            xs_all += [lo, hi]  # type: ignore[list-item]
+            texts.append(_effect_text(payload, p["estimate"], p["ci_lb"], p["ci_ub"]))
+        if dx:
+            fig.add_trace(
+                go.Scatter(x=dx, y=dy, mode="lines", fill="toself", fillcolor=colour,
+                           line={"color": colour, "width": 1}, name=name,
+                           hoverinfo="name+x", showlegend=False),  # fmt: skip
+                row=1, col=col,
+            )
+    pi_x: list[float | None] = []
+    pi_y: list[float | None] = []
+    for row, y in zip(rows, ys, strict=True):
+        if row.kind == "pi" and row.pool:
+            lo, hi = sx(row.pool["pi_lb"]), sx(row.pool["pi_ub"])
+            pi_x += [lo, hi, None]
+            pi_y += [y, y, None]
+            xs_all += [lo, hi]  # type: ignore[list-item]
+    if pi_x:
+        fig.add_trace(
+            go.Scatter(x=pi_x, y=pi_y, mode="lines", line={"color": PI_COLOUR, "width": 5},
+                       name="Prediction interval", hoverinfo="name+x", showlegend=False),  # fmt: skip
+            row=1, col=col,
+        )
+    null = 1.0 if ratio else 0.0
+    lo_x, hi_x = _axis_range(xs_all, ratio)
+    fig.add_shape(type="line", x0=null, x1=null, y0=-(len(rows) + 0.5), y1=0.5,
+                  line={"color": "#555", "width": 1}, row=1, col=col)  # fmt: skip
+    left, right = favours_labels(payload)
+    axis: dict[str, Any] = {
+        "type": "log" if ratio else "linear",
+        "showgrid": False,
+        "zeroline": False,
+        "showline": True,
+        "linecolor": "#555",
+        "ticks": "outside",
+        "fixedrange": True,
+        "range": [math.log10(lo_x), math.log10(hi_x)] if ratio else [lo_x, hi_x],
+    }
+    fig.update_xaxes(row=1, col=col, **axis)
+    xref = f"x{col} domain"
+    fig.add_annotation(x=0.0, y=-0.09, xref=xref, yref="paper", text=left, showarrow=False,
+                       xanchor="left", yanchor="top", font={"size": 11}, name="favours-left")  # fmt: skip
+    fig.add_annotation(x=1.0, y=-0.09, xref=xref, yref="paper", text=right, showarrow=False,
+                       xanchor="right", yanchor="top", font={"size": 11}, name="favours-right")  # fmt: skip
+    fig.add_annotation(x=0.5, y=0.25, xref=xref, yref="y", showarrow=False, yanchor="bottom",
+                       text=f"<b>{method_label(payload)}</b>", font={"size": 11})  # fmt: skip
+
+
+def _axis_range(xs: Sequence[float], ratio: bool) -> tuple[float, float]:
+    """Symmetric about the null line, as RevMan draws it."""
+    finite = [x for x in xs if x is not None and math.isfinite(x) and (x > 0 or not ratio)]
+    if ratio:
+        span = max([abs(math.log10(x)) for x in finite] + [math.log10(2)])
+        span = min(span * 1.1, 3)
+        return 10 ** (-span), 10**span
+    span = max([abs(x) for x in finite] + [0.5]) * 1.1
+    return -span, span
+
+
+def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+    """Funnel plot: effect against its standard error (inverted), pseudo 95% limits around
+    the pooled estimate, trim-and-fill studies drawn open, Egger's test in the corner."""
+    ratio = bool(payload.get("ratio"))
+    studies = [s for s in payload.get("studies") or [] if s.get("yi") is not None]
+    overall = payload.get("overall") or {}
+    bias = payload.get("bias") or {}
+    fig = go.Figure()
+    est = overall.get("estimate")
+    ses = [math.sqrt(s["vi"]) for s in studies]
+    filled = (bias.get("trimfill") or {}).get("filled") or []
+    se_max = max(ses + [math.sqrt(f["vi"]) for f in filled] + [0.1]) * 1.1
+    if est is not None:
+        z = 1.959963984540054
+        se_grid = [se_max * i / 40 for i in range(41)]
+        for sign in (-1, 1):
+            fig.add_trace(
+                go.Scatter(x=[_scale(payload, est + sign * z * s) for s in se_grid], y=se_grid,
+                           mode="lines", line={"color": "#888", "dash": "dash", "width": 1},
+                           name="Pseudo 95% limits", showlegend=sign == 1, hoverinfo="skip")  # fmt: skip
+            )
+        fig.add_trace(
+            go.Scatter(x=[_scale(payload, est)] * 2, y=[0, se_max], mode="lines",
+                       line={"color": INK, "width": 1.5}, name="Pooled estimate", hoverinfo="skip")  # fmt: skip
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[_scale(payload, s["yi"]) for s in studies], y=ses, mode="markers", name="Studies",
+            marker={"size": 9, "color": SQUARE},
+            text=[s["label"] for s in studies],
+            hovertemplate="%{text}<br>effect %{x:.2f}, SE %{y:.3f}<extra></extra>",
+        )
+    )
+    if filled:
+        fig.add_trace(
+            go.Scatter(
+                x=[_scale(payload, f["yi"]) for f in filled],
+                y=[math.sqrt(f["vi"]) for f in filled], mode="markers",
+                name="Filled (trim and fill)",
+                marker={"size": 9, "color": "white", "line": {"color": FILLED, "width": 2}},
+                text=[f"mirrors {f['mirrors']}" for f in filled],
+                hovertemplate="Filled study, %{text}<br>effect %{x:.2f}<extra></extra>",
+            )  # fmt: skip
+        )
+        adj = bias["trimfill"].get("adjusted") or {}
+        if adj.get("estimate") is not None:
+            fig.add_trace(
+                go.Scatter(x=[_scale(payload, adj["estimate"])] * 2, y=[0, se_max], mode="lines",
+                           line={"color": FILLED, "dash": "dot", "width": 1.5},
+                           name="Adjusted estimate (trim and fill)", hoverinfo="skip")  # fmt: skip
+            )
+    notes = []
+    eg = bias.get("egger")
+    if eg:
+        stat = f"t = {eg['tval']:.2f}, df = {_fmt(eg.get('df'), 0)}" if eg.get("tval") is not None else f"z = {eg.get('zval') or 0:.2f}"
+        notes.append(f"Egger's test: {stat}, {_p(eg.get('pval'))}")
+    tf = bias.get("trimfill")
+    if tf:
+        notes.append(f"Trim and fill: {tf['k0']} missing on the {tf['side']}")
+    if len(studies) < 3:
+        notes.append("Too few studies for tests of asymmetry")
+    for i, text in enumerate(notes):
+        fig.add_annotation(x=0.99, y=0.02 + 0.06 * i, xref="paper", yref="paper", text=text,
+                           showarrow=False, xanchor="right", yanchor="bottom",
+                           bgcolor="rgba(255,255,255,0.8)", font={"size": 11})  # fmt: skip
+    measure = payload.get("measure_label") or payload.get("measure") or "effect"
+    fig.update_xaxes(title=f"{measure}" + (" (log scale)" if ratio else ""),
+                     type="log" if ratio else "linear", showgrid=False, zeroline=False)  # fmt: skip
+    fig.update_yaxes(title="Standard error", range=[se_max, 0], showgrid=False, zeroline=False)
+    fig.update_layout(
+        height=460, width=640, plot_bgcolor="white", paper_bgcolor="white",
+        title={"text": title, "x": 0.01} if title else None,
+        legend={"orientation": "h", "y": -0.2}, margin={"l": 60, "r": 20, "t": 40, "b": 90},
+        meta={"kind": "funnel"},
+    )  # fmt: skip
+    return fig
+
+
+def _sequence_plot(
+    payload: Mapping[str, Any], seq: Mapping[str, Any], key: str, prefix: str, kind: str,
+    title: str | None,
+) -> go.Figure:  # fmt: skip
+    rows = seq.get("rows") or []
+    labels = []
+    for r in rows:
+        lab = f"{prefix}{r[key]}"
+        if r.get("year"):
+            lab += f" ({r['year']})"
+        labels.append(lab)
+    ys = list(range(len(rows), 0, -1))
+    sx = lambda v: _scale(payload, v)  # noqa: E731
+    ci_x: list[float | None] = []
+    ci_y: list[float | None] = []
+    for r, y in zip(rows, ys, strict=True):
+        ci_x += [sx(r["ci_lb"]), sx(r["ci_ub"]), None]
+        ci_y += [y, y, None]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ci_x, y=ci_y, mode="lines", line={"color": INK, "width": 1.2},
+                             hoverinfo="skip", showlegend=False))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=[sx(r["estimate"]) for r in rows], y=ys, mode="markers", name=kind,
+            marker={"symbol": "diamond", "size": 10, "color": SQUARE}, showlegend=False,
+            customdata=[[r["k"], r.get("i2"), r.get("pval")] for r in rows], text=labels,
+            hovertemplate="%{text}<br>estimate %{x:.2f}, k = %{customdata[0]}, "
+            "I² = %{customdata[1]:.0f}%<extra></extra>",
+        )  # fmt: skip
+    )
+    overall = payload.get("overall") or {}
+    ratio = bool(payload.get("ratio"))
+    if overall.get("estimate") is not None:
+        fig.add_vline(x=sx(overall["estimate"]), line={"color": "#888", "dash": "dash", "width": 1})
+    fig.add_vline(x=1.0 if ratio else 0.0, line={"color": "#555", "width": 1})
+    left, right = favours_labels(payload)
+    fig.add_annotation(x=0, y=-0.12, xref="paper", yref="paper", text=left, showarrow=False,
+                       xanchor="left", font={"size": 11})  # fmt: skip
+    fig.add_annotation(x=1, y=-0.12, xref="paper", yref="paper", text=right, showarrow=False,
+                       xanchor="right", font={"size": 11})  # fmt: skip
+    fig.update_yaxes(tickvals=ys, ticktext=labels, showgrid=False, zeroline=False,
+                     range=[0.3, len(rows) + 0.7])  # fmt: skip
+    fig.update_xaxes(type="log" if ratio else "linear", showgrid=False, zeroline=False,
+                     showline=True, title=method_label(payload))  # fmt: skip
+    fig.update_layout(
+        height=max(240, 24 * len(rows) + 140), width=760, plot_bgcolor="white",
+        paper_bgcolor="white", title={"text": title, "x": 0.01} if title else None,
+        margin={"l": 10, "r": 20, "t": 40, "b": 80}, meta={"kind": kind},
+    )  # fmt: skip
+    return fig
+
+
+def leave_one_out_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+    seq = (payload.get("sensitivity") or {}).get("leave_one_out") or {"rows": []}
+    return _sequence_plot(payload, seq, "omitted", "Omitting ", "leave1out", title)
+
+
+def cumulative_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+    seq = (payload.get("sensitivity") or {}).get("cumulative") or {"rows": []}
+    return _sequence_plot(payload, seq, "added", "+ ", "cumulative", title)
+
+
+FIGURES = {
+    "forest": forest_plot,
+    "funnel": funnel_plot,
+    "leave-one-out": leave_one_out_plot,
+    "cumulative": cumulative_plot,
+}

@@ -1,0 +1,149 @@
+"""The input CSV and an R script (metafor) that reproduces one stored result."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+CONTINUOUS = ("SMD", "MD", "ROM")
+DICHOTOMOUS = ("RR", "OR", "RD", "PETO")
+
+
+def _columns(measure: str, subgroup_field: str) -> list[str]:
+    base = ["study_id", "study", "year"]
+    if measure in CONTINUOUS:
+        cols = base + ["n1", "m1", "sd1", "n2", "m2", "sd2"]
+    elif measure in DICHOTOMOUS:
+        cols = base + ["events1", "total1", "events2", "total2"]
+    else:
+        cols = base + ["estimate", "se", "ci_lower", "ci_upper"]
+    cols += ["timepoint", "rob"]
+    if subgroup_field:
+        cols.append("subgroup")
+    return cols
+
+
+def inputs_csv(payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]]) -> str:
+    """The rows the engine pooled (after missing-data exclusions), one line per study."""
+    measure = payload.get("measure") or ""
+    field = payload.get("subgroup_field") or ""
+    used = {s["study_id"] for s in payload.get("studies") or []}
+    cols = _columns(measure, field)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(cols)
+    for row in inputs:
+        if row["study_id"] not in used:
+            continue
+        values = {**row, "study": row["label"], "subgroup": (row.get("subgroups") or {}).get(field) or "Not reported"}
+        writer.writerow(["" if values.get(c) is None else values.get(c) for c in cols])
+    return out.getvalue()
+
+
+def _r_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def r_script(
+    payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]], *, title: str, revman: bool
+) -> str:
+    """A self-contained R script: the data inline, then metafor calls with the same settings."""
+    measure = payload.get("measure") or "SMD"
+    method = payload.get("method") or "REML"
+    fixed = payload.get("model") == "fixed"
+    test = payload.get("test") or "z"
+    level = payload.get("level") or 95
+    overall = payload.get("overall") or {}
+    data = inputs_csv(payload, inputs)
+    lines = [
+        f"# {title}",
+        "# Reproduces the pooled result shown in the review app with R's metafor.",
+        "# install.packages(\"metafor\")",
+        "library(metafor)",
+        "",
+        f"dat <- read.csv(text = {_r_string(data)}, stringsAsFactors = FALSE)",
+        "",
+    ]
+    if measure in CONTINUOUS:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", m1i = m1, sd1i = sd1, n1i = n1, '
+            "m2i = m2, sd2i = sd2, n2i = n2, data = dat, slab = study)"
+        )
+    elif measure in DICHOTOMOUS:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", ai = events1, n1i = total1, ci = events2, '
+            "n2i = total2, data = dat, slab = study, drop00 = "
+            f"{'TRUE' if measure != 'RD' else 'FALSE'})"
+        )
+    else:
+        log = "log" if payload.get("ratio") else ""
+        lines += [
+            f"dat$yi <- {log}(dat$estimate)",
+            f"z <- qnorm(1 - (1 - {level} / 100) / 2)",
+            f"dat$sei <- ifelse(is.na(dat$se), ({log}(dat$ci_upper) - {log}(dat$ci_lower)) / (2 * z), "
+            "dat$se)",
+            "dat$vi <- dat$sei^2",
+        ]
+    if payload.get("harmonised"):
+        lines.append("dat$yi <- -dat$yi  # signs harmonised: lower is better for this outcome")
+    lines.append("")
+    if overall.get("method") == "MH":
+        lines.append(
+            f'res <- rma.mh(ai = events1, n1i = total1, ci = events2, n2i = total2, '
+            f'measure = "{measure}", data = dat, slab = study, level = {level})'
+        )
+        if revman:
+            lines.append(
+                "# RevMan 5 adds 0.5 to zero-cell tables inside the MH estimate and uses the "
+                "Greenland-Robins RD variance; metafor's rma.mh does neither (see meta::metabin)."
+            )
+    elif overall.get("method") == "PETO":
+        lines.append(
+            "res <- rma.peto(ai = events1, n1i = total1, ci = events2, n2i = total2, "
+            f"data = dat, slab = study, level = {level})"
+        )
+    else:
+        fit_method = "EE" if fixed else method
+        lines.append(
+            f'res <- rma(yi, vi, data = dat, method = "{fit_method}", test = "{test}", '
+            f"level = {level}, slab = study)"
+        )
+    lines += ["print(res)", ""]
+    tr = "transf = exp, " if payload.get("ratio") else ""
+    if not fixed and overall.get("pi_lb") is not None:
+        lines += [f"predict(res, {tr}digits = 4)", ""]
+    if payload.get("subgroups"):
+        lines += [
+            "# Subgroups: separate tau^2 per subgroup (as RevMan), then the test for differences",
+            "fits <- lapply(split(dat, dat$subgroup), function(d) update(res, data = d))",
+            "print(fits)",
+            "est <- sapply(fits, coef); se <- sapply(fits, function(f) f$se)",
+            'print(rma(est, sei = se, method = "EE"))  # QE is the test for subgroup differences',
+            "",
+        ]
+    sens = payload.get("sensitivity") or {}
+    if "leave_one_out" in sens:
+        lines += [f"print(leave1out(res, {tr}digits = 4))", ""]
+    if "cumulative" in sens:
+        lines += [f"print(cumul(res, order = dat$year, {tr}digits = 4))", ""]
+    if (payload.get("bias") or {}).get("egger"):
+        lines += [
+            'print(regtest(res, model = "lm"))  # Egger\'s test' if overall.get("method") not in ("MH", "PETO")
+            else 'print(regtest(rma(yi, vi, data = dat, method = "EE"), model = "lm"))',
+            "print(trimfill(" + ("res" if overall.get("method") not in ("MH", "PETO")
+                                 else 'rma(yi, vi, data = dat, method = "EE")') + "))",
+            "",
+        ]  # fmt: skip
+    lines += [
+        f"forest(res, {tr}header = TRUE)",
+        "funnel(res)",
+        "",
+        "# Values the app computed, for comparison:",
+        f"#   estimate {overall.get('estimate')}, CI [{overall.get('ci_lb')}, {overall.get('ci_ub')}]"
+        + (" (log scale)" if payload.get("ratio") else ""),
+        f"#   tau2 {overall.get('tau2')}, I2 {overall.get('i2')}, Q {overall.get('q')} "
+        f"(df {overall.get('q_df')})",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,797 @@
+"""Writes for analyses: definitions, recomputation, result versions, GRADE ratings.
+
+Recomputation. A change to an input bumps `Analysis.change_seq` in the transaction that makes
+the change and, once it commits, queues `recompute_analysis_task`. A burst is coalesced by a
+"pending" flag in the cache: while a task is queued and not yet started, later changes only
+bump the counter (the queued task will read their data). The task clears the flag *before*
+it reads anything, so a change committed after that queues a task of its own. The state that
+matters lives in the database (`change_seq > computed_seq`), so a task lost with a killed
+worker is found again when a worker starts (`analyses_requeue_stale`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from datetime import timedelta
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from analysis import stats
+from analysis.inputs import AnalysisInputs, MissingStudy, StudyRow, load_inputs, split_usable
+from analysis.models import (
+    CONTINUOUS_MEASURES,
+    DICHOTOMOUS_MEASURES,
+    MH_MEASURES,
+    Analysis,
+    AnalysisResult,
+    GradeRating,
+    Inference,
+    Measure,
+    ModelKind,
+    Preset,
+)
+from analysis.stats.bias import egger, trimfill, z_crit
+from analysis.stats.binary import pool_mh, pool_peto
+from analysis.stats.sensitivity import cumulative, leave_one_out, leave_one_out_tables
+from analysis.stats.sensitivity import subgroups as pool_subgroups
+from extraction.models import Outcome
+from reviewapp.errors import DomainError
+from reviewapp.models import Review
+
+logger = logging.getLogger(__name__)
+
+# Part of every input hash: a change to how results are computed makes new versions.
+ENGINE_VERSION = "1"
+PENDING_TTL = timedelta(minutes=2)
+RATIO_MEASURES = ("RR", "OR", "PETO", "ROM")
+GENERIC_RATIOS = ("OR", "RR", "HR", "IRR", "ROM")
+
+PRESETS: dict[str, dict[str, Any]] = {
+    Preset.METAFOR: {
+        "model": ModelKind.RANDOM,
+        "tau2_method": "REML",
+        "test": Inference.Z,
+        "prediction_interval": True,
+        "mantel_haenszel": False,
+    },
+    Preset.REVMAN5: {
+        "model": ModelKind.RANDOM,
+        "tau2_method": "DL",
+        "test": Inference.Z,
+        "prediction_interval": False,
+        "mantel_haenszel": True,
+    },
+}
+
+PRESET_NOTES = {
+    Preset.REVMAN5: (
+        "RevMan 5 defaults: DerSimonian-Laird tau², z-based CI, no prediction interval, "
+        "Mantel-Haenszel for dichotomous data (Greenland-Robins RD variance, 0.5 added to "
+        "zero-cell tables), Q-based I². Random-effects MH is pooled as RevMan does: DL tau² with "
+        "inverse-variance weights. SMD uses the exact Hedges correction, which differs from "
+        "RevMan's approximation by less than 0.001 once each arm has 10 participants."
+    ),
+    Preset.METAFOR: (
+        "metafor defaults: REML tau², z-based CI, prediction interval, inverse-variance pooling."
+    ),
+}
+
+# --- definitions -----------------------------------------------------------------------------
+
+EDITABLE = (
+    "name", "preset", "measure", "model", "tau2_method", "test", "prediction_interval",
+    "mantel_haenszel", "level", "subgroup_field", "exclude_high_rob", "leave_one_out",
+    "cumulative", "show_rob", "harmonise_signs", "intervention_label", "control_label", "sort_by",
+)  # fmt: skip
+
+
+def measures_for(outcome: Outcome) -> tuple[str, ...]:
+    if outcome.outcome_type == Outcome.Type.CONTINUOUS:
+        return CONTINUOUS_MEASURES
+    if outcome.outcome_type == Outcome.Type.DICHOTOMOUS:
+        return DICHOTOMOUS_MEASURES
+    return (Measure.GEN,)
+
+
+def default_measure(outcome: Outcome) -> str:
+    return {"continuous": "SMD", "dichotomous": "RR"}.get(outcome.outcome_type, "GEN")
+
+
+def _validate(analysis: Analysis) -> None:
+    allowed = measures_for(analysis.outcome)
+    if analysis.measure not in allowed:
+        raise DomainError(
+            f"{analysis.get_measure_display()} does not fit a {analysis.outcome.outcome_type} "
+            f"outcome; choose one of {', '.join(allowed)}.",
+            field="measure",
+        )
+    if analysis.mantel_haenszel and analysis.measure not in MH_MEASURES:
+        raise DomainError(
+            "Mantel-Haenszel pools risk ratios, odds ratios and risk differences only.",
+            field="mantel_haenszel",
+        )
+    if not (50 < float(analysis.level) < 100):
+        raise DomainError("The confidence level must be between 50 and 100.", field="level")
+    if not analysis.name.strip():
+        raise DomainError("Name the analysis.", field="name")
+    if analysis.test == Inference.KNHA and analysis.model == ModelKind.FIXED:
+        raise DomainError(
+            "Knapp-Hartung is for random-effects models; choose z for a common-effect model.",
+            field="test",
+        )
+
+
+def _apply_preset(analysis: Analysis) -> None:
+    for key, value in PRESETS.get(analysis.preset, {}).items():
+        if key == "mantel_haenszel":
+            value = value and analysis.measure in MH_MEASURES
+        setattr(analysis, key, value)
+
+
+def _save_checked(analysis: Analysis) -> None:
+    try:
+        with transaction.atomic():
+            analysis.save()
+    except IntegrityError as exc:
+        raise DomainError(
+            f"This outcome already has an analysis named '{analysis.name}'.", field="name"
+        ) from exc
+
+
+@transaction.atomic
+def analysis_create(
+    *, review: Review, outcome: Outcome, created_by: Any, name: str = "", **settings: Any
+) -> Analysis:
+    if outcome.review_id != review.pk:
+        raise DomainError("That outcome belongs to another review.", field="outcome")
+    unknown = set(settings) - set(EDITABLE)
+    if unknown:
+        raise DomainError(f"Unknown setting: {', '.join(sorted(unknown))}.")
+    analysis = Analysis(
+        review=review,
+        outcome=outcome,
+        created_by=created_by,
+        name=(name or "Main analysis").strip(),
+        measure=settings.pop("measure", None) or default_measure(outcome),
+        position=Analysis.objects.filter(outcome=outcome).count(),
+    )
+    for key, value in settings.items():
+        setattr(analysis, key, value)
+    _apply_preset(analysis)
+    _validate(analysis)
+    _save_checked(analysis)
+    _queue(analysis.pk)
+    return analysis
+
+
+@transaction.atomic
+def analysis_update(*, analysis: Analysis, version: int | None = None, **changes: Any) -> Analysis:
+    """Change settings; `version` (when given) must be the one the editor started from."""
+    locked = Analysis.objects.select_for_update().select_related("outcome").get(pk=analysis.pk)
+    if version is not None and int(version) != locked.version:
+        raise DomainError(
+            "Someone changed this analysis while you were editing it. Reload to see their "
+            "settings, then make your change again.",
+            field="version",
+        )
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise DomainError(f"Unknown setting: {', '.join(sorted(unknown))}.")
+    for key, value in changes.items():
+        setattr(locked, key, value)
+    if "preset" in changes or locked.preset != Preset.CUSTOM:
+        # A hand-made change to a preset's setting makes the analysis custom.
+        preset_keys = set(PRESETS.get(locked.preset, {}))
+        if locked.preset != Preset.CUSTOM and "preset" not in changes and preset_keys & set(
+            changes
+        ):
+            locked.preset = Preset.CUSTOM
+        _apply_preset(locked)
+    _validate(locked)
+    # The row is locked (select_for_update), so plain increments are safe here.
+    locked.version += 1
+    locked.change_seq += 1
+    _save_checked(locked)
+    _queue(locked.pk)
+    return locked
+
+
+@transaction.atomic
+def analysis_delete(*, analysis: Analysis) -> None:
+    analysis.delete()
+
+
+# --- queueing --------------------------------------------------------------------------------
+
+
+def _claim_send(analysis_id: int) -> bool:
+    """True when no task is pending for the analysis (or the pending one is presumed lost)."""
+    now = timezone.now()
+    return bool(
+        Analysis.objects.filter(pk=analysis_id)
+        .filter(Q(pending_since__isnull=True) | Q(pending_since__lt=now - PENDING_TTL))
+        .update(pending_since=now)
+    )
+
+
+def _queue(analysis_id: int) -> None:
+    def send() -> None:
+        from analysis.tasks import recompute_analysis_task
+
+        review_id = Analysis.objects.filter(pk=analysis_id).values_list("review_id", flat=True)
+        bump_review_version(review_id.first())
+        if _claim_send(analysis_id):
+            recompute_analysis_task.delay(analysis_id)
+
+    transaction.on_commit(send)
+
+
+def _mark_and_queue(analyses: Any) -> list[int]:
+    ids = list(analyses.values_list("pk", flat=True))
+    if ids:
+        Analysis.objects.filter(pk__in=ids).update(change_seq=F("change_seq") + 1)
+        for pk in ids:
+            _queue(pk)
+    return ids
+
+
+@transaction.atomic
+def analyses_outcome_data_changed(*, outcome_id: int) -> list[int]:
+    """Call in the transaction that saves consensus data for this outcome."""
+    return _mark_and_queue(Analysis.objects.filter(outcome_id=outcome_id))
+
+
+@transaction.atomic
+def analyses_extraction_changed(
+    *, review_id: int, extraction_id: int, skip: Collection[int] = ()
+) -> list[int]:
+    """A final (single or consensus) extraction was saved: its outcomes' analyses, and the
+    analyses that read study-level answers (subgroups) or years."""
+    from extraction.models import OutcomeData
+
+    outcome_ids = OutcomeData.objects.filter(extraction_id=extraction_id).values("outcome_id")
+    return _mark_and_queue(
+        Analysis.objects.filter(review_id=review_id)
+        .filter(Q(outcome_id__in=outcome_ids) | ~Q(subgroup_field="") | Q(cumulative=True))
+        .exclude(pk__in=list(skip))
+    )
+
+
+@transaction.atomic
+def analyses_study_data_changed(*, review_id: int) -> list[int]:
+    """Study-level answers changed (subgroup variables, years): analyses that use them."""
+    return _mark_and_queue(
+        Analysis.objects.filter(review_id=review_id).exclude(subgroup_field="", cumulative=False)
+    )
+
+
+@transaction.atomic
+def analyses_rob_changed(*, review_id: int) -> list[int]:
+    """Risk of bias changed: only analyses that exclude high-risk studies or show RoB."""
+    return _mark_and_queue(
+        Analysis.objects.filter(review_id=review_id).filter(
+            Q(exclude_high_rob=True) | Q(show_rob=True)
+        )
+    )
+
+
+def analyses_requeue_stale(*, review_id: int | None = None) -> list[int]:
+    """Queue every analysis still behind its inputs (a worker died, a message was lost)."""
+    stale = Analysis.objects.filter(change_seq__gt=F("computed_seq"))
+    if review_id is not None:
+        stale = stale.filter(review_id=review_id)
+    ids = list(stale.values_list("pk", flat=True))
+    from analysis.tasks import recompute_analysis_task
+
+    Analysis.objects.filter(pk__in=ids).update(pending_since=timezone.now())
+    for pk in ids:
+        recompute_analysis_task.delay(pk)
+    return ids
+
+
+# --- the dashboard's cheap version -----------------------------------------------------------
+
+
+def _review_version_key(review_id: int) -> str:
+    return f"review-dashboard-version:{review_id}"
+
+
+def bump_review_version(review_id: int | None) -> None:
+    if review_id is None:
+        return
+    key = _review_version_key(review_id)
+    if not cache.add(key, 1, timeout=None):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=None)
+
+
+def review_version(review_id: int) -> int:
+    return int(cache.get(_review_version_key(review_id)) or 0)
+
+
+# --- computing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything about an analysis that changes its numbers or its figures."""
+
+    measure: str
+    model: str
+    tau2_method: str
+    test: str
+    prediction_interval: bool
+    mantel_haenszel: bool
+    level: float
+    subgroup_field: str
+    exclude_high_rob: bool
+    leave_one_out: bool
+    cumulative: bool
+    harmonise_signs: bool
+    direction: str
+    generic_measure: str
+    revman: bool
+    intervention_label: str
+    control_label: str
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> Spec:
+        return cls(
+            measure=analysis.measure,
+            model=analysis.model,
+            tau2_method=analysis.tau2_method,
+            test=analysis.test,
+            prediction_interval=analysis.prediction_interval,
+            mantel_haenszel=analysis.mantel_haenszel,
+            level=float(analysis.level),
+            subgroup_field=analysis.subgroup_field,
+            exclude_high_rob=analysis.exclude_high_rob,
+            leave_one_out=analysis.leave_one_out,
+            cumulative=analysis.cumulative,
+            harmonise_signs=analysis.harmonise_signs,
+            direction=analysis.outcome.desirable_direction,
+            generic_measure=(getattr(analysis.outcome, "effect_measure", "") or "").upper(),
+            revman=analysis.preset == Preset.REVMAN5,
+            intervention_label=analysis.intervention_label,
+            control_label=analysis.control_label,
+        )
+
+    @property
+    def method(self) -> str:
+        return "FE" if self.model == ModelKind.FIXED else self.tau2_method
+
+    @property
+    def is_ratio(self) -> bool:
+        if self.measure == Measure.GEN:
+            return self.generic_measure in GENERIC_RATIOS
+        return self.measure in RATIO_MEASURES
+
+    @property
+    def flip(self) -> bool:
+        return self.harmonise_signs and self.direction == "lower"
+
+
+def input_hash(spec: Spec, inputs: AnalysisInputs) -> str:
+    blob = json.dumps(
+        {
+            "engine": ENGINE_VERSION,
+            "spec": spec.__dict__,
+            "rows": [r.to_dict() for r in inputs.rows],
+            "missing": [m.to_dict() for m in inputs.missing],
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
+    labels = [r.label for r in rows]
+    if spec.measure in CONTINUOUS_MEASURES:
+        return stats.escalc(
+            spec.measure,
+            n1i=[r.n1 for r in rows], m1i=[r.m1 for r in rows], sd1i=[r.sd1 for r in rows],
+            n2i=[r.n2 for r in rows], m2i=[r.m2 for r in rows], sd2i=[r.sd2 for r in rows],
+            labels=labels,
+        )  # fmt: skip
+    if spec.measure in DICHOTOMOUS_MEASURES:
+        return stats.escalc(
+            spec.measure,
+            ai=[r.events1 for r in rows], n1i=[r.total1 for r in rows],
+            ci=[r.events2 for r in rows], n2i=[r.total2 for r in rows],
+            labels=labels,
+        )  # fmt: skip
+    est = [r.estimate for r in rows]
+    nan = float("nan")
+    return stats.generic_iv(
+        est,
+        se=[nan if r.se is None else r.se for r in rows],
+        ci_lb=[nan if r.ci_lower is None else r.ci_lower for r in rows],
+        ci_ub=[nan if r.ci_upper is None else r.ci_upper for r in rows],
+        ratio=spec.is_ratio,
+        level=spec.level,
+        labels=labels,
+    )
+
+
+def _tables(rows: Sequence[StudyRow]) -> dict[str, list[float]]:
+    return {
+        "ai": [float(r.events1 or 0) for r in rows],
+        "bi": [float((r.total1 or 0) - (r.events1 or 0)) for r in rows],
+        "ci": [float(r.events2 or 0) for r in rows],
+        "di": [float((r.total2 or 0) - (r.events2 or 0)) for r in rows],
+    }
+
+
+def _by_tables(spec: Spec) -> str | None:
+    """'MH' or 'PETO' when the main model pools 2x2 tables directly, else None (inverse
+    variance). Harmonised signs need the per-study effects, so they pool by inverse variance."""
+    if spec.flip or spec.model != ModelKind.FIXED:
+        return None
+    if spec.measure == "PETO":
+        return "PETO"
+    if spec.mantel_haenszel and spec.measure in MH_MEASURES:
+        return "MH"
+    return None
+
+
+def _mh_kwargs(spec: Spec) -> dict[str, Any]:
+    return {
+        "measure": spec.measure,
+        "rd_variance": "GR" if spec.revman else "SGR",
+        "zero_cell": "revman" if spec.revman else "metafor",
+    }
+
+
+def _pool(spec: Spec, rows: Sequence[StudyRow], yi: Any, vi: Any) -> stats.PoolResult:
+    """The main model on these studies: MH/Peto on 2x2 tables, inverse variance otherwise."""
+    labels = [r.label for r in rows]
+    kind = _by_tables(spec)
+    if kind == "PETO":
+        return pool_peto(**_tables(rows), level=spec.level, labels=labels)
+    if kind == "MH":
+        return pool_mh(**_tables(rows), level=spec.level, labels=labels, **_mh_kwargs(spec))
+    # Random-effects MH is RevMan's DL with inverse-variance weights (docs/statistical-methods.md).
+    method = "DL" if spec.mantel_haenszel and spec.model == ModelKind.RANDOM else spec.method
+    return stats.pool(
+        yi, vi, method=method, test=spec.test, level=spec.level, measure=spec.measure,
+        labels=labels, pi_type="default",
+    )  # fmt: skip
+
+
+def _pool_dict(spec: Spec, res: stats.PoolResult) -> dict[str, Any]:
+    d = res.to_dict()
+    if not spec.prediction_interval or spec.model == ModelKind.FIXED or res.k < 3:
+        d["pi_lb"] = d["pi_ub"] = None
+    d["weights"] = [None if w is None else float(w) for w in d["weights"]]
+    return d
+
+
+def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
+    """Run the engine on the inputs. Pure: no database. Raises ValueError on impossible data."""
+    usable, missing = split_usable(inputs.rows, spec.measure)
+    missing = list(inputs.missing) + missing
+    warnings: list[str] = []
+    payload: dict[str, Any] = {
+        "measure": spec.measure,
+        "measure_label": spec.generic_measure if spec.measure == "GEN" else spec.measure,
+        "ratio": spec.is_ratio,
+        "model": spec.model,
+        "method": spec.method,
+        "test": spec.test,
+        "level": spec.level,
+        "direction": spec.direction,
+        "harmonised": spec.flip,
+        "mantel_haenszel": spec.mantel_haenszel,
+        "intervention_label": spec.intervention_label,
+        "control_label": spec.control_label,
+        "subgroup_field": spec.subgroup_field,
+        "studies": [],
+        "overall": None,
+        "subgroups": None,
+        "sensitivity": {},
+        "bias": {},
+        "participants": 0,
+    }
+    es = _effect_sizes(spec, usable) if usable else None
+    if es is not None:
+        yi = np.array(es.yi, dtype=float)
+        if spec.flip:
+            # Harmonised signs, asked for by the lead: lower-is-better effects are negated
+            # (ratios inverted on the log scale) so that right always favours intervention.
+            yi = -yi
+        keep = np.isfinite(yi) & np.isfinite(es.vi)
+        for row, ok, note in zip(usable, keep, es.notes, strict=True):
+            if not ok:
+                missing.append(
+                    MissingStudy(row.study_id, row.label, note or "effect not estimable")
+                )
+        rows = [r for r, ok in zip(usable, keep, strict=True) if ok]
+        yi, vi = yi[keep], np.array(es.vi, dtype=float)[keep]
+    else:
+        rows, yi, vi = [], np.array([]), np.array([])
+    payload["missing"] = [m.to_dict() for m in missing]
+    if not rows:
+        payload["warnings"] = ["No study has usable data for this outcome yet."]
+        return payload
+    if spec.flip and (spec.mantel_haenszel or spec.measure == "PETO"):
+        warnings.append("Signs are harmonised, so studies are pooled by inverse variance.")
+    tables = _by_tables(spec)
+    main = _pool(spec, rows, yi, vi)
+    overall = _pool_dict(spec, main)
+    weights = overall["weights"]
+    z = z_crit(1 - spec.level / 100)
+    studies = []
+    for i, (row, y, v) in enumerate(zip(rows, yi.tolist(), vi.tolist(), strict=True)):
+        se = math.sqrt(v)
+        studies.append(
+            {
+                **row.to_dict(),
+                "yi": y,
+                "vi": v,
+                "ci_lb": y - z * se,
+                "ci_ub": y + z * se,
+                "weight": weights[i],
+                "group": row.subgroups.get(spec.subgroup_field) or "Not reported"
+                if spec.subgroup_field
+                else None,
+            }
+        )
+    payload["studies"] = studies
+    payload["overall"] = overall
+    payload["participants"] = sum(r.participants or 0 for r in rows)
+    labels = [r.label for r in rows]
+    common = {"method": "FE" if tables else main.method,
+              "test": spec.test if spec.model == ModelKind.RANDOM else "z",
+              "level": spec.level, "measure": spec.measure}  # fmt: skip
+
+    if spec.subgroup_field:
+        groups = [s["group"] for s in studies]
+        names = list(dict.fromkeys(groups))
+        if len(names) >= 2:
+            sg = pool_subgroups(yi, vi, groups, labels=labels, **common)
+            per_group = []
+            for name in names:
+                idx = [i for i, g in enumerate(groups) if g == name]
+                sub_rows = [rows[i] for i in idx]
+                fit = _pool(spec, sub_rows, yi[idx], vi[idx]) if tables else sg.subgroups[name]
+                d = _pool_dict(spec, fit)
+                per_group.append(
+                    {
+                        "name": name,
+                        "studies": [rows[i].study_id for i in idx],
+                        "pool": d,
+                        "weights": d["weights"],
+                        "participants": sum(r.participants or 0 for r in sub_rows),
+                    }
+                )
+            if tables:
+                # Test for subgroup differences on the MH/Peto subtotals: the common-effect Q of
+                # the subgroup estimates (engine), which is RevMan's Chi² for subgroups.
+                est = [g["pool"]["estimate"] for g in per_group]
+                var = [g["pool"]["se"] ** 2 for g in per_group]
+                q = stats.pool(est, var, method="FE")
+                test = {"q": q.q, "df": q.q_df, "pval": q.q_pval, "i2": q.i2}
+            else:
+                test = {
+                    "q": sg.q_between,
+                    "df": sg.q_between_df,
+                    "pval": sg.q_between_pval,
+                    "i2": sg.i2_between,
+                }
+            # Weights within the whole analysis, so that subgroup squares compare across groups.
+            payload["subgroups"] = {"field": spec.subgroup_field, "groups": per_group, "test": test}
+        else:
+            warnings.append(
+                f"Every study falls in one subgroup of '{spec.subgroup_field}'; "
+                "no subgroup analysis."
+            )
+
+    sens: dict[str, Any] = {}
+    if spec.exclude_high_rob:
+        low = [i for i, r in enumerate(rows) if (r.rob or "").lower() != "high"]
+        excluded = [rows[i].label for i in range(len(rows)) if i not in low]
+        if not any(r.rob for r in rows):
+            sens["exclude_high_rob"] = {"excluded": [], "pool": None,
+                                        "note": "No risk-of-bias judgements yet."}  # fmt: skip
+        elif low:
+            fit = _pool(spec, [rows[i] for i in low], yi[low], vi[low])
+            sens["exclude_high_rob"] = {"excluded": excluded, "pool": _pool_dict(spec, fit)}
+        else:
+            sens["exclude_high_rob"] = {"excluded": excluded, "pool": None,
+                                        "note": "Every study is at high risk of bias."}  # fmt: skip
+    if spec.leave_one_out and len(rows) >= 2:
+        if tables:
+            fit_fn = pool_peto if tables == "PETO" else pool_mh
+            kwargs: dict[str, Any] = {"level": spec.level}
+            if tables == "MH":
+                kwargs.update(_mh_kwargs(spec))
+            t = _tables(rows)
+            loo = leave_one_out_tables(fit_fn, t["ai"], t["bi"], t["ci"], t["di"],
+                                       labels=labels, **kwargs)  # fmt: skip
+        else:
+            loo = leave_one_out(yi, vi, labels=labels, **common)
+        sens["leave_one_out"] = loo.to_dict()
+    if spec.cumulative:
+        dated = [i for i, r in enumerate(rows) if r.year is not None]
+        if len(dated) >= 1:
+            cum = cumulative(
+                yi[dated], vi[dated], order=[rows[i].year for i in dated],
+                labels=[labels[i] for i in dated], **common,
+            )  # fmt: skip
+            d = cum.to_dict()
+            years = {r.label: r.year for r in rows}
+            for row in d["rows"]:
+                row["year"] = years.get(row["added"])
+            sens["cumulative"] = d
+            if len(dated) < len(rows):
+                warnings.append("Studies without a year are left out of the cumulative analysis.")
+    payload["sensitivity"] = sens
+
+    bias: dict[str, Any] = {}
+    if len(rows) >= 3:
+        try:
+            bias["egger"] = egger(yi, vi, labels=labels, model="lm").to_dict()
+            tf = trimfill(yi, vi, labels=labels, method=common["method"],
+                          test=common["test"], level=spec.level)  # fmt: skip
+            bias["trimfill"] = {
+                "k0": tf.k0,
+                "side": tf.side,
+                "filled": [{"yi": float(y), "vi": float(v), "mirrors": s} for y, v, s in
+                           zip(tf.filled_yi, tf.filled_vi, tf.filled_from, strict=True)],
+                "adjusted": _pool_dict(spec, tf.adjusted),
+            }  # fmt: skip
+        except ValueError as exc:
+            warnings.append(f"Small-study tests not run: {exc}")
+        if len(rows) < 10:
+            warnings.append(
+                "Fewer than 10 studies: tests for funnel-plot asymmetry have little power."
+            )
+    payload["bias"] = bias
+    payload["warnings"] = warnings + list(overall.get("warnings", []))
+    return payload
+
+
+def _summary_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    overall = payload.get("overall") or {}
+    return {
+        "k": int(overall.get("k") or 0),
+        "participants": payload.get("participants") or None,
+        "estimate": overall.get("estimate"),
+        "ci_lb": overall.get("ci_lb"),
+        "ci_ub": overall.get("ci_ub"),
+        "i2": overall.get("i2"),
+    }
+
+
+def analysis_store_result(
+    *, analysis: Analysis, inputs: AnalysisInputs, seq: int
+) -> AnalysisResult:
+    """Store (or find) the result version for these inputs and make it current for `seq`.
+
+    Idempotent: the same inputs give the same hash, so a retried or duplicate task stores
+    nothing new. A result never replaces one computed for a later change.
+    """
+    spec = Spec.of(analysis)
+    digest = input_hash(spec, inputs)
+    result = AnalysisResult.objects.filter(analysis=analysis, input_hash=digest).first()
+    if result is None:
+        started = time.perf_counter()
+        error = ""
+        try:
+            payload = compute_payload(spec, inputs)
+        except (ValueError, ZeroDivisionError, FloatingPointError) as exc:
+            # Impossible data (events above the total, ...): a retry cannot fix it, so it is a
+            # result of its own, shown to the lead instead of a plot.
+            payload, error = {"missing": [m.to_dict() for m in inputs.missing]}, str(exc)
+        elapsed = (time.perf_counter() - started) * 1000
+        try:
+            with transaction.atomic():
+                result = AnalysisResult.objects.create(
+                    analysis=analysis,
+                    input_hash=digest,
+                    payload=payload,
+                    inputs=[r.to_dict() for r in inputs.rows],
+                    missing=payload.get("missing", []),
+                    error=error,
+                    compute_ms=elapsed,
+                    **_summary_fields(payload),
+                )
+        except IntegrityError:
+            # A concurrent duplicate task stored the same version first.
+            result = AnalysisResult.objects.get(analysis=analysis, input_hash=digest)
+    updated = Analysis.objects.filter(pk=analysis.pk, computed_seq__lt=seq).update(
+        current_result=result, computed_seq=seq, error="", error_at=None, attempts=0
+    )
+    if updated:
+        bump_review_version(analysis.review_id)
+    return result
+
+
+def analysis_recompute(
+    *,
+    analysis_id: int,
+    loader: Callable[[Analysis], AnalysisInputs] = load_inputs,
+) -> AnalysisResult | None:
+    """Load the inputs, run the engine and store the version (the task's one service call)."""
+    Analysis.objects.filter(pk=analysis_id).update(pending_since=None)
+    try:
+        analysis = Analysis.objects.select_related("outcome", "review").get(pk=analysis_id)
+    except Analysis.DoesNotExist:
+        return None  # deleted since it was queued
+    # Read the counter before the inputs: a change committed after this point bumps it again
+    # and queues its own task, so this result can never be marked current for it.
+    seq = analysis.change_seq
+    inputs = loader(analysis)
+    return analysis_store_result(analysis=analysis, inputs=inputs, seq=seq)
+
+
+def analysis_record_failure(*, analysis_id: int, message: str) -> None:
+    """A recomputation failed for a reason a retry may fix; the lead sees it meanwhile."""
+    Analysis.objects.filter(pk=analysis_id).update(
+        error=message[:2000], error_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    review_id = Analysis.objects.filter(pk=analysis_id).values_list("review_id", flat=True).first()
+    bump_review_version(review_id)
+
+
+def analysis_retry_now(*, analysis: Analysis) -> None:
+    """The lead's "try again" after a failure."""
+    with transaction.atomic():
+        Analysis.objects.filter(pk=analysis.pk).update(
+            change_seq=F("change_seq") + 1, pending_since=None
+        )
+        _queue(analysis.pk)
+
+
+# --- GRADE -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def grade_save(
+    *,
+    outcome: Outcome,
+    updated_by: Any,
+    ratings: dict[str, str],
+    reasons: dict[str, str],
+    version: int | None = None,
+) -> GradeRating:
+    grade, _ = GradeRating.objects.select_for_update().get_or_create(
+        outcome=outcome, defaults={"review_id": outcome.review_id}
+    )
+    if version is not None and grade.pk and int(version) != grade.version:
+        raise DomainError(
+            "Someone else changed this rating meanwhile. Reload and rate again.", field="version"
+        )
+    levels = {c.value for c in GradeRating.Level}
+    clean_reasons: dict[str, str] = {}
+    for domain in GradeRating.DOMAINS:
+        level = ratings.get(domain, getattr(grade, domain))
+        if level not in levels:
+            raise DomainError(f"'{level}' is not a GRADE judgement.", field=domain)
+        reason = (reasons.get(domain) or "").strip()
+        if level != GradeRating.Level.NONE and not reason:
+            label = domain.replace("_", " ")
+            raise DomainError(f"Say why {label} is downgraded.", field=domain)
+        setattr(grade, domain, level)
+        if reason:
+            clean_reasons[domain] = reason
+    grade.reasons = clean_reasons
+    grade.updated_by = updated_by
+    grade.version = (grade.version or 0) + 1
+    grade.save()
+    bump_review_version(outcome.review_id)
+    return grade

@@ -1,0 +1,333 @@
+"""Pages: analyses, their live results and figures, the PI dashboard, summary of findings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from analysis import plots, selectors, services
+from analysis.forms import AnalysisForm, GradeForm
+from analysis.models import Analysis, GradeRating, Preset
+from analysis.rscript import inputs_csv, r_script
+from extraction.models import Outcome
+from reviewapp.common.permissions import review_view
+from reviewapp.errors import DomainError
+from reviewapp.models import Membership, Review, Role
+
+logger = logging.getLogger(__name__)
+
+IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+
+
+def figures_json(analysis: Analysis, payload: dict[str, Any], sort: str | None = None) -> dict[str, str]:
+    """Plotly JSON per figure the result supports, for the page's small script."""
+    if not payload.get("studies"):
+        return {}
+    out = {
+        "forest": plots.forest_plot(
+            payload, sort=sort or analysis.sort_by, show_rob=analysis.show_rob
+        ).to_json(),
+        "funnel": plots.funnel_plot(payload).to_json(),
+    }
+    sens = payload.get("sensitivity") or {}
+    if sens.get("leave_one_out"):
+        out["leave-one-out"] = plots.leave_one_out_plot(payload).to_json()
+    if sens.get("cumulative"):
+        out["cumulative"] = plots.cumulative_plot(payload).to_json()
+    return out
+
+
+def _result_context(analysis: Analysis, sort: str | None = None) -> dict[str, Any]:
+    result = analysis.current_result
+    payload = result.payload if result else {}
+    sort = sort if sort in plots.SORTS else analysis.sort_by
+    return {
+        "analysis": analysis,
+        "result": result,
+        "payload": payload,
+        "figures": figures_json(analysis, payload, sort) if result and not result.error else {},
+        "sort": sort,
+        "sorts": plots.SORTS,
+        "left_label": plots.favours_labels(payload)[0] if payload else "",
+        "method_label": plots.method_label(payload) if payload.get("overall") else "",
+        "het_text": plots.heterogeneity_text(payload["overall"], payload.get("model") == "fixed")
+        if payload.get("overall")
+        else "",
+        "test_text": plots.overall_test_text(payload["overall"]) if payload.get("overall") else "",
+        "card": selectors.OutcomeCard(analysis.outcome, analysis, result),
+    }
+
+
+@review_view()
+def analysis_list(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    context = {
+        "review": review,
+        "membership": membership,
+        "analyses": selectors.analyses(review=review),
+        "outcomes": Outcome.objects.filter(review=review),
+        "form": AnalysisForm(review=review),
+        "version": selectors.version(review=review),
+    }
+    return render(request, "analysis/analysis_list.html", context)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def analysis_create(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    form = AnalysisForm(request.POST, review=review)
+    if form.is_valid():
+        try:
+            analysis = services.analysis_create(
+                review=review,
+                outcome=form.cleaned_data["outcome"],
+                created_by=request.user,
+                **form.settings(),
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"Analysis '{analysis.name}' created; computing now.")
+            return redirect("analysis_detail", review.pk, analysis.pk)
+    context = {
+        "review": review,
+        "membership": membership,
+        "analyses": selectors.analyses(review=review),
+        "outcomes": Outcome.objects.filter(review=review),
+        "form": form,
+        "version": selectors.version(review=review),
+    }
+    return render(request, "analysis/analysis_list.html", context, status=400)
+
+
+@review_view()
+def analysis_detail(
+    request: HttpRequest, *, review: Review, membership: Membership, analysis_pk: int
+) -> HttpResponse:
+    analysis = selectors.analysis_get(review=review, pk=analysis_pk)
+    form = AnalysisForm(
+        instance=analysis, review=review, editing=True, initial={"version": analysis.version}
+    )
+    context = {
+        "review": review,
+        "membership": membership,
+        "form": form,
+        "versions": selectors.results(analysis=analysis)[:20],
+        "preset_note": services.PRESET_NOTES.get(analysis.preset, ""),
+        "version": selectors.version(review=review),
+        **_result_context(analysis, request.GET.get("sort")),
+    }
+    return render(request, "analysis/analysis_detail.html", context)
+
+
+@review_view()
+def analysis_result(
+    request: HttpRequest, *, review: Review, membership: Membership, analysis_pk: int
+) -> HttpResponse:
+    """The live part of the analysis page (htmx)."""
+    analysis = selectors.analysis_get(review=review, pk=analysis_pk)
+    context = {"review": review, "membership": membership,
+               **_result_context(analysis, request.GET.get("sort"))}  # fmt: skip
+    return render(request, "analysis/_result.html", context)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def analysis_settings(
+    request: HttpRequest, *, review: Review, membership: Membership, analysis_pk: int
+) -> HttpResponse:
+    analysis = selectors.analysis_get(review=review, pk=analysis_pk)
+    form = AnalysisForm(request.POST, instance=analysis, review=review, editing=True)
+    # ModelForm validation writes onto the instance; the service works on a fresh copy.
+    if form.is_valid():
+        try:
+            services.analysis_update(
+                analysis=selectors.analysis_get(review=review, pk=analysis_pk),
+                version=form.cleaned_data.get("version"),
+                **form.settings(),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Settings saved; the result is being recomputed.")
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    return redirect("analysis_detail", review.pk, analysis_pk)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def analysis_delete(
+    request: HttpRequest, *, review: Review, membership: Membership, analysis_pk: int
+) -> HttpResponse:
+    analysis = selectors.analysis_get(review=review, pk=analysis_pk)
+    services.analysis_delete(analysis=analysis)
+    messages.success(request, f"Analysis '{analysis.name}' deleted.")
+    return redirect("analysis_list", review.pk)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def analysis_retry(
+    request: HttpRequest, *, review: Review, membership: Membership, analysis_pk: int
+) -> HttpResponse:
+    analysis = selectors.analysis_get(review=review, pk=analysis_pk)
+    services.analysis_retry_now(analysis=analysis)
+    messages.success(request, "Recomputing.")
+    return redirect("analysis_detail", review.pk, analysis_pk)
+
+
+def _filename(analysis: Analysis, suffix: str) -> str:
+    return f"{slugify(analysis.outcome.name)}-{slugify(analysis.name)}.{suffix}"
+
+
+def figure_image(fig: Any, fmt: str) -> bytes:
+    """Server-side export through kaleido (it drives the system Chromium)."""
+    return fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)  # type: ignore[no-any-return]
+
+
+@review_view()
+def analysis_download(
+    request: HttpRequest, *, review: Review, membership: Membership, analysis_pk: int, kind: str
+) -> HttpResponse:
+    """csv (inputs), R (metafor script), json (result), or <figure>.<png|svg|pdf>."""
+    analysis = selectors.analysis_get(review=review, pk=analysis_pk)
+    result = analysis.current_result
+    if result is None:
+        raise Http404("No result yet.")
+    payload = result.payload
+    title = f"{analysis.outcome.name}: {analysis.name}"
+    if kind == "csv":
+        body: bytes | str = inputs_csv(payload, result.inputs)
+        content_type, filename = "text/csv", _filename(analysis, "csv")
+    elif kind == "R":
+        body = r_script(payload, result.inputs, title=title, revman=analysis.preset == Preset.REVMAN5)
+        content_type, filename = "text/plain", _filename(analysis, "R")
+    elif "." in kind and kind.split(".", 1)[0] in plots.FIGURES:
+        name, fmt = kind.split(".", 1)
+        if fmt not in IMAGE_FORMATS or not payload.get("studies"):
+            raise Http404("No such figure.")
+        builder = plots.FIGURES[name]
+        fig = (
+            builder(payload, sort=request.GET.get("sort") or analysis.sort_by,
+                    show_rob=analysis.show_rob, title=title)
+            if name == "forest" else builder(payload, title=title)
+        )  # fmt: skip
+        try:
+            body = figure_image(fig, fmt)
+        except Exception as exc:  # kaleido raises its own types when Chromium is missing
+            logger.warning("figure export failed: %s", exc)
+            return HttpResponse(
+                "Image export needs Chromium on the server and it failed here. Use the camera "
+                "button on the plot to save a PNG from your browser.",
+                status=503,
+                content_type="text/plain",
+            )
+        content_type, filename = IMAGE_FORMATS[fmt], _filename(analysis, f"{name}.{fmt}")
+    else:
+        raise Http404("No such download.")
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@review_view()
+def version_poll(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    """Cheap: one aggregate. Unchanged: 204 (htmx keeps polling). Changed: a new poller and
+    an `analysis-changed` event the page's live regions listen for."""
+    current = selectors.version(review=review)
+    if request.GET.get("v") == current:
+        return HttpResponse(status=204)
+    html = render_to_string("analysis/_poller.html", {"review": review, "version": current})
+    response = HttpResponse(html)
+    response["HX-Trigger"] = "analysis-changed"
+    return response
+
+
+@review_view()
+def dashboard(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    context = {"review": review, "membership": membership, **selectors.dashboard(review=review)}
+    return render(request, "analysis/dashboard.html", context)
+
+
+@review_view()
+def dashboard_body(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    context = {"review": review, "membership": membership, **selectors.dashboard(review=review)}
+    return render(request, "analysis/_dashboard_body.html", context)
+
+
+@review_view()
+def summary_of_findings(
+    request: HttpRequest, *, review: Review, membership: Membership
+) -> HttpResponse:
+    rows = selectors.summary_of_findings(review=review)
+    fmt = request.GET.get("format")
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["Outcome", "Effect", "Estimate", "95% CI lower", "95% CI upper",
+                         "Participants", "Studies", "I2", "Certainty (GRADE)", "Reasons"])  # fmt: skip
+        for r in rows:
+            res = r.card.result
+            writer.writerow([
+                r.outcome.name, res.payload.get("measure_label") if res else "",
+                *(_natural(r.card, x) for x in ("estimate", "ci_lb", "ci_ub")),
+                res.participants if res else "", res.k if res else "",
+                "" if not res or res.i2 is None else round(res.i2),
+                r.grade.certainty if r.grade else "Not rated",
+                "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in (r.grade.reasons if r.grade else {}).items()),
+            ])  # fmt: skip
+        response = HttpResponse(out.getvalue(), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="summary-of-findings.csv"'
+        return response
+    context = {"review": review, "membership": membership, "rows": rows,
+               "levels": GradeRating.Level.choices}  # fmt: skip
+    if fmt == "html":
+        html = render_to_string("analysis/_sof_table.html", context, request=request)
+        response = HttpResponse(
+            f"<!doctype html><meta charset='utf-8'><title>Summary of findings</title>{html}"
+        )
+        response["Content-Disposition"] = 'attachment; filename="summary-of-findings.html"'
+        return response
+    return render(request, "analysis/summary_of_findings.html", context)
+
+
+def _natural(card: selectors.OutcomeCard, key: str) -> str:
+    return card._natural(getattr(card.result, key, None) if card.result else None)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def grade_save(
+    request: HttpRequest, *, review: Review, membership: Membership, outcome_pk: int
+) -> HttpResponse:
+    outcome = Outcome.objects.filter(review=review, pk=outcome_pk).first()
+    if outcome is None:
+        raise Http404("No such outcome.")
+    form = GradeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a judgement for each domain.")
+        return redirect("summary_of_findings", review.pk)
+    data = form.cleaned_data
+    try:
+        services.grade_save(
+            outcome=outcome,
+            updated_by=request.user,
+            ratings={d: data[d] for d in GradeRating.DOMAINS},
+            reasons={d: data[f"{d}_reason"] for d in GradeRating.DOMAINS},
+            version=data.get("version"),
+        )
+    except DomainError as exc:
+        messages.error(request, f"{outcome.name}: {exc.message}")
+    else:
+        messages.success(request, f"GRADE rating saved for {outcome.name}.")
+    return redirect("summary_of_findings", review.pk)

@@ -1,0 +1,50 @@
+// Renders the plotly figures a page embeds as <script type="application/json" data-figure="...">
+// into the element named by data-target, on load and after every htmx swap.
+(function () {
+  "use strict";
+  var config = {
+    responsive: false,
+    displaylogo: false,
+    toImageButtonOptions: { format: "png", scale: 2 },
+  };
+
+  function render(root) {
+    if (!window.Plotly) return;
+    var nodes = (root || document).querySelectorAll("script[data-figure]");
+    nodes.forEach(function (node) {
+      var target = document.getElementById(node.dataset.target);
+      if (!target) return;
+      var fig = JSON.parse(node.textContent);
+      window.Plotly.react(target, fig.data, fig.layout, config).then(function () {
+        target.dataset.rendered = node.dataset.version || "1";
+        document.body.dispatchEvent(new CustomEvent("figure-rendered", { detail: node.dataset.figure }));
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { render(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { render(event.target); });
+
+  // Figure tabs: show one figure at a time; keys 1-4 switch.
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest("[data-tab]");
+    if (!tab) return;
+    var group = tab.closest("[data-tabs]");
+    group.querySelectorAll("[data-tab]").forEach(function (t) {
+      t.setAttribute("aria-selected", t === tab ? "true" : "false");
+    });
+    group.querySelectorAll("[data-panel]").forEach(function (p) {
+      p.hidden = p.dataset.panel !== tab.dataset.tab;
+    });
+    if (window.Plotly) {
+      var panel = group.querySelector('[data-panel="' + tab.dataset.tab + '"] .js-plotly-plot');
+      if (panel) window.Plotly.Plots.resize(panel);
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey) return;
+    var tabs = document.querySelectorAll("[data-tabs] [data-tab]");
+    var i = parseInt(event.key, 10);
+    if (i >= 1 && i <= tabs.length) tabs[i - 1].click();
+  });
+})();
