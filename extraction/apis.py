@@ -1,0 +1,472 @@
+"""API for extraction. Thin: serializers validate, services write, selectors read."""
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from extraction import selectors, services
+from extraction.models import Extraction, ExtractionForm, FormField, FormSection, Outcome
+from extraction.serializers import (
+    AnalysisRowSerializer,
+    ConsensusSerializer,
+    ExtractionSaveSerializer,
+    ExtractionSerializer,
+    FieldSerializer,
+    FieldWriteSerializer,
+    FormSerializer,
+    FormWriteSerializer,
+    MoveSerializer,
+    OutcomeSerializer,
+    SectionSerializer,
+)
+from reviewapp.apis import domain_error
+from reviewapp.common.permissions import ReviewScopedAPIMixin
+from reviewapp.errors import DomainError
+from reviewapp.models import Role
+from screening.models import Study
+
+
+def _validation_response(exc: services.ValidationFailed) -> Response:
+    return Response({"detail": exc.message, **exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _conflict_response(exc: services.ConflictError) -> Response:
+    current = ExtractionSerializer(exc.current).data if exc.current is not None else None
+    return Response(
+        {"detail": exc.message, "current": current, "yours": exc.yours},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+class FormViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Extraction forms with their structure (`schema`, the same JSON as the export).
+    Create from a name and mode, or import an export by sending it as `schema`."""
+
+    serializer_class = FormSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.forms(review=self.review)
+
+    @extend_schema(request=FormWriteSerializer, responses={201: FormSerializer})
+    def create(self, request: Request, review_pk: int) -> Response:
+        data = FormWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        try:
+            if "schema" in values:
+                form = services.form_import(
+                    review=self.review,
+                    data=values["schema"],
+                    user=request.user,
+                    name=values.get("name"),
+                )
+            else:
+                form = services.form_create(
+                    review=self.review,
+                    user=request.user,
+                    name=values.get("name", ""),
+                    mode=values.get("mode", ExtractionForm.Mode.SINGLE),
+                    description=values.get("description", ""),
+                    collects_outcomes=values.get("collects_outcomes", True),
+                )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(FormSerializer(form).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FormWriteSerializer, responses=FormSerializer)
+    def partial_update(self, request: Request, review_pk: int, pk: int) -> Response:
+        form = self.get_object()
+        data = FormWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = {k: v for k, v in data.validated_data.items() if k != "schema"}
+        try:
+            form = services.form_update(form=form, user=request.user, **values)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(FormSerializer(form).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, review_pk: int, pk: int) -> Response:
+        return Response(selectors.form_schema(form=self.get_object()))
+
+
+class SectionViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sections of the review's forms. Deleting removes the section from the form; answers stay."""
+
+    serializer_class = SectionSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return FormSection.objects.filter(form__review=self.review)
+
+    def create(self, request: Request, review_pk: int) -> Response:
+        data = SectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        form = data.validated_data["form"]
+        if form.review_id != self.review.pk:
+            raise NotFound("No such form.")
+        try:
+            section = services.section_add(
+                form=form,
+                title=data.validated_data["title"],
+                help_text=data.validated_data.get("help_text", ""),
+                user=request.user,
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(SectionSerializer(section).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, review_pk: int, pk: int) -> Response:
+        section = self.get_object()
+        try:
+            section = services.section_update(
+                section=section,
+                title=str(request.data.get("title", section.title)),
+                help_text=str(request.data.get("help_text", section.help_text)),
+                user=request.user,
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(SectionSerializer(section).data)
+
+    def perform_destroy(self, instance: FormSection) -> None:
+        try:
+            services.section_remove(section=instance, user=self.request.user)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+    @extend_schema(request=MoveSerializer, responses=SectionSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, review_pk: int, pk: int) -> Response:
+        section = self.get_object()
+        data = MoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.section_move(
+                section=section, direction=data.validated_data["direction"], user=request.user
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        section.refresh_from_db()
+        return Response(SectionSerializer(section).data)
+
+
+def _field_input(values: dict[str, Any], field_type: str) -> services.FieldInput:
+    return services.FieldInput(
+        label=values["label"],
+        field_type=field_type,
+        key=values.get("key", ""),
+        help_text=values.get("help_text", ""),
+        required=values.get("required", False),
+        min_value=values.get("min_value"),
+        max_value=values.get("max_value"),
+        unit=values.get("unit", ""),
+        choices=values.get("choices") or [],
+        columns=values.get("columns") or [],
+        rule=values.get("rule", ""),
+    )
+
+
+class FieldViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Fields of the review's forms. Key and type are fixed once made; deleting a field removes
+    it from the form in a new version, and its answers stay readable."""
+
+    serializer_class = FieldSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return FormField.objects.filter(form__review=self.review)
+
+    @extend_schema(request=FieldWriteSerializer, responses={201: FieldSerializer})
+    def create(self, request: Request, review_pk: int) -> Response:
+        data = FieldWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        section = get_object_or_404(
+            FormSection, pk=values.get("section") or 0, form__review=self.review
+        )
+        try:
+            field = services.field_add(
+                section=section,
+                data=_field_input(values, values.get("field_type") or "short_text"),
+                user=request.user,
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(FieldSerializer(field).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FieldWriteSerializer, responses=FieldSerializer)
+    def partial_update(self, request: Request, review_pk: int, pk: int) -> Response:
+        field = self.get_object()
+        current = {
+            "label": field.label,
+            "help_text": field.help_text,
+            "required": field.required,
+            "min_value": field.min_value,
+            "max_value": field.max_value,
+            "unit": field.unit,
+            "choices": field.choices,
+            "columns": field.columns,
+            "rule": field.rule,
+        }
+        data = FieldWriteSerializer(data={**current, **request.data})
+        data.is_valid(raise_exception=True)
+        try:
+            field = services.field_update(
+                field=field,
+                data=_field_input(
+                    data.validated_data, request.data.get("field_type") or field.field_type
+                ),
+                user=request.user,
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(FieldSerializer(field).data)
+
+    def perform_destroy(self, instance: FormField) -> None:
+        try:
+            services.field_remove(field=instance, user=self.request.user)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+    @extend_schema(request=MoveSerializer, responses=FieldSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, review_pk: int, pk: int) -> Response:
+        field = self.get_object()
+        data = MoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.field_move(
+                field=field, direction=data.validated_data["direction"], user=request.user
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        field.refresh_from_db()
+        return Response(FieldSerializer(field).data)
+
+
+class OutcomeViewSet(ReviewScopedAPIMixin, viewsets.ModelViewSet):
+    """The review's outcomes, each with its desirable direction and timepoint rule."""
+
+    serializer_class = OutcomeSerializer
+    role_by_action = {"analysis_rows": Role.VIEWER}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.outcomes(review=self.review)
+
+    def perform_create(self, serializer: OutcomeSerializer) -> None:
+        try:
+            serializer.instance = services.outcome_save(
+                review=self.review, **serializer.validated_data
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+    def perform_update(self, serializer: OutcomeSerializer) -> None:
+        values = {
+            k: serializer.validated_data.get(k, getattr(serializer.instance, k))
+            for k in (
+                "name",
+                "outcome_type",
+                "desirable_direction",
+                "timepoint_rule",
+                "timepoint_name",
+                "effect_measure",
+                "description",
+            )
+        }
+        try:
+            serializer.instance = services.outcome_save(
+                review=self.review, outcome=serializer.instance, **values
+            )
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+    def perform_destroy(self, instance: Outcome) -> None:
+        try:
+            services.outcome_delete(outcome=instance)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+    @extend_schema(responses=AnalysisRowSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="analysis-rows")
+    def analysis_rows(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Per included study: arm-level data from consensus (or single) extraction at the
+        timepoint the outcome's rule picks, or why the study's data is missing."""
+        rows = selectors.analysis_rows(outcome=self.get_object())
+        return Response([r.to_dict() for r in rows])
+
+
+class ExtractionViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Extraction records you may see: single and consensus records, your own blind records,
+    and (lead, arbiter) everyone's. Save with POST: send the version you started from; a newer
+    saved version answers 409 with both versions, never overwritten silently."""
+
+    serializer_class = ExtractionSerializer
+    write_role = Role.REVIEWER
+    role_by_action = {"compare": Role.REVIEWER}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        qs = selectors.visible_extractions(
+            review=self.review, user=self.request.user, membership=self.membership
+        )
+        params = self.request.query_params
+        if params.get("form", "").isdigit():
+            qs = qs.filter(form_id=int(params["form"]))
+        if params.get("study", "").isdigit():
+            qs = qs.filter(study_id=int(params["study"]))
+        return qs.prefetch_related("outcome_data")
+
+    def _form_study(self, form_id: int, study_id: int) -> tuple[ExtractionForm, Study]:
+        form = get_object_or_404(ExtractionForm, pk=form_id, review=self.review)
+        study = get_object_or_404(Study, pk=study_id, review=self.review)
+        return form, study
+
+    @extend_schema(
+        request=ExtractionSaveSerializer,
+        responses={
+            200: ExtractionSerializer,
+            400: OpenApiResponse(description="Field-level errors; nothing saved"),
+            409: OpenApiResponse(description="Someone saved first: `current` and `yours`"),
+        },
+    )
+    def create(self, request: Request, review_pk: int) -> Response:
+        data = ExtractionSaveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        form, study = self._form_study(v["form"], v["study"])
+        try:
+            if v["consensus"]:
+                services.consensus_allowed(form=form, study=study, membership=self.membership)
+            record = services.extraction_save(
+                form=form,
+                study=study,
+                user=request.user,
+                data=services.ExtractionInput(
+                    answers=v["answers"],
+                    arms=v["arms"],
+                    outcomes=v["outcomes"],
+                    notes=v["notes"],
+                    complete=v["complete"],
+                ),
+                expected_version=v["version"],
+                kind=Extraction.Kind.CONSENSUS if v["consensus"] else None,
+            )
+        except services.ConflictError as exc:
+            return _conflict_response(exc)
+        except services.ValidationFailed as exc:
+            return _validation_response(exc)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(ExtractionSerializer(record).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("form", OpenApiTypes.INT, required=True),
+            OpenApiParameter("study", OpenApiTypes.INT, required=True),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=False, methods=["get"])
+    def compare(self, request: Request, review_pk: int) -> Response:
+        """Both independent extractions side by side with every difference flagged."""
+        form_id, study_id = (
+            request.query_params.get("form", ""),
+            request.query_params.get("study", ""),
+        )
+        if not (form_id.isdigit() and study_id.isdigit()):
+            return Response({"detail": "Give form and study."}, status=status.HTTP_400_BAD_REQUEST)
+        form, study = self._form_study(int(form_id), int(study_id))
+        try:
+            services.consensus_allowed(form=form, study=study, membership=self.membership)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        c = selectors.extraction_comparison(form=form, study=study)
+        return Response(
+            {
+                "first": ExtractionSerializer(c.first).data,
+                "second": ExtractionSerializer(c.second).data,
+                "consensus": ExtractionSerializer(c.consensus).data if c.consensus else None,
+                "differences": c.differences,
+                "fields": [
+                    {
+                        "key": i.field.key,
+                        "label": i.field.label,
+                        "first": i.first,
+                        "second": i.second,
+                        "agree": i.agree,
+                    }
+                    for i in c.items
+                ],
+                "arms_agree": c.arms_agree,
+                "outcome_rows": [
+                    {
+                        "key": r.key,
+                        "first": r.first,
+                        "second": r.second,
+                        "agree": r.agree,
+                        "differing": r.differing,
+                    }
+                    for r in c.rows
+                ],
+            }
+        )
+
+    @extend_schema(
+        request=ConsensusSerializer,
+        responses={200: ExtractionSerializer, 409: OpenApiResponse(description="Conflict")},
+    )
+    @action(detail=False, methods=["post"])
+    def consensus(self, request: Request, review_pk: int) -> Response:
+        """Build the consensus: agreed answers as they are; for each difference `choices[key]`
+        is "first" or "second", or `edits[key]` a typed value."""
+        data = ConsensusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        form, study = self._form_study(v["form"], v["study"])
+        try:
+            record = services.consensus_build(
+                form=form,
+                study=study,
+                user=request.user,
+                membership=self.membership,
+                choices=v["choices"],
+                edits=v["edits"],
+                expected_version=v["version"],
+                complete=v["complete"],
+            )
+        except services.ConflictError as exc:
+            return _conflict_response(exc)
+        except services.ValidationFailed as exc:
+            return _validation_response(exc)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(ExtractionSerializer(record).data)

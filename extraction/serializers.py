@@ -1,0 +1,180 @@
+from rest_framework import serializers
+
+from extraction import selectors
+from extraction.models import Extraction, ExtractionForm, FieldType, FormField, FormSection, Outcome
+
+
+class FormSerializer(serializers.ModelSerializer):
+    schema = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExtractionForm
+        fields = [
+            "id",
+            "name",
+            "description",
+            "mode",
+            "collects_outcomes",
+            "version",
+            "position",
+            "schema",
+        ]
+        read_only_fields = ["id", "version", "position", "schema"]
+
+    def get_schema(self, form: ExtractionForm) -> dict:
+        return selectors.form_schema(form=form)
+
+
+class FormWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    mode = serializers.ChoiceField(choices=ExtractionForm.Mode.choices, required=False)
+    collects_outcomes = serializers.BooleanField(required=False)
+    schema = serializers.JSONField(
+        required=False, help_text="A form export to import (format reviewapp-extraction-form)."
+    )
+
+
+class SectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FormSection
+        fields = ["id", "form", "title", "help_text", "position", "removed_in_version"]
+        read_only_fields = ["id", "position", "removed_in_version"]
+
+
+class FieldSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FormField
+        fields = [
+            "id",
+            "form",
+            "section",
+            "key",
+            "label",
+            "field_type",
+            "help_text",
+            "required",
+            "min_value",
+            "max_value",
+            "unit",
+            "choices",
+            "columns",
+            "rule",
+            "position",
+            "added_in_version",
+            "removed_in_version",
+        ]
+        read_only_fields = ["id", "form", "position", "added_in_version", "removed_in_version"]
+
+
+class FieldWriteSerializer(serializers.Serializer):
+    section = serializers.IntegerField(required=False)
+    key = serializers.CharField(required=False, allow_blank=True, default="")
+    label = serializers.CharField(max_length=300)
+    field_type = serializers.ChoiceField(choices=FieldType.choices, required=False)
+    help_text = serializers.CharField(required=False, allow_blank=True, default="")
+    required = serializers.BooleanField(required=False, default=False)
+    min_value = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None
+    )
+    max_value = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None
+    )
+    unit = serializers.CharField(required=False, allow_blank=True, default="")
+    choices = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    columns = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    rule = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MoveSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(choices=["up", "down"])
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Outcome
+        fields = [
+            "id",
+            "name",
+            "outcome_type",
+            "desirable_direction",
+            "timepoint_rule",
+            "timepoint_name",
+            "effect_measure",
+            "description",
+            "position",
+        ]
+        read_only_fields = ["id", "position"]
+
+
+class ExtractionSerializer(serializers.ModelSerializer):
+    extractor = serializers.CharField(source="extractor.username", read_only=True, default=None)
+    updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
+    study_label = serializers.CharField(source="study.label", read_only=True)
+    outcomes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Extraction
+        fields = [
+            "id",
+            "form",
+            "study",
+            "study_label",
+            "kind",
+            "extractor",
+            "answers",
+            "arms",
+            "outcomes",
+            "notes",
+            "status",
+            "version",
+            "form_version",
+            "updated_by",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_outcomes(self, extraction: Extraction) -> list[dict]:
+        return [selectors.outcome_row_dict(r) for r in extraction.outcome_data.all()]
+
+
+class ExtractionSaveSerializer(serializers.Serializer):
+    form = serializers.IntegerField()
+    study = serializers.IntegerField()
+    version = serializers.IntegerField(
+        min_value=0, help_text="The version you started from; 0 for a record not yet made."
+    )
+    answers = serializers.DictField(required=False, default=dict)
+    arms = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    outcomes = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    complete = serializers.BooleanField(required=False, default=False)
+    consensus = serializers.BooleanField(
+        required=False, default=False, help_text="Save the consensus record (dual forms)."
+    )
+
+
+class ConsensusSerializer(serializers.Serializer):
+    form = serializers.IntegerField()
+    study = serializers.IntegerField()
+    version = serializers.IntegerField(min_value=0)
+    choices = serializers.DictField(
+        child=serializers.ChoiceField(choices=["first", "second"]), required=False, default=dict
+    )
+    edits = serializers.DictField(required=False, default=dict)
+    complete = serializers.BooleanField(required=False, default=True)
+
+
+class AnalysisRowSerializer(serializers.Serializer):
+    study_id = serializers.IntegerField()
+    study_label = serializers.CharField()
+    timepoint = serializers.CharField(allow_null=True)
+    timepoint_weeks = serializers.FloatField(allow_null=True)
+    arms = serializers.ListField(child=serializers.DictField())
+    estimate = serializers.FloatField(allow_null=True)
+    ci_lower = serializers.FloatField(allow_null=True)
+    ci_upper = serializers.FloatField(allow_null=True)
+    se = serializers.FloatField(allow_null=True)
+    conversions = serializers.ListField(child=serializers.CharField())
+    variables = serializers.DictField()
+    missing = serializers.CharField(allow_null=True)
