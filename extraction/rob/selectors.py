@@ -44,6 +44,7 @@ class GridRow:
     mine: RobAssessment | None = None  # the user's (dual) or the shared (single) assessment
     others: list[RobAssessment] = field(default_factory=list)  # other independent ones
     consensus: RobAssessment | None = None
+    cells: list[str] = field(default_factory=list)  # final judgement per domain, then overall
 
     @property
     def feeding(self) -> RobAssessment | None:
@@ -76,6 +77,10 @@ def assessment_grid(*, tool: RobTool, user: Any, outcome: Outcome | None = None)
             row.mine = a
         else:
             row.others.append(a)
+    keys = [d.key for d in tool.spec.domains]
+    for row in rows.values():
+        shown = row.feeding
+        row.cells = [shown.final(k) for k in keys] + [shown.overall] if shown else []
     return [rows[s.pk] for s in studies]
 
 

@@ -1,0 +1,160 @@
+"""Risk-of-bias timings on PostgreSQL: saving a full RoB 2 assessment, the live proposal
+fragment, the assessment grid, the summary page (plots) and the robvis CSV, plus the speed of
+the pure algorithms.
+
+    python benchmarks/rob_assessment.py [--studies 200] [--repeat 200]
+
+Recreates the database `reviewapp_rob_bench` (or BENCH_DATABASE_URL), migrates it, seeds one
+review with `--studies` included studies, each with a completed RoB 2 assessment, and reports
+p50/p95 in milliseconds. Results go to benchmarks/out/rob_assessment.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "out"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/reviewapp_rob_bench"
+
+ANSWERS = {
+    "1.1": "Y", "1.2": "Y", "1.3": "N", "2.1": "Y", "2.2": "Y", "2.3": "Y", "2.4": "PY",
+    "2.5": "N", "2.6": "Y", "3.1": "N", "3.2": "N", "3.3": "PY", "3.4": "PN", "4.1": "N",
+    "4.2": "N", "4.3": "Y", "4.4": "PY", "4.5": "PN", "5.1": "NI", "5.2": "N", "5.3": "PN",
+}  # fmt: skip
+
+
+def _timed(fn, repeat: int) -> dict[str, float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {
+        "n": repeat,
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--studies", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+
+    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    name = db_url.rsplit("/", 1)[1]
+    host = ["-h", "127.0.0.1", "-U", "postgres"]
+    subprocess.run(["dropdb", *host, "--if-exists", name], check=True)
+    subprocess.run(["createdb", *host, name], check=True)
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.dev")
+    os.environ.pop("CELERY_BROKER_URL", None)
+    sys.path.insert(0, str(REPO))
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+
+    from django.contrib.auth import get_user_model
+
+    from extraction.models import Outcome
+    from extraction.rob import services
+    from extraction.rob.tools import BUILTIN
+    from reviewapp.models import Membership, Review
+    from screening import models as sm
+
+    user = get_user_model().objects.create_user("bench", password="bench-pass-123")
+    review = Review.objects.create(title="RoB benchmark")
+    Membership.objects.create(review=review, user=user, is_lead=True)
+    outcome = Outcome.objects.create(review=review, name="Hope", outcome_type="continuous")
+    tool = services.tool_create(review=review, user=user, kind="rob2")
+    batch = sm.ImportBatch.objects.create(review=review, source_database="x", file_name="x.ris")
+    studies = []
+    for i in range(args.studies):
+        study = sm.Study.objects.create(review=review, label=f"Study {i:04d}")
+        if hasattr(sm, "ScreeningItem"):
+            record = sm.Record.objects.create(
+                review=review, import_batch=batch, title=f"Report {i}", study=study
+            )
+            sm.ScreeningItem.objects.create(
+                review=review,
+                record=record,
+                stage=sm.Stage.FULL_TEXT,
+                status=sm.ScreeningItem.Status.DECIDED,
+                votes=2,
+                final_verdict=sm.Verdict.INCLUDE,
+            )
+        a = services.assessment_open(tool=tool, study=study, outcome=outcome, user=user)
+        services.assessment_save(assessment=a, user=user, version=1, answers=ANSWERS, complete=True)
+        studies.append(study)
+
+    results: dict[str, object] = {"studies": args.studies, "database": "postgresql"}
+    target = services.assessment_open(tool=tool, study=studies[0], outcome=outcome, user=user)
+    state = {"version": target.version}
+
+    def save() -> None:
+        saved = services.assessment_save(
+            assessment=target,
+            user=user,
+            version=state["version"],
+            answers=ANSWERS,
+            domains={"D4": {"final": "High", "justification": "bench", "support": "quote"}},
+            complete=True,
+        )
+        state["version"] = saved.version
+
+    results["save_full_rob2_assessment"] = _timed(save, args.repeat)
+
+    client = Client()
+    client.force_login(user)
+    base = f"/reviews/{review.pk}/rob/tools/{tool.pk}/"
+    form = {f"q_{q}": v for q, v in ANSWERS.items()}
+    results["propose_fragment"] = _timed(
+        lambda: client.post(base + "propose/", form, HTTP_HX_REQUEST="true"), args.repeat
+    )
+    light = max(10, args.repeat // 10)
+    results["assessment_grid_page"] = _timed(
+        lambda: client.get(base + f"?outcome={outcome.pk}"), light
+    )
+    results["summary_page_with_plots"] = _timed(
+        lambda: client.get(base + f"summary/?outcome={outcome.pk}"), light
+    )
+    results["robvis_csv"] = _timed(
+        lambda: client.get(base + f"robvis.csv?outcome={outcome.pk}"), light
+    )
+    for response in (client.get(base + "summary/"), client.get(base + "robvis.csv")):
+        assert response.status_code == 200, response.status_code
+
+    spec = BUILTIN["rob2"]
+    questions = [q.id for q in spec.domain("D2").questions]
+    combos = list(itertools.product(["Y", "PY", "PN", "N", "NI"], repeat=len(questions)))
+    start = time.perf_counter()
+    for values in combos:
+        spec.propose_domain("D2", dict(zip(questions, values, strict=True)))
+    elapsed = time.perf_counter() - start
+    results["rob2_d2_proposals_per_second"] = round(len(combos) / elapsed)
+
+    OUT.mkdir(exist_ok=True)
+    (OUT / "rob_assessment.json").write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
