@@ -248,7 +248,11 @@ class DecisionViewSet(
         data = DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        record = Record.objects.filter(pk=values["record"], review=self.review).first()
+        record = (
+            Record.objects.filter(pk=values["record"], review=self.review)
+            .select_related("review")
+            .first()
+        )
         if record is None:
             raise ValidationError({"record": [f"There is no record {values['record']} here."]})
         try:

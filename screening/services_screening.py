@@ -192,6 +192,8 @@ def _check_not_settled(item: ScreeningItem) -> None:
         )
     if (
         item.stage == Stage.TITLE_ABSTRACT
+        # Only an included record can have full-text votes: skip the query for the others.
+        and item.final_verdict == Verdict.INCLUDE
         and ScreeningItem.objects.filter(record_id=item.record_id, stage=Stage.FULL_TEXT)
         .exclude(votes=0)
         .exists()

@@ -173,6 +173,10 @@ def test_queues_follow_each_reviewer(review, records, screener_a, screener_b):
     assert counts == {"to_screen": 2, "awaiting": 1, "conflict": 1, "resolved": 1}
     counts_b = selectors.queue_counts(review=review, stage=TA, reviewer=screener_b)
     assert counts_b == {"to_screen": 3, "awaiting": 0, "conflict": 1, "resolved": 1}
+    for user, expected in ((screener_a, counts), (screener_b, counts_b)):
+        for queue, n in expected.items():
+            listed = selectors.screening_queue(review=review, stage=TA, reviewer=user, queue=queue)
+            assert listed.count() == n, queue
 
 
 def test_random_order_still_visits_every_record_once(review, screener_a, lead):

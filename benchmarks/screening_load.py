@@ -1,0 +1,322 @@
+"""Load test of screening: concurrent reviewers deciding and fetching the next record.
+
+    python benchmarks/screening_load.py [--records 100000] [--reviewers 20] [--seconds 60]
+                                        [--order random|import] [--workers 5] [--think 2]
+
+Recreates the database `reviewapp_bench_screening` (or BENCH_DATABASE_URL) with one review of
+`--records` records and `--reviewers` reviewers (dual screening, blind), starts gunicorn on it,
+and runs one asyncio task per reviewer with httpx through the API, as a screening page does:
+POST the decision on the current record, then GET the next record. One "cycle" (decision +
+next record) is the timed unit. Each reviewer first "reads" the record for an exponentially
+distributed time (mean --think seconds; real screeners take 10-30 s per abstract); --think 0
+runs flat out and measures saturation instead. One decision in ten is sent twice (a double
+click or a client retry), which must answer 200 and store nothing.
+
+Afterwards the database is checked row by row: the number of Decision rows equals the number
+of 201 answers (nothing lost, nothing duplicated), no (record, stage, reviewer) appears twice,
+no record has more than two votes, and every ScreeningItem's vote count equals its rows.
+Results go to benchmarks/out/screening_load.json and docs/performance-screening.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "out"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/reviewapp_bench_screening"
+
+SETUP = """
+import json, sys
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+from reviewapp.models import Membership
+from reviewapp.services import review_create
+from screening.models import ImportBatch, Record
+from screening.services_screening import stage_settings_update
+
+records, reviewers, order = {records}, {reviewers}, {order!r}
+lead = User.objects.create_user("bench-lead", password="x")
+review = review_create(created_by=lead, title="Screening load benchmark")
+batch = ImportBatch.objects.create(
+    review=review, source_database="MEDLINE", file_name="bench.ris",
+    status=ImportBatch.Status.DONE, records_imported=records,
+)
+words = "peer support randomised trial mental health recovery outcomes adults service".split()
+chunk = []
+for n in range(records):
+    chunk.append(Record(
+        review=review, import_batch=batch, source_line=n + 1,
+        title=f"Trial {{n}}: " + " ".join(words[(n + k) % len(words)] for k in range(8)),
+        abstract=" ".join(words[(n * 7 + k) % len(words)] for k in range(180)),
+        authors=["Smith, J", "Jones, K"], year=2000 + n % 20, journal="BMC Psychiatry",
+    ))
+    if len(chunk) == 5000:
+        Record.objects.bulk_create(chunk)
+        chunk = []
+Record.objects.bulk_create(chunk)
+stage_settings_update(
+    review=review, stage="ta", reviewers_required=2, blind=True, exclusion_reasons=[],
+    order=order,
+)
+tokens = []
+for i in range(reviewers):
+    user = User.objects.create_user(f"reviewer{{i}}", password="x")
+    Membership.objects.create(review=review, user=user, is_reviewer=True)
+    tokens.append(Token.objects.create(user=user).key)
+print(json.dumps({{"review": review.pk, "tokens": tokens}}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def _reviewer(
+    client, review: int, token: str, deadline: float, rng: random.Random, stats: dict, think: float
+) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Token {token}"}
+    base = f"/api/reviews/{review}/screening"
+    current = (await client.get(f"{base}/stages/ta/next/", headers=headers)).json()["record"]
+    while current is not None and time.perf_counter() < deadline:
+        if think:  # reading the abstract
+            await asyncio.sleep(rng.expovariate(1 / think))
+        verdict = rng.choices(["include", "exclude", "maybe"], weights=[2, 7, 1])[0]
+        vote = {"record": current["id"], "stage": "ta", "verdict": verdict}
+        started = time.perf_counter()
+        answer = await client.post(f"{base}/decisions/", json=vote, headers=headers)
+        stats["status"][answer.status_code] = stats["status"].get(answer.status_code, 0) + 1
+        if answer.status_code == 201:
+            stats["created"] += 1
+            stats["created_ids"].add(answer.json()["id"])
+        if rng.random() < 0.1:  # a double click or a retried request
+            again = await client.post(f"{base}/decisions/", json=vote, headers=headers)
+            stats["retries"][again.status_code] = stats["retries"].get(again.status_code, 0) + 1
+        following = await client.get(f"{base}/stages/ta/next/", headers=headers)
+        stats["cycles"].append((time.perf_counter() - started) * 1000)
+        stats["decision_ms"].append(answer.elapsed.total_seconds() * 1000)
+        stats["next_ms"].append(following.elapsed.total_seconds() * 1000)
+        current = following.json()["record"]
+
+
+async def _load(url: str, review: int, tokens: list[str], seconds: float, think: float) -> dict:
+    import httpx
+
+    stats: dict = {
+        "status": {},
+        "retries": {},
+        "created": 0,
+        "created_ids": set(),
+        "cycles": [],
+        "decision_ms": [],
+        "next_ms": [],
+    }
+    limits = httpx.Limits(max_connections=len(tokens) + 5)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + seconds
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                _reviewer(client, review, token, deadline, random.Random(i), stats, think)
+                for i, token in enumerate(tokens)
+            )
+        )
+        stats["wall_seconds"] = time.perf_counter() - started
+    return stats
+
+
+def _check(db_url: str, review: int) -> dict:
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        one = lambda sql: conn.execute(sql, {"r": review}).fetchone()[0]  # noqa: E731
+        return {
+            "decision_rows": one("SELECT count(*) FROM screening_decision WHERE review_id = %(r)s"),
+            "duplicate_votes": one(
+                "SELECT count(*) FROM (SELECT 1 FROM screening_decision WHERE review_id = %(r)s"
+                " GROUP BY record_id, stage, reviewer_id HAVING count(*) > 1) d"
+            ),
+            "records_over_two_votes": one(
+                "SELECT count(*) FROM (SELECT 1 FROM screening_decision WHERE review_id = %(r)s"
+                " GROUP BY record_id, stage HAVING count(*) > 2) d"
+            ),
+            "items_with_wrong_count": one(
+                "SELECT count(*) FROM screening_screeningitem i WHERE i.review_id = %(r)s AND"
+                " i.votes <> (SELECT count(*) FROM screening_decision d"
+                " WHERE d.record_id = i.record_id AND d.stage = i.stage)"
+            ),
+            "items": one("SELECT count(*) FROM screening_screeningitem WHERE review_id = %(r)s"),
+            "records": one("SELECT count(*) FROM screening_record WHERE review_id = %(r)s"),
+        }
+
+
+def _reuse(db_url: str, order: str) -> dict:
+    """Keep the records and reviewers of the previous run; forget its votes."""
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "TRUNCATE screening_decision, screening_historicaldecision, screening_screeningitem,"
+            " screening_historicalscreeningitem"
+        )
+        conn.execute('UPDATE screening_stagesettings SET "order" = %s', (order,))
+        review = conn.execute("SELECT id FROM reviewapp_review").fetchone()[0]
+        tokens = [
+            row[0]
+            for row in conn.execute(
+                "SELECT t.key FROM authtoken_token t JOIN auth_user u ON u.id = t.user_id"
+                " WHERE u.username LIKE 'reviewer%%' ORDER BY u.id"
+            )
+        ]
+    return {"review": review, "tokens": tokens}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--reviewers", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--order", choices=["random", "import"], default="random")
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=2.0,
+        help="mean seconds a reviewer reads before deciding (exponential); 0 = flat out",
+    )
+    parser.add_argument("--out", default=str(OUT / "screening_load.json"))
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the previous run's records, drop its votes"
+    )
+    args = parser.parse_args()
+
+    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    db_name = db_url.rsplit("/", 1)[1]
+    admin_url = db_url.rsplit("/", 1)[0] + "/postgres"
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "CELERY_BROKER_URL": "",
+        "DJANGO_SETTINGS_MODULE": "reviewapp.settings.dev",
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    import psycopg
+
+    if args.reuse:
+        setup = _reuse(db_url, args.order)
+    else:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True
+        )
+        code = SETUP.format(records=args.records, reviewers=args.reviewers, order=args.order)
+        shell = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-v0", "-c", code],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        setup = json.loads(shell.stdout.strip().splitlines()[-1])
+    began = time.perf_counter()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    print(f"vacuumed in {time.perf_counter() - began:.0f} s", flush=True)
+
+    port = _free_port()
+    gunicorn = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "reviewapp.wsgi",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(100):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        stats = asyncio.run(_load(url, setup["review"], setup["tokens"], args.seconds, args.think))
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=30)
+
+    checks = _check(db_url, setup["review"])
+    cycles = stats["cycles"]
+    result = {
+        "records": args.records,
+        "reviewers": args.reviewers,
+        "order": args.order,
+        "think_seconds_mean": args.think,
+        "gunicorn_workers": args.workers,
+        "cpus": os.cpu_count(),
+        "seconds": round(stats["wall_seconds"], 1),
+        "cycles": len(cycles),
+        "cycles_per_second": round(len(cycles) / stats["wall_seconds"], 1),
+        "cycle_ms": {
+            "p50": round(statistics.median(cycles), 1),
+            "p95": round(_percentile(cycles, 0.95), 1),
+            "p99": round(_percentile(cycles, 0.99), 1),
+            "max": round(max(cycles), 1),
+        },
+        "decision_ms_p95": round(_percentile(stats["decision_ms"], 0.95), 1),
+        "next_ms_p95": round(_percentile(stats["next_ms"], 0.95), 1),
+        "answers": {str(k): v for k, v in sorted(stats["status"].items())},
+        "retried_answers": {str(k): v for k, v in sorted(stats["retries"].items())},
+        "created_201": stats["created"],
+        "database": checks,
+        "lost_decisions": stats["created"] - checks["decision_rows"],
+        "ok": (
+            stats["created"] == checks["decision_rows"] == len(stats["created_ids"])
+            and checks["duplicate_votes"] == 0
+            and checks["records_over_two_votes"] == 0
+            and checks["items_with_wrong_count"] == 0
+        ),
+    }
+    Path(args.out).parent.mkdir(exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    if not result["ok"]:
+        sys.exit("Decisions were lost or duplicated: see the database checks above.")
+
+
+if __name__ == "__main__":
+    main()
