@@ -243,7 +243,18 @@ class DecisionViewSet(
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=DecisionInputSerializer, responses={201: DecisionSerializer})
+    @extend_schema(
+        request=DecisionInputSerializer,
+        responses={201: DecisionSerializer},
+        parameters=[
+            OpenApiParameter(
+                "next",
+                OpenApiTypes.INT,
+                description="1: add the reviewer's next record and queues under 'next', as the "
+                "screening page does (one round trip per decision)",
+            )
+        ],
+    )
     def create(self, request: Request, review_pk: int) -> Response:
         data = DecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -267,9 +278,11 @@ class DecisionViewSet(
             )
         except DomainError as exc:
             raise domain_error(exc) from exc
+        payload = dict(DecisionSerializer(outcome.decision).data)
+        if request.query_params.get("next") == "1":
+            payload["next"] = _next_payload(self.review, values["stage"], request.user)
         return Response(
-            DecisionSerializer(outcome.decision).data,
-            status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+            payload, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
         )
 
     def perform_destroy(self, instance: Decision) -> None:
@@ -277,6 +290,14 @@ class DecisionViewSet(
             services_screening.decision_undo(decision=instance, reviewer=self.request.user)
         except DomainError as exc:
             raise domain_error(exc) from exc
+
+
+def _next_payload(review: Any, stage: str, user: Any) -> dict[str, Any]:
+    record = next_record(review=review, stage=stage, reviewer=user)
+    return {
+        "record": ScreeningRecordSerializer(record).data if record else None,
+        "queues": selectors.queue_counts(review=review, stage=stage, reviewer=user),
+    }
 
 
 class NextRecordView(ReviewScopedAPIMixin, APIView):
@@ -287,20 +308,7 @@ class NextRecordView(ReviewScopedAPIMixin, APIView):
     @extend_schema(responses=NextRecordSerializer)
     def get(self, request: Request, review_pk: int, stage: str) -> Response:
         stage = _stage_or_404(stage)
-        record = next_record(review=self.review, stage=stage, reviewer=request.user)
-        mine = (
-            selectors.my_decision(record=record, stage=stage, reviewer=request.user)
-            if record
-            else None
-        )
-        payload = {
-            "record": ScreeningRecordSerializer(record).data if record else None,
-            "my_decision": DecisionSerializer(mine).data if mine else None,
-            "queues": selectors.queue_counts(
-                review=self.review, stage=stage, reviewer=request.user
-            ),
-        }
-        return Response(payload)
+        return Response(_next_payload(self.review, stage, request.user))
 
 
 class ConflictViewSet(

@@ -184,8 +184,10 @@ QUEUES = {
 
 def stage_settings(*, review: Review, stage: str) -> StageSettings:
     """The stage's settings; the defaults (unsaved) until the lead changes them."""
+    from screening.services_screening import stage_settings_defaults
+
     found = StageSettings.objects.filter(review=review, stage=stage).first()
-    return found or StageSettings(review=review, stage=stage)
+    return found or StageSettings(**stage_settings_defaults(review, stage))
 
 
 def stage_records(*, review: Review, stage: str) -> QuerySet[Record]:

@@ -231,7 +231,6 @@ class ScreeningRecordSerializer(RecordSerializer):
 
 class NextRecordSerializer(serializers.Serializer):
     record = ScreeningRecordSerializer(allow_null=True)
-    my_decision = DecisionSerializer(allow_null=True)
     queues = serializers.DictField(child=serializers.IntegerField())
 
 

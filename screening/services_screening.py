@@ -35,6 +35,16 @@ MAX_TAGS = 20
 # --- settings ------------------------------------------------------------------------------
 
 
+def stage_settings_defaults(review: Review, stage: str) -> dict[str, Any]:
+    """Full text starts with the protocol's exclusion criteria as its reasons."""
+    reasons = [str(c)[:200] for c in review.exclusion_criteria or []][:9]
+    return {
+        "review": review,
+        "stage": stage,
+        "exclusion_reasons": reasons if stage == Stage.FULL_TEXT else [],
+    }
+
+
 def stage_settings_get(*, review: Review, stage: str) -> StageSettings:
     """The stage's settings, created with the defaults on first use."""
     if stage not in Stage.values:
@@ -44,7 +54,7 @@ def stage_settings_get(*, review: Review, stage: str) -> StageSettings:
         return found
     try:
         with transaction.atomic():
-            return StageSettings.objects.create(review=review, stage=stage)
+            return StageSettings.objects.create(**stage_settings_defaults(review, stage))
     except IntegrityError:  # created by a concurrent request
         return StageSettings.objects.get(review=review, stage=stage)
 

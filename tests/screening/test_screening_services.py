@@ -278,3 +278,19 @@ def test_two_reviewers_voting_at_the_same_moment_both_count(review, screener_a, 
     assert Decision.objects.filter(record=record).count() == 2
     item = ScreeningItem.objects.get(record=record, stage=TA)
     assert item.votes == 2 and item.final_verdict == "include"
+
+
+def test_full_text_reasons_start_as_the_protocol_exclusion_criteria(review, screener_a):
+    from screening.services_screening import stage_settings_get
+
+    review.exclusion_criteria = ["Not one-to-one", "Not English"]
+    review.save()
+    assert selectors.stage_settings(review=review, stage=FT).exclusion_reasons == [
+        "Not one-to-one",
+        "Not English",
+    ]
+    assert stage_settings_get(review=review, stage=FT).exclusion_reasons == [
+        "Not one-to-one",
+        "Not English",
+    ]
+    assert stage_settings_get(review=review, stage=TA).exclusion_reasons == []
