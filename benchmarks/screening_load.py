@@ -246,6 +246,7 @@ def main() -> None:
 
     if args.reuse:
         setup = _reuse(db_url, args.order)
+        setup["tokens"] = setup["tokens"][: args.reviewers]
     else:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

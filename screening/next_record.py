@@ -7,6 +7,7 @@ replace the body of this module without touching them.
 import hashlib
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Max, Min
 
 from reviewapp.models import Review
@@ -27,7 +28,12 @@ def next_record(*, review: Review, stage: str, reviewer: Any) -> Record | None:
     ).order_by("id")
     if settings.order != StageSettings.Order.RANDOM:
         return queue.select_related("import_batch").first()
-    bounds = Record.objects.filter(review=review).aggregate(low=Min("id"), high=Max("id"))
+    key = f"screening-id-range:{review.pk}:{review.created_at.timestamp()}"
+    bounds = cache.get(key)
+    if bounds is None or bounds["low"] is None:
+        bounds = Record.objects.filter(review=review).aggregate(low=Min("id"), high=Max("id"))
+        # Stale bounds after an import only skew where the scan starts: it wraps around.
+        cache.set(key, bounds, timeout=60)
     if bounds["low"] is None:
         return None
     done = Decision.objects.filter(review=review, stage=stage, reviewer=reviewer).count()

@@ -184,13 +184,14 @@ def _check_verdict(settings: StageSettings, verdict: str, reason: str) -> str:
     return reason
 
 
-def _item_for_update(record: Record, stage: str) -> ScreeningItem:
+def _item_for_update(record: Record, stage: str) -> tuple[ScreeningItem, bool]:
+    """The record's item, locked, and whether it was just created (then it has no votes:
+    a vote is only ever written under this lock)."""
     # get_or_create under FOR UPDATE: a concurrent creator makes our INSERT fail inside a
     # savepoint, and the retried SELECT ... FOR UPDATE then waits for and sees its row.
-    item, _ = ScreeningItem.objects.select_for_update().get_or_create(
+    return ScreeningItem.objects.select_for_update().get_or_create(
         record=record, stage=stage, defaults={"review_id": record.review_id}
     )
-    return item
 
 
 def _check_not_settled(item: ScreeningItem) -> None:
@@ -231,8 +232,11 @@ def _outcome(settings: StageSettings, decisions: list[Decision]) -> tuple[str, s
     return ScreeningItem.Status.DECIDED, verdict, reason
 
 
-def _item_recount(item: ScreeningItem, settings: StageSettings) -> ScreeningItem:
-    decisions = list(Decision.objects.filter(record_id=item.record_id, stage=item.stage))
+def _item_recount(
+    item: ScreeningItem, settings: StageSettings, decisions: list[Decision] | None = None
+) -> ScreeningItem:
+    if decisions is None:
+        decisions = list(Decision.objects.filter(record_id=item.record_id, stage=item.stage))
     status, verdict, reason = _outcome(settings, decisions)
     item.votes = len(decisions)
     item.status = status
@@ -273,8 +277,12 @@ def decision_record(
     note = note.strip()
     clean_tags = _clean_tags(tags)
     _check_eligible(record, stage)
-    item = _item_for_update(record, stage)
-    mine = Decision.objects.filter(record=record, stage=stage, reviewer=reviewer).first()
+    item, fresh = _item_for_update(record, stage)
+    mine = (
+        None
+        if fresh
+        else Decision.objects.filter(record=record, stage=stage, reviewer=reviewer).first()
+    )
     if mine is not None:
         if (mine.verdict, mine.reason, mine.note, mine.tags) == (verdict, reason, note, clean_tags):
             return DecisionOutcome(mine, item, created=False, changed=False)
@@ -299,7 +307,8 @@ def decision_record(
         note=note,
         tags=clean_tags,
     )
-    return DecisionOutcome(decision, _item_recount(item, settings), created=True, changed=True)
+    item = _item_recount(item, settings, [decision] if fresh else None)
+    return DecisionOutcome(decision, item, created=True, changed=True)
 
 
 @transaction.atomic
@@ -307,7 +316,7 @@ def decision_undo(*, decision: Decision, reviewer: Any) -> Record:
     """Withdraw one's own vote; the record goes back to the reviewer's queue."""
     if decision.reviewer_id != reviewer.pk:
         raise DomainError("You can only undo your own decisions.", field="decision")
-    item = _item_for_update(decision.record, decision.stage)
+    item, _ = _item_for_update(decision.record, decision.stage)
     _check_not_settled(item)
     record = decision.record
     decision.delete()
