@@ -148,3 +148,24 @@ def test_the_consensus_page_highlights_differences_and_takes_a_side(
     assert consensus.domains["D2"]["final"] == "Some concerns"
     # A reviewer cannot reach the consensus page.
     assert client_for(screener_a).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("kind", ["rob1", "robins_i"])
+def test_every_built_in_tool_renders_its_form(client_for, review, lead, studies, kind):
+    tool = services.tool_create(review=review, user=lead, kind=kind)
+    url = f"/reviews/{review.pk}/rob/tools/{tool.pk}/studies/{studies[0].pk}/assess/"
+    body = client_for(lead).get(url).content.decode()
+    domains = tool.spec.domains
+    assert all(f"{d.key} · {d.name}" in body for d in domains)
+    assert body.count('name="final_D') == len(domains)
+    if kind == "robins_i":
+        assert 'name="q_1.8"' in body and "Serious" in body
+
+
+def test_the_review_history_shows_risk_of_bias_changes(
+    client_for, review, lead, rob2, studies, outcome, screener_a
+):
+    a = services.assessment_open(tool=rob2, study=studies[0], outcome=outcome, user=screener_a)
+    services.assessment_save(assessment=a, user=screener_a, version=1, answers={"1.1": "Y"})
+    body = client_for(lead).get(f"/reviews/{review.pk}/history/").content.decode()
+    assert "Risk-of-bias assessment" in body and "Risk-of-bias tool" in body
