@@ -295,9 +295,11 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        load_before = os.getloadavg()[0]
         stats = asyncio.run(
             _load(url, setup["review"], setup["tokens"], args.seconds, args.think, args.combined)
         )
+        load_after = os.getloadavg()[0]
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
@@ -312,6 +314,9 @@ def main() -> None:
         "flow": "decision answer carries the next record" if args.combined else "POST + GET",
         "gunicorn_workers": args.workers,
         "cpus": os.cpu_count(),
+        # The machine's 1-minute load average around the run: other work on the same CPUs
+        # (here: other test suites) shows up directly in the tail latencies.
+        "load_average": [round(load_before, 2), round(load_after, 2)],
         "seconds": round(stats["wall_seconds"], 1),
         "cycles": len(cycles),
         "cycles_per_second": round(len(cycles) / stats["wall_seconds"], 1),

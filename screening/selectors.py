@@ -1,5 +1,6 @@
 """Reads on the reference library."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,7 +210,7 @@ def _mine(stage: str, reviewer: Any) -> QuerySet[Decision]:
     return Decision.objects.filter(record=OuterRef("pk"), stage=stage, reviewer=reviewer)
 
 
-def _items(stage: str, statuses: list[str]) -> QuerySet[ScreeningItem]:
+def _items(stage: str, statuses: Sequence[str]) -> QuerySet[ScreeningItem]:
     return ScreeningItem.objects.filter(record=OuterRef("pk"), stage=stage, status__in=statuses)
 
 

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -567,14 +568,14 @@ def fulltext_action(
 @review_view()
 def fulltext_pdf(
     request: HttpRequest, *, review: Review, membership: Membership, record_pk: int
-) -> HttpResponse:
+) -> HttpResponseBase:
     report = get_object_or_404(FullTextReport, record_id=record_pk, review=review)
     if not report.pdf:
         raise Http404("No PDF attached.")
     return FileResponse(
         report.pdf.open("rb"),
         content_type="application/pdf",
-        filename=report.pdf.name.rsplit("/", 1)[-1],
+        filename=(report.pdf.name or "fulltext.pdf").rsplit("/", 1)[-1],
     )
 
 
