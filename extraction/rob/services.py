@@ -398,3 +398,48 @@ def consensus_accept(
     return assessment_save(
         assessment=consensus, user=user, version=version, answers=answers, domains=domains
     )
+
+
+@transaction.atomic
+def domain_judge_all(
+    *,
+    tool: RobTool,
+    studies: list[Study],
+    outcome: Outcome | None,
+    user: Any,
+    domain: str,
+    final: str,
+    support: str = "",
+) -> dict[str, list[str]]:
+    """Give one domain the same judgement and support in every listed study's assessment (the
+    user's own in dual mode), e.g. "blinding of participants: high, peer support cannot be
+    blinded". Assessments where the domain is already judged differently, or that are complete,
+    are left as they are and reported; all or nothing otherwise."""
+    spec = tool.spec
+    try:
+        target = spec.domain(domain)
+    except KeyError as exc:
+        raise DomainError(f"{spec.name} has no domain {domain}.", field="domain") from exc
+    if target.algorithm is not None:
+        raise DomainError(
+            f"{domain} is judged from its signalling questions; answer them per study.",
+            field="domain",
+        )
+    if final not in spec.judgements:
+        raise DomainError(f"{final!r} is not a judgement of {spec.name}.", field="final")
+    done: list[str] = []
+    skipped: list[str] = []
+    for study in studies:
+        assessment = assessment_open(tool=tool, study=study, outcome=outcome, user=user)
+        current = (assessment.domains.get(domain) or {}).get("final", "")
+        if assessment.status == RobAssessment.Status.COMPLETE or current not in ("", final):
+            skipped.append(study.label)
+            continue
+        assessment_save(
+            assessment=assessment,
+            user=user,
+            version=assessment.version,
+            domains={domain: {"final": final, "support": support.strip()}},
+        )
+        done.append(study.label)
+    return {"done": done, "skipped": skipped}

@@ -12,6 +12,7 @@ urlpatterns = [
     path(T, views.assessment_list, name="rob_assessments"),
     path(T + "studies/<int:study_pk>/assess/", views.assess, name="rob_assess"),
     path(T + "propose/", views.propose, name="rob_propose"),
+    path(T + "judge-all/", views.judge_all, name="rob_judge_all"),
     path(T + "studies/<int:study_pk>/consensus/", views.consensus, name="rob_consensus"),
     path(T + "summary/", views.summary, name="rob_summary"),
     path(T + "robvis.csv", views.robvis_csv, name="rob_robvis_csv"),

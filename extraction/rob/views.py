@@ -199,6 +199,7 @@ def assessment_list(
         "outcome": outcome,
         "can_assess": _can_assess(membership),
         "can_reconcile": membership.has_role(Role.ARBITER),
+        "direct_domains": [d for d in tool.spec.domains if d.algorithm is None],
         "complete": sum(1 for r in rows if r.feeding and r.feeding.status == "complete"),
     }
     return render(request, "rob/assessments.html", context)
@@ -280,6 +281,38 @@ def assess(
         if saved.outcome_id:
             target += f"?outcome={saved.outcome_id}"
     return redirect(target)
+
+
+@review_view(Role.REVIEWER)
+@require_POST
+def judge_all(
+    request: HttpRequest, *, review: Review, membership: Membership, tool_pk: int
+) -> HttpResponse:
+    """One judgement and support for a domain in every included study (e.g. blinding that
+    the intervention makes impossible)."""
+    tool = _tool(review, tool_pk)
+    outcome = _outcome(request, review, tool)
+    try:
+        result = services.domain_judge_all(
+            tool=tool,
+            studies=list(selectors.included_studies(review=review)),
+            outcome=outcome,
+            user=request.user,
+            domain=request.POST.get("domain", ""),
+            final=request.POST.get("final", ""),
+            support=request.POST.get("support", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        text = f"{request.POST.get('domain')} judged {request.POST.get('final')} in "
+        text += f"{len(result['done'])} stud{'y' if len(result['done']) == 1 else 'ies'}."
+        if result["skipped"]:
+            text += " Left as they were (already judged or complete): "
+            text += ", ".join(result["skipped"]) + "."
+        messages.success(request, text)
+    target = reverse("rob_assessments", args=[review.pk, tool.pk])
+    return redirect(target + (f"?outcome={outcome.pk}" if outcome else ""))
 
 
 @review_view(Role.REVIEWER)

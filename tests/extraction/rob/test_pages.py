@@ -169,3 +169,17 @@ def test_the_review_history_shows_risk_of_bias_changes(
     services.assessment_save(assessment=a, user=screener_a, version=1, answers={"1.1": "Y"})
     body = client_for(lead).get(f"/reviews/{review.pk}/history/").content.decode()
     assert "Risk-of-bias assessment" in body and "Risk-of-bias tool" in body
+
+
+def test_the_judge_all_form_sets_a_domain_everywhere(client_for, review, lead, studies, screener_a):
+    tool = services.tool_create(review=review, user=lead, kind="rob1")
+    client = client_for(screener_a)
+    page = client.get(f"/reviews/{review.pk}/rob/tools/{tool.pk}/").content.decode()
+    assert 'id="judge-all"' in page
+    response = client.post(
+        f"/reviews/{review.pk}/rob/tools/{tool.pk}/judge-all/",
+        {"domain": "D3", "final": "High", "support": "Cannot be blinded"},
+        follow=True,
+    )
+    assert "D3 judged High in 3 studies." in response.content.decode()
+    assert RobAssessment.objects.filter(tool=tool, domains__D3__final="High").count() == 3

@@ -215,3 +215,30 @@ def test_switching_a_tool_to_dual_keeps_single_assessments_out_of_the_plots(
     services.tool_update(tool=rob2, mode=RobTool.Mode.DUAL)
     rob2.refresh_from_db()
     assert selectors.plot_rows(tool=rob2, outcome=outcome) == []
+
+
+def test_a_domain_is_judged_in_every_study_at_once(review, lead, studies, screener_a):
+    tool = services.tool_create(review=review, user=lead, kind=RobTool.Kind.ROB1)
+    first = services.assessment_open(tool=tool, study=studies[0], outcome=None, user=screener_a)
+    services.assessment_save(
+        assessment=first, user=screener_a, version=1, domains={"D3": {"final": "Low"}}
+    )
+    result = services.domain_judge_all(
+        tool=tool,
+        studies=studies,
+        outcome=None,
+        user=screener_a,
+        domain="D3",
+        final="High",
+        support="Peer support cannot be blinded",
+    )
+    assert result == {"done": ["Mahlke 2017", "Simpson 2014"], "skipped": ["Chinman 2015"]}
+    d3 = {a.study.label: a.domains["D3"] for a in RobAssessment.objects.filter(tool=tool)}
+    assert d3["Mahlke 2017"]["final"] == "High"
+    assert d3["Mahlke 2017"]["support"] == "Peer support cannot be blinded"
+    assert d3["Chinman 2015"]["final"] == "Low"
+    with pytest.raises(DomainError, match="signalling questions"):
+        rob2 = services.tool_create(review=review, user=lead, kind=RobTool.Kind.ROB2)
+        services.domain_judge_all(
+            tool=rob2, studies=studies, outcome=None, user=lead, domain="D1", final="Low"
+        )
