@@ -212,3 +212,33 @@ def test_agreement_csv_prisma_svg_csv_and_dashboard_card(
     assert "1 record awaits" in page
     card = client.get(f"{base(review)}/summary/").content.decode()
     assert "screener_a · screener_b" in card and "66.7%" in card
+
+
+def test_full_text_screening_page_offers_the_reasons_and_requires_one(
+    client_for, review, records, lead, screener_a, screener_b
+):
+    stage_settings_update(
+        review=review,
+        stage="ft",
+        reviewers_required=2,
+        blind=True,
+        exclusion_reasons=["Not an RCT", "Not one-to-one"],
+    )
+    for user in (screener_a, screener_b):
+        decision_record(record=records[0], stage="ta", reviewer=user, verdict="include")
+    client = client_for(screener_a)
+    page = client.get(f"{base(review)}/ft/screen/").content.decode()
+    assert "Peer support trial 0" in page and 'data-reason-key="2"' in page
+    assert "No PDF attached" in page
+    refused = client.post(
+        f"{base(review)}/ft/decide/{records[0].pk}/", {"verdict": "exclude"}, **HTMX
+    ).content.decode()
+    assert "needs a reason" in refused and not Decision.objects.filter(stage="ft").exists()
+    client.post(
+        f"{base(review)}/ft/decide/{records[0].pk}/",
+        {"verdict": "exclude", "reason": "Not one-to-one"},
+        **HTMX,
+    )
+    assert Decision.objects.get(stage="ft").reason == "Not one-to-one"
+    # A record not included at title and abstract is not on the full-text page at all.
+    assert client.get(f"{base(review)}/ft/screen/?record={records[1].pk}").status_code == 404
