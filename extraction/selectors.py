@@ -233,8 +233,9 @@ class ExtractionComparison:
 
     @property
     def differences(self) -> int:
+        # A derived field follows from the others: resolving those resolves it.
         return (
-            sum(not i.agree for i in self.items)
+            sum(not i.agree for i in self.items if i.field.field_type != FieldType.DERIVED)
             + sum(not r.agree for r in self.rows)
             + (not self.arms_agree)
         )
@@ -502,7 +503,7 @@ def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
     )
     result: list[AnalysisRow] = []
     for study in studies:
-        base = {
+        base: dict[str, Any] = {
             "study_id": study.pk,
             "study_label": study.label,
             "outcome_id": outcome.pk,
@@ -511,11 +512,12 @@ def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
         }
         records = [e for e in finals.get(study.pk, []) if e.form.collects_outcomes]
         if not records:
-            if dual_forms and study.pk in started:
-                reason = "consensus not built yet"
-            else:
-                reason = "not extracted yet"
-            result.append(AnalysisRow(**base, missing=reason))
+            waiting = dual_forms and study.pk in started
+            result.append(
+                AnalysisRow(
+                    **base, missing="consensus not built yet" if waiting else "not extracted yet"
+                )
+            )
             continue
         record = records[0]
         data = list(record.outcome_data.all())

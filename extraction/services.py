@@ -173,6 +173,12 @@ def form_update(
 
 
 @transaction.atomic
+def form_move(*, form: ExtractionForm, direction: str) -> None:
+    siblings = ExtractionForm.objects.select_for_update().filter(review_id=form.review_id)
+    _move(form, siblings, direction)
+
+
+@transaction.atomic
 def section_add(*, form: ExtractionForm, title: str, user: Any, help_text: str = "") -> FormSection:
     title = _clean_name(title, "section", "title")
     position = (form.sections.aggregate(m=Max("position"))["m"] or 0) + 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from django.contrib import messages
@@ -43,7 +44,7 @@ CONVERSION_INPUT_LABELS = {
     "minimum": "Min",
     "maximum": "Max",
 }
-MEASURES_BY_TYPE = {
+MEASURES_BY_TYPE: dict[str, tuple[str, ...]] = {
     Outcome.Type.CONTINUOUS: ("mean", "sd", "n"),
     Outcome.Type.DICHOTOMOUS: ("events", "total"),
     Outcome.Type.GENERIC: ("estimate", "ci_lower", "ci_upper", "se", "n"),
@@ -58,6 +59,8 @@ MEASURE_LABELS = {
     "ci_lower": "CI lower",
     "ci_upper": "CI upper",
     "se": "SE",
+    "timepoint_weeks": "Weeks",
+    "conversion": "Converted:",
 }
 
 
@@ -187,6 +190,19 @@ def form_settings(
     else:
         messages.error(request, "Give the form a name and choose single or dual extraction.")
     return _back_to_builder(form)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def form_move(
+    request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
+) -> HttpResponse:
+    form = _form(review, form_pk)
+    try:
+        services.form_move(form=form, direction=request.POST.get("direction", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("extraction_home", review_pk=review.pk)
 
 
 @review_view(Role.LEAD)
@@ -385,7 +401,7 @@ class EntryField:
     field: FormField
     value: Any
     errors: list[str]
-    table_rows: list[tuple[int, list[tuple[dict[str, Any], Any, list[str]]]]] = field(
+    table_rows: list[tuple[int, list[tuple[dict[str, Any], Any, list[str]]]]] = dc_field(
         default_factory=list
     )
     next_row: int = 0
@@ -403,7 +419,7 @@ class RowView:
     data: dict[str, Any]
     errors: dict[str, str]
     conversion: str = ""
-    inputs: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = dc_field(default_factory=dict)
 
 
 @dataclass
@@ -467,7 +483,7 @@ def _outcome_blocks(
         except (KeyError, TypeError, ValueError):
             continue
         conversion = row.get("conversion") or ""
-        inputs = {}
+        inputs: dict[str, Any] = {}
         if isinstance(conversion, dict):
             inputs = conversion.get("inputs") or {}
             conversion = conversion.get("method") or ""
@@ -615,7 +631,7 @@ def parse_entry(
         elif parts[0] == "o" and len(parts) >= 3 and parts[1].isdigit():
             row = outcome_rows.setdefault(int(parts[1]), {})
             if parts[2] == "cv" and len(parts) == 4:
-                if value.strip():
+                if str(value).strip():
                     row.setdefault("conversion_inputs", {})[parts[3]] = value
             else:
                 row[parts[2]] = value
@@ -717,7 +733,7 @@ def extraction_save(
         context["conflict_items"] = _conflict_items(fields, exc.current, answers, arms, rows)
         return render(request, "extraction/entry.html", context, status=409)
     except services.ValidationFailed as exc:
-        record = selectors.extraction_for(
+        stored = selectors.extraction_for(
             form=form, study=study, user=request.user, consensus_record=consensus_record
         )
         context = _entry_context(
@@ -725,7 +741,7 @@ def extraction_save(
             membership=membership,
             form=form,
             study=study,
-            record=record,
+            record=stored,
             answers=answers,
             arms=arms,
             rows=rows,
@@ -825,10 +841,11 @@ def consensus_save(
 ) -> HttpResponse:
     form = _form(review, form_pk)
     study = _study(review, study_pk)
-    choices = {k[len("choice__") :]: v for k, v in request.POST.items() if k.startswith("choice__")}
+    post = {k: str(v) for k, v in request.POST.items()}
+    choices = {k[len("choice__") :]: v for k, v in post.items() if k.startswith("choice__")}
     edits = {
         k[len("edit__") :]: v.strip()
-        for k, v in request.POST.items()
+        for k, v in post.items()
         if k.startswith("edit__") and v.strip()
     }
     version = request.POST.get("version", "")

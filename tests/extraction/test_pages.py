@@ -323,3 +323,42 @@ def test_viewers_read_but_cannot_save(client_for, review, lead, viewer, sheet, s
         == 403
     )
     assert FormField.objects.filter(form=sheet).count() > 0
+
+
+def test_forms_are_reordered_and_the_consensus_record_is_edited_like_any_record(
+    client_for, review, lead, sheet, dual_sheet, studies, screener_a, screener_b
+):
+    client = client_for(lead)
+    client.post(f"/reviews/{review.pk}/extraction/forms/{dual_sheet.pk}/move/", {"direction": "up"})
+    assert list(review.extraction_forms.values_list("name", flat=True)) == [
+        "Dual sheet",
+        "Extraction sheet",
+    ]
+    study = studies[0]
+    for user in (screener_a, screener_b):
+        services.extraction_save(
+            form=dual_sheet,
+            study=study,
+            user=user,
+            expected_version=0,
+            data=services.ExtractionInput(answers={"design": "Cluster randomised"}, complete=True),
+        )
+    client.post(entry_url(review, dual_sheet, study, "consensus/"), {"version": "0"})
+    consensus = Extraction.objects.get(kind=Extraction.Kind.CONSENSUS)
+    page = client.get(entry_url(review, dual_sheet, study) + "?record=consensus").content.decode()
+    assert "Consensus record" in page
+    response = client.post(
+        entry_url(review, dual_sheet, study, "save/"),
+        {
+            "version": str(consensus.version),
+            "record": "consensus",
+            "a__design": "Individually randomised",
+        },
+    )
+    assert response.status_code == 302 and response["Location"].endswith("?record=consensus")
+    consensus.refresh_from_db()
+    assert consensus.answers["design"] == "Individually randomised" and consensus.version == 2
+    assert (
+        Extraction.objects.filter(kind="independent", answers__design="Cluster randomised").count()
+        == 2
+    )

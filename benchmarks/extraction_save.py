@@ -1,0 +1,285 @@
+"""Extraction timings on PostgreSQL: saving a full extraction (50 fields, 4 arms, 10 outcomes)
+through the service and through the page, and rendering the comparison view of a dual
+extraction with 200 fields.
+
+    python benchmarks/extraction_save.py [--repeat 200]
+
+Recreates the database `reviewapp_extraction_bench` (or BENCH_DATABASE_URL), migrates it, seeds
+one review and reports p50/p95 in milliseconds. Each timed save changes a few answers and a few
+outcome numbers, so every save writes (record, history rows, changed outcome rows) rather than
+finding nothing to do. Results go to benchmarks/out/extraction_save.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "out"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/reviewapp_extraction_bench"
+
+
+def _timed(fn: Any, repeat: int) -> dict[str, float]:
+    samples = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        fn(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return {
+        "n": repeat,
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2),
+        "max_ms": round(samples[-1], 2),
+    }
+
+
+# 50 fields: the mix of a real extraction sheet.
+FIELD_MIX = [
+    ("short_text", 10), ("long_text", 5), ("integer", 9), ("decimal", 5), ("date", 5),
+    ("single_choice", 5), ("multiple_choice", 3), ("yes_no_unclear", 6), ("table", 1),
+    ("derived", 1),
+]  # fmt: skip
+
+
+def build_form(services: Any, review: Any, user: Any, *, name: str, mode: str, scale: int) -> Any:
+    from extraction.models import FieldType
+
+    form = services.form_create(review=review, name=name, user=user, mode=mode)
+    section = None
+    made = 0
+    for kind, count in FIELD_MIX:
+        for i in range(count * scale):
+            if made % 10 == 0:
+                section = services.section_add(
+                    form=form, title=f"Section {made // 10 + 1}", user=user
+                )
+            data = services.FieldInput(label=f"{kind} {i}", field_type=kind, key=f"{kind}_{i}")
+            if kind in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE):
+                data.choices = ["Inpatient", "Outpatient", "Community", "Crisis team"]
+            if kind == FieldType.INTEGER:
+                data.min_value, data.max_value = 0, 100000
+            if kind == FieldType.TABLE:
+                data.columns = "arm | Arm | short_text\nn | N | integer\nage | Mean age | decimal"
+            if kind == FieldType.DERIVED:
+                data.choices = ["higher", "lower"]
+                data.rule = (
+                    "if count_yes(yes_no_unclear_0, yes_no_unclear_1, yes_no_unclear_2) >= 2 "
+                    'then "higher" else "lower"'
+                )
+            services.field_add(section=section, data=data, user=user)
+            made += 1
+    return form
+
+
+def answers_for(form: Any, salt: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in form.fields.all():
+        kind = f.field_type
+        if kind == "short_text":
+            out[f.key] = f"text {salt % 3}"
+        elif kind == "long_text":
+            out[f.key] = "A longer description of the intervention. " * 5
+        elif kind == "integer":
+            out[f.key] = 100 + salt % 5
+        elif kind == "decimal":
+            out[f.key] = 12.5 + salt % 4
+        elif kind == "date":
+            out[f.key] = f"2019-0{1 + salt % 9}-15"
+        elif kind == "single_choice":
+            out[f.key] = f.choices[salt % len(f.choices)]
+        elif kind == "multiple_choice":
+            out[f.key] = f.choices[: 1 + salt % 3]
+        elif kind == "yes_no_unclear":
+            out[f.key] = ["yes", "no", "unclear"][salt % 3]
+        elif kind == "table":
+            out[f.key] = [{"arm": f"Arm {a}", "n": 40 + a, "age": 41.5} for a in range(4)]
+    return out
+
+
+ARMS = [
+    {"label": "Peer support", "role": "intervention"},
+    {"label": "Peer support plus", "role": "other"},
+    {"label": "Usual care", "role": "control"},
+    {"label": "Waiting list", "role": "other"},
+]
+
+
+def outcome_rows(outcomes: list[Any], salt: int) -> list[dict[str, Any]]:
+    rows = []
+    for k, o in enumerate(outcomes):
+        for a, arm in enumerate(ARMS):
+            row: dict[str, Any] = {
+                "outcome": o.pk,
+                "timepoint": "12 months",
+                "timepoint_weeks": 52,
+                "arm": arm["label"],
+            }
+            if o.outcome_type == "continuous":
+                # One number in ten changes per save.
+                row.update(mean=10 + a + (salt % 7 if (k + a) % 10 == 0 else 0), sd=2.5, n=40 + a)
+            else:
+                row.update(events=5 + a + (salt % 3 if k % 5 == 0 else 0), total=40 + a)
+            rows.append(row)
+    return rows
+
+
+def post_body(answers: dict[str, Any], rows: list[dict[str, Any]], version: int) -> dict[str, Any]:
+    body: dict[str, Any] = {"version": str(version)}
+    for key, value in answers.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, row in enumerate(value):
+                for col, cell in row.items():
+                    body[f"t__{key}__{i}__{col}"] = str(cell)
+        else:
+            body[f"a__{key}"] = value if isinstance(value, list) else str(value)
+    for i, arm in enumerate(ARMS):
+        body[f"arm__{i}__label"] = arm["label"]
+        body[f"arm__{i}__role"] = arm["role"]
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            body[f"o__{i}__{key}"] = str(value)
+    return body
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+
+    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    name = db_url.rsplit("/", 1)[1]
+    host = ["-h", "127.0.0.1", "-U", "postgres"]
+    subprocess.run(["dropdb", *host, "--if-exists", name], check=True)
+    subprocess.run(["createdb", *host, name], check=True)
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.dev")
+    os.environ.pop("CELERY_BROKER_URL", None)
+    sys.path.insert(0, str(REPO))
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+
+    from django.contrib.auth import get_user_model
+
+    import screening.selectors
+    from extraction import services
+    from extraction.models import Extraction
+    from reviewapp.models import Membership, Review
+    from screening.models import Study
+
+    # Which studies are included is screening's business; time extraction on its own.
+    screening.selectors.included_studies = lambda *, review: Study.objects.filter(review=review)
+
+    User = get_user_model()
+    lead = User.objects.create_user("lead", password="x")
+    a = User.objects.create_user("extractor_a", password="x")
+    b = User.objects.create_user("extractor_b", password="x")
+    review = Review.objects.create(title="Benchmark review")
+    Membership.objects.create(review=review, user=lead, is_lead=True)
+    Membership.objects.create(review=review, user=a, is_reviewer=True)
+    Membership.objects.create(review=review, user=b, is_reviewer=True)
+    outcomes = [
+        services.outcome_save(
+            review=review,
+            name=f"Outcome {k}",
+            outcome_type="dichotomous" if k == 9 else "continuous",
+        )
+        for k in range(10)
+    ]
+    studies = [Study.objects.create(review=review, label=f"Study {i:03d}") for i in range(20)]
+    form = build_form(services, review, lead, name="Sheet", mode="single", scale=1)
+    assert form.fields.count() == 50
+
+    results: dict[str, Any] = {
+        "database": connection.vendor,
+        "fields": 50,
+        "arms": 4,
+        "outcomes": 10,
+    }
+
+    version = {"n": 0}
+
+    def save_service(i: int) -> None:
+        record = services.extraction_save(
+            form=form,
+            study=studies[0],
+            user=lead,
+            expected_version=version["n"],
+            data=services.ExtractionInput(
+                answers=answers_for(form, i), arms=ARMS, outcomes=outcome_rows(outcomes, i)
+            ),
+        )
+        version["n"] = record.version
+
+    save_service(0)  # the first save creates the 40 outcome rows; time the edits after it
+    results["save_service"] = _timed(lambda i: save_service(i + 1), args.repeat)
+
+    client = Client()
+    client.force_login(lead)
+    url = f"/reviews/{review.pk}/extraction/forms/{form.pk}/studies/{studies[1].pk}/"
+    page_version = {"n": 0}
+
+    def save_page(i: int) -> None:
+        response = client.post(
+            url + "save/",
+            post_body(answers_for(form, i), outcome_rows(outcomes, i), page_version["n"]),
+        )
+        assert response.status_code == 302, response.content[:2000]
+        page_version["n"] += 1
+
+    save_page(0)
+    results["save_page_post"] = _timed(lambda i: save_page(i + 1), args.repeat)
+    results["entry_page_get"] = _timed(lambda i: client.get(url), max(20, args.repeat // 4))
+    results["outcome_rows_per_save"] = Extraction.objects.get(study=studies[0]).outcome_data.count()
+
+    # Comparison view of a dual extraction with 200 fields (four times the mix), 20% differing.
+    dual = build_form(services, review, lead, name="Dual sheet", mode="dual", scale=4)
+    assert dual.fields.count() == 200
+    study = studies[2]
+    for user, salt in ((a, 0), (b, 1)):
+        answers = answers_for(dual, 0)
+        if salt:
+            for n, key in enumerate(sorted(answers)):
+                if n % 5 == 0:
+                    answers[key] = answers_for(dual, 1)[key]
+        services.extraction_save(
+            form=dual,
+            study=study,
+            user=user,
+            expected_version=0,
+            data=services.ExtractionInput(
+                answers=answers, arms=ARMS, outcomes=outcome_rows(outcomes, salt), complete=True
+            ),
+        )
+    compare_url = f"/reviews/{review.pk}/extraction/forms/{dual.pk}/studies/{study.pk}/compare/"
+    response = client.get(compare_url)
+    assert response.status_code == 200
+    results["compare_fields"] = 200
+    results["compare_page_get"] = _timed(
+        lambda i: client.get(compare_url), max(20, args.repeat // 4)
+    )
+
+    OUT.mkdir(exist_ok=True)
+    (OUT / "extraction_save.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
