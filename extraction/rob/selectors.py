@@ -229,3 +229,46 @@ def rob_overall_by_study(*, review: Review, outcome: Outcome | None = None) -> d
             continue
         judgements.setdefault(study_id, []).append(overall)
     return {sid: w for sid, values in judgements.items() if (w := _worst(values))}
+
+
+@dataclass(frozen=True)
+class StudyRob:
+    """One study's risk of bias for display beside a forest plot (robvis's rob_forest)."""
+
+    tool: str
+    domains: dict[str, str]  # domain key -> final judgement
+    domain_names: dict[str, str]
+    overall: str
+
+
+def rob_judgements_by_study(
+    *, review: Review, outcome: Outcome | None = None
+) -> dict[int, StudyRob]:
+    """Domain and overall judgements of each assessed study, from one tool per study: the
+    per-result tool's assessment of `outcome` when there is one, else the first tool (in the
+    order the lead added them) with a completed assessment. Same sources as
+    `rob_overall_by_study`."""
+    qs = (
+        RobAssessment.objects.feeding()
+        .filter(review=review)
+        .select_related("tool")
+        .order_by("tool__created_at", "tool_id", "outcome_id")
+    )
+    chosen: dict[int, RobAssessment] = {}
+    for a in qs:
+        if a.outcome_id is not None and (outcome is None or a.outcome_id != outcome.pk):
+            continue
+        existing = chosen.get(a.study_id)
+        # The assessment of this very result beats a per-study one; otherwise the first tool.
+        if existing is None or (a.outcome_id is not None and existing.outcome_id is None):
+            chosen[a.study_id] = a
+    result: dict[int, StudyRob] = {}
+    for study_id, a in chosen.items():
+        spec = a.tool.spec
+        result[study_id] = StudyRob(
+            tool=a.tool.name,
+            domains={d.key: a.final(d.key) for d in spec.domains},
+            domain_names={d.key: d.name for d in spec.domains},
+            overall=a.overall,
+        )
+    return result

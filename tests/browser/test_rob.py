@@ -105,3 +105,35 @@ def test_a_rob2_assessment_proposes_the_guidance_judgements(
     with page.expect_download() as download:
         page.click("#robvis-csv")
     assert download.value.suggested_filename.startswith("robvis-rob2")
+
+
+def test_the_arbiter_reconciles_two_blind_assessments(
+    live_server, page, review, lead, screener_a, screener_b, arbiter
+):
+    from tests.extraction.rob.conftest import ROB2_ANSWERS
+
+    study = included_study(review, "Mahlke 2017")
+    outcome = Outcome.objects.create(review=review, name="Hope", outcome_type="continuous")
+    tool = services.tool_create(review=review, user=lead, kind="rob2", mode="dual")
+    for user, answers in ((screener_a, ROB2_ANSWERS), (screener_b, {**ROB2_ANSWERS, "2.5": "Y"})):
+        a = services.assessment_open(tool=tool, study=study, outcome=outcome, user=user)
+        services.assessment_save(assessment=a, user=user, version=1, answers=answers, complete=True)
+    _log_in(page, live_server, "arbiter")
+
+    page.goto(f"{live_server.url}/reviews/{review.pk}/rob/tools/{tool.pk}/")
+    page.click("text=Compare")
+    page.get_by_role("heading", name="Compare and agree: Mahlke 2017 · Hope").wait_for()
+    assert page.locator("tbody.differs").count() == 1  # only D2 differs
+    assert page.locator("#compare-D2 tr.diff").count() == 1  # question 2.5
+    page.click("text=Start the consensus")
+    page.click('button:has-text("Take screener_b\'s D2")')
+    page.get_by_text("D2: took screener_b's answers.").wait_for()
+    assert page.input_value("#q-2-5") == "Y"
+    assert _proposed(page, "D2") == "Some concerns"
+    page.click("button:has-text('Complete consensus')")
+    page.get_by_text("Consensus saved.").wait_for()
+
+    consensus = RobAssessment.objects.get(tool=tool, kind="consensus")
+    assert consensus.status == "complete" and consensus.overall == "Some concerns"
+    page.goto(f"{live_server.url}/reviews/{review.pk}/rob/tools/{tool.pk}/summary/")
+    page.get_by_text("1 completed assessment (consensus)").wait_for()

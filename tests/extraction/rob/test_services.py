@@ -242,3 +242,16 @@ def test_a_domain_is_judged_in_every_study_at_once(review, lead, studies, screen
         services.domain_judge_all(
             tool=rob2, studies=studies, outcome=None, user=lead, domain="D1", final="Low"
         )
+
+
+def test_rob_judgements_by_study_give_the_domains_for_a_forest_plot(
+    rob2, studies, outcome, screener_a
+):
+    a = services.assessment_open(tool=rob2, study=studies[0], outcome=outcome, user=screener_a)
+    _complete(a, screener_a)
+    rob = selectors.rob_judgements_by_study(review=rob2.review, outcome=outcome)
+    assert rob[studies[0].pk].domains == {k: v for k, v in ROB2_EXPECTED.items() if k != "overall"}
+    assert rob[studies[0].pk].overall == "High"
+    assert rob[studies[0].pk].domain_names["D1"].startswith("Bias arising")
+    # Without the outcome a per-result judgement does not stand for the study.
+    assert selectors.rob_judgements_by_study(review=rob2.review) == {}
