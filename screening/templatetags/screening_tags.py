@@ -3,7 +3,7 @@
 import re
 
 from django import template
-from django.utils.html import escape
+from django.utils.html import escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -20,7 +20,8 @@ def highlight(text: str, include_terms: list[str], exclude_terms: list[str]) -> 
         (t, "exclude") for t in exclude_terms or []
     ]
     terms = [(t.strip().rstrip("*"), kind) for t, kind in terms if t.strip().rstrip("*")]
-    escaped = escape(text or "")
+    # Some databases export abstracts with HTML headings (<h2>Abstract</h2>): show the words.
+    escaped = escape(strip_tags(text or ""))
     if not terms:
         return mark_safe(escaped)  # noqa: S308 -- escaped above
     terms.sort(key=lambda tk: -len(tk[0]))
