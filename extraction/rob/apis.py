@@ -84,6 +84,16 @@ class RobToolViewSet(
             raise domain_error(exc) from exc
         return Response(RobToolSerializer(tool).data)
 
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Delete a tool nobody has used yet (refused once answers or judgements exist)."""
+        tool = get_object_or_404(RobTool, pk=pk, review=self.review)
+        try:
+            services.tool_delete(tool=tool)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(
         parameters=[OUTCOME_PARAM],
         responses={(200, "text/csv"): OpenApiResponse(description="robvis input CSV")},

@@ -443,3 +443,22 @@ def domain_judge_all(
         )
         done.append(study.label)
     return {"done": done, "skipped": skipped}
+
+
+@transaction.atomic
+def tool_delete(*, tool: RobTool) -> None:
+    """Remove a tool added by mistake. Refused once anyone has recorded an answer or a
+    judgement with it, so no assessment work is ever lost this way."""
+    tool = RobTool.objects.select_for_update().get(pk=tool.pk)
+    used = [
+        a
+        for a in tool.assessments.only("answers", "domains")
+        if a.answers or any((d or {}).get("final") for d in a.domains.values())
+    ]
+    if used:
+        raise DomainError(
+            f"{tool.name} has {len(used)} assessment{'s' if len(used) != 1 else ''} with "
+            "answers or judgements: it cannot be deleted.",
+            field="tool",
+        )
+    tool.delete()

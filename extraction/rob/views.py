@@ -98,6 +98,12 @@ def _overall_proposal(spec: Tool, sections: list[dict[str, Any]]) -> str:
     return spec.propose_overall(finals) or ""
 
 
+def _version(post: QueryDict, default: int = 0) -> int:
+    """The version the form was loaded at; anything unreadable can only conflict."""
+    raw = post.get("version", "")
+    return int(raw) if raw.isdigit() else default
+
+
 def _can_assess(membership: Membership) -> bool:
     return membership.has_role(Role.REVIEWER)
 
@@ -157,6 +163,14 @@ def tool_settings(
     initial["per_result"] = tool.definition.get("per_result", False)
     form = ToolForm(request.POST or None, initial=initial)
     status = 200
+    if request.method == "POST" and request.POST.get("action") == "delete":
+        try:
+            services.tool_delete(tool=tool)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("rob_tool_settings", review_pk=review.pk, tool_pk=tool.pk)
+        messages.success(request, f"{tool.name} deleted.")
+        return redirect("rob_home", review_pk=review.pk)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -258,7 +272,7 @@ def assess(
         saved = services.assessment_save(
             assessment=assessment,
             user=request.user,
-            version=int(request.POST.get("version") or 0),
+            version=_version(request.POST),
             complete=request.POST.get("action") == "complete",
             **data,
         )
@@ -357,8 +371,8 @@ def consensus(
                     tool=tool, study=study, outcome=outcome, user=request.user
                 )
             action = request.POST.get("action", "")
-            version = int(request.POST.get("version") or current.version)
-            if action.startswith("take:"):
+            version = _version(request.POST, current.version)
+            if action.count(":") == 2 and action.startswith("take:"):
                 _, side, domain = action.split(":", 2)
                 source = left if side == "left" else right
                 current = services.consensus_accept(

@@ -95,3 +95,10 @@ def test_dual_assessments_stay_blind_and_arbiters_build_consensus(
     assert taken.status_code == 200 and taken.json()["domains"]["D2"]["final"] == "Some concerns"
     csv = api_for(arbiter).get(f"/api/reviews/{review.pk}/rob/tools/{rob2_dual.pk}/robvis/")
     assert csv.content.decode() == "Study,D1,D2,D3,D4,D5,Overall,Weight\n"  # not complete yet
+
+
+def test_only_the_lead_deletes_an_unused_tool(api_for, review, rob2, lead, screener_a):
+    url = f"/api/reviews/{review.pk}/rob/tools/{rob2.pk}/"
+    assert api_for(screener_a).delete(url).status_code == 403
+    assert api_for(lead).delete(url).status_code == 204
+    assert api_for(lead).get(url).status_code == 404

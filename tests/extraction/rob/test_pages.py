@@ -183,3 +183,15 @@ def test_the_judge_all_form_sets_a_domain_everywhere(client_for, review, lead, s
     )
     assert "D3 judged High in 3 studies." in response.content.decode()
     assert RobAssessment.objects.filter(tool=tool, domains__D3__final="High").count() == 3
+
+
+def test_a_tampered_form_gets_a_clear_answer_not_an_error(
+    client_for, review, rob2, studies, outcome, screener_a
+):
+    url = _assess_url(review, rob2, studies[0], outcome)
+    client = client_for(screener_a)
+    response = client.post(url, _post_data("abc", outcome=outcome.pk))
+    assert response.status_code == 409
+    response = client.post(url, _post_data(1, {"1.1": "yes please"}, outcome=outcome.pk))
+    assert response.status_code == 400 and "is not one of" in response.content.decode()
+    assert RobAssessment.objects.get(tool=rob2).answers == {}

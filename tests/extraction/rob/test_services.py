@@ -255,3 +255,15 @@ def test_rob_judgements_by_study_give_the_domains_for_a_forest_plot(
     assert rob[studies[0].pk].domain_names["D1"].startswith("Bias arising")
     # Without the outcome a per-result judgement does not stand for the study.
     assert selectors.rob_judgements_by_study(review=rob2.review) == {}
+
+
+def test_a_tool_is_deleted_only_while_unused(review, lead, rob2, studies, outcome, screener_a):
+    a = services.assessment_open(tool=rob2, study=studies[0], outcome=outcome, user=screener_a)
+    services.assessment_save(assessment=a, user=screener_a, version=1, answers={"1.1": "Y"})
+    with pytest.raises(DomainError, match="1 assessment with answers"):
+        services.tool_delete(tool=rob2)
+    assert RobTool.objects.filter(pk=rob2.pk).exists()
+    spare = services.tool_create(review=review, user=lead, kind=RobTool.Kind.ROB1)
+    services.assessment_open(tool=spare, study=studies[0], outcome=None, user=screener_a)
+    services.tool_delete(tool=spare)  # opened but empty: nothing is lost
+    assert not RobTool.objects.filter(pk=spare.pk).exists()
