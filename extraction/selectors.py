@@ -658,3 +658,39 @@ def extraction_history(*, records: list[Extraction]) -> list[HistoryEntry]:
         )
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries
+
+
+def extraction_progress(*, review: Review) -> dict[str, int]:
+    """Counts for the dashboard, over every form and included study."""
+    studies = list(included_studies_qs(review=review).values_list("pk", flat=True))
+    counts = {
+        "included studies": len(studies),
+        "complete": 0,
+        "in progress": 0,
+        "awaiting consensus": 0,
+        "not started": 0,
+    }
+    forms_ = list(forms(review=review))
+    if not forms_:
+        return counts
+    records = Extraction.objects.filter(form__review=review, study_id__in=studies).values_list(
+        "form_id", "study_id", "kind", "status"
+    )
+    by_pair: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for form_id, study_id, kind, status in records:
+        by_pair.setdefault((form_id, study_id), []).append((kind, status))
+    for form in forms_:
+        for study_id in studies:
+            held = by_pair.get((form.pk, study_id), [])
+            final = [s for k, s in held if k != Extraction.Kind.INDEPENDENT]
+            independent = [s for k, s in held if k == Extraction.Kind.INDEPENDENT]
+            if final:
+                key = "complete" if final[0] == Extraction.Status.COMPLETE else "in progress"
+            elif form.is_dual and len(independent) == 2:
+                key = "awaiting consensus"
+            elif independent:
+                key = "in progress"
+            else:
+                key = "not started"
+            counts[key] += 1
+    return counts

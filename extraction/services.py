@@ -927,17 +927,6 @@ def extraction_save(
 
 
 @transaction.atomic
-def extraction_reopen(*, extraction: Extraction, user: Any) -> Extraction:
-    extraction = Extraction.objects.select_for_update().get(pk=extraction.pk)
-    if extraction.status != Extraction.Status.IN_PROGRESS:
-        extraction.status = Extraction.Status.IN_PROGRESS
-        extraction.version += 1
-        extraction.updated_by = user
-        extraction._history_user = user  # type: ignore[attr-defined]
-        extraction.save()
-    return extraction
-
-
 def derived_recompute(*, form: ExtractionForm) -> int:
     """Recompute every extraction's derived answers after a rule changed; returns how many
     records changed. Versions stay: nobody's edit is in conflict with a recomputation."""

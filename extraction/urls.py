@@ -13,6 +13,7 @@ urlpatterns = [
     path(P + "forms/<int:form_pk>/", views.form_builder, name="extraction_form_builder"),
     path(P + "forms/<int:form_pk>/settings/", views.form_settings, name="extraction_form_settings"),
     path(P + "forms/<int:form_pk>/move/", views.form_move, name="extraction_form_move"),
+    path(P + "forms/<int:form_pk>/derive/", views.derive_preview, name="extraction_derive"),
     path(P + "forms/<int:form_pk>/export.json", views.form_export, name="extraction_form_export"),
     path(P + "forms/<int:form_pk>/preview/", views.form_preview, name="extraction_form_preview"),
     path(P + "forms/<int:form_pk>/sections/new/", views.section_add, name="extraction_section_add"),

@@ -647,6 +647,26 @@ def parse_entry(
     return answers, [arms[i] for i in sorted(arms)], [outcome_rows[i] for i in sorted(outcome_rows)]
 
 
+@review_view(Role.REVIEWER)
+@require_POST
+def derive_preview(
+    request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
+) -> HttpResponse:
+    """The derived fields' values for the answers on the page, before saving (nothing stored)."""
+    from django.http import JsonResponse
+
+    from extraction.validation import Errors
+
+    form = _form(review, form_pk)
+    fields = selectors.form_fields(form=form)
+    answers, _arms, _rows = parse_entry(request.POST, fields)
+    cleaned = services.clean_answers(
+        fields=fields, answers=answers, stored={}, complete=False, errors=Errors()
+    )
+    derived = services.compute_derived(fields, cleaned)
+    return JsonResponse({k: v for k, v in derived.items()})
+
+
 @dataclass
 class ConflictItem:
     label: str

@@ -172,6 +172,11 @@ def test_build_a_form_extract_three_studies_twice_and_reach_consensus(live_serve
     a = login(browser, live_server, "extractor_a")
     b = login(browser, live_server, "extractor_b")
     yes_yes_no = {"trained": "yes", "supervised": "yes", "integrated": "no"}
+    # The derived field follows the answers as they are given, before saving.
+    a.goto(urls[0])
+    a.check("input[name=a__trained][value=yes]")
+    a.check("input[name=a__supervised][value=yes]")
+    a.wait_for_function("document.getElementById('a-org_support').textContent === 'higher'")
     extract(a, urls[0], yes_yes_no, [("Peer support", 40), ("Usual care", 40)], (1.1, 1.0))
     extract(
         b,

@@ -362,3 +362,12 @@ def test_forms_are_reordered_and_the_consensus_record_is_edited_like_any_record(
         Extraction.objects.filter(kind="independent", answers__design="Cluster randomised").count()
         == 2
     )
+
+
+def test_derived_values_follow_the_answers_before_saving(client_for, review, lead, sheet):
+    response = client_for(lead).post(
+        f"/reviews/{review.pk}/extraction/forms/{sheet.pk}/derive/",
+        {"a__peer_training": "yes", "a__peer_supervision": "yes", "a__peer_integrated": "no"},
+    )
+    assert response.json() == {"org_support": "higher"}
+    assert not Extraction.objects.exists()

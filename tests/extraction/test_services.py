@@ -506,3 +506,20 @@ def test_unknown_fields_are_refused(sheet, studies, lead):
         save(sheet, studies[0], lead, answers={"nonsense": 1})
     assert "not a field of this form" in caught.value.errors["nonsense"][0]
     assert FormField.objects.filter(key="nonsense").count() == 0
+
+
+def test_progress_counts_each_form_and_study(
+    review, lead, sheet, dual_sheet, studies, screener_a, screener_b
+):
+    save(sheet, studies[0], lead, answers={"design": "Cluster randomised"}, complete=True)
+    save(sheet, studies[1], lead, answers={})
+    for user in (screener_a, screener_b):
+        save(dual_sheet, studies[0], user, answers={})
+    save(dual_sheet, studies[1], screener_a, answers={})
+    assert selectors.extraction_progress(review=review) == {
+        "included studies": 3,
+        "complete": 1,
+        "in progress": 2,
+        "awaiting consensus": 1,
+        "not started": 2,
+    }

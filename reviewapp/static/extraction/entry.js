@@ -101,6 +101,30 @@
     });
   });
 
+  // Derived fields follow the answers on the page (the server evaluates the rules).
+  const deriveUrl = form.dataset.deriveUrl;
+  let pending = null;
+  function derive() {
+    const body = new FormData(form);
+    fetch(deriveUrl, { method: "POST", body, headers: { "X-CSRFToken": body.get("csrfmiddlewaretoken") } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((values) => {
+        if (!values) return;
+        form.querySelectorAll("output.derived").forEach((out) => {
+          const key = out.id.replace(/^a-/, "");
+          const value = values[key];
+          out.textContent = value === null || value === undefined ? "—" : String(value);
+        });
+      })
+      .catch(() => {});
+  }
+  if (deriveUrl && form.querySelector("output.derived")) {
+    form.addEventListener("change", () => {
+      clearTimeout(pending);
+      pending = setTimeout(derive, 150);
+    });
+  }
+
   document.addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "s") {
       e.preventDefault();
