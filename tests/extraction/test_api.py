@@ -146,3 +146,43 @@ def test_independent_extractions_stay_hidden_from_the_other_extractor(
     )
     assert made.status_code == 200 and made.json()["kind"] == "consensus"
     assert selectors.analysis_rows(outcome=outcomes[0])[0].arms[0].sd == 2.0
+
+
+def test_fields_change_move_and_leave_the_form_through_the_api(
+    api_for, review, lead, sheet, studies
+):
+    from extraction import services
+
+    services.extraction_save(
+        form=sheet, study=studies[0], user=lead, expected_version=0,
+        data=services.ExtractionInput(answers={"training_notes": "Two-day course"}),
+    )  # fmt: skip
+    api = api_for(lead)
+    base = f"/api/reviews/{review.pk}/extraction-fields/"
+    field = sheet.fields.get(key="training_notes")
+    changed = api.patch(base + f"{field.pk}/", {"label": "Training described"}, format="json")
+    assert changed.status_code == 200 and changed.json()["label"] == "Training described"
+    retyped = api.patch(base + f"{field.pk}/", {"field_type": "integer"}, format="json")
+    assert retyped.status_code == 400 and "cannot change" in retyped.json()["field_type"][0]
+    moved = api.post(base + f"{field.pk}/move/", {"direction": "up"}, format="json")
+    assert moved.status_code == 200
+    assert api.delete(base + f"{field.pk}/").status_code == 204
+    field.refresh_from_db()
+    assert field.removed_in_version is not None
+    page = api_for(lead).get(f"/api/reviews/{review.pk}/extractions/").json()
+    items = page["results"] if isinstance(page, dict) else page
+    assert items[0]["answers"]["training_notes"] == "Two-day course"
+
+
+def test_the_entry_page_shows_answers_to_removed_fields(client_for, review, lead, sheet, studies):
+    from extraction import services
+
+    services.extraction_save(
+        form=sheet, study=studies[0], user=lead, expected_version=0,
+        data=services.ExtractionInput(answers={"training_notes": "Two-day course"}),
+    )  # fmt: skip
+    services.field_remove(field=sheet.fields.get(key="training_notes"), user=lead)
+    url = f"/reviews/{review.pk}/extraction/forms/{sheet.pk}/studies/{studies[0].pk}/"
+    page = client_for(lead).get(url).content.decode()
+    assert "Answers to removed fields" in page and "Two-day course" in page
+    assert 'name="a__training_notes"' not in page
