@@ -47,7 +47,8 @@ class StudyRow:
     rob: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        # Not dataclasses.asdict: its deep copy dominated hashing 100-study analyses.
+        d = {name: getattr(self, name) for name in _ROW_FIELDS}
         d["subgroups"] = dict(self.subgroups)
         return d
 
@@ -57,6 +58,9 @@ class StudyRow:
         if a is None or b is None:
             return None
         return int(a + b)
+
+
+_ROW_FIELDS = tuple(StudyRow.__dataclass_fields__)
 
 
 @dataclass(frozen=True)

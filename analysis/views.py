@@ -253,16 +253,26 @@ def version_poll(request: HttpRequest, *, review: Review, membership: Membership
     return response
 
 
+def _dashboard_context(review: Review, membership: Membership) -> dict[str, Any]:
+    data = selectors.dashboard(review=review)
+    for card in data["cards"]:
+        result = card.result
+        card.forest_json = (  # type: ignore[attr-defined]
+            plots.forest_plot(result.payload, sort=card.analysis.sort_by).to_json()  # type: ignore[union-attr]
+            if result and not result.error and result.payload.get("studies")
+            else ""
+        )
+    return {"review": review, "membership": membership, **data}
+
+
 @review_view()
 def dashboard(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    context = {"review": review, "membership": membership, **selectors.dashboard(review=review)}
-    return render(request, "analysis/dashboard.html", context)
+    return render(request, "analysis/dashboard.html", _dashboard_context(review, membership))
 
 
 @review_view()
 def dashboard_body(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    context = {"review": review, "membership": membership, **selectors.dashboard(review=review)}
-    return render(request, "analysis/_dashboard_body.html", context)
+    return render(request, "analysis/_dashboard_body.html", _dashboard_context(review, membership))
 
 
 @review_view()

@@ -14,7 +14,13 @@
     nodes.forEach(function (node) {
       var target = document.getElementById(node.dataset.target);
       if (!target) return;
+      // A poll that changed nothing in this figure leaves it alone.
+      if (target.dataset.rendered && target.dataset.rendered === node.dataset.version) return;
       var fig = JSON.parse(node.textContent);
+      // Fit wide figures (the forest plot) to the page; a narrow screen scrolls instead.
+      if (fig.layout.width && target.clientWidth > 0) {
+        fig.layout.width = Math.max(Math.min(fig.layout.width, target.clientWidth), 900);
+      }
       window.Plotly.react(target, fig.data, fig.layout, config).then(function () {
         target.dataset.rendered = node.dataset.version || "1";
         document.body.dispatchEvent(new CustomEvent("figure-rendered", { detail: node.dataset.figure }));
@@ -23,7 +29,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { render(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { render(event.target); });
+  // After an outerHTML swap the event target is detached: look at the whole page instead.
+  document.addEventListener("htmx:afterSettle", function () { render(document); });
 
   // Figure tabs: show one figure at a time; keys 1-4 switch.
   document.addEventListener("click", function (event) {
