@@ -26,6 +26,14 @@ DEMO_CITATION = (
 )
 
 
+BCG_TITLE = "Demo: BCG vaccine against tuberculosis (Colditz et al. 1994)"
+BCG_CITATION = (
+    "Trial data compiled by Colditz GA et al., Efficacy of BCG vaccine in the prevention of "
+    "tuberculosis, JAMA 1994;271:698-702, as distributed with R's metafor (dat.bcg). The trials "
+    "are entered as already screened in; the records carry each trial's authors and year only."
+)
+
+
 def demo_data_dir() -> Path:
     """The shared datasets beside the checkout, or the copy shipped in the repository."""
     for candidate in (
@@ -81,4 +89,130 @@ def load_demo() -> Review:
         queue=False,
     )
     transaction.on_commit(lambda: screening_services.import_run(batch_id=batch.pk))
+    return review
+
+
+@transaction.atomic
+def load_bcg_demo() -> Review:
+    """A review past screening, with real published trial data extracted and an analysis, so
+    the dashboard, forest and funnel plots have something true to show."""
+    import csv
+
+    from analysis import services as analysis_services
+    from extraction import services as extraction
+    from extraction.models import ExtractionForm, FieldType
+    from screening.models import ImportBatch, Record, ScreeningItem, Stage, Study, Verdict
+
+    User = get_user_model()
+    review = Review.objects.filter(title=BCG_TITLE).first()
+    if review is not None:
+        return review
+    users = {username: User.objects.get(username=username) for username, _e, _r in DEMO_USERS}
+    lead = users["lead"]
+    review = Review.objects.create(
+        title=BCG_TITLE,
+        created_by=lead,
+        population="People without tuberculosis",
+        intervention="BCG vaccination",
+        comparison="No vaccination",
+        outcomes="Tuberculosis (positive cases) during follow-up",
+        inclusion_criteria=["Prospective trials of BCG vaccine with a concurrent control group"],
+        exclusion_criteria=["No tuberculosis outcome reported"],
+    )
+    for username, _email, roles in DEMO_USERS:
+        Membership.objects.create(
+            review=review,
+            user=users[username],
+            is_lead="lead" in roles,
+            is_reviewer="reviewer" in roles,
+            is_arbiter="arbiter" in roles,
+        )
+    bcg_csv = settings.BASE_DIR / "reviewapp" / "demo_data" / "dat_bcg.csv"
+    with open(bcg_csv, newline="", encoding="utf-8") as fh:
+        trials = list(csv.DictReader(fh))
+    batch = ImportBatch.objects.create(
+        review=review,
+        created_by=lead,
+        source_database="metafor dat.bcg (Colditz et al. 1994)",
+        search_string=BCG_CITATION,
+        file_name="dat_bcg.csv",
+        file_format="csv",
+        status=ImportBatch.Status.DONE,
+        records_read=len(trials),
+        records_imported=len(trials),
+    )
+    form = extraction.form_create(
+        review=review, name="Trial characteristics", user=lead, mode=ExtractionForm.Mode.SINGLE
+    )
+    section = extraction.section_add(form=form, title="Design and setting", user=lead)
+    extraction.field_add(
+        section=section,
+        data=extraction.FieldInput(
+            label="Allocation", key="alloc", field_type=FieldType.SINGLE_CHOICE,
+            choices=["random", "alternate", "systematic"],
+        ),
+        user=lead,
+    )  # fmt: skip
+    extraction.field_add(
+        section=section,
+        data=extraction.FieldInput(
+            label="Absolute latitude", key="ablat", field_type=FieldType.DECIMAL, unit="degrees"
+        ),
+        user=lead,
+    )
+    outcome = extraction.outcome_save(
+        review=review,
+        name="Tuberculosis",
+        outcome_type="dichotomous",
+        desirable_direction="lower",
+    )
+    arms = [
+        {"label": "BCG", "role": "intervention"},
+        {"label": "No vaccine", "role": "control"},
+    ]
+    for trial in trials:
+        label = f"{trial['author']} {trial['year']}"
+        study = Study.objects.create(review=review, label=label)
+        record = Record.objects.create(
+            review=review,
+            import_batch=batch,
+            source_line=int(trial["trial"]) + 1,
+            title=f"{label} (BCG vaccine trial; dat.bcg)",
+            authors=[trial["author"]],
+            year=int(trial["year"]),
+            study=study,
+        )
+        for stage in (Stage.TITLE_ABSTRACT, Stage.FULL_TEXT):
+            ScreeningItem.objects.create(
+                review=review, record=record, stage=stage, status=ScreeningItem.Status.DECIDED,
+                votes=2, final_verdict=Verdict.INCLUDE,
+            )  # fmt: skip
+        tpos, tneg, cpos, cneg = (int(trial[k]) for k in ("tpos", "tneg", "cpos", "cneg"))
+        extraction.extraction_save(
+            form=form,
+            study=study,
+            user=lead,
+            expected_version=0,
+            data=extraction.ExtractionInput(
+                answers={"alloc": trial["alloc"], "ablat": trial["ablat"]},
+                arms=arms,
+                outcomes=[
+                    {"outcome": outcome.pk, "timepoint": "end of follow-up", "arm": "BCG",
+                     "events": tpos, "total": tpos + tneg},
+                    {"outcome": outcome.pk, "timepoint": "end of follow-up",
+                     "arm": "No vaccine", "events": cpos, "total": cpos + cneg},
+                ],  # fmt: skip
+                complete=True,
+            ),
+        )
+    analysis_services.analysis_create(
+        review=review,
+        outcome=outcome,
+        created_by=lead,
+        name="Risk ratio, random effects (REML)",
+        measure="RR",
+        subgroup_field="alloc",
+        intervention_label="BCG",
+        control_label="no vaccine",
+    )
     return review

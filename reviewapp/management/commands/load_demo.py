@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from reviewapp.demo import DEMO_CITATION, load_demo
+from reviewapp.demo import BCG_CITATION, DEMO_CITATION, load_bcg_demo, load_demo
 
 
 class Command(BaseCommand):
@@ -10,3 +10,6 @@ class Command(BaseCommand):
         review = load_demo()
         self.stdout.write(f"Demo review #{review.pk}: {review.title}")
         self.stdout.write(f"  {review.records.count()} records. {DEMO_CITATION}")
+        bcg = load_bcg_demo()
+        self.stdout.write(f"Demo review #{bcg.pk}: {bcg.title}")
+        self.stdout.write(f"  {bcg.studies.count()} trials with extracted data. {BCG_CITATION}")

@@ -1,0 +1,32 @@
+import pytest
+from django.core.management import call_command
+
+from analysis.models import Analysis
+from reviewapp.demo import BCG_TITLE, DEMO_TITLE
+from reviewapp.models import Membership, Review
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_demo_loads_real_data_once_and_its_meta_analysis_matches_metafor():
+    call_command("load_demo")
+    call_command("load_demo")  # make run runs it every time: nothing is duplicated
+    library = Review.objects.get(title=DEMO_TITLE)
+    assert library.records.count() == 365  # Nelson_2002 from the SYNERGY dataset
+    roles = {m.user.username: m.roles for m in Membership.objects.filter(review=library)}
+    assert roles == {
+        "lead": ["lead"],
+        "reviewer1": ["reviewer"],
+        "reviewer2": ["reviewer"],
+        "arbiter": ["arbiter"],
+    }
+    bcg = Review.objects.get(title=BCG_TITLE)
+    assert bcg.studies.count() == 13
+    result = Analysis.objects.get(review=bcg).current_result
+    overall = result.payload["overall"]
+    # metafor: rma(measure="RR", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg), REML; the
+    # values published in ../shared/docs/meta-analysis-spec.md.
+    assert result.k == 13 and result.missing == []
+    assert overall["estimate"] == pytest.approx(-0.7145, abs=5e-5)
+    assert overall["tau2"] == pytest.approx(0.3132, abs=5e-5)
+    assert overall["i2"] == pytest.approx(92.22, abs=5e-3)
