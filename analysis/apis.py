@@ -54,9 +54,13 @@ class AnalysisViewSet(
     def create(self, request: Request, review_pk: int) -> Response:
         changes = self._changes(request)
         changes.pop("version", None)
-        outcome = Outcome.objects.filter(review=self.review, pk=changes.pop("outcome", None)).first()
+        outcome = Outcome.objects.filter(
+            review=self.review, pk=changes.pop("outcome", None)
+        ).first()
         if outcome is None:
-            raise domain_error(DomainError("Choose one of this review's outcomes.", field="outcome"))
+            raise domain_error(
+                DomainError("Choose one of this review's outcomes.", field="outcome")
+            )
         try:
             analysis = services.analysis_create(
                 review=self.review, outcome=outcome, created_by=request.user, **changes
@@ -91,7 +95,11 @@ class AnalysisViewSet(
         analysis = self.get_object()
         return Response(
             LiveResultSerializer(
-                {"status": analysis.status, "error": analysis.error, "result": analysis.current_result}
+                {
+                    "status": analysis.status,
+                    "error": analysis.error,
+                    "result": analysis.current_result,
+                }
             ).data
         )
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from django.db.models import Min
+from django.db.models import Count, Max, Min
 
 from analysis.models import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES, Analysis
 
@@ -244,22 +244,69 @@ def load_inputs(analysis: Analysis) -> AnalysisInputs:
     return AnalysisInputs(rows=tuple(rows), missing=tuple(missing))
 
 
-def review_progress(review: Any) -> dict[str, Any]:
-    """What the dashboard shows from screening, extraction and RoB, when those stages exist."""
+def review_progress(review: Any, user: Any = None) -> dict[str, Any]:
+    """What the dashboard shows from screening, extraction and RoB (each part only when that
+    stage provides it)."""
     out: dict[str, Any] = {}
+    stage_progress = _optional("screening.selectors", "stage_progress")
+    if stage_progress is not None:
+        from screening.models import Stage
+
+        reviewers = _optional("screening.selectors", "reviewer_progress")
+        out["stages"] = [
+            {
+                "progress": stage_progress(review=review, stage=stage),
+                "reviewers": reviewers(review=review, stage=stage, user=user) if reviewers else [],
+            }
+            for stage in Stage.values
+        ]
+    agreement = _optional("screening.selectors", "agreement_by_pair")
+    if agreement is not None:
+        out["agreement"] = agreement(review=review)
     prisma = _optional("screening.selectors", "prisma_counts")
-    if prisma is not None:
-        out["prisma"] = prisma(review=review)
-    for module, name in (
-        ("screening.selectors", "screening_progress"),
-        ("screening.selectors", "agreement_summary"),
-        ("extraction.selectors", "extraction_progress"),
-        ("extraction.rob.selectors", "rob_summary"),
-    ):
-        fn = _optional(module, name)
-        if fn is not None:
-            out[name] = fn(review=review)
+    render_svg = _optional("screening.prisma", "render_svg")
+    if prisma is not None and render_svg is not None:
+        out["prisma_svg"] = render_svg(prisma(review=review))
+    extraction = _optional("extraction.selectors", "extraction_progress")
+    if extraction is not None:
+        out["extraction"] = extraction(review=review)
+    tools = _optional("extraction.rob.selectors", "rob_tools")
+    bar = _optional("extraction.rob.plots", "summary_bar")
+    if tools is not None and bar is not None:
+        from extraction.rob import selectors as rob
+
+        figures = []
+        for tool in tools(review=review):
+            rows = rob.plot_rows(tool=tool)
+            if rows:
+                figures.append({"id": tool.pk, "name": tool.name,
+                                "json": bar(rows, rob.plot_spec(tool=tool)).to_json()})  # fmt: skip
+        out["rob_figures"] = figures
     return out
+
+
+def progress_token(review: Any) -> str:
+    """Changes whenever a screening outcome, a final extraction or a RoB assessment is saved:
+    three indexed MAX() lookups, for the dashboard's cheap version poll. Blind screening and
+    blind dual extraction stay blind: open screening items (votes still awaited) and
+    independent extractions do not count, so a poll cannot reveal that someone voted."""
+    lookups = (
+        ("screening.models", "ScreeningItem", {"review": review}, {"status": "open"}),
+        ("extraction.models", "Extraction", {"form__review": review}, {"kind": "independent"}),
+        ("extraction.rob.models", "RobAssessment", {"review": review}, {"kind": "independent"}),
+    )
+    parts = []
+    for module, model, filters, hidden in lookups:
+        cls = _optional(module, model)
+        if cls is None:
+            continue
+        field = "updated_at" if hasattr(cls, "updated_at") else "pk"
+        qs = cls.objects.filter(**filters)
+        if all(hasattr(cls, k) for k in hidden):
+            qs = qs.exclude(**hidden)
+        latest = qs.aggregate(latest=Max(field), n=Count("pk"))
+        parts.append(f"{latest['latest']}/{latest['n']}")
+    return "|".join(parts)
 
 
 # --- when the other stages change ------------------------------------------------------------

@@ -109,7 +109,10 @@ class _Row:
 
 def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(key, header, group) per arm-data column, as RevMan lays them out."""
-    i, c = payload.get("intervention_label") or "Intervention", payload.get("control_label") or "Control"
+    i, c = (
+        payload.get("intervention_label") or "Intervention",
+        payload.get("control_label") or "Control",
+    )
     measure = payload.get("measure")
     if measure in ("SMD", "MD", "ROM"):
         return [("m1", "Mean", i), ("sd1", "SD", i), ("n1", "Total", i),
@@ -121,10 +124,15 @@ def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _study_cells(payload: Mapping[str, Any], s: Mapping[str, Any]) -> dict[str, str]:
-    cells = {"label": f"{s['label']}" + (f" {s['year']}" if s.get("year") and str(s["year"]) not in s["label"] else "")}
+    cells = {
+        "label": f"{s['label']}"
+        + (f" {s['year']}" if s.get("year") and str(s["year"]) not in s["label"] else "")
+    }
     for key, _h, _g in _arm_columns(payload):
         v = s.get(key)
-        cells[key] = _fmt(v, 0) if key in ("n1", "n2", "events1", "events2", "total1", "total2") else _fmt(v)
+        cells[key] = (
+            _fmt(v, 0) if key in ("n1", "n2", "events1", "events2", "total1", "total2") else _fmt(v)
+        )
     cells["weight"] = f"{s['weight']:.1f}%" if s.get("weight") is not None else ""
     cells["effect"] = _effect_text(payload, s.get("yi"), s.get("ci_lb"), s.get("ci_ub"))
     cells["rob"] = (s.get("rob") or "").lower()
@@ -162,9 +170,16 @@ def _pooled_rows(
     rows = [_Row(kind, cells, pool=pool, bold=True)]
     if pool.get("pi_lb") is not None and pool.get("pi_ub") is not None:
         rows.append(
-            _Row("pi", {"label": "Prediction interval",
-                        "effect": _effect_text(payload, pool.get("estimate"), pool["pi_lb"], pool["pi_ub"]).split(" ", 1)[1]},  # fmt: skip
-                 pool=pool)
+            _Row(
+                "pi",
+                {
+                    "label": "Prediction interval",
+                    "effect": _effect_text(
+                        payload, pool.get("estimate"), pool["pi_lb"], pool["pi_ub"]
+                    ).split(" ", 1)[1],
+                },  # fmt: skip
+                pool=pool,
+            )
         )
     if (pool.get("k") or 0) > 1:
         rows.append(_Row("het", {"label": heterogeneity_text(pool, fixed)}))
@@ -172,7 +187,9 @@ def _pooled_rows(
     return rows
 
 
-def _arm_totals(payload: Mapping[str, Any], studies: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+def _arm_totals(
+    payload: Mapping[str, Any], studies: Sequence[Mapping[str, Any]]
+) -> tuple[int, int]:
     if payload.get("measure") in ("RR", "OR", "RD", "PETO"):
         return (int(sum(s.get("total1") or 0 for s in studies)),
                 int(sum(s.get("total2") or 0 for s in studies)))  # fmt: skip
@@ -191,12 +208,17 @@ def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
         for n, group in enumerate(sub["groups"], start=1):
             members = [by_id[i] for i in group["studies"] if i in by_id]
             rows.append(_Row("header", {"label": f"1.{n} {group['name']}"}, bold=True))
-            rows += [_Row("study", _study_cells(payload, s), study=s) for s in _sort_studies(members, sort)]
+            rows += [
+                _Row("study", _study_cells(payload, s), study=s)
+                for s in _sort_studies(members, sort)
+            ]
             n1, n2 = _arm_totals(payload, members)
             rows += _pooled_rows(payload, group["pool"], "Subtotal", "subtotal", n1, n2)
             rows.append(_Row("blank"))
     else:
-        rows += [_Row("study", _study_cells(payload, s), study=s) for s in _sort_studies(studies, sort)]
+        rows += [
+            _Row("study", _study_cells(payload, s), study=s) for s in _sort_studies(studies, sort)
+        ]
         rows.append(_Row("blank"))
     overall = payload.get("overall")
     if overall:
@@ -239,12 +261,19 @@ def forest_plot(
                 yv.append(y)
         fig.add_trace(
             go.Scatter(
-                x=[0.02 if key == "label" else 0.95] * len(texts), y=yv, text=texts, mode="text",
+                x=[0.02 if key == "label" else 0.95] * len(texts),
+                y=yv,
+                text=texts,
+                mode="text",
                 textposition="middle right" if key == "label" else "middle left",
-                textfont={"size": 11, "color": INK}, hoverinfo="skip", showlegend=False,
-                cliponaxis=False, name=f"column: {header}",
+                textfont={"size": 11, "color": INK},
+                hoverinfo="skip",
+                showlegend=False,
+                cliponaxis=False,
+                name=f"column: {header}",
             ),  # fmt: skip
-            row=1, col=col,
+            row=1,
+            col=col,
         )
         fig.add_annotation(
             x=0.02 if key == "label" else 0.95, y=0.25, xref=f"x{col if col > 1 else ''}",
@@ -274,10 +303,18 @@ def forest_plot(
                 rob_c.append(ROB_COLOURS.get(str(j).lower(), "#999"))
                 rob_t.append(f"{row.study['label']}: {j} risk of bias")  # type: ignore[index]
         fig.add_trace(
-            go.Scatter(x=rob_x, y=rob_y, mode="markers", marker={"size": 13, "color": rob_c,
-                       "line": {"width": 1, "color": "#333"}}, text=rob_t, hoverinfo="text",
-                       showlegend=False, name="Risk of bias"),  # fmt: skip
-            row=1, col=len(widths),
+            go.Scatter(
+                x=rob_x,
+                y=rob_y,
+                mode="markers",
+                marker={"size": 13, "color": rob_c, "line": {"width": 1, "color": "#333"}},
+                text=rob_t,
+                hoverinfo="text",
+                showlegend=False,
+                name="Risk of bias",
+            ),  # fmt: skip
+            row=1,
+            col=len(widths),
         )
         fig.update_xaxes(visible=False, range=[0, 1], fixedrange=True, row=1, col=len(widths))
         fig.add_annotation(x=0.5, y=0.25, xref=f"x{len(widths)}", yref="y", text="<b>RoB</b>",
@@ -324,20 +361,36 @@ def _draw_plot_column(
         sq_size.append(5 + 13 * math.sqrt(w / wmax) if wmax > 0 else 6)
         sq_text.append(
             f"<b>{s['label']}</b><br>{_effect_text(payload, s['yi'], s['ci_lb'], s['ci_ub'])}"
-            f"<br>Weight {w:.1f}%" + (f"<br>{s.get('group')}" if s.get("group") else "")
+            f"<br>Weight {w:.1f}%"
+            + (f"<br>{s.get('group')}" if s.get("group") else "")
             + (f"<br>Risk of bias: {s['rob']}" if s.get("rob") else "")
         )
     fig.add_trace(
-        go.Scatter(x=ci_x, y=ci_y, mode="lines", line={"color": INK, "width": 1.2},
-                   hoverinfo="skip", showlegend=False, name="Study CI"),  # fmt: skip
-        row=1, col=col,
+        go.Scatter(
+            x=ci_x,
+            y=ci_y,
+            mode="lines",
+            line={"color": INK, "width": 1.2},
+            hoverinfo="skip",
+            showlegend=False,
+            name="Study CI",
+        ),  # fmt: skip
+        row=1,
+        col=col,
     )
     fig.add_trace(
-        go.Scatter(x=sq_x, y=sq_y, mode="markers", name="Studies",
-                   marker={"symbol": "square", "size": sq_size, "color": SQUARE,
-                           "line": {"width": 0}},
-                   text=sq_text, hovertemplate="%{text}<extra></extra>", showlegend=False),  # fmt: skip
-        row=1, col=col,
+        go.Scatter(
+            x=sq_x,
+            y=sq_y,
+            mode="markers",
+            name="Studies",
+            marker={"symbol": "square", "size": sq_size, "color": SQUARE, "line": {"width": 0}},
+            text=sq_text,
+            hovertemplate="%{text}<extra></extra>",
+            showlegend=False,
+        ),  # fmt: skip
+        row=1,
+        col=col,
     )
     for kind, colour, name in (("subtotal", SUBTOTAL, "Subtotals"), ("total", DIAMOND, "Total")):
         dx: list[float | None] = []
@@ -354,10 +407,19 @@ def _draw_plot_column(
             texts.append(_effect_text(payload, p["estimate"], p["ci_lb"], p["ci_ub"]))
         if dx:
             fig.add_trace(
-                go.Scatter(x=dx, y=dy, mode="lines", fill="toself", fillcolor=colour,
-                           line={"color": colour, "width": 1}, name=name,
-                           hoverinfo="name+x", showlegend=False),  # fmt: skip
-                row=1, col=col,
+                go.Scatter(
+                    x=dx,
+                    y=dy,
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=colour,
+                    line={"color": colour, "width": 1},
+                    name=name,
+                    hoverinfo="name+x",
+                    showlegend=False,
+                ),  # fmt: skip
+                row=1,
+                col=col,
             )
     pi_x: list[float | None] = []
     pi_y: list[float | None] = []
@@ -369,9 +431,17 @@ def _draw_plot_column(
             xs_all += [lo, hi]  # type: ignore[list-item]
     if pi_x:
         fig.add_trace(
-            go.Scatter(x=pi_x, y=pi_y, mode="lines", line={"color": PI_COLOUR, "width": 5},
-                       name="Prediction interval", hoverinfo="name+x", showlegend=False),  # fmt: skip
-            row=1, col=col,
+            go.Scatter(
+                x=pi_x,
+                y=pi_y,
+                mode="lines",
+                line={"color": PI_COLOUR, "width": 5},
+                name="Prediction interval",
+                hoverinfo="name+x",
+                showlegend=False,
+            ),  # fmt: skip
+            row=1,
+            col=col,
         )
     null = 1.0 if ratio else 0.0
     lo_x, hi_x = _axis_range(xs_all, ratio)
@@ -426,17 +496,32 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
         se_grid = [se_max * i / 40 for i in range(41)]
         for sign in (-1, 1):
             fig.add_trace(
-                go.Scatter(x=[_scale(payload, est + sign * z * s) for s in se_grid], y=se_grid,
-                           mode="lines", line={"color": "#888", "dash": "dash", "width": 1},
-                           name="Pseudo 95% limits", showlegend=sign == 1, hoverinfo="skip")  # fmt: skip
+                go.Scatter(
+                    x=[_scale(payload, est + sign * z * s) for s in se_grid],
+                    y=se_grid,
+                    mode="lines",
+                    line={"color": "#888", "dash": "dash", "width": 1},
+                    name="Pseudo 95% limits",
+                    showlegend=sign == 1,
+                    hoverinfo="skip",
+                )  # fmt: skip
             )
         fig.add_trace(
-            go.Scatter(x=[_scale(payload, est)] * 2, y=[0, se_max], mode="lines",
-                       line={"color": INK, "width": 1.5}, name="Pooled estimate", hoverinfo="skip")  # fmt: skip
+            go.Scatter(
+                x=[_scale(payload, est)] * 2,
+                y=[0, se_max],
+                mode="lines",
+                line={"color": INK, "width": 1.5},
+                name="Pooled estimate",
+                hoverinfo="skip",
+            )  # fmt: skip
         )
     fig.add_trace(
         go.Scatter(
-            x=[_scale(payload, s["yi"]) for s in studies], y=ses, mode="markers", name="Studies",
+            x=[_scale(payload, s["yi"]) for s in studies],
+            y=ses,
+            mode="markers",
+            name="Studies",
             marker={"size": 9, "color": SQUARE},
             text=[s["label"] for s in studies],
             hovertemplate="%{text}<br>effect %{x:.2f}, SE %{y:.3f}<extra></extra>",
@@ -446,7 +531,8 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
         fig.add_trace(
             go.Scatter(
                 x=[_scale(payload, f["yi"]) for f in filled],
-                y=[math.sqrt(f["vi"]) for f in filled], mode="markers",
+                y=[math.sqrt(f["vi"]) for f in filled],
+                mode="markers",
                 name="Filled (trim and fill)",
                 marker={"size": 9, "color": "white", "line": {"color": FILLED, "width": 2}},
                 text=[f"mirrors {f['mirrors']}" for f in filled],
@@ -456,14 +542,23 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
         adj = bias["trimfill"].get("adjusted") or {}
         if adj.get("estimate") is not None:
             fig.add_trace(
-                go.Scatter(x=[_scale(payload, adj["estimate"])] * 2, y=[0, se_max], mode="lines",
-                           line={"color": FILLED, "dash": "dot", "width": 1.5},
-                           name="Adjusted estimate (trim and fill)", hoverinfo="skip")  # fmt: skip
+                go.Scatter(
+                    x=[_scale(payload, adj["estimate"])] * 2,
+                    y=[0, se_max],
+                    mode="lines",
+                    line={"color": FILLED, "dash": "dot", "width": 1.5},
+                    name="Adjusted estimate (trim and fill)",
+                    hoverinfo="skip",
+                )  # fmt: skip
             )
     notes = []
     eg = bias.get("egger")
     if eg:
-        stat = f"t = {eg['tval']:.2f}, df = {_fmt(eg.get('df'), 0)}" if eg.get("tval") is not None else f"z = {eg.get('zval') or 0:.2f}"
+        stat = (
+            f"t = {eg['tval']:.2f}, df = {_fmt(eg.get('df'), 0)}"
+            if eg.get("tval") is not None
+            else f"z = {eg.get('zval') or 0:.2f}"
+        )
         notes.append(f"Egger's test: {stat}, {_p(eg.get('pval'))}")
     tf = bias.get("trimfill")
     if tf:
@@ -510,9 +605,14 @@ def _sequence_plot(
                              hoverinfo="skip", showlegend=False))  # fmt: skip
     fig.add_trace(
         go.Scatter(
-            x=[sx(r["estimate"]) for r in rows], y=ys, mode="markers", name=kind,
-            marker={"symbol": "diamond", "size": 10, "color": SQUARE}, showlegend=False,
-            customdata=[[r["k"], r.get("i2"), r.get("pval")] for r in rows], text=labels,
+            x=[sx(r["estimate"]) for r in rows],
+            y=ys,
+            mode="markers",
+            name=kind,
+            marker={"symbol": "diamond", "size": 10, "color": SQUARE},
+            showlegend=False,
+            customdata=[[r["k"], r.get("i2"), r.get("pval")] for r in rows],
+            text=labels,
             hovertemplate="%{text}<br>estimate %{x:.2f}, k = %{customdata[0]}, "
             "I² = %{customdata[1]:.0f}%<extra></extra>",
         )  # fmt: skip

@@ -37,7 +37,11 @@ def inputs_csv(payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]]) 
     for row in inputs:
         if row["study_id"] not in used:
             continue
-        values = {**row, "study": row["label"], "subgroup": (row.get("subgroups") or {}).get(field) or "Not reported"}
+        values = {
+            **row,
+            "study": row["label"],
+            "subgroup": (row.get("subgroups") or {}).get(field) or "Not reported",
+        }
         writer.writerow(["" if values.get(c) is None else values.get(c) for c in cols])
     return out.getvalue()
 
@@ -60,7 +64,7 @@ def r_script(
     lines = [
         f"# {title}",
         "# Reproduces the pooled result shown in the review app with R's metafor.",
-        "# install.packages(\"metafor\")",
+        '# install.packages("metafor")',
         "library(metafor)",
         "",
         f"dat <- read.csv(text = {_r_string(data)}, stringsAsFactors = FALSE)",
@@ -91,7 +95,7 @@ def r_script(
     lines.append("")
     if overall.get("method") == "MH":
         lines.append(
-            f'res <- rma.mh(ai = events1, n1i = total1, ci = events2, n2i = total2, '
+            f"res <- rma.mh(ai = events1, n1i = total1, ci = events2, n2i = total2, "
             f'measure = "{measure}", data = dat, slab = study, level = {level})'
         )
         if revman:

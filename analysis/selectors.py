@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
-from analysis.inputs import review_progress
+from analysis.inputs import progress_token, review_progress
 from analysis.models import Analysis, AnalysisResult, GradeRating
 from analysis.services import review_version
 from extraction.models import Outcome
@@ -37,10 +38,12 @@ def version(*, review: Review) -> str:
         n=Count("id"), changed=Sum("change_seq"), computed=Sum("computed_seq"),
         failed=Count("id", filter=~Q(error="")),
     )  # fmt: skip
-    return (
+    token = (
         f"{review_version(review.pk)}.{agg['n']}.{agg['changed'] or 0}."
-        f"{agg['computed'] or 0}.{agg['failed']}"
+        f"{agg['computed'] or 0}.{agg['failed']}|{progress_token(review)}"
     )
+    # A short opaque token: the page sends it back on every poll.
+    return hashlib.sha1(token.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -87,10 +90,10 @@ def outcome_cards(*, review: Review) -> list[OutcomeCard]:
     ]
 
 
-def dashboard(*, review: Review) -> dict[str, Any]:
+def dashboard(*, review: Review, user: Any = None) -> dict[str, Any]:
     return {
         "cards": outcome_cards(review=review),
-        "progress": review_progress(review),
+        "progress": review_progress(review, user),
         "version": version(review=review),
     }
 

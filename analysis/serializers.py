@@ -33,9 +33,15 @@ class AnalysisWriteSerializer(serializers.Serializer):
     outcome = serializers.IntegerField(required=False)
     version = serializers.IntegerField(required=False)
     name = serializers.CharField(required=False, max_length=200)
-    preset = serializers.ChoiceField(choices=Analysis._meta.get_field("preset").choices, required=False)
-    measure = serializers.ChoiceField(choices=Analysis._meta.get_field("measure").choices, required=False)
-    model = serializers.ChoiceField(choices=Analysis._meta.get_field("model").choices, required=False)
+    preset = serializers.ChoiceField(
+        choices=Analysis._meta.get_field("preset").choices, required=False
+    )
+    measure = serializers.ChoiceField(
+        choices=Analysis._meta.get_field("measure").choices, required=False
+    )
+    model = serializers.ChoiceField(
+        choices=Analysis._meta.get_field("model").choices, required=False
+    )
     tau2_method = serializers.ChoiceField(
         choices=Analysis._meta.get_field("tau2_method").choices, required=False
     )
@@ -51,7 +57,9 @@ class AnalysisWriteSerializer(serializers.Serializer):
     harmonise_signs = serializers.BooleanField(required=False)
     intervention_label = serializers.CharField(required=False, max_length=100)
     control_label = serializers.CharField(required=False, max_length=100)
-    sort_by = serializers.ChoiceField(choices=Analysis._meta.get_field("sort_by").choices, required=False)
+    sort_by = serializers.ChoiceField(
+        choices=Analysis._meta.get_field("sort_by").choices, required=False
+    )
 
 
 class AnalysisResultSerializer(serializers.ModelSerializer):

@@ -16,9 +16,9 @@ import json
 import logging
 import math
 import time
-from datetime import timedelta
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -193,8 +193,10 @@ def analysis_update(*, analysis: Analysis, version: int | None = None, **changes
     if "preset" in changes or locked.preset != Preset.CUSTOM:
         # A hand-made change to a preset's setting makes the analysis custom.
         preset_keys = set(PRESETS.get(locked.preset, {}))
-        if locked.preset != Preset.CUSTOM and "preset" not in changes and preset_keys & set(
-            changes
+        if (
+            locked.preset != Preset.CUSTOM
+            and "preset" not in changes
+            and preset_keys & set(changes)
         ):
             locked.preset = Preset.CUSTOM
         _apply_preset(locked)

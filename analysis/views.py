@@ -28,7 +28,9 @@ logger = logging.getLogger(__name__)
 IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 
-def figures_json(analysis: Analysis, payload: dict[str, Any], sort: str | None = None) -> dict[str, str]:
+def figures_json(
+    analysis: Analysis, payload: dict[str, Any], sort: str | None = None
+) -> dict[str, str]:
     """Plotly JSON per figure the result supports, for the page's small script."""
     if not payload.get("studies"):
         return {}
@@ -82,7 +84,9 @@ def analysis_list(request: HttpRequest, *, review: Review, membership: Membershi
 
 @review_view(Role.LEAD)
 @require_POST
-def analysis_create(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+def analysis_create(
+    request: HttpRequest, *, review: Review, membership: Membership
+) -> HttpResponse:
     form = AnalysisForm(request.POST, review=review)
     if form.is_valid():
         try:
@@ -210,7 +214,9 @@ def analysis_download(
         body: bytes | str = inputs_csv(payload, result.inputs)
         content_type, filename = "text/csv", _filename(analysis, "csv")
     elif kind == "R":
-        body = r_script(payload, result.inputs, title=title, revman=analysis.preset == Preset.REVMAN5)
+        body = r_script(
+            payload, result.inputs, title=title, revman=analysis.preset == Preset.REVMAN5
+        )
         content_type, filename = "text/plain", _filename(analysis, "R")
     elif "." in kind and kind.split(".", 1)[0] in plots.FIGURES:
         name, fmt = kind.split(".", 1)
@@ -254,7 +260,7 @@ def version_poll(request: HttpRequest, *, review: Review, membership: Membership
 
 
 def _dashboard_context(review: Review, membership: Membership) -> dict[str, Any]:
-    data = selectors.dashboard(review=review)
+    data = selectors.dashboard(review=review, user=membership.user)
     for card in data["cards"]:
         result = card.result
         card.forest_json = (  # type: ignore[attr-defined]

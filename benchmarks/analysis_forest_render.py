@@ -41,7 +41,9 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    payload = compute_payload(spec(True), AnalysisInputs(rows=rows(args.studies, True, random.Random(2))))
+    payload = compute_payload(
+        spec(True), AnalysisInputs(rows=rows(args.studies, True, random.Random(2)))
+    )
     figure = forest_plot(payload).to_json()
     with tempfile.TemporaryDirectory() as tmp:
         page_path = Path(tmp) / "forest.html"
@@ -76,7 +78,7 @@ def main() -> None:
     print(f"navigation start to rendered: median {statistics.median(times):.0f} ms, "
           f"max {max(times):.0f} ms over {args.repeat} loads")  # fmt: skip
     print(f"of which loading plotly.js: median {statistics.median(loads):.0f} ms; "
-          f"drawing the figure: median {statistics.median(t - l for t, l in zip(times, loads, strict=True)):.0f} ms")  # fmt: skip
+          f"drawing the figure: median {statistics.median(t - s for t, s in zip(times, loads, strict=True)):.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

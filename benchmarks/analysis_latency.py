@@ -32,6 +32,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 
@@ -42,9 +43,11 @@ from extraction.models import ExtractionForm, FieldType  # noqa: E402
 from reviewapp.celery import app as celery_app  # noqa: E402
 from reviewapp.models import Membership, Review  # noqa: E402
 from screening.models import ImportBatch, Record, ScreeningItem, Stage, Study, Verdict  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
 
-ARMS = [{"label": "Peer support", "role": "intervention"}, {"label": "Usual care", "role": "control"}]
+ARMS = [
+    {"label": "Peer support", "role": "intervention"},
+    {"label": "Usual care", "role": "control"},
+]
 
 
 def setup(n_studies: int):
@@ -54,15 +57,21 @@ def setup(n_studies: int):
     Membership.objects.create(review=review, user=user, is_lead=True)
     batch = ImportBatch.objects.create(review=review, source_database="MEDLINE", file_name="x.ris",
                                        status=ImportBatch.Status.DONE)  # fmt: skip
-    outcome = extraction.outcome_save(review=review, name="Quality of life", outcome_type="continuous")
-    form = extraction.form_create(review=review, name="Sheet", user=user, mode=ExtractionForm.Mode.SINGLE)
+    outcome = extraction.outcome_save(
+        review=review, name="Quality of life", outcome_type="continuous"
+    )
+    form = extraction.form_create(
+        review=review, name="Sheet", user=user, mode=ExtractionForm.Mode.SINGLE
+    )
     section = extraction.section_add(form=form, title="Study", user=user)
     extraction.field_add(section=section, data=extraction.FieldInput(
         label="Note", field_type=FieldType.SHORT_TEXT, key="note"), user=user)  # fmt: skip
     studies = []
     for i in range(n_studies):
         study = Study.objects.create(review=review, label=f"Trial {i} {2000 + i}")
-        record = Record.objects.create(review=review, import_batch=batch, title=f"Trial {i}", year=2000 + i, study=study)
+        record = Record.objects.create(
+            review=review, import_batch=batch, title=f"Trial {i}", year=2000 + i, study=study
+        )
         ScreeningItem.objects.create(review=review, record=record, stage=Stage.FULL_TEXT,
                                      status=ScreeningItem.Status.DECIDED, votes=2,
                                      final_verdict=Verdict.INCLUDE)  # fmt: skip
@@ -104,7 +113,9 @@ def main() -> None:
             study = studies[i % len(studies)]
             before = selectors.version(review=review)
             t0 = time.perf_counter()
-            versions[study.pk] = save(form, study, user, outcome, 11.0 + i / 7, versions[study.pk]).version
+            versions[study.pk] = save(
+                form, study, user, outcome, 11.0 + i / 7, versions[study.pk]
+            ).version
             while True:
                 a = Analysis.objects.get(pk=analysis.pk)
                 if a.status == "current" and selectors.version(review=review) != before:
@@ -121,7 +132,9 @@ def main() -> None:
         print(f"commit -> new result behind the version poll: median {statistics.median(latencies) * 1000:.0f} ms, "
               f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")  # fmt: skip
         print(f"dashboard fragment request: median {statistics.median(fragments) * 1000:.0f} ms")
-        print(f"end to end with the 1 s poll, worst case p95: {(p95 + 1 + statistics.median(fragments)) * 1000:.0f} ms")
+        print(
+            f"end to end with the 1 s poll, worst case p95: {(p95 + 1 + statistics.median(fragments)) * 1000:.0f} ms"
+        )
     finally:
         worker.terminate()
         worker.wait(timeout=30)

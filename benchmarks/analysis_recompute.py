@@ -68,7 +68,10 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(1)
     work = [
-        (spec(o % 2 == 0, args.cumulative), AnalysisInputs(rows=rows(args.studies, o % 2 == 0, rng)))
+        (
+            spec(o % 2 == 0, args.cumulative),
+            AnalysisInputs(rows=rows(args.studies, o % 2 == 0, rng)),
+        )
         for o in range(args.outcomes)
     ]
     totals, per = [], []

@@ -56,7 +56,9 @@ def hospitalised(review):
 
 @pytest.fixture
 def sheet(review, lead):
-    form = extraction.form_create(review=review, name="Sheet", user=lead, mode=ExtractionForm.Mode.SINGLE)
+    form = extraction.form_create(
+        review=review, name="Sheet", user=lead, mode=ExtractionForm.Mode.SINGLE
+    )
     section = extraction.section_add(form=form, title="Peer worker", user=lead)
     extraction.field_add(
         section=section,
@@ -67,7 +69,10 @@ def sheet(review, lead):
     return form
 
 
-ARMS = [{"label": "Peer support", "role": "intervention"}, {"label": "Usual care", "role": "control"}]
+ARMS = [
+    {"label": "Peer support", "role": "intervention"},
+    {"label": "Usual care", "role": "control"},
+]
 
 
 def save_continuous(sheet, study, user, outcome, i, c, *, org="higher", version=0):

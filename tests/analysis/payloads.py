@@ -42,7 +42,9 @@ DICHOTOMOUS = (
 def continuous_payload(**overrides):
     return compute_payload(
         spec(**overrides),
-        AnalysisInputs(rows=CONTINUOUS, missing=(MissingStudy(6, "Mahlke 2017", "not extracted yet"),)),
+        AnalysisInputs(
+            rows=CONTINUOUS, missing=(MissingStudy(6, "Mahlke 2017", "not extracted yet"),)
+        ),
     )
 
 

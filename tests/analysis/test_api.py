@@ -23,7 +23,11 @@ def test_the_lead_defines_an_analysis_and_reads_its_live_result(
 ):
     api = api_for(lead)
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.post(_base(review), {"outcome": outcome.pk, "name": "Main", "tau2_method": "DL"}, format="json")
+        response = api.post(
+            _base(review),
+            {"outcome": outcome.pk, "name": "Main", "tau2_method": "DL"},
+            format="json",
+        )
     assert response.status_code == 201, response.data
     pk = response.data["id"]
     live = api.get(f"{_base(review)}{pk}/result/").data
@@ -60,7 +64,10 @@ def test_viewers_read_but_cannot_change_analyses(api_for, viewer, lead, review, 
     analysis = services.analysis_create(review=review, outcome=outcome, created_by=lead)
     api = api_for(viewer)
     assert api.get(_base(review)).status_code == 200
-    assert api.patch(f"{_base(review)}{analysis.pk}/", {"model": "fixed"}, format="json").status_code == 403
+    assert (
+        api.patch(f"{_base(review)}{analysis.pk}/", {"model": "fixed"}, format="json").status_code
+        == 403
+    )
     assert api.post(f"{_base(review)}{analysis.pk}/recompute/").status_code == 403
 
 
@@ -77,5 +84,7 @@ def test_grades_are_rated_through_the_api(api_for, lead, review, outcome):
     url = f"/api/reviews/{review.pk}/grades/{outcome.pk}/"
     bad = api.put(url, {"imprecision": "serious", "reasons": {}}, format="json")
     assert bad.status_code == 400 and "imprecision" in bad.data
-    ok = api.put(url, {"imprecision": "serious", "reasons": {"imprecision": "Few events"}}, format="json")
+    ok = api.put(
+        url, {"imprecision": "serious", "reasons": {"imprecision": "Few events"}}, format="json"
+    )
     assert ok.status_code == 200 and ok.data["certainty"] == "Moderate"

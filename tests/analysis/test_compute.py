@@ -10,7 +10,13 @@ from analysis.inputs import AnalysisInputs, StudyRow, missing_reason, row_from_e
 from analysis.services import compute_payload, input_hash
 from analysis.stats.binary import pool_mh
 from analysis.stats.sensitivity import subgroups
-from tests.analysis.payloads import CONTINUOUS, DICHOTOMOUS, continuous_payload, dichotomous_payload, spec
+from tests.analysis.payloads import (
+    CONTINUOUS,
+    DICHOTOMOUS,
+    continuous_payload,
+    dichotomous_payload,
+    spec,
+)
 
 USABLE = [r for r in CONTINUOUS if r.sd1 is not None]
 
@@ -90,7 +96,9 @@ def test_subgroups_and_their_test_come_from_the_engine():
     expected = subgroups(es.yi, es.vi, groups, method="REML")
     sub = payload["subgroups"]
     assert [g["name"] for g in sub["groups"]] == ["higher", "lower"]
-    assert sub["groups"][0]["pool"]["estimate"] == pytest.approx(expected.subgroups["higher"].estimate)
+    assert sub["groups"][0]["pool"]["estimate"] == pytest.approx(
+        expected.subgroups["higher"].estimate
+    )
     assert sub["test"]["q"] == pytest.approx(expected.q_between)
     assert sub["test"]["df"] == 1
 
@@ -169,5 +177,7 @@ def test_extraction_rows_map_arms_by_role():
     row = row_from_extraction(item)
     assert (row.n1, row.m2, row.year) == (40, 9.1, 2015)
     assert row.subgroups == {"org_support": "higher", "setting": "Inpatient, Community services"}
-    gone = row_from_extraction({"study_id": 8, "study_label": "X", "missing": "consensus not built yet"})
+    gone = row_from_extraction(
+        {"study_id": 8, "study_label": "X", "missing": "consensus not built yet"}
+    )
     assert gone.reason == "consensus not built yet"

@@ -21,7 +21,11 @@ def _texts(fig):
 
 
 def _plot_axis(fig):
-    axes = [fig.layout[k] for k in fig.layout if k.startswith("xaxis") and fig.layout[k].visible is not False]
+    axes = [
+        fig.layout[k]
+        for k in fig.layout
+        if k.startswith("xaxis") and fig.layout[k].visible is not False
+    ]
     assert len(axes) == 1
     return axes[0]
 
@@ -62,7 +66,9 @@ def test_the_total_is_a_diamond_spanning_its_ci():
 def test_the_prediction_interval_is_a_bar_only_when_computed():
     payload = continuous_payload()
     bar = _trace(plots.forest_plot(payload), "Prediction interval")
-    assert [x for x in bar.x if x is not None] == pytest.approx([payload["overall"]["pi_lb"], payload["overall"]["pi_ub"]])
+    assert [x for x in bar.x if x is not None] == pytest.approx(
+        [payload["overall"]["pi_lb"], payload["overall"]["pi_ub"]]
+    )
     without = plots.forest_plot(continuous_payload(prediction_interval=False))
     assert "Prediction interval" not in [t.name for t in without.data]
 
@@ -78,7 +84,9 @@ def test_lower_is_better_flips_the_labels_not_the_data():
     fig = plots.forest_plot(payload)
     assert _annotation(fig, "favours-left").text == "Favours peer support"
     assert _annotation(fig, "favours-right").text == "Favours control"
-    assert payload["overall"]["estimate"] == pytest.approx(continuous_payload()["overall"]["estimate"])
+    assert payload["overall"]["estimate"] == pytest.approx(
+        continuous_payload()["overall"]["estimate"]
+    )
 
 
 def test_harmonised_signs_keep_the_intervention_on_the_right():
@@ -106,14 +114,20 @@ def test_subgroups_get_headers_subtotals_and_the_test_for_differences():
     assert kinds.count("header") == 2 and kinds.count("subtotal") == 2 and kinds.count("total") == 1
     texts = _texts(plots.forest_plot(payload))
     assert "<b>1.1 higher</b>" in texts and "<b>1.2 lower</b>" in texts
-    assert any(t.startswith("Test for subgroup differences: Chi² = ") and "df = 1" in t for t in texts)
+    assert any(
+        t.startswith("Test for subgroup differences: Chi² = ") and "df = 1" in t for t in texts
+    )
     subtotals = _trace(plots.forest_plot(payload), "Subtotals")
     assert sum(x is None for x in subtotals.x) == 2  # two diamonds
 
 
 @pytest.mark.parametrize(
     ("sort", "key"),
-    [("weight", lambda s: -s["weight"]), ("effect", lambda s: s["yi"]), ("year", lambda s: (s["year"], s["label"]))],
+    [
+        ("weight", lambda s: -s["weight"]),
+        ("effect", lambda s: s["yi"]),
+        ("year", lambda s: (s["year"], s["label"])),
+    ],
 )
 def test_studies_sort_by_weight_effect_or_year(sort, key):
     payload = continuous_payload()
@@ -130,7 +144,10 @@ def test_rob_traffic_lights_are_an_optional_column():
     payload = continuous_payload()
     fig = plots.forest_plot(payload, show_rob=True)
     rob = _trace(fig, "Risk of bias")
-    assert plots.ROB_COLOURS["high"] in rob.marker.color and plots.ROB_COLOURS["low"] in rob.marker.color
+    assert (
+        plots.ROB_COLOURS["high"] in rob.marker.color
+        and plots.ROB_COLOURS["low"] in rob.marker.color
+    )
     assert "Risk of bias" not in [t.name for t in plots.forest_plot(payload).data]
 
 

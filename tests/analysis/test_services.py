@@ -23,7 +23,9 @@ def three_studies(review, lead, sheet, outcome):
     studies = []
     for label, (i, c) in DATA.items():
         study = include_study(review, label, int(label[-4:]))
-        save_continuous(sheet, study, lead, outcome, i, c, org="lower" if label == "Rogers 2016" else "higher")
+        save_continuous(
+            sheet, study, lead, outcome, i, c, org="lower" if label == "Rogers 2016" else "higher"
+        )
         studies.append(study)
     return studies
 
@@ -139,8 +141,12 @@ def test_a_result_for_an_older_change_never_replaces_a_newer_one(review, lead, o
     rows = (StudyRow(1, "A 2001", n1=10, m1=1, sd1=1, n2=10, m2=0, sd2=1),
             StudyRow(2, "B 2002", n1=10, m1=2, sd1=1, n2=10, m2=0, sd2=1))  # fmt: skip
     analysis.refresh_from_db()
-    newer = services.analysis_store_result(analysis=analysis, inputs=AnalysisInputs(rows=rows), seq=5)
-    older = services.analysis_store_result(analysis=analysis, inputs=AnalysisInputs(rows=rows[:1]), seq=3)
+    newer = services.analysis_store_result(
+        analysis=analysis, inputs=AnalysisInputs(rows=rows), seq=5
+    )
+    older = services.analysis_store_result(
+        analysis=analysis, inputs=AnalysisInputs(rows=rows[:1]), seq=3
+    )
     analysis.refresh_from_db()
     assert analysis.current_result == newer != older
     assert analysis.computed_seq == 5
@@ -153,7 +159,7 @@ def test_a_burst_of_saves_queues_one_task(
     monkeypatch.setattr(recompute_analysis_task, "delay", lambda pk: sent.append(pk))
     with django_capture_on_commit_callbacks(execute=True):
         analysis = services.analysis_create(review=review, outcome=outcome, created_by=lead)
-        for n in range(5):
+        for _ in range(5):
             services.analyses_outcome_data_changed(outcome_id=outcome.pk)
     assert sent == [analysis.pk]
     with django_capture_on_commit_callbacks(execute=True):
@@ -232,7 +238,9 @@ def test_rob_changes_mark_only_analyses_that_use_rob(review, lead, outcome, symp
         ({"level": 100}, "level"),
     ],
 )
-def test_impossible_settings_are_refused_and_nothing_is_stored(review, lead, outcome, choice, field):
+def test_impossible_settings_are_refused_and_nothing_is_stored(
+    review, lead, outcome, choice, field
+):
     with pytest.raises(DomainError) as err:
         services.analysis_create(review=review, outcome=outcome, created_by=lead, **choice)
     assert err.value.field == field
@@ -290,7 +298,9 @@ def test_mantel_haenszel_on_real_dichotomous_consensus_data(
 
 def test_grade_needs_a_reason_for_each_downgrade(review, lead, outcome):
     with pytest.raises(DomainError, match="Say why imprecision is downgraded"):
-        services.grade_save(outcome=outcome, updated_by=lead, ratings={"imprecision": "serious"}, reasons={})
+        services.grade_save(
+            outcome=outcome, updated_by=lead, ratings={"imprecision": "serious"}, reasons={}
+        )
     assert not GradeRating.objects.exists()
     grade = services.grade_save(
         outcome=outcome, updated_by=lead,

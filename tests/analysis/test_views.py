@@ -24,7 +24,9 @@ def analysis(review, lead, sheet, symptoms, eager, django_capture_on_commit_call
         save_continuous(sheet, include_study(review, label, int(label[-4:])), lead, symptoms, i, c)
     include_study(review, "Mahlke 2017", 2017)
     with django_capture_on_commit_callbacks(execute=True):
-        a = services.analysis_create(review=review, outcome=symptoms, created_by=lead, cumulative=True)
+        a = services.analysis_create(
+            review=review, outcome=symptoms, created_by=lead, cumulative=True
+        )
     a.refresh_from_db()
     return a
 
@@ -33,7 +35,9 @@ def _url(name, analysis, *extra):
     return reverse(name, args=[analysis.review_id, analysis.pk, *extra])
 
 
-def test_the_analysis_page_shows_the_pooled_result_figures_and_missing_studies(client_for, viewer, analysis):
+def test_the_analysis_page_shows_the_pooled_result_figures_and_missing_studies(
+    client_for, viewer, analysis
+):
     response = client_for(viewer).get(_url("analysis_detail", analysis))
     assert response.status_code == 200
     html = response.content.decode()
@@ -81,7 +85,9 @@ def test_the_lead_changes_settings_and_a_stale_form_is_refused(client_for, lead,
     assert analysis.tau2_method == "DL"
 
 
-def test_the_lead_creates_an_analysis_from_the_list_page(client_for, lead, review, symptoms, analysis):
+def test_the_lead_creates_an_analysis_from_the_list_page(
+    client_for, lead, review, symptoms, analysis
+):
     client = client_for(lead)
     response = client.post(
         reverse("analysis_create", args=[review.pk]),
@@ -145,13 +151,16 @@ def test_the_dashboard_has_a_card_per_outcome(client_for, viewer, analysis, revi
     card = [c for c in __import__("analysis.selectors", fromlist=["x"]).outcome_cards(review=review)
             if c.analysis][0]  # fmt: skip
     assert card.estimate_text in html
-    assert f"k = <span class=\"k\">3</span>" in html
+    assert 'k = <span class="k">3</span>' in html
 
 
 def test_summary_of_findings_with_grade_and_exports(client_for, lead, analysis, review, symptoms):
     client = client_for(lead)
     url = reverse("grade_save", args=[review.pk, symptoms.pk])
-    data = {d: "none" for d in GradeRating.DOMAINS} | {"risk_of_bias": "serious", "risk_of_bias_reason": ""}
+    data = {d: "none" for d in GradeRating.DOMAINS} | {
+        "risk_of_bias": "serious",
+        "risk_of_bias_reason": "",
+    }
     response = client.post(url, data, follow=True)
     assert "Say why risk of bias is downgraded" in response.content.decode()
     assert not GradeRating.objects.exists()
@@ -159,7 +168,27 @@ def test_summary_of_findings_with_grade_and_exports(client_for, lead, analysis, 
     client.post(url, data)
     page = client.get(reverse("summary_of_findings", args=[review.pk])).content.decode()
     assert "Moderate" in page and "Participants could not be blinded" in page
-    csv = client.get(reverse("summary_of_findings", args=[review.pk]), {"format": "csv"}).content.decode()
+    csv = client.get(
+        reverse("summary_of_findings", args=[review.pk]), {"format": "csv"}
+    ).content.decode()
     assert "General psychiatric symptoms,SMD," in csv and ",Moderate," in csv
     html = client.get(reverse("summary_of_findings", args=[review.pk]), {"format": "html"})
     assert html["Content-Disposition"].endswith('summary-of-findings.html"')
+
+
+def test_the_dashboard_shows_screening_prisma_and_extraction_progress(
+    client_for, viewer, analysis, review
+):
+    html = client_for(viewer).get(reverse("dashboard", args=[review.pk])).content.decode()
+    assert 'id="dash-prisma"' in html and "<svg" in html.split('id="dash-prisma"')[1][:20000]
+    assert "Full text" in html and "conflict" in html
+    assert "Included studies: <strong>4</strong>" in html
+
+
+def test_a_screening_decision_changes_the_dashboard_version(review, analysis):
+    from analysis import selectors
+    from screening.models import ScreeningItem
+
+    before = selectors.version(review=review)
+    ScreeningItem.objects.filter(review=review).first().save()
+    assert selectors.version(review=review) != before

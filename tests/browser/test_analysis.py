@@ -89,7 +89,9 @@ def test_the_dashboard_follows_consensus_data_saved_in_another_browser(
     reviewer = browser.new_context().new_page()
     reviewer.set_default_timeout(15_000)
     _log_in(reviewer, live_server.url, "screener_a")
-    reviewer.goto(f"{live_server.url}/reviews/{review.pk}/extraction/forms/{sheet.pk}/studies/{new_study.pk}/")
+    reviewer.goto(
+        f"{live_server.url}/reviews/{review.pk}/extraction/forms/{sheet.pk}/studies/{new_study.pk}/"
+    )
     reviewer.fill('[name="arm__0__label"]', "Peer support")
     reviewer.select_option('[name="arm__0__role"]', "intervention")
     reviewer.click("#add-arm")

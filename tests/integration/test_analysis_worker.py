@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from analysis import services, stats
@@ -62,8 +61,14 @@ class Workers:
         node = f"analysis-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
         args = ["-A", "reviewapp", "worker", "--pool=solo", "-Q",
                 celery_app.conf.task_default_queue, "-n", node, "--loglevel=warning"]  # fmt: skip
-        command = [sys.executable, "-c", SLOW_BOOT, *args] if slow else [sys.executable, "-m", "celery", *args]
-        process = subprocess.Popen(command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        command = (
+            [sys.executable, "-c", SLOW_BOOT, *args]
+            if slow
+            else [sys.executable, "-m", "celery", *args]
+        )
+        process = subprocess.Popen(
+            command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         self.processes.append(process)
         if slow:
             return process  # busy in its first task at once: a solo worker answers no ping then
