@@ -1,0 +1,48 @@
+"""The downloadable R script, run by R's metafor, reproduces the app's numbers."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from analysis.rscript import inputs_csv, r_script
+from tests.analysis.payloads import CONTINUOUS, DICHOTOMOUS, continuous_payload, dichotomous_payload
+
+PRINT = 'cat(sprintf("%.10f %.10f %.10f\\n", as.numeric(coef(res))[1], res$ci.lb, res$ci.ub))\n'
+
+
+def _run(script: str) -> list[float]:
+    if shutil.which("Rscript") is None:
+        pytest.skip("R is not installed")
+    probe = subprocess.run(["Rscript", "-e", "library(metafor)"], capture_output=True)
+    if probe.returncode:
+        pytest.skip("metafor is not installed")
+    out = subprocess.run(
+        ["Rscript", "-e", script + PRINT], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    return [float(x) for x in out.stdout.strip().splitlines()[-1].split()]
+
+
+def test_the_csv_holds_the_pooled_rows_only():
+    payload = continuous_payload()
+    csv = inputs_csv(payload, [r.to_dict() for r in CONTINUOUS])
+    assert csv.splitlines()[0] == "study_id,study,year,n1,m1,sd1,n2,m2,sd2,timepoint,rob"
+    assert "Kelly 2017" not in csv and len(csv.splitlines()) == 5
+
+
+@pytest.mark.parametrize("choice", [{}, {"tau2_method": "DL", "test": "knha"}, {"model": "fixed"}])
+def test_metafor_reproduces_a_continuous_analysis(choice):
+    payload = continuous_payload(cumulative=True, subgroup_field="org_support", **choice)
+    script = r_script(payload, [r.to_dict() for r in CONTINUOUS], title="t", revman=False)
+    est, lb, ub = _run(script)
+    o = payload["overall"]
+    assert (est, lb, ub) == pytest.approx((o["estimate"], o["ci_lb"], o["ci_ub"]), abs=1e-6)
+
+
+def test_metafor_reproduces_a_mantel_haenszel_analysis():
+    payload = dichotomous_payload(model="fixed", mantel_haenszel=True)
+    script = r_script(payload, [r.to_dict() for r in DICHOTOMOUS], title="t", revman=False)
+    est, lb, ub = _run(script)
+    o = payload["overall"]
+    assert (est, lb, ub) == pytest.approx((o["estimate"], o["ci_lb"], o["ci_ub"]), abs=1e-6)
