@@ -3,7 +3,7 @@
     python benchmarks/analysis_forest_render.py [--studies 200] [--repeat 5]
 
 Builds the result payload with the engine and the figure with analysis.plots.forest_plot, then
-serves a page shaped like the analysis page (the figure JSON inline, plotly.min.js and
+serves a page shaped like the analysis page (the figure JSON inline, plotly-basic.min.js and
 analysis.js from the static files) to headless Chromium and measures, per load, the time from
 navigation start to the figure's `figure-rendered` event (parsing plotly.js included).
 """
@@ -53,7 +53,7 @@ def main() -> None:
             f"<script type='application/json' data-figure='forest' data-target='fig-forest'>{figure}</script>"
             "<script>window.__done=null;document.body.addEventListener('figure-rendered',"
             "()=>{window.__done=performance.now()});</script>"
-            f"<script src='file://{STATIC / 'vendor' / 'plotly.min.js'}'></script>"
+            f"<script src='file://{STATIC / 'vendor' / 'plotly-basic.min.js'}'></script>"
             "<script>window.__plotly=performance.now()</script>"
             f"<script src='file://{STATIC / 'analysis' / 'analysis.js'}'></script>"
             "</main></body></html>"

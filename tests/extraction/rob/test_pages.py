@@ -116,7 +116,7 @@ def test_the_summary_page_draws_plots_and_the_csv_downloads(
     )
     client = client_for(viewer)
     page = client.get(f"/reviews/{review.pk}/rob/tools/{rob2.pk}/summary/").content.decode()
-    assert "vendor/plotly.min.js" in page and 'id="traffic-light-data"' in page
+    assert "vendor/plotly-basic.min.js" in page and 'id="traffic-light-data"' in page
     csv = client.get(f"/reviews/{review.pk}/rob/tools/{rob2.pk}/robvis.csv?outcome={outcome.pk}")
     assert csv["Content-Type"].startswith("text/csv")
     assert csv.content.decode().startswith("Study,D1,D2,D3,D4,D5,Overall,Weight\nChinman 2015,")
