@@ -290,20 +290,17 @@ def summary_of_findings(
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["Outcome", "Effect", "Estimate", "95% CI lower", "95% CI upper",
-                         "Participants", "Studies", "I2", "Certainty (GRADE)", "Reasons"])  # fmt: skip
-        for r in rows:
-            res = r.card.result
-            writer.writerow([
-                r.outcome.name, res.payload.get("measure_label") if res else "",
-                *(_natural(r.card, x) for x in ("estimate", "ci_lb", "ci_ub")),
-                res.participants if res else "", res.k if res else "",
-                "" if not res or res.i2 is None else round(res.i2),
-                r.grade.certainty if r.grade else "Not rated",
-                "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in (r.grade.reasons if r.grade else {}).items()),
-            ])  # fmt: skip
+        writer.writerow(SOF_HEADER)
+        writer.writerows(_sof_cells(rows))
         response = HttpResponse(out.getvalue(), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="summary-of-findings.csv"'
+        return response
+    if fmt == "docx":
+        response = HttpResponse(
+            _sof_docx(review, rows),
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        response["Content-Disposition"] = 'attachment; filename="summary-of-findings.docx"'
         return response
     context = {"review": review, "membership": membership, "rows": rows,
                "levels": GradeRating.Level.choices}  # fmt: skip
@@ -315,6 +312,43 @@ def summary_of_findings(
         response["Content-Disposition"] = 'attachment; filename="summary-of-findings.html"'
         return response
     return render(request, "analysis/summary_of_findings.html", context)
+
+
+SOF_HEADER = ["Outcome", "Effect", "Estimate", "95% CI lower", "95% CI upper", "Participants",
+              "Studies", "I2", "Certainty (GRADE)", "Reasons"]  # fmt: skip
+
+
+def _sof_cells(rows: list[selectors.FindingRow]) -> list[list[Any]]:
+    cells = []
+    for r in rows:
+        res = r.card.result
+        cells.append([
+            r.outcome.name, res.payload.get("measure_label") if res else "",
+            *(_natural(r.card, x) for x in ("estimate", "ci_lb", "ci_ub")),
+            res.participants if res else "", res.k if res else "",
+            "" if not res or res.i2 is None else round(res.i2),
+            r.grade.certainty if r.grade else "Not rated",
+            "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in (r.grade.reasons if r.grade else {}).items()),
+        ])  # fmt: skip
+    return cells
+
+
+def _sof_docx(review: Review, rows: list[selectors.FindingRow]) -> bytes:
+    """The summary of findings as a Word table, for the paper's supplement."""
+    from docx import Document
+
+    document = Document()
+    document.add_heading(f"Summary of findings: {review.title}", level=1)
+    table = document.add_table(rows=1, cols=len(SOF_HEADER))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, SOF_HEADER, strict=True):
+        cell.text = text
+    for values in _sof_cells(rows):
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            cell.text = "" if value is None else str(value)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 def _natural(card: selectors.OutcomeCard, key: str) -> str:
