@@ -17,7 +17,7 @@ nothing.
 Afterwards the database is checked row by row: the number of Decision rows equals the number
 of 201 answers (nothing lost, nothing duplicated), no (record, stage, reviewer) appears twice,
 no record has more than two votes, and every ScreeningItem's vote count equals its rows.
-Results go to benchmarks/out/screening_load.json and docs/performance-screening.md.
+Results go to benchmarks/out/screening_load.json and docs/performance.md.
 """
 
 from __future__ import annotations
