@@ -1,8 +1,10 @@
 """The production shape: docker-compose.yml and .env.example stay in step with the settings."""
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -41,3 +43,29 @@ def test_every_environment_variable_the_settings_read_is_in_env_example():
     documented = set(re.findall(r"^([A-Z_]+)=", (REPO / ".env.example").read_text(), re.M))
     assert read, "no settings found: the pattern is stale"
     assert read - documented == set()
+
+
+def _storage_backend(extra_env: dict[str, str]) -> str:
+    code = (
+        "import django; django.setup(); "
+        "from django.core.files.storage import storages; "
+        "s = storages['default']; print(type(s).__module__ + '.' + type(s).__name__)"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("S3_") and k != "DJANGO_SETTINGS_MODULE"
+    }
+    env.update({"DJANGO_SETTINGS_MODULE": "reviewapp.settings.dev", **extra_env})
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_uploads_go_to_media_root_unless_a_bucket_is_configured():
+    assert _storage_backend({}) == "django.core.files.storage.filesystem.FileSystemStorage"
+    backend = _storage_backend(
+        {"S3_BUCKET": "review-files", "S3_ENDPOINT_URL": "http://127.0.0.1:9000"}
+    )
+    assert backend == "storages.backends.s3.S3Storage"

@@ -134,6 +134,30 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "reviewapp" / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# Uploads (import files, full-text PDFs) go to MEDIA_ROOT, or to an S3-compatible bucket when
+# S3_BUCKET is set (django-storages; S3_ENDPOINT_URL for MinIO, Ceph, R2 ...).
+S3_BUCKET = env_str("S3_BUCKET", "")
+FILE_STORAGE: dict[str, object] = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("S3_REGION", "") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+            "default_acl": None,
+            "file_overwrite": False,  # two uploads with one name never replace each other
+            "querystring_auth": True,  # full texts are private: links expire
+        },
+    }
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
+STORAGES = {
+    "default": FILE_STORAGE,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "reviewapp@localhost")

@@ -1,5 +1,5 @@
 from .base import *  # noqa: F403 -- settings modules extend the base namespace
-from .base import SECRET_KEY, env_bool
+from .base import FILE_STORAGE, SECRET_KEY, env_bool
 
 if SECRET_KEY.startswith("insecure"):
     raise RuntimeError("Set SECRET_KEY in production.")
@@ -8,6 +8,6 @@ DEBUG = False
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": FILE_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
