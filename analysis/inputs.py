@@ -45,11 +45,14 @@ class StudyRow:
     timepoint: str = ""
     subgroups: Mapping[str, str] = field(default_factory=dict)
     rob: str | None = None
+    # Domain key ("D1") -> judgement, in the tool's order, for the traffic-light columns.
+    rob_domains: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy dominated hashing 100-study analyses.
         d = {name: getattr(self, name) for name in _ROW_FIELDS}
         d["subgroups"] = dict(self.subgroups)
+        d["rob_domains"] = dict(self.rob_domains)
         return d
 
     @property
@@ -240,8 +243,23 @@ def load_inputs(analysis: Analysis) -> AnalysisInputs:
         (missing if isinstance(mapped, MissingStudy) else rows).append(mapped)  # type: ignore[arg-type]
     rob = rob_by_study(analysis)
     if rob:
-        rows = [replace(r, rob=rob.get(r.study_id)) for r in rows]
+        domains = rob_domains_by_study(analysis)
+        rows = [
+            replace(r, rob=rob.get(r.study_id), rob_domains=domains.get(r.study_id, {}))
+            for r in rows
+        ]
     return AnalysisInputs(rows=tuple(rows), missing=tuple(missing))
+
+
+def rob_domains_by_study(analysis: Analysis) -> dict[int, dict[str, str]]:
+    selector = _optional("extraction.rob.selectors", "rob_judgements_by_study")
+    if selector is None:
+        return {}
+    judged = selector(review=analysis.review, outcome=analysis.outcome)
+    return {
+        int(study_id): {key: str(j) for key, j in rob.domains.items() if j}
+        for study_id, rob in judged.items()
+    }
 
 
 def review_progress(review: Any, user: Any = None) -> dict[str, Any]:

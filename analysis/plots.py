@@ -229,6 +229,34 @@ def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
     return rows
 
 
+def _rob_column(
+    fig: go.Figure, rows: list[Any], ys: list[int], col: int, key: str | None, header: str,
+    name: str,
+) -> None:
+    """Coloured circles for one RoB domain (`key`) or, with key None, the overall judgement."""
+    xs, yv, colours, texts = [], [], [], []
+    for row, y in zip(rows, ys, strict=True):
+        study = row.study or {}
+        j = study.get("rob") if key is None else (study.get("rob_domains") or {}).get(key)
+        if j:
+            xs.append(0.5)
+            yv.append(y)
+            colours.append(ROB_COLOURS.get(str(j).lower(), "#999"))
+            what = "risk of bias" if key is None else f"{key}"
+            texts.append(f"{study['label']}: {j} ({what})")
+    fig.add_trace(
+        go.Scatter(
+            x=xs, y=yv, mode="markers",
+            marker={"size": 13, "color": colours, "line": {"width": 1, "color": "#333"}},
+            text=texts, hoverinfo="text", showlegend=False, name=name,
+        ),
+        row=1, col=col,
+    )  # fmt: skip
+    fig.update_xaxes(visible=False, range=[0, 1], fixedrange=True, row=1, col=col)
+    fig.add_annotation(x=0.5, y=0.25, xref=f"x{col}", yref="y", text=f"<b>{header}</b>",
+                       showarrow=False, yanchor="bottom", font={"size": 11})  # fmt: skip
+
+
 def forest_plot(
     payload: Mapping[str, Any],
     *,
@@ -245,8 +273,14 @@ def forest_plot(
     plot_col = len(columns) + 1
     widths = [w for _k, _h, w in columns] + [0.3]
     rob = show_rob and any(r.study and r.study.get("rob") for r in rows)
+    # One traffic-light column per RoB domain (robvis's rob_forest), then the overall one.
+    domain_keys: list[str] = []
     if rob:
-        widths.append(0.04)
+        for r in rows:
+            for key in (r.study or {}).get("rob_domains") or {}:
+                if key not in domain_keys:
+                    domain_keys.append(key)
+        widths += [0.026] * len(domain_keys) + [0.04]
     fig = make_subplots(
         rows=1, cols=len(widths), shared_yaxes=True, column_widths=widths, horizontal_spacing=0.004
     )
@@ -294,36 +328,16 @@ def forest_plot(
         )  # fmt: skip
     _draw_plot_column(fig, payload, rows, ys, plot_col)
     if rob:
-        rob_x, rob_y, rob_c, rob_t = [], [], [], []
-        for row, y in zip(rows, ys, strict=True):
-            j = (row.study or {}).get("rob")
-            if j:
-                rob_x.append(0.5)
-                rob_y.append(y)
-                rob_c.append(ROB_COLOURS.get(str(j).lower(), "#999"))
-                rob_t.append(f"{row.study['label']}: {j} risk of bias")  # type: ignore[index]
-        fig.add_trace(
-            go.Scatter(
-                x=rob_x,
-                y=rob_y,
-                mode="markers",
-                marker={"size": 13, "color": rob_c, "line": {"width": 1, "color": "#333"}},
-                text=rob_t,
-                hoverinfo="text",
-                showlegend=False,
-                name="Risk of bias",
-            ),  # fmt: skip
-            row=1,
-            col=len(widths),
-        )
-        fig.update_xaxes(visible=False, range=[0, 1], fixedrange=True, row=1, col=len(widths))
-        fig.add_annotation(x=0.5, y=0.25, xref=f"x{len(widths)}", yref="y", text="<b>RoB</b>",
-                           showarrow=False, yanchor="bottom", font={"size": 11})  # fmt: skip
+        first_rob_col = len(widths) - len(domain_keys)
+        for offset, key in enumerate(domain_keys):
+            _rob_column(fig, rows, ys, first_rob_col + offset, key, key, f"Risk of bias {key}")
+        _rob_column(fig, rows, ys, len(widths), None, "RoB" if not domain_keys else "All",
+                    "Risk of bias")  # fmt: skip
     fig.update_yaxes(visible=False, range=[-(n + 0.6), 1.9], fixedrange=True)
     height = max(260, ROW_PX * (n + 3) + 110)
     fig.update_layout(
         height=height,
-        width=1250 if rob else 1200,
+        width=(1250 + 32 * len(domain_keys)) if rob else 1200,
         margin={"l": 10, "r": 10, "t": 40 if title else 20, "b": 70},
         plot_bgcolor="white",
         paper_bgcolor="white",

@@ -191,3 +191,25 @@ def test_a_result_without_studies_draws_an_empty_forest():
     payload = {**payload, "studies": [], "overall": None}
     fig = plots.forest_plot(payload)
     assert _trace(fig, "Studies").x == ()
+
+
+def test_rob_domains_get_a_traffic_light_column_each_before_the_overall_one():
+    from dataclasses import replace
+
+    from analysis.inputs import AnalysisInputs
+    from analysis.services import compute_payload
+    from tests.analysis.payloads import CONTINUOUS, spec
+
+    domains = {1: {"D1": "Low", "D2": "High"}, 2: {"D1": "Some concerns", "D2": "Low"}}
+    rows = tuple(replace(r, rob_domains=domains.get(r.study_id, {})) for r in CONTINUOUS)
+    payload = compute_payload(spec(), AnalysisInputs(rows=rows))
+    fig = plots.forest_plot(payload, show_rob=True)
+    d1, d2 = _trace(fig, "Risk of bias D1"), _trace(fig, "Risk of bias D2")
+    assert list(d1.marker.color) == [plots.ROB_COLOURS["low"], plots.ROB_COLOURS["some concerns"]]
+    assert list(d2.marker.color) == [plots.ROB_COLOURS["high"], plots.ROB_COLOURS["low"]]
+    assert "Chinman 2015: High (D2)" in d2.text
+    assert len(_trace(fig, "Risk of bias").marker.color) == 4  # overall, every judged study
+    names = [t.name for t in fig.data]
+    assert names.index("Risk of bias D1") < names.index("Risk of bias D2") < names.index(
+        "Risk of bias"
+    )

@@ -267,3 +267,17 @@ def test_a_tool_is_deleted_only_while_unused(review, lead, rob2, studies, outcom
     services.assessment_open(tool=spare, study=studies[0], outcome=None, user=screener_a)
     services.tool_delete(tool=spare)  # opened but empty: nothing is lost
     assert not RobTool.objects.filter(pk=spare.pk).exists()
+
+
+def test_the_forest_plot_gets_each_studys_domain_judgements(rob2, studies, outcome, screener_a):
+    from types import SimpleNamespace
+
+    from analysis.inputs import rob_by_study, rob_domains_by_study
+
+    a = services.assessment_open(tool=rob2, study=studies[1], outcome=outcome, user=screener_a)
+    _complete(a, screener_a)
+    analysis = SimpleNamespace(review=rob2.review, outcome=outcome)
+    assert rob_domains_by_study(analysis) == {
+        studies[1].pk: {k: v for k, v in ROB2_EXPECTED.items() if k != "overall"}
+    }
+    assert rob_by_study(analysis) == {studies[1].pk: "High"}
