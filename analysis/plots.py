@@ -42,7 +42,14 @@ def _fmt(x: Any, digits: int = 2) -> str:
 def _p(p: float | None) -> str:
     if p is None:
         return "P = n/a"
-    return "P < 0.00001" if p < 0.00001 else f"P = {p:.2f}" if p >= 0.01 else f"P = {p:.3f}"
+    if p < 0.00001:
+        return "P < 0.00001"
+    # As RevMan: two decimals, or enough to show the first significant digit of a small P
+    # (0.0007, 0.00007), never "P = 0.000".
+    for places in (2, 3, 4, 5):
+        if p >= 10**-places or places == 5:
+            return f"P = {p:.{places}f}"
+    raise AssertionError("unreachable")
 
 
 def favours_labels(payload: Mapping[str, Any]) -> tuple[str, str]:

@@ -213,3 +213,18 @@ def test_rob_domains_get_a_traffic_light_column_each_before_the_overall_one():
     assert names.index("Risk of bias D1") < names.index("Risk of bias D2") < names.index(
         "Risk of bias"
     )
+
+
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [
+        (0.5, "P = 0.50"),
+        (0.0123, "P = 0.01"),
+        (0.0072, "P = 0.007"),
+        (0.00072, "P = 0.0007"),
+        (7.05e-05, "P = 0.00007"),
+        (2e-06, "P < 0.00001"),
+    ],
+)
+def test_p_values_never_read_as_zero(p, text):
+    assert plots._p(p) == text
