@@ -23,7 +23,6 @@ from analysis.serializers import (
     VersionSerializer,
 )
 from extraction.models import Outcome
-from reviewapp.apis import domain_error
 from reviewapp.common.permissions import ReviewScopedAPIMixin
 from reviewapp.errors import DomainError
 from reviewapp.models import Role
@@ -58,15 +57,10 @@ class AnalysisViewSet(
             review=self.review, pk=changes.pop("outcome", None)
         ).first()
         if outcome is None:
-            raise domain_error(
-                DomainError("Choose one of this review's outcomes.", field="outcome")
-            )
-        try:
-            analysis = services.analysis_create(
-                review=self.review, outcome=outcome, created_by=request.user, **changes
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+            raise DomainError("Choose one of this review's outcomes.", field="outcome")
+        analysis = services.analysis_create(
+            review=self.review, outcome=outcome, created_by=request.user, **changes
+        )
         analysis.refresh_from_db()
         return Response(AnalysisSerializer(analysis).data, status=status.HTTP_201_CREATED)
 
@@ -81,7 +75,7 @@ class AnalysisViewSet(
         except DomainError as exc:
             if exc.field == "version":
                 return Response({"version": [exc.message]}, status=status.HTTP_409_CONFLICT)
-            raise domain_error(exc) from exc
+            raise
         return Response(AnalysisSerializer(analysis).data)
 
     def perform_destroy(self, instance: Analysis) -> None:
@@ -125,13 +119,13 @@ class AnalysisViewSet(
         name = request.query_params.get("name", "forest")
         result = analysis.current_result
         if name not in plots.FIGURES:
-            raise domain_error(DomainError(f"Unknown figure '{name}'.", field="name"))
+            raise DomainError(f"Unknown figure '{name}'.", field="name")
         if result is None or not result.payload.get("studies"):
             return Response({"detail": "No result to draw yet."}, status=status.HTTP_404_NOT_FOUND)
         if name == "forest":
             sort = request.query_params.get("sort") or analysis.sort_by
             if sort not in plots.SORTS:
-                raise domain_error(DomainError(f"Unknown sort '{sort}'.", field="sort"))
+                raise DomainError(f"Unknown sort '{sort}'.", field="sort")
             fig = plots.forest_plot(result.payload, sort=sort, show_rob=analysis.show_rob)
         else:
             fig = plots.FIGURES[name](result.payload)
@@ -173,14 +167,11 @@ class GradeViewSet(
         data = GradeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        try:
-            grade = services.grade_save(
-                outcome=outcome,
-                updated_by=request.user,
-                ratings={d: v[d] for d in GradeRating.DOMAINS if d in v},
-                reasons=dict(v.get("reasons") or {}),
-                version=request.data.get("version"),
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        grade = services.grade_save(
+            outcome=outcome,
+            updated_by=request.user,
+            ratings={d: v[d] for d in GradeRating.DOMAINS if d in v},
+            reasons=dict(v.get("reasons") or {}),
+            version=request.data.get("version"),
+        )
         return Response(GradeSerializer(grade).data)

@@ -26,9 +26,7 @@ from extraction.serializers import (
     OutcomeSerializer,
     SectionSerializer,
 )
-from reviewapp.apis import domain_error
 from reviewapp.common.permissions import ReviewScopedAPIMixin
-from reviewapp.errors import DomainError
 from reviewapp.models import Role
 from screening.models import Study
 
@@ -64,25 +62,22 @@ class FormViewSet(
         data = FormWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        try:
-            if "schema" in values:
-                form = services.form_import(
-                    review=self.review,
-                    data=values["schema"],
-                    user=request.user,
-                    name=values.get("name"),
-                )
-            else:
-                form = services.form_create(
-                    review=self.review,
-                    user=request.user,
-                    name=values.get("name", ""),
-                    mode=values.get("mode", ExtractionForm.Mode.SINGLE),
-                    description=values.get("description", ""),
-                    collects_outcomes=values.get("collects_outcomes", True),
-                )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        if "schema" in values:
+            form = services.form_import(
+                review=self.review,
+                data=values["schema"],
+                user=request.user,
+                name=values.get("name"),
+            )
+        else:
+            form = services.form_create(
+                review=self.review,
+                user=request.user,
+                name=values.get("name", ""),
+                mode=values.get("mode", ExtractionForm.Mode.SINGLE),
+                description=values.get("description", ""),
+                collects_outcomes=values.get("collects_outcomes", True),
+            )
         return Response(FormSerializer(form).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FormWriteSerializer, responses=FormSerializer)
@@ -91,10 +86,7 @@ class FormViewSet(
         data = FormWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = {k: v for k, v in data.validated_data.items() if k != "schema"}
-        try:
-            form = services.form_update(form=form, user=request.user, **values)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        form = services.form_update(form=form, user=request.user, **values)
         return Response(FormSerializer(form).data)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -123,35 +115,26 @@ class SectionViewSet(
         form = data.validated_data["form"]
         if form.review_id != self.review.pk:
             raise NotFound("No such form.")
-        try:
-            section = services.section_add(
-                form=form,
-                title=data.validated_data["title"],
-                help_text=data.validated_data.get("help_text", ""),
-                user=request.user,
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        section = services.section_add(
+            form=form,
+            title=data.validated_data["title"],
+            help_text=data.validated_data.get("help_text", ""),
+            user=request.user,
+        )
         return Response(SectionSerializer(section).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, review_pk: int, pk: int) -> Response:
         section = self.get_object()
-        try:
-            section = services.section_update(
-                section=section,
-                title=str(request.data.get("title", section.title)),
-                help_text=str(request.data.get("help_text", section.help_text)),
-                user=request.user,
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        section = services.section_update(
+            section=section,
+            title=str(request.data.get("title", section.title)),
+            help_text=str(request.data.get("help_text", section.help_text)),
+            user=request.user,
+        )
         return Response(SectionSerializer(section).data)
 
     def perform_destroy(self, instance: FormSection) -> None:
-        try:
-            services.section_remove(section=instance, user=self.request.user)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services.section_remove(section=instance, user=self.request.user)
 
     @extend_schema(request=MoveSerializer, responses=SectionSerializer)
     @action(detail=True, methods=["post"])
@@ -159,12 +142,9 @@ class SectionViewSet(
         section = self.get_object()
         data = MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.section_move(
-                section=section, direction=data.validated_data["direction"], user=request.user
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services.section_move(
+            section=section, direction=data.validated_data["direction"], user=request.user
+        )
         section.refresh_from_db()
         return Response(SectionSerializer(section).data)
 
@@ -208,14 +188,11 @@ class FieldViewSet(
         section = get_object_or_404(
             FormSection, pk=values.get("section") or 0, form__review=self.review
         )
-        try:
-            field = services.field_add(
-                section=section,
-                data=_field_input(values, values.get("field_type") or "short_text"),
-                user=request.user,
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        field = services.field_add(
+            section=section,
+            data=_field_input(values, values.get("field_type") or "short_text"),
+            user=request.user,
+        )
         return Response(FieldSerializer(field).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=FieldWriteSerializer, responses=FieldSerializer)
@@ -234,23 +211,17 @@ class FieldViewSet(
         }
         data = FieldWriteSerializer(data={**current, **request.data})
         data.is_valid(raise_exception=True)
-        try:
-            field = services.field_update(
-                field=field,
-                data=_field_input(
-                    data.validated_data, request.data.get("field_type") or field.field_type
-                ),
-                user=request.user,
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        field = services.field_update(
+            field=field,
+            data=_field_input(
+                data.validated_data, request.data.get("field_type") or field.field_type
+            ),
+            user=request.user,
+        )
         return Response(FieldSerializer(field).data)
 
     def perform_destroy(self, instance: FormField) -> None:
-        try:
-            services.field_remove(field=instance, user=self.request.user)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services.field_remove(field=instance, user=self.request.user)
 
     @extend_schema(request=MoveSerializer, responses=FieldSerializer)
     @action(detail=True, methods=["post"])
@@ -258,12 +229,9 @@ class FieldViewSet(
         field = self.get_object()
         data = MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.field_move(
-                field=field, direction=data.validated_data["direction"], user=request.user
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services.field_move(
+            field=field, direction=data.validated_data["direction"], user=request.user
+        )
         field.refresh_from_db()
         return Response(FieldSerializer(field).data)
 
@@ -278,12 +246,7 @@ class OutcomeViewSet(ReviewScopedAPIMixin, viewsets.ModelViewSet):
         return selectors.outcomes(review=self.review)
 
     def perform_create(self, serializer: OutcomeSerializer) -> None:
-        try:
-            serializer.instance = services.outcome_save(
-                review=self.review, **serializer.validated_data
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        serializer.instance = services.outcome_save(review=self.review, **serializer.validated_data)
 
     def perform_update(self, serializer: OutcomeSerializer) -> None:
         values = {
@@ -298,18 +261,12 @@ class OutcomeViewSet(ReviewScopedAPIMixin, viewsets.ModelViewSet):
                 "description",
             )
         }
-        try:
-            serializer.instance = services.outcome_save(
-                review=self.review, outcome=serializer.instance, **values
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        serializer.instance = services.outcome_save(
+            review=self.review, outcome=serializer.instance, **values
+        )
 
     def perform_destroy(self, instance: Outcome) -> None:
-        try:
-            services.outcome_delete(outcome=instance)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services.outcome_delete(outcome=instance)
 
     @extend_schema(responses=AnalysisRowSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="analysis-rows")
@@ -384,8 +341,6 @@ class ExtractionViewSet(
             return _conflict_response(exc)
         except services.ValidationFailed as exc:
             return _validation_response(exc)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
         return Response(ExtractionSerializer(record).data)
 
     @extend_schema(
@@ -405,10 +360,7 @@ class ExtractionViewSet(
         if not (form_id.isdigit() and study_id.isdigit()):
             return Response({"detail": "Give form and study."}, status=status.HTTP_400_BAD_REQUEST)
         form, study = self._form_study(int(form_id), int(study_id))
-        try:
-            services.consensus_allowed(form=form, study=study, membership=self.membership)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services.consensus_allowed(form=form, study=study, membership=self.membership)
         c = selectors.extraction_comparison(form=form, study=study)
         return Response(
             {
@@ -467,6 +419,4 @@ class ExtractionViewSet(
             return _conflict_response(exc)
         except services.ValidationFailed as exc:
             return _validation_response(exc)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
         return Response(ExtractionSerializer(record).data)

@@ -3,13 +3,11 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from reviewapp import selectors, services
 from reviewapp.common.permissions import ReviewScopedAPIMixin, review_access
-from reviewapp.errors import DomainError
 from reviewapp.models import Invitation, Membership, Role
 from reviewapp.serializers import (
     InvitationSentSerializer,
@@ -18,10 +16,6 @@ from reviewapp.serializers import (
     ReviewSerializer,
     RolesSerializer,
 )
-
-
-def domain_error(exc: DomainError) -> ValidationError:
-    return ValidationError({exc.field or "detail": [exc.message]})
 
 
 class ReviewViewSet(viewsets.ModelViewSet):
@@ -40,20 +34,14 @@ class ReviewViewSet(viewsets.ModelViewSet):
         return review
 
     def perform_create(self, serializer: ReviewSerializer) -> None:
-        try:
-            serializer.instance = services.review_create(
-                created_by=self.request.user, **serializer.validated_data
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        serializer.instance = services.review_create(
+            created_by=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer: ReviewSerializer) -> None:
-        try:
-            serializer.instance = services.review_update(
-                review=serializer.instance, **serializer.validated_data
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        serializer.instance = services.review_update(
+            review=serializer.instance, **serializer.validated_data
+        )
 
 
 class MembershipViewSet(
@@ -81,12 +69,9 @@ class MembershipViewSet(
     def create(self, request: Request, review_pk: int) -> Response:
         data = InviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            added = services.membership_invite(
-                review=self.review, invited_by=request.user, **data.validated_data
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        added = services.membership_invite(
+            review=self.review, invited_by=request.user, **data.validated_data
+        )
         if isinstance(added, Invitation):
             return Response({"invited": added.email}, status=status.HTTP_202_ACCEPTED)
         return Response(MembershipSerializer(added).data, status=status.HTTP_201_CREATED)
@@ -96,16 +81,10 @@ class MembershipViewSet(
         membership = get_object_or_404(Membership, pk=pk, review=self.review)
         data = RolesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            membership = services.membership_set_roles(
-                membership=membership, roles=data.validated_data["roles"]
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        membership = services.membership_set_roles(
+            membership=membership, roles=data.validated_data["roles"]
+        )
         return Response(MembershipSerializer(membership).data)
 
     def perform_destroy(self, instance: Membership) -> None:
-        try:
-            services.membership_remove(membership=instance)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services.membership_remove(membership=instance)

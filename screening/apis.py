@@ -15,9 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reviewapp.apis import domain_error
 from reviewapp.common.permissions import ReviewScopedAPIMixin
-from reviewapp.errors import DomainError
 from reviewapp.models import Role
 from screening import selectors, services, services_screening
 from screening.models import (
@@ -71,17 +69,14 @@ class ImportViewSet(
     def create(self, request: Request, review_pk: int) -> Response:
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            batch = services.import_create(
-                review=self.review,
-                created_by=request.user,
-                upload=data.validated_data["file"],
-                source_database=data.validated_data["source_database"],
-                search_date=data.validated_data.get("search_date"),
-                search_string=data.validated_data.get("search_string", ""),
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        batch = services.import_create(
+            review=self.review,
+            created_by=request.user,
+            upload=data.validated_data["file"],
+            source_database=data.validated_data["source_database"],
+            search_date=data.validated_data.get("search_date"),
+            search_string=data.validated_data.get("search_string", ""),
+        )
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
 
@@ -125,10 +120,7 @@ class RecordViewSet(
     @extend_schema(request=None, responses={201: DedupActionSerializer})
     @action(detail=True, methods=["post"])
     def split(self, request: Request, review_pk: int, pk: int) -> Response:
-        try:
-            done = services.dedup_split(record=self._record(pk), user=request.user)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        done = services.dedup_split(record=self._record(pk), user=request.user)
         return Response(DedupActionSerializer(done).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MergeSerializer, responses={201: DedupActionSerializer})
@@ -136,23 +128,17 @@ class RecordViewSet(
     def merge(self, request: Request, review_pk: int, pk: int) -> Response:
         data = MergeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            done = services.dedup_merge(
-                record=self._record(pk),
-                other=self._record(data.validated_data["other"]),
-                user=request.user,
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        done = services.dedup_merge(
+            record=self._record(pk),
+            other=self._record(data.validated_data["other"]),
+            user=request.user,
+        )
         return Response(DedupActionSerializer(done).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: DedupActionSerializer})
     @action(detail=True, methods=["post"], url_path="make-primary")
     def make_primary(self, request: Request, review_pk: int, pk: int) -> Response:
-        try:
-            done = services.dedup_make_primary(record=self._record(pk), user=request.user)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        done = services.dedup_make_primary(record=self._record(pk), user=request.user)
         return Response(DedupActionSerializer(done).data, status=status.HTTP_201_CREATED)
 
 
@@ -174,10 +160,7 @@ class DedupActionViewSet(
     @action(detail=True, methods=["post"])
     def undo(self, request: Request, review_pk: int, pk: int) -> Response:
         done = get_object_or_404(DedupAction, pk=pk, review=self.review)
-        try:
-            services.dedup_undo(action=done, user=request.user)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services.dedup_undo(action=done, user=request.user)
         done.refresh_from_db()
         return Response(DedupActionSerializer(done).data)
 
@@ -266,18 +249,15 @@ class DecisionViewSet(
         )
         if record is None:
             raise ValidationError({"record": [f"There is no record {values['record']} here."]})
-        try:
-            outcome = services_screening.decision_record(
-                record=record,
-                stage=values["stage"],
-                reviewer=request.user,
-                verdict=values["verdict"],
-                reason=values["reason"],
-                note=values["note"],
-                tags=values["tags"],
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        outcome = services_screening.decision_record(
+            record=record,
+            stage=values["stage"],
+            reviewer=request.user,
+            verdict=values["verdict"],
+            reason=values["reason"],
+            note=values["note"],
+            tags=values["tags"],
+        )
         payload = dict(DecisionSerializer(outcome.decision).data)
         if request.query_params.get("next") == "1":
             payload["next"] = _next_payload(self.review, values["stage"], request.user)
@@ -286,10 +266,7 @@ class DecisionViewSet(
         )
 
     def perform_destroy(self, instance: Decision) -> None:
-        try:
-            services_screening.decision_undo(decision=instance, reviewer=self.request.user)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services_screening.decision_undo(decision=instance, reviewer=self.request.user)
 
 
 def _next_payload(review: Any, stage: str, user: Any) -> dict[str, Any]:
@@ -346,12 +323,9 @@ class ConflictViewSet(
         item = get_object_or_404(ScreeningItem, pk=pk, review=self.review)
         data = ResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            item = services_screening.conflict_resolve(
-                item=item, arbiter=request.user, **data.validated_data
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        item = services_screening.conflict_resolve(
+            item=item, arbiter=request.user, **data.validated_data
+        )
         return Response(ConflictSerializer(item).data)
 
 
@@ -387,12 +361,7 @@ class StageSettingsView(ReviewScopedAPIMixin, APIView):
         for name in ("exclusion_reasons", "include_terms", "exclude_terms"):
             if not isinstance(values[name], list):
                 raise ValidationError({name: ["Give a list of strings."]})
-        try:
-            saved = services_screening.stage_settings_update(
-                review=self.review, stage=stage, **values
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        saved = services_screening.stage_settings_update(review=self.review, stage=stage, **values)
         return Response(StageSettingsSerializer(saved).data)
 
 
@@ -463,12 +432,9 @@ class FullTextViewSet(ReviewScopedAPIMixin, viewsets.GenericViewSet):
         record = self._record(pk)
         data = FullTextUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services_screening.fulltext_attach(
-                record=record, pdf=data.validated_data["pdf"], user=request.user
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services_screening.fulltext_attach(
+            record=record, pdf=data.validated_data["pdf"], user=request.user
+        )
         return self._report(record)
 
     @extend_schema(request=NotRetrievedSerializer, responses=FullTextSerializer)
@@ -477,12 +443,9 @@ class FullTextViewSet(ReviewScopedAPIMixin, viewsets.GenericViewSet):
         record = self._record(pk)
         data = NotRetrievedSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services_screening.fulltext_mark_not_retrieved(
-                record=record, reason=data.validated_data["reason"], user=request.user
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services_screening.fulltext_mark_not_retrieved(
+            record=record, reason=data.validated_data["reason"], user=request.user
+        )
         return self._report(record)
 
     @extend_schema(request=StudyLinkSerializer, responses=FullTextSerializer)
@@ -493,11 +456,8 @@ class FullTextViewSet(ReviewScopedAPIMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         study_pk = data.validated_data.get("study")
         study = get_object_or_404(Study, pk=study_pk, review=self.review) if study_pk else None
-        try:
-            services_screening.study_link_report(
-                record=record, study=study, new_label=data.validated_data["label"]
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services_screening.study_link_report(
+            record=record, study=study, new_label=data.validated_data["label"]
+        )
         record.refresh_from_db()
         return self._report(record)

@@ -24,9 +24,7 @@ from extraction.rob.serializers import (
     RobToolWriteSerializer,
     SaveSerializer,
 )
-from reviewapp.apis import domain_error
 from reviewapp.common.permissions import ReviewScopedAPIMixin
-from reviewapp.errors import DomainError
 from reviewapp.models import Role
 from screening.models import Study
 
@@ -64,12 +62,7 @@ class RobToolViewSet(
         data.is_valid(raise_exception=True)
         if "kind" not in data.validated_data:
             raise ValidationError({"kind": ["Choose a tool."]})
-        try:
-            tool = services.tool_create(
-                review=self.review, user=request.user, **data.validated_data
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        tool = services.tool_create(review=self.review, user=request.user, **data.validated_data)
         return Response(RobToolSerializer(tool).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RobToolWriteSerializer, responses=RobToolSerializer)
@@ -78,20 +71,14 @@ class RobToolViewSet(
         data = RobToolWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = {k: v for k, v in data.validated_data.items() if k != "kind"}
-        try:
-            tool = services.tool_update(tool=tool, **fields)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        tool = services.tool_update(tool=tool, **fields)
         return Response(RobToolSerializer(tool).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, review_pk: int, pk: int) -> Response:
         """Delete a tool nobody has used yet (refused once answers or judgements exist)."""
         tool = get_object_or_404(RobTool, pk=pk, review=self.review)
-        try:
-            services.tool_delete(tool=tool)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        services.tool_delete(tool=tool)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -176,12 +163,9 @@ class RobAssessmentViewSet(
         data = OpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tool, study, outcome = self._scope(data.validated_data)
-        try:
-            assessment = services.assessment_open(
-                tool=tool, study=study, outcome=outcome, user=request.user
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        assessment = services.assessment_open(
+            tool=tool, study=study, outcome=outcome, user=request.user
+        )
         return Response(RobAssessmentSerializer(assessment).data)
 
     @extend_schema(
@@ -214,8 +198,6 @@ class RobAssessmentViewSet(
             )
         except services.VersionConflict as exc:
             return _conflict(exc)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
         return Response(RobAssessmentSerializer(saved).data)
 
     @extend_schema(request=OpenSerializer, responses={200: RobAssessmentSerializer})
@@ -225,12 +207,9 @@ class RobAssessmentViewSet(
         data = OpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tool, study, outcome = self._scope(data.validated_data)
-        try:
-            consensus = services.consensus_open(
-                tool=tool, study=study, outcome=outcome, user=request.user
-            )
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+        consensus = services.consensus_open(
+            tool=tool, study=study, outcome=outcome, user=request.user
+        )
         return Response(RobAssessmentSerializer(consensus).data)
 
     @extend_schema(request=AcceptSerializer, responses={200: RobAssessmentSerializer})
@@ -253,6 +232,4 @@ class RobAssessmentViewSet(
             )
         except services.VersionConflict as exc:
             return _conflict(exc)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
         return Response(RobAssessmentSerializer(saved).data)

@@ -68,3 +68,11 @@ def test_the_schema_and_docs_are_served(client, lead):
     client.force_login(lead)
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_rule_broken_in_a_service_is_a_400_naming_the_field(api_for, review, lead):
+    response = api_for(lead).post(
+        f"/api/reviews/{review.pk}/members/", {"who": "ghost", "roles": ["viewer"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "No user called 'ghost'" in response.json()["who"][0]
