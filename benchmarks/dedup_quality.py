@@ -58,18 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     parsed = parse_references(data, "corpus.ris")
     parse_seconds = time.perf_counter() - started
-    records = [
-        DedupRecord(
-            id=n,
-            title=r.title,
-            authors=tuple(r.authors),
-            year=r.year,
-            journal=r.journal,
-            doi=r.doi,
-            pmid=r.pmid,
-        )
-        for n, r in enumerate(parsed.records, 1)
-    ]
+    records = [DedupRecord.from_parsed(n, r) for n, r in enumerate(parsed.records, 1)]
     assert len(records) == truth["records"], "every corpus record must parse"
     del parsed, data
     gc.collect()

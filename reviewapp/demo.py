@@ -1,6 +1,7 @@
 """The demo review: real public screening data (SYNERGY, CC0), demo people, no invented data."""
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -45,6 +46,17 @@ def demo_data_dir() -> Path:
     raise FileNotFoundError(f"{DEMO_DATASET} not found next to the checkout or in demo_data/")
 
 
+def _add_demo_team(review: Review, users: dict[str, Any]) -> None:
+    for username, _email, roles in DEMO_USERS:
+        Membership.objects.create(
+            review=review,
+            user=users[username],
+            is_lead="lead" in roles,
+            is_reviewer="reviewer" in roles,
+            is_arbiter="arbiter" in roles,
+        )
+
+
 @transaction.atomic
 def load_demo() -> Review:
     User = get_user_model()
@@ -71,14 +83,7 @@ def load_demo() -> Review:
         ],
         exclusion_criteria=["Not in postmenopausal women", "No outcome data"],
     )
-    for username, _email, roles in DEMO_USERS:
-        Membership.objects.create(
-            review=review,
-            user=users[username],
-            is_lead="lead" in roles,
-            is_reviewer="reviewer" in roles,
-            is_arbiter="arbiter" in roles,
-        )
+    _add_demo_team(review, users)
     path = demo_data_dir() / DEMO_DATASET
     batch = screening_services.import_create(
         review=review,
@@ -119,14 +124,7 @@ def load_bcg_demo() -> Review:
         inclusion_criteria=["Prospective trials of BCG vaccine with a concurrent control group"],
         exclusion_criteria=["No tuberculosis outcome reported"],
     )
-    for username, _email, roles in DEMO_USERS:
-        Membership.objects.create(
-            review=review,
-            user=users[username],
-            is_lead="lead" in roles,
-            is_reviewer="reviewer" in roles,
-            is_arbiter="arbiter" in roles,
-        )
+    _add_demo_team(review, users)
     bcg_csv = settings.BASE_DIR / "reviewapp" / "demo_data" / "dat_bcg.csv"
     with open(bcg_csv, newline="", encoding="utf-8") as fh:
         trials = list(csv.DictReader(fh))
@@ -197,10 +195,20 @@ def load_bcg_demo() -> Review:
                 answers={"alloc": trial["alloc"], "ablat": trial["ablat"]},
                 arms=arms,
                 outcomes=[
-                    {"outcome": outcome.pk, "timepoint": "end of follow-up", "arm": "BCG",
-                     "events": tpos, "total": tpos + tneg},
-                    {"outcome": outcome.pk, "timepoint": "end of follow-up",
-                     "arm": "No vaccine", "events": cpos, "total": cpos + cneg},
+                    {
+                        "outcome": outcome.pk,
+                        "timepoint": "end of follow-up",
+                        "arm": "BCG",
+                        "events": tpos,
+                        "total": tpos + tneg,
+                    },
+                    {
+                        "outcome": outcome.pk,
+                        "timepoint": "end of follow-up",
+                        "arm": "No vaccine",
+                        "events": cpos,
+                        "total": cpos + cneg,
+                    },
                 ],  # fmt: skip
                 complete=True,
             ),

@@ -282,16 +282,7 @@ def import_preview(*, data: bytes, file_name: str) -> ImportPreview:
     validate_upload(file_name=file_name, size=len(data))
     result = parse_references(data, file_name)
     groups = find_duplicate_groups(
-        DedupRecord(
-            id=i,
-            title=r.title,
-            authors=tuple(r.authors),
-            year=r.year,
-            journal=r.journal,
-            doi=r.doi,
-            pmid=r.pmid,
-        )
-        for i, r in enumerate(result.records)
+        DedupRecord.from_parsed(i, r) for i, r in enumerate(result.records)
     )
     return ImportPreview(result, sum(len(g.member_ids) - 1 for g in groups))
 

@@ -21,6 +21,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel
@@ -45,6 +46,19 @@ class DedupRecord:
     journal: str
     doi: str
     pmid: str
+
+    @classmethod
+    def from_parsed(cls, id: int, parsed: Any) -> DedupRecord:  # noqa: A002 -- the field's name
+        """From a parser's ParsedRecord (or anything with its fields)."""
+        return cls(
+            id=id,
+            title=parsed.title,
+            authors=tuple(parsed.authors),
+            year=parsed.year,
+            journal=parsed.journal,
+            doi=parsed.doi,
+            pmid=parsed.pmid,
+        )
 
 
 @dataclass(frozen=True)
