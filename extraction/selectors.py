@@ -241,19 +241,9 @@ class ExtractionComparison:
         )
 
 
-ROW_MEASURES = (
-    "timepoint_weeks",
-    "mean",
-    "sd",
-    "n",
-    "events",
-    "total",
-    "estimate",
-    "ci_lower",
-    "ci_upper",
-    "se",
-    "conversion",
-)
+# The numbers an outcome row can carry, in the order they are shown and compared.
+ROW_NUMBERS = ("mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se")
+ROW_MEASURES = ("timepoint_weeks", *ROW_NUMBERS, "conversion")
 
 
 def extraction_comparison(*, form: ExtractionForm, study: Study) -> ExtractionComparison:
@@ -627,17 +617,7 @@ def extraction_history(*, records: list[Extraction]) -> list[HistoryEntry]:
         )
         values = ", ".join(
             f"{m}={getattr(d, m):g}" if isinstance(getattr(d, m), float) else f"{m}={getattr(d, m)}"
-            for m in (
-                "mean",
-                "sd",
-                "n",
-                "events",
-                "total",
-                "estimate",
-                "ci_lower",
-                "ci_upper",
-                "se",
-            )
+            for m in ROW_NUMBERS
             if getattr(d, m) is not None
         )
         entries.append(
