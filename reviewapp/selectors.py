@@ -55,33 +55,76 @@ def _history_models() -> list[tuple[str, Any, str]]:
 
 
 def review_history(*, review: Review, limit: int = 200) -> list[HistoryEntry]:
-    """The latest changes to the review's team work, newest first, with field-level diffs."""
+    """The latest changes to the review's team work, newest first, with field-level diffs.
+
+    Two queries per model with history: its latest rows, then the versions just before the
+    changed ones (one `prev_record` per row would be a query each).
+    """
     entries: list[HistoryEntry] = []
     for label, manager, review_field in _history_models():
-        rows = (
+        related = [f for f in LABEL_RELATIONS if _has_relation(manager.model, f)]
+        rows = list(
             manager.filter(**{review_field: review.pk})
-            .select_related("history_user")
-            .order_by("-history_date")[:limit]
+            .select_related("history_user", *related)
+            .order_by("-history_date", "-history_id")[:limit]
         )
+        previous = _previous_versions(manager, [r for r in rows if r.history_type == "~"])
         for row in rows:
             changes: list[str] = []
-            if row.history_type == "~":
-                previous = row.prev_record
-                if previous is not None:
-                    delta = row.diff_against(previous)
-                    changes = [f"{c.field}: {c.old!r} → {c.new!r}" for c in delta.changes]
+            before = previous.get(row.history_id)
+            if before is not None:
+                delta = row.diff_against(before)
+                changes = [f"{c.field}: {c.old!r} → {c.new!r}" for c in delta.changes]
             entries.append(
                 HistoryEntry(
                     when=row.history_date,
                     who=row.history_user.get_username() if row.history_user else "system",
                     action=_ACTIONS.get(row.history_type, row.history_type),
                     what=label,
-                    label=str(row.instance)[:120],
+                    label=_label(row, related)[:120],
                     changes=changes,
                 )
             )
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit]
+
+
+# What names a history row without rebuilding its instance (which costs a query per row for
+# models with excluded fields, and more for a __str__ that follows relations).
+LABEL_FIELDS = ("title", "label", "name", "file_name", "email")
+LABEL_RELATIONS = ("user", "study", "record", "outcome", "form", "tool")
+
+
+def _has_relation(model: Any, name: str) -> bool:
+    try:
+        return bool(model._meta.get_field(name).many_to_one)
+    except Exception:  # FieldDoesNotExist: the model has no such relation
+        return False
+
+
+def _label(row: Any, related: list[str]) -> str:
+    parts = [str(getattr(row, name)) for name in LABEL_FIELDS if getattr(row, name, "")]
+    parts += [str(getattr(row, name)) for name in related if getattr(row, f"{name}_id", None)]
+    return " · ".join(parts) or f"#{row.pk if hasattr(row, 'pk') else ''}"
+
+
+def _previous_versions(manager: Any, changed: list[Any]) -> dict[int, Any]:
+    """For each changed history row, the object's version just before it, by history_id."""
+    if not changed:
+        return {}
+    pk_name = manager.model.instance_type._meta.pk.attname
+    chains: dict[Any, list[Any]] = {}
+    for version in manager.filter(
+        **{f"{pk_name}__in": {getattr(row, pk_name) for row in changed}}
+    ).order_by("history_date", "history_id"):
+        chains.setdefault(getattr(version, pk_name), []).append(version)
+    found: dict[int, Any] = {}
+    for row in changed:
+        chain = chains[getattr(row, pk_name)]
+        at = next(i for i, v in enumerate(chain) if v.history_id == row.history_id)
+        if at > 0:
+            found[row.history_id] = chain[at - 1]
+    return found
 
 
 def user_is_member(*, user: Any, review_id: int) -> bool:

@@ -123,3 +123,26 @@ def test_the_lead_browses_who_changed_what(client, review, lead):
     change = next(e for e in entries if e.what == "Review" and e.action == "changed")
     assert change.who == "lead"
     assert any("Renamed review" in c for c in change.changes)
+
+
+def test_the_history_page_costs_the_same_queries_however_long_the_history(
+    client, review, lead, django_assert_max_num_queries
+):
+    from reviewapp import services
+    from tests.factories import UserFactory
+
+    for n in range(30):
+        services.review_update(review=review, title=f"Title {n}")
+    for n in range(10):
+        services.membership_invite(
+            review=review, invited_by=lead, who=UserFactory(username=f"m{n}").username,
+            roles=["reviewer"],
+        )  # fmt: skip
+    client.force_login(lead)
+    with django_assert_max_num_queries(30):
+        page = client.get(f"/reviews/{review.pk}/history/")
+    titles = [e for e in page.context["entries"] if e.what == "Review" and e.action == "changed"]
+    assert len(titles) == 30
+    assert titles[0].changes == ["title: 'Title 28' → 'Title 29'"]
+    members = [e.label for e in page.context["entries"] if e.what == "Team member"]
+    assert "m9" in members
