@@ -237,7 +237,12 @@ def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
 
 
 def _rob_column(
-    fig: go.Figure, rows: list[Any], ys: list[int], col: int, key: str | None, header: str,
+    fig: go.Figure,
+    rows: list[Any],
+    ys: list[int],
+    col: int,
+    key: str | None,
+    header: str,
     name: str,
 ) -> None:
     """Coloured circles for one RoB domain (`key`) or, with key None, the overall judgement."""

@@ -210,8 +210,10 @@ def test_rob_domains_get_a_traffic_light_column_each_before_the_overall_one():
     assert "Chinman 2015: High (D2)" in d2.text
     assert len(_trace(fig, "Risk of bias").marker.color) == 4  # overall, every judged study
     names = [t.name for t in fig.data]
-    assert names.index("Risk of bias D1") < names.index("Risk of bias D2") < names.index(
-        "Risk of bias"
+    assert (
+        names.index("Risk of bias D1")
+        < names.index("Risk of bias D2")
+        < names.index("Risk of bias")
     )
 
 
