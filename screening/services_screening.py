@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
+from screening import services_ranking
 from screening.models import (
     Decision,
     FullTextReport,
@@ -243,6 +244,7 @@ def _item_recount(
     item.final_verdict = verdict
     item.final_reason = reason
     item.save(update_fields=["votes", "status", "final_verdict", "final_reason", "updated_at"])
+    services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
 
@@ -308,6 +310,7 @@ def decision_record(
         tags=clean_tags,
     )
     item = _item_recount(item, settings, [decision] if fresh else None)
+    services_ranking.lease_drop_on_vote(record_id=record.pk, stage=stage, reviewer_id=reviewer.pk)
     return DecisionOutcome(decision, item, created=True, changed=True)
 
 
@@ -372,6 +375,7 @@ def conflict_resolve(
     item.resolved_at = timezone.now()
     item.resolution_note = note.strip()
     item.save()
+    services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
 
