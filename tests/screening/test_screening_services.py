@@ -158,7 +158,13 @@ def test_undo_withdraws_the_last_vote_and_requeues_the_record(records, screener_
     assert next_record(review=records[0].review, stage=TA, reviewer=screener_a) == records[2]
     undone = decision_undo_last(review=records[0].review, stage=TA, reviewer=screener_a)
     assert undone == records[1]
-    assert next_record(review=records[0].review, stage=TA, reviewer=screener_a) == records[1]
+    # records[2] is still leased to screener_a (served above): it stays theirs until decided.
+    assert next_record(review=records[0].review, stage=TA, reviewer=screener_a) == records[2]
+    vote(records[2], screener_a, "exclude")
+    queue = selectors.screening_queue(
+        review=records[0].review, stage=TA, reviewer=screener_a, queue="to_screen"
+    )
+    assert records[1] in queue
     assert ScreeningItem.objects.get(record=records[1], stage=TA).votes == 0
     assert Decision.history.filter(history_type="-").count() == 1
 
