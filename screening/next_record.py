@@ -26,7 +26,18 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -220,18 +231,23 @@ def _lock(record_id: int) -> Record | None:
 
 
 def _has_room(record: Record, stage: str, reviewer: Any, settings: StageSettings, now: Any) -> bool:
-    """Checked again under the record's lock: the pick's snapshot may be out of date."""
-    item = ScreeningItem.objects.filter(record=record, stage=stage).first()
-    if item is not None and item.is_complete:
-        return False
-    if Decision.objects.filter(record=record, stage=stage, reviewer=reviewer).exists():
-        return False
-    leases = (
-        ScreeningLease.objects.filter(record=record, stage=stage, skipped=False, expires_at__gt=now)
-        .exclude(reviewer=reviewer)
-        .count()
+    """Checked again under the record's lock, in ONE statement: votes are written without the
+    record's lock (a vote deletes its lease in the same transaction), so two separate reads
+    could see the lease gone but not yet the vote, and over-serve the record."""
+    complete = ScreeningItem.objects.filter(record=OuterRef("pk"), stage=stage).exclude(
+        status=ScreeningItem.Status.OPEN
     )
-    return (item.votes if item else 0) + leases < settings.reviewers_required
+    mine = Decision.objects.filter(record=OuterRef("pk"), stage=stage, reviewer=reviewer)
+    row = (
+        Record.objects.filter(pk=record.pk)
+        .annotate(taken=_taken(stage, reviewer, now), done=Exists(complete), voted=Exists(mine))
+        .values_list("taken", "done", "voted")
+        .first()
+    )
+    if row is None:
+        return False
+    taken, done, voted = row
+    return not done and not voted and taken < settings.reviewers_required
 
 
 def _lease(record: Record, stage: str, reviewer: Any, now: Any) -> None:

@@ -234,6 +234,9 @@ def ranking_train(*, review_id: int, stage: str) -> RankingState | None:
     ranked_ids = ids[record_of_row[ranking.order]]
     histogram = np.histogram(ranking.scores, bins=HISTOGRAM_BINS, range=(0.0, 1.0))[0]
     with transaction.atomic():
+        # Two trainings of one stage (a redelivered task, "retrain now") write one at a time:
+        # the second waits here, then replaces the first one's ranking whole.
+        RankingState.objects.select_for_update().filter(pk=state.pk).first()
         _store_ranks(review_id, stage, ranked_ids, ranking.scores)
         RankingState.objects.filter(pk=state.pk).update(
             trained_at=read_at,
@@ -284,8 +287,10 @@ def ranking_record_failure(*, review_id: int, stage: str, message: str) -> None:
 
 
 def ranking_labels_changed(*, review_id: int, stage: str) -> None:
-    """Call in the transaction that changes a record's votes or outcome at `stage`."""
-    transaction.on_commit(lambda: _maybe_queue(review_id))
+    """Call in the transaction that changes a record's votes or outcome at `stage`. Full-text
+    outcomes are labels of the title/abstract model too, so they retrain both stages."""
+    stages = [stage] if stage == Stage.TITLE_ABSTRACT else list(Stage.values)
+    transaction.on_commit(lambda: _maybe_queue(review_id, stages=stages))
 
 
 def _labels_since(state: RankingState) -> int:
@@ -299,9 +304,11 @@ def _labels_since(state: RankingState) -> int:
     return changed.count()
 
 
-def _maybe_queue(review_id: int, *, force: bool = False) -> list[str]:
+def _maybe_queue(
+    review_id: int, *, force: bool = False, stages: Iterable[str] = tuple(Stage.values)
+) -> list[str]:
     queued = []
-    for stage in Stage.values:
+    for stage in stages:
         state = ranking_state(review_id=review_id, stage=stage)
         since = _labels_since(state)
         if since == 0 and not force:

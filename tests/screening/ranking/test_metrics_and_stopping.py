@@ -33,9 +33,10 @@ def _p_by_counting(relevant_before, remaining, sampled, found, recall):
     if k > remaining:
         return 0.0
     total = math.comb(remaining, sampled)
-    return sum(
-        math.comb(k, i) * math.comb(remaining - k, sampled - i) for i in range(found + 1)
-    ) / total
+    return (
+        sum(math.comb(k, i) * math.comb(remaining - k, sampled - i) for i in range(found + 1))
+        / total
+    )
 
 
 @pytest.mark.parametrize(

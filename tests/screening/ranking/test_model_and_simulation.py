@@ -11,9 +11,18 @@ from screening.ranking.simulate import draw_priors, simulate
 
 def corpus(n_relevant=12, n_other=60, seed=0):
     rng = np.random.default_rng(seed)
-    topic = "peer support workers mental health recovery randomised trial".split()
-    other = "cardiac surgery stent outcomes registry cohort mortality imaging".split()
-    filler = "the of and in with patients study results were".split()
+    topic = ["peer", "support", "workers", "mental", "health", "recovery", "randomised", "trial"]
+    other = [
+        "cardiac",
+        "surgery",
+        "stent",
+        "outcomes",
+        "registry",
+        "cohort",
+        "mortality",
+        "imaging",
+    ]
+    filler = ["the", "of", "and", "in", "with", "patients", "study", "results", "were"]
     texts, labels = [], []
     for i in range(n_relevant + n_other):
         words = topic if i < n_relevant else other
