@@ -1,7 +1,8 @@
 """Load test of screening: concurrent reviewers deciding and fetching the next record.
 
     python benchmarks/screening_load.py [--records 100000] [--reviewers 20] [--seconds 60]
-                                        [--order random|import] [--workers 5] [--think 2]
+                                        [--order relevance|random|import] [--workers 5]
+                                        [--think 2] [--train-during]
 
 Recreates the database `reviewapp_bench_screening` (or BENCH_DATABASE_URL) with one review of
 `--records` records and `--reviewers` reviewers (dual screening, blind), starts gunicorn on it,
@@ -13,6 +14,12 @@ the record for an exponentially distributed time (mean --think seconds; real scr
 10-30 s per abstract); --think 0 runs flat out and measures saturation instead. One decision
 in ten is sent twice (a double click or a client retry), which must answer 200 and store
 nothing.
+
+Records are served through leases (screening/next_record.py): with `--order relevance` the
+review is first given two labelled records and a trained ranking, and with `--train-during` a
+separate process retrains the ranking over and over while the reviewers work, so the next-record
+latency is measured while a training runs. A vote answered 400 ("already has its 2 decisions")
+is a record served to more reviewers than it needed: the run reports them as `refused_votes`.
 
 Afterwards the database is checked row by row: the number of Decision rows equals the number
 of 201 answers (nothing lost, nothing duplicated), no (record, stage, reviewer) appears twice,
@@ -77,6 +84,33 @@ for i in range(reviewers):
     Membership.objects.create(review=review, user=user, is_reviewer=True)
     tokens.append(Token.objects.create(user=user).key)
 print(json.dumps({{"review": review.pk, "tokens": tokens}}))
+"""
+
+
+# Two labelled records (one include, one exclude) and a first ranking of the whole review.
+TRAIN = """
+from screening.models import Record, ScreeningItem
+from screening import services_ranking
+ids = Record.objects.filter(review_id={review}).order_by("id").values_list("id", flat=True)[:2]
+for record_id, verdict in zip(ids, ["include", "exclude"]):
+    ScreeningItem.objects.update_or_create(
+        record_id=record_id, stage="ta",
+        defaults=dict(review_id={review}, status="decided", votes=2, final_verdict=verdict),
+    )
+services_ranking.ranking_train(review_id={review}, stage="ta")
+"""
+
+# Retrain again and again (as a busy Celery worker would), printing each training's seconds.
+TRAIN_LOOP = """
+import time
+from screening.models import RankingState
+from screening import services_ranking
+deadline = time.monotonic() + {seconds}
+while time.monotonic() < deadline:
+    RankingState.objects.filter(review_id={review}).update(labels_fingerprint="")
+    began = time.perf_counter()
+    services_ranking.ranking_train(review_id={review}, stage="ta")
+    print(round(time.perf_counter() - began, 2), flush=True)
 """
 
 
@@ -192,7 +226,8 @@ def _reuse(db_url: str, order: str) -> dict:
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE screening_decision, screening_historicaldecision, screening_screeningitem,"
-            " screening_historicalscreeningitem"
+            " screening_historicalscreeningitem, screening_screeninglease, screening_recordrank,"
+            " screening_rankingstate"
         )
         conn.execute('UPDATE screening_stagesettings SET "order" = %s', (order,))
         review = conn.execute("SELECT id FROM reviewapp_review").fetchone()[0]
@@ -211,7 +246,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--order", choices=["random", "import"], default="random")
+    parser.add_argument("--order", choices=["relevance", "random", "import"], default="random")
+    parser.add_argument(
+        "--train-during",
+        action="store_true",
+        help="retrain the ranking in a separate process throughout the run",
+    )
     parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
     parser.add_argument(
         "--think",
@@ -264,6 +304,22 @@ def main() -> None:
             text=True,
         )
         setup = json.loads(shell.stdout.strip().splitlines()[-1])
+    if args.order == "relevance" or args.train_during:
+        began = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-v0",
+                "-c",
+                TRAIN.format(review=setup["review"]),
+            ],
+            cwd=REPO,
+            env=env,
+            check=True,
+        )
+        print(f"first training in {time.perf_counter() - began:.0f} s", flush=True)
     began = time.perf_counter()
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -295,11 +351,34 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        trainer = (
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "shell",
+                    "-v0",
+                    "-c",
+                    TRAIN_LOOP.format(review=setup["review"], seconds=args.seconds + 30),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            if args.train_during
+            else None
+        )
         load_before = os.getloadavg()[0]
         stats = asyncio.run(
             _load(url, setup["review"], setup["tokens"], args.seconds, args.think, args.combined)
         )
         load_after = os.getloadavg()[0]
+        trainings = None
+        if trainer is not None:
+            trainer.terminate()
+            out, _ = trainer.communicate(timeout=60)
+            trainings = [float(x) for x in out.split()] if out else []
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
@@ -329,6 +408,10 @@ def main() -> None:
         "decision_ms_p95": round(_percentile(stats["decision_ms"], 0.95), 1),
         "next_ms_p95": round(_percentile(stats["next_ms"], 0.95), 1) if stats["next_ms"] else None,
         "answers": {str(k): v for k, v in sorted(stats["status"].items())},
+        "refused_votes": stats["status"].get(400, 0),
+        "trainings_during_run": (
+            {"count": len(trainings), "seconds": trainings} if trainings is not None else None
+        ),
         "retried_answers": {str(k): v for k, v in sorted(stats["retries"].items())},
         "created_201": stats["created"],
         "database": checks,

@@ -60,18 +60,37 @@ def _transform(texts: list[str]) -> sp.csr_matrix:
     return counts
 
 
-def tfidf(tf: sp.csr_matrix) -> sp.csr_matrix:
-    """Smoothed idf over these rows, then unit-length rows (as scikit-learn's TfidfTransformer,
-    without copying the matrix more than once)."""
+def tfidf(tf: sp.csr_matrix, *, min_df: int = 1) -> sp.csr_matrix:
+    """Smoothed idf over these rows, then unit-length rows (as scikit-learn's TfidfTransformer),
+    keeping only the columns used by at least `min_df` rows.
+
+    Columns are renumbered through a lookup array instead of sliced (`X[:, used]` sorts and
+    copies): the models' coefficient vectors then span the terms in use, not all 2**20 hashes.
+    """
     n = tf.shape[0]
-    df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float32)
+    df = np.bincount(tf.indices, minlength=tf.shape[1])
     idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
-    X = tf.copy()
-    X.data *= idf[X.indices]
-    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel()).astype(np.float32)
+    data = tf.data * idf[tf.indices]
+    lengths = np.diff(tf.indptr)
+    norms = np.sqrt(_row_sums(data * data, tf.indptr)).astype(np.float32)
     norms[norms == 0] = 1.0
-    X.data /= np.repeat(norms, np.diff(X.indptr))
-    # Columns no row uses cost nothing in CSR, but the models' coefficient vectors would span
-    # all 2**20 hashes: keep only the columns in use.
-    used = np.flatnonzero(df)
-    return X[:, used].tocsr()
+    data /= np.repeat(norms, lengths)
+    keep_columns = df >= min_df
+    remap = np.full(tf.shape[1], -1, dtype=np.int32)
+    remap[keep_columns] = np.arange(int(keep_columns.sum()), dtype=np.int32)
+    indices = remap[tf.indices]
+    indptr = tf.indptr
+    if min_df > 1:
+        kept = indices >= 0
+        indices, data = indices[kept], data[kept]
+        counts = _row_sums(kept.astype(np.int64), tf.indptr)
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(tf.indptr.dtype)
+    return sp.csr_matrix((data, indices, indptr), shape=(n, int(keep_columns.sum())))
+
+
+def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Sum of each CSR row's values (0 for an empty row) without building a matrix."""
+    padded = np.append(values, values.dtype.type(0))
+    sums = np.add.reduceat(padded, indptr[:-1])
+    # reduceat gives an empty row the next row's first value: zero those.
+    return np.where(np.diff(indptr) > 0, sums, 0)
