@@ -12,9 +12,9 @@ from screening.references.parsers import (
     ParseError,
     parse_references,
 )
+from tests.conftest import SHARED_SCREENING as SCREENING_DATA
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SCREENING_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "screening"
 
 RIS_ONE = "TY  - JOUR\nTI  - A title\nAU  - Smith, John\nPY  - 2020\nDO  - 10.1/X\nER  - \n"
 
@@ -52,8 +52,9 @@ def test_it_keeps_unknown_ris_tags_in_raw() -> None:
 
     assert first.raw["ZZ"] == "kept verbatim"
     assert first.raw["DB"] == "Embase"
-    # An Embase accession number is not a PubMed id, so it stays raw.
-    assert first.raw["AN"] == "620123456"
+    # An Embase accession number is not a PubMed id: it is kept as what it is.
+    assert first.accession_numbers == {"embase": "620123456"}
+    assert "AN" not in first.raw
     assert first.raw["JA"] == "N Engl J Med"
     json.dumps(first.raw)
 
