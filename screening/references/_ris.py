@@ -29,6 +29,8 @@ from .identifiers import Identifiers, join_issns, record_database, self_identify
 _TAG = re.compile(r"([A-Z][A-Z0-9]) {1,2}-(?: (.*)|\s*)$")
 # Some vendors (ScienceDirect, JSTOR) put "Provider: ..." lines before the first record.
 _HEADER = re.compile(r"[A-Za-z][\w -]{0,40}:")
+# rispy (and so this app's own RIS export) numbers records: "1." before each "TY  - ".
+_COUNTER = re.compile(r"\d+\.")
 
 _TITLE_TAGS = ("TI", "T1", "CT", "BT", "ST")
 _ABSTRACT_TAGS = ("AB", "N2")
@@ -87,6 +89,8 @@ def parse(text: str) -> tuple[list[ParsedRecord], list[SkippedRecord]]:
                     continue
                 if tags is None:
                     if not seen_record and _HEADER.match(stripped):
+                        continue
+                    if _COUNTER.fullmatch(stripped):
                         continue
                     raise ParseError(f"{EXPECTED}, found {snippet(line)}", number)
                 if last is not None:

@@ -83,6 +83,14 @@ def test_it_closes_a_ris_record_that_lacks_er_at_the_next_ty() -> None:
     assert [r.line for r in result.records] == [1, 6]
 
 
+def test_it_reads_the_record_counters_rispy_writes() -> None:
+    text = "1.\n" + RIS_ONE + "\n2.\n" + RIS_ONE
+
+    result = parse_references(text.encode(), "x.ris")
+
+    assert [r.line for r in result.records] == [2, 10]
+
+
 def test_it_rejects_free_text_named_ris_with_the_first_bad_line() -> None:
     with pytest.raises(ParseError) as error:
         parse_references(b"hello\nworld\n", "x.ris")
