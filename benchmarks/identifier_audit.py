@@ -10,9 +10,9 @@ before issue 9 gave (the first bare number in AN, M1, C7, U1 or N1), and the acc
 found per database key.
 
 "Labelled" means the PMID's digits stand on a line of the record that says PubMed: a PMID tag
-or column, "PMID: 123", "123 [PMID]", a PubMed link; or an accession-number line (AN, UI,
-<accession-num>) of a record whose DB/DP tag names MEDLINE/PubMed/NLM; or Scopus's C2 (its
-PubMed ID field) in a record whose DB tag is Scopus.
+or column (Web of Science: PM), "PMID: 123", "123 [PMID]", "MEDLINE:123", a PubMed link; or an
+accession-number line (AN, UI, <accession-num>) of a record whose DB/DP tag names
+MEDLINE/PubMed/NLM; or Scopus's C2 (its PubMed ID field) in a record whose DB tag is Scopus.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from screening.references.parsers import ParsedRecord, decode, parse_references 
 SHARED = Path(os.environ.get("REVIEWAPP_SHARED_DIR") or REPO.parent / "shared")
 DEFAULT_DIR = SHARED / "data" / "references"
 
-_SAYS_PUBMED = re.compile(r"pmid|pubmed", re.IGNORECASE)
+_SAYS_PUBMED = re.compile(r"pmid|pubmed|medline:|^PM ", re.IGNORECASE)
 _DB_MEDLINE = re.compile(
     r"^(?:DB|DP)\s+-\s+.*(?:medline|pubmed|\bnlm\b)"
     r"|remote-database-(?:name|provider)>[^<]*(?:medline|pubmed|\bnlm\b)",
@@ -159,7 +159,7 @@ def main() -> None:
     paths = sorted(
         p
         for p in args.dir.iterdir()
-        if p.suffix in (".ris", ".nbib", ".txt", ".csv", ".xml", ".bib")
+        if p.suffix in (".ris", ".nbib", ".txt", ".csv", ".xml", ".bib", ".ciw")
     )
     synergy = args.dir.parent / "screening"
     if synergy.is_dir():

@@ -18,7 +18,7 @@ from screening.references.identifiers import (
     labelled_pmid,
     record_database,
 )
-from screening.references.parsers import ParsedRecord, parse_references
+from screening.references.parsers import ParsedRecord, ParseError, parse_references
 from tests.conftest import SHARED_REFERENCES, SHARED_SCREENING
 
 
@@ -231,6 +231,50 @@ def test_an_endnote_accession_number_follows_its_remote_database() -> None:
     assert (unnamed.pmid, unnamed.accession_numbers) == ("", {"unknown": "28691557"})
 
 
+def test_it_reads_web_of_science_tagged_exports() -> None:
+    text = (
+        "\ufeffFN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Asampong, E\n"
+        "   Gyeke, MDP\nAF Asampong, Emmanuel\n   Gyeke, Mavis Dako Plusminus\n"
+        "TI Caregivers' views on stigmatization of people\n   affected by leprosy in Ghana\n"
+        "SO PLOS NEGLECTED TROPICAL DISEASES\nSN 1935-2735\nPY 2018\nVL 12\nIS 1\n"
+        "AR e0006219\nDI 10.1371/journal.pntd.0006219\nUT WOS:000424022700066\nPM 29377890\n"
+        "ER\n\nPT J\nAU Zhang, X\nTI A MEDLINE record found through All Databases\n"
+        "UT MEDLINE:31858815\nPM 31858815\nER\n\nEF\n"
+    )
+
+    result = parse_references(text.encode(), "savedrecs.txt")
+    first, second = result.records
+
+    assert result.format == "wos"
+    assert (
+        first.title == "Caregivers' views on stigmatization of people affected by leprosy in Ghana"
+    )
+    assert first.authors == ["Asampong, Emmanuel", "Gyeke, Mavis Dako Plusminus"]
+    assert (first.journal, first.year, first.volume, first.issue) == (
+        "PLOS NEGLECTED TROPICAL DISEASES",
+        2018,
+        "12",
+        "1",
+    )
+    assert (first.doi, first.pmid, first.issn) == (
+        "10.1371/journal.pntd.0006219",
+        "29377890",
+        "1935-2735",
+    )
+    assert first.accession_numbers == {"wos": "WOS:000424022700066"}
+    assert first.raw["AR"] == "e0006219"
+    assert (second.pmid, second.accession_numbers) == ("31858815", {})
+
+
+def test_it_names_the_line_where_a_web_of_science_file_breaks() -> None:
+    text = "FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nTI One\n<b>oops</b>\nER\n"
+
+    with pytest.raises(ParseError) as error:
+        parse_references(text.encode(), "savedrecs.ciw")
+
+    assert error.value.line == 5
+
+
 # --- the helpers -----------------------------------------------------------------------------
 
 
@@ -315,6 +359,8 @@ REAL_EXPORTS: dict[str, tuple[int, int, dict[str, int]]] = {
     "scopus.csv": (8, 4, {"scopus": 8}),
     "wos.ris": (40, 0, {"wos": 40}),
     "wos_zotero.ris": (20, 0, {"wos": 20}),
+    "wos_tagged.txt": (8, 2, {"wos": 8}),
+    "wos_synthesisr.ciw": (5, 2, {"wos": 3}),
     "pubmed.nbib": (25, 25, {"pmcid": 11}),
     "pubmed_synthesisr.nbib": (3, 3, {"pmcid": 1}),
     "pubmed.ris": (25, 0, {}),
