@@ -301,10 +301,10 @@ def identifier_in_url(url: str) -> tuple[str, str] | None:
     if match:
         return "pmcid", match.group(1).upper()
     # "<Go to ISI>://WOS:...", Scopus "record.uri?eid=2-s2.0-..."
-    for pattern, key in ((_WOS, "wos"), (_SCOPUS, "scopus")):
+    for pattern, named in ((_WOS, "wos"), (_SCOPUS, "scopus")):
         match = pattern.search(text)
         if match:
-            return key, match.group(0)
+            return named, match.group(0)
     # A library proxy wraps the database's link ("https://proxy/login?url=http://search...").
     start = text.lower().rfind("http")
     try:
