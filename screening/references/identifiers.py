@@ -407,8 +407,9 @@ class Identifiers:
             return pmid == self.pmid
         if key == "pmcid":
             value = value.upper()
-        self.accession_numbers.setdefault(key, value)
-        return True
+        # A second, different number for the same database is not kept here: the caller leaves
+        # its field in raw, so nothing is lost.
+        return self.accession_numbers.setdefault(key, value) == value
 
     def add_url(self, url: str) -> bool:
         found = identifier_in_url(url)

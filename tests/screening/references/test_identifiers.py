@@ -108,6 +108,13 @@ def test_an_accession_number_repeating_the_labelled_pmid_is_that_pmid() -> None:
     assert (record.pmid, record.accession_numbers) == ("28691557", {})
 
 
+def test_a_second_accession_number_of_the_same_database_stays_in_raw() -> None:
+    record = ris("AN  - 111", "AN  - 222")
+
+    assert record.accession_numbers == {"unknown": "111"}
+    assert record.raw["AN"] == ["111", "222"]
+
+
 def test_scopus_c2_is_the_pubmed_id_and_endnote_c2_the_pmcid() -> None:
     assert ris("DB  - Scopus", "C2  - 39549413").pmid == "39549413"
     endnote = ris("DP  - NLM", "AN  - 29657938", "C2  - PMC5887696")
