@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('reviewapp', '0001_initial'),
-        ('screening', '0004_screening_decisions'),
+        ('screening', '0006_record_pmids_only_where_labelled'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
