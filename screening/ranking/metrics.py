@@ -11,9 +11,12 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
+
+Labels = Sequence[int] | npt.NDArray[np.integer]
 
 
-def records_to_recall(labels_in_order: Sequence[int], recall: float) -> int:
+def records_to_recall(labels_in_order: Labels, recall: float) -> int:
     """How many records of the order must be screened to find `recall` of the relevant ones."""
     y = np.asarray(labels_in_order, dtype=np.int64)
     total = int(y.sum())
@@ -23,13 +26,13 @@ def records_to_recall(labels_in_order: Sequence[int], recall: float) -> int:
     return int(np.searchsorted(np.cumsum(y), needed) + 1)
 
 
-def wss(labels_in_order: Sequence[int], recall: float = 0.95) -> float:
+def wss(labels_in_order: Labels, recall: float = 0.95) -> float:
     n_total = len(labels_in_order)
     screened = records_to_recall(labels_in_order, recall)
     return (n_total - screened) / n_total - (1.0 - recall)
 
 
-def recall_after(labels_in_order: Sequence[int], fraction: float) -> float:
+def recall_after(labels_in_order: Labels, fraction: float) -> float:
     y = np.asarray(labels_in_order, dtype=np.int64)
     total = int(y.sum())
     if total == 0:

@@ -62,7 +62,7 @@ def draw_priors(
 
 def simulate(
     X: sp.csr_matrix,
-    labels: Sequence[int],
+    labels: metrics.Labels,
     prior_rows: Sequence[int],
     *,
     seed: int,
