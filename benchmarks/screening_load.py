@@ -15,6 +15,9 @@ the record for an exponentially distributed time (mean --think seconds; real scr
 in ten is sent twice (a double click or a client retry), which must answer 200 and store
 nothing.
 
+Set BENCH_BROKER_URL (e.g. redis://127.0.0.1:6379/6) to queue trainings the way production
+does, to a queue no worker consumes (emptied afterwards).
+
 Records are served through leases (screening/next_record.py): with `--order relevance` the
 review is first given two labelled records and a trained ranking, and with `--train-during` a
 separate process retrains the ranking over and over while the reviewers work, so the next-record
@@ -276,7 +279,12 @@ def main() -> None:
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
-        "CELERY_BROKER_URL": "",
+        # With BENCH_BROKER_URL (a Redis no worker listens to on this queue) every vote pays
+        # the real cost of asking whether a training is due and queueing it; without one,
+        # trainings would run inside the web requests, so automatic training is off.
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", ""),
+        "CELERY_QUEUE": "bench-screening-load",
+        "RANKING_AUTO_TRAIN": "true" if os.environ.get("BENCH_BROKER_URL") else "false",
         "DJANGO_SETTINGS_MODULE": "reviewapp.settings.dev",
         "DEBUG": "false",
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
@@ -383,6 +391,10 @@ def main() -> None:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
 
+    if os.environ.get("BENCH_BROKER_URL"):
+        import redis
+
+        redis.Redis.from_url(os.environ["BENCH_BROKER_URL"]).delete("bench-screening-load")
     checks = _check(db_url, setup["review"])
     cycles = stats["cycles"]
     result = {

@@ -53,10 +53,11 @@ from screening.models import (
     StopSample,
     Verdict,
 )
-from screening.ranking import features
-from screening.ranking.model import DEFAULT_SPEC
-from screening.ranking.ranker import can_train, rank_candidates
 from screening.ranking.schedule import DEFAULT_SCHEDULE
+
+# scikit-learn is imported where a training needs it (`_ranking_code`), never at import time:
+# the web processes import this module for leases and the stopping sample, and must not pay
+# for (or depend on) the machine-learning stack.
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +102,19 @@ def ranking_labels(*, review_id: int) -> dict[int, int]:
     return labels
 
 
+def _ranking_code() -> Any:
+    from screening.ranking import features, model, ranker
+
+    return features, model, ranker
+
+
 def _fingerprint(labels: dict[int, int], candidates: Iterable[int]) -> str:
+    _, model, _ = _ranking_code()
     digest = hashlib.sha256()
     digest.update(np.asarray(sorted(labels.items()), dtype=np.int64).tobytes())
     digest.update(b"|")
     digest.update(np.asarray(sorted(candidates), dtype=np.int64).tobytes())
-    digest.update(DEFAULT_SPEC.describe().encode())
+    digest.update(model.DEFAULT_SPEC.describe().encode())
     return digest.hexdigest()
 
 
@@ -125,6 +133,7 @@ def review_term_frequencies(*, review_id: int) -> tuple[np.ndarray, sp.csr_matri
     change their text after import, so a cached row stays right. A missing or unreadable cache
     is rebuilt; it is a cache, nothing is lost with it.
     """
+    features, _, _ = _ranking_code()
     path = _cache_path(review_id)
     ids = np.zeros(0, dtype=np.int64)
     tf: sp.csr_matrix | None = None
@@ -207,6 +216,7 @@ def ranking_train(*, review_id: int, stage: str) -> RankingState | None:
     review = Review.objects.filter(pk=review_id).first()
     if review is None:
         return None
+    features, model, ranker = _ranking_code()
     began = time.perf_counter()
     # Labels changed after this instant count as new for the next training.
     read_at = timezone.now()
@@ -215,7 +225,7 @@ def ranking_train(*, review_id: int, stage: str) -> RankingState | None:
     fingerprint = _fingerprint(labels, candidates)
     state = ranking_state(review_id=review_id, stage=stage)
     values = np.fromiter(labels.values(), dtype=np.int64, count=len(labels))
-    if state.labels_fingerprint == fingerprint or not can_train(values) or not candidates:
+    if state.labels_fingerprint == fingerprint or not ranker.can_train(values) or not candidates:
         RankingState.objects.filter(pk=state.pk).update(started_at=None)
         state.refresh_from_db()
         return state
@@ -229,7 +239,7 @@ def ranking_train(*, review_id: int, stage: str) -> RankingState | None:
     train_labels = np.asarray([labels[r] for r in train_ids], dtype=np.int64)
     candidate_ids = [c for c in candidates if c in row_of]
     candidate_rows = np.asarray([local[row_of[c]] for c in candidate_ids], dtype=np.int64)
-    ranking = rank_candidates(X, train_rows, train_labels, candidate_rows, seed=review_id)
+    ranking = ranker.rank_candidates(X, train_rows, train_labels, candidate_rows, seed=review_id)
     record_of_row = np.asarray(used, dtype=np.int64)
     ranked_ids = ids[record_of_row[ranking.order]]
     histogram = np.histogram(ranking.scores, bins=HISTOGRAM_BINS, range=(0.0, 1.0))[0]
@@ -246,7 +256,7 @@ def ranking_train(*, review_id: int, stage: str) -> RankingState | None:
             relevant=int(train_labels.sum()),
             records_ranked=len(ranked_ids),
             duration_ms=int((time.perf_counter() - began) * 1000),
-            method=DEFAULT_SPEC.describe(),
+            method=model.DEFAULT_SPEC.describe(),
             score_histogram=[int(c) for c in histogram],
             error="",
             error_at=None,
@@ -289,6 +299,8 @@ def ranking_record_failure(*, review_id: int, stage: str, message: str) -> None:
 def ranking_labels_changed(*, review_id: int, stage: str) -> None:
     """Call in the transaction that changes a record's votes or outcome at `stage`. Full-text
     outcomes are labels of the title/abstract model too, so they retrain both stages."""
+    if not getattr(django_settings, "RANKING_AUTO_TRAIN", True):
+        return
     stages = [stage] if stage == Stage.TITLE_ABSTRACT else list(Stage.values)
     transaction.on_commit(lambda: _maybe_queue(review_id, stages=stages))
 
