@@ -285,6 +285,8 @@ class ScreeningItem(models.Model):
         ordering = ["record_id"]
         indexes = [
             models.Index(fields=["review", "stage", "status"], name="item_review_stage_status_idx"),
+            # "Decisions since the last training", asked after every label change.
+            models.Index(fields=["review", "updated_at"], name="item_review_updated_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["record", "stage"], name="item_unique_per_stage"),

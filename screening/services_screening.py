@@ -239,12 +239,15 @@ def _item_recount(
     if decisions is None:
         decisions = list(Decision.objects.filter(record_id=item.record_id, stage=item.stage))
     status, verdict, reason = _outcome(settings, decisions)
+    was_open = item.status == ScreeningItem.Status.OPEN
     item.votes = len(decisions)
     item.status = status
     item.final_verdict = verdict
     item.final_reason = reason
     item.save(update_fields=["votes", "status", "final_verdict", "final_reason", "updated_at"])
-    services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
+    if not (settings.blind and was_open and status == ScreeningItem.Status.OPEN):
+        # A blind vote on a record still open is no label: the ranking must not learn of it.
+        services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
 
