@@ -232,16 +232,15 @@ def ranking_train(*, review_id: int, stage: str) -> RankingState | None:
     ids, tf = review_term_frequencies(review_id=review_id)
     row_of = {int(record_id): row for row, record_id in enumerate(ids)}
     train_ids = [r for r in labels if r in row_of]
-    used = sorted({row_of[r] for r in train_ids} | {row_of[c] for c in candidates if c in row_of})
-    local = {row: i for i, row in enumerate(used)}
-    X = features.tfidf(tf[used])
-    train_rows = np.asarray([local[row_of[r]] for r in train_ids], dtype=np.int64)
+    # All the review's rows are weighted (the idf of the whole library), in place: the cached
+    # term frequencies are not needed again, so a large review is in memory once.
+    X = features.tfidf(tf, copy=False)
+    del tf
+    train_rows = np.asarray([row_of[r] for r in train_ids], dtype=np.int64)
     train_labels = np.asarray([labels[r] for r in train_ids], dtype=np.int64)
-    candidate_ids = [c for c in candidates if c in row_of]
-    candidate_rows = np.asarray([local[row_of[c]] for c in candidate_ids], dtype=np.int64)
+    candidate_rows = np.asarray([row_of[c] for c in candidates if c in row_of], dtype=np.int64)
     ranking = ranker.rank_candidates(X, train_rows, train_labels, candidate_rows, seed=review_id)
-    record_of_row = np.asarray(used, dtype=np.int64)
-    ranked_ids = ids[record_of_row[ranking.order]]
+    ranked_ids = ids[ranking.order]
     histogram = np.histogram(ranking.scores, bins=HISTOGRAM_BINS, range=(0.0, 1.0))[0]
     with transaction.atomic():
         # Two trainings of one stage (a redelivered task, "retrain now") write one at a time:

@@ -60,17 +60,20 @@ def _transform(texts: list[str]) -> sp.csr_matrix:
     return counts
 
 
-def tfidf(tf: sp.csr_matrix, *, min_df: int = 1) -> sp.csr_matrix:
+def tfidf(tf: sp.csr_matrix, *, min_df: int = 1, copy: bool = True) -> sp.csr_matrix:
     """Smoothed idf over these rows, then unit-length rows (as scikit-learn's TfidfTransformer),
     keeping only the columns used by at least `min_df` rows.
 
     Columns are renumbered through a lookup array instead of sliced (`X[:, used]` sorts and
     copies): the models' coefficient vectors then span the terms in use, not all 2**20 hashes.
+    With `copy=False` the term frequencies' arrays are reused (a training loads them fresh from
+    the cache and needs them no more), so a large review is held in memory once, not twice.
     """
     n = tf.shape[0]
     df = np.bincount(tf.indices, minlength=tf.shape[1])
     idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
-    data = tf.data * idf[tf.indices]
+    data = tf.data if not copy else tf.data.copy()
+    data *= idf[tf.indices]
     lengths = np.diff(tf.indptr)
     norms = np.sqrt(_row_sums(data * data, tf.indptr)).astype(np.float32)
     norms[norms == 0] = 1.0
@@ -78,14 +81,16 @@ def tfidf(tf: sp.csr_matrix, *, min_df: int = 1) -> sp.csr_matrix:
     keep_columns = df >= min_df
     remap = np.full(tf.shape[1], -1, dtype=np.int32)
     remap[keep_columns] = np.arange(int(keep_columns.sum()), dtype=np.int32)
-    indices = remap[tf.indices]
+    indices = tf.indices if not copy else tf.indices.copy()
+    np.take(remap, indices, out=indices)
     indptr = tf.indptr
     if min_df > 1:
         kept = indices >= 0
         indices, data = indices[kept], data[kept]
         counts = _row_sums(kept.astype(np.int64), tf.indptr)
         indptr = np.concatenate([[0], np.cumsum(counts)]).astype(tf.indptr.dtype)
-    return sp.csr_matrix((data, indices, indptr), shape=(n, int(keep_columns.sum())))
+    shape = (n, int(keep_columns.sum()))
+    return sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
 
 
 def _row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
