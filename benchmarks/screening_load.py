@@ -344,6 +344,9 @@ def main() -> None:
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            # A worker's first import of the app is slow on a busy shared machine.
+            "--timeout",
+            "120",
         ],
         cwd=REPO,
         env=env,
@@ -352,7 +355,7 @@ def main() -> None:
     try:
         import httpx
 
-        for _ in range(100):
+        for _ in range(1200):  # up to 2 minutes for the workers to boot
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
