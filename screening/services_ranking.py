@@ -301,7 +301,9 @@ def ranking_labels_changed(*, review_id: int, stage: str) -> None:
     if not getattr(django_settings, "RANKING_AUTO_TRAIN", True):
         return
     stages = [stage] if stage == Stage.TITLE_ABSTRACT else list(Stage.values)
-    transaction.on_commit(lambda: _maybe_queue(review_id, stages=stages))
+    # robust: a failure to queue (broker down) or, without a broker, a training that fails in
+    # process is logged and shown to the lead; it never turns the committed vote into an error.
+    transaction.on_commit(lambda: _maybe_queue(review_id, stages=stages), robust=True)
 
 
 def _labels_since(state: RankingState) -> int:
@@ -358,7 +360,7 @@ def ranking_retrain_now(*, review: Review) -> list[str]:
         raise DomainError("No such review.")
     RankingState.objects.filter(review=review).update(pending_since=None, labels_fingerprint="")
     queued: list[str] = []
-    transaction.on_commit(lambda: queued.extend(_maybe_queue(review.pk, force=True)))
+    transaction.on_commit(lambda: queued.extend(_maybe_queue(review.pk, force=True)), robust=True)
     return queued
 
 
