@@ -257,3 +257,23 @@ def test_the_dashboard_counts_only_complete_records(
     conflict_resolve(item=item, arbiter=arbiter, verdict="include")
     status = selectors_ranking.ranking_status(review=review, stage=TA)
     assert status.screened == 1 and status.included == 1 and status.curve[-1] == (1, 1)
+
+
+def test_a_training_that_fails_in_process_never_fails_the_vote(
+    review, library, screener_a, screener_b, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # Without a broker the task runs in the request: make it fail for real (its feature cache
+    # cannot be written) and check that the committed vote stands and the lead sees why.
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    settings.RANKING_CACHE_DIR = str(blocker)
+    on, off = library
+    settings_for(review)
+    both(on[0], screener_a, screener_b, "include")
+    with django_capture_on_commit_callbacks(execute=True):
+        vote(off[0], screener_a, "exclude")
+        outcome = vote(off[0], screener_b, "exclude")
+    assert outcome.item.status == "decided"
+    status = selectors_ranking.ranking_status(review=review, stage=TA)
+    assert status.state == "failed" and "Error" in status.error
+    assert next_record(review=review, stage=TA, reviewer=screener_a) is not None
