@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfTransformer
 
 from screening.ranking import features
 from screening.ranking.ranker import rank_candidates
@@ -77,10 +79,22 @@ def test_a_simulation_shows_every_record_once_priors_first_and_beats_random_orde
     assert again.order.tolist() == result.order.tolist()
 
 
-def test_term_frequencies_of_an_appended_chunk_equal_those_computed_at_once():
+def test_term_frequencies_of_an_appended_chunk_equal_those_computed_at_once(monkeypatch):
     texts, _ = corpus()
     whole = features.term_frequencies(texts)
     parts = features.term_frequencies(texts[:30]), features.term_frequencies(texts[30:])
-    import scipy.sparse as sp
-
     assert (sp.vstack(parts) != whole).nnz == 0
+    monkeypatch.setattr(features, "CHUNK", 7)  # spooled in many chunks: the same matrix
+    assert (features.term_frequencies(texts) != whole).nnz == 0
+
+
+def test_tfidf_by_blocks_of_rows_is_scikit_learns_tfidf(monkeypatch):
+    texts, _ = corpus()
+    tf = features.term_frequencies(texts + [""])  # an empty record too
+    expected = TfidfTransformer().fit_transform(tf)
+    used = np.flatnonzero(np.bincount(tf.indices, minlength=tf.shape[1]))
+    monkeypatch.setattr(features, "ROW_BLOCK", 5)
+    weighted = features.tfidf(tf)
+    assert abs(weighted - expected[:, used]).max() < 1e-6
+    in_place = features.tfidf(tf.copy(), copy=False)
+    assert abs(in_place - weighted).max() == 0
