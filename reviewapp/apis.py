@@ -3,14 +3,17 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from reviewapp import selectors, services
 from reviewapp.common.permissions import ReviewScopedAPIMixin, review_access
 from reviewapp.models import Invitation, Membership, Role
 from reviewapp.serializers import (
-    InvitationSentSerializer,
+    InvitationAcceptSerializer,
+    InvitationSerializer,
     InviteSerializer,
     MembershipSerializer,
     ReviewSerializer,
@@ -62,19 +65,21 @@ class MembershipViewSet(
     @extend_schema(
         request=InviteSerializer,
         responses={
-            201: MembershipSerializer,
-            202: OpenApiResponse(InvitationSentSerializer, description="E-mail invitation sent"),
+            202: OpenApiResponse(
+                InvitationSerializer,
+                description="An e-mail with a signed link was sent; they join by following it.",
+            )
         },
     )
     def create(self, request: Request, review_pk: int) -> Response:
+        """Invite someone by username or e-mail. Nobody joins here, an existing account
+        included: they join through the link sent to their address."""
         data = InviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        added = services.membership_invite(
+        invitation = services.membership_invite(
             review=self.review, invited_by=request.user, **data.validated_data
         )
-        if isinstance(added, Invitation):
-            return Response({"invited": added.email}, status=status.HTTP_202_ACCEPTED)
-        return Response(MembershipSerializer(added).data, status=status.HTTP_201_CREATED)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=RolesSerializer, responses=MembershipSerializer)
     def roles(self, request: Request, review_pk: int, pk: int) -> Response:
@@ -88,3 +93,48 @@ class MembershipViewSet(
 
     def perform_destroy(self, instance: Membership) -> None:
         services.membership_remove(membership=instance)
+
+
+class InvitationViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Invitations not yet accepted nor withdrawn (expired ones included). Invite through
+    POST members/; the lead resends (a new link, the old one stops working) or revokes."""
+
+    serializer_class = InvitationSerializer
+    role_by_action = {"resend": Role.LEAD, "revoke": Role.LEAD}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.pending_invitations(review=self.review)
+
+    def _invitation(self, pk: int) -> Invitation:
+        return get_object_or_404(Invitation, pk=pk, review=self.review)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, review_pk: int, pk: int) -> Response:
+        invitation = services.invitation_resend(invitation=self._invitation(pk))
+        return Response(InvitationSerializer(invitation).data)
+
+    @extend_schema(request=None, responses=InvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, review_pk: int, pk: int) -> Response:
+        invitation = services.invitation_revoke(invitation=self._invitation(pk))
+        return Response(InvitationSerializer(invitation).data)
+
+
+class InvitationAcceptView(APIView):
+    """Accept an invitation as the signed-in account: `token` is the last part of the link in
+    the e-mail (/invitations/<token>/). The account's e-mail must be the invited address."""
+
+    @extend_schema(request=InvitationAcceptSerializer, responses={201: MembershipSerializer})
+    def post(self, request: Request) -> Response:
+        data = InvitationAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.invitation_accept(
+            token=data.validated_data["token"], user=request.user
+        )
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)

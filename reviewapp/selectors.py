@@ -28,7 +28,12 @@ def team(*, review: Review) -> QuerySet[Membership]:
 
 
 def pending_invitations(*, review: Review) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(review=review, accepted_at=None).order_by("email")
+    """Invitations not yet accepted nor withdrawn, expired ones included (to resend them)."""
+    return (
+        Invitation.objects.filter(review=review, accepted_at=None, revoked_at=None)
+        .select_related("invited_by")
+        .order_by("email")
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from reviewapp.models import Membership, Review
+from reviewapp.models import Invitation, Membership, Review
 
 User = get_user_model()
 
@@ -49,5 +49,27 @@ class RolesSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES))
 
 
-class InvitationSentSerializer(serializers.Serializer):
-    invited = serializers.EmailField()
+class InvitationSerializer(serializers.ModelSerializer):
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES), read_only=True)
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None)
+    is_expired = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "roles",
+            "invited_by",
+            "created_at",
+            "sent_at",
+            "expires_at",
+            "is_expired",
+            "accepted_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The last part of the invitation link.")

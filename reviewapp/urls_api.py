@@ -2,19 +2,26 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
-from reviewapp.apis import MembershipViewSet, ReviewViewSet
+from reviewapp.apis import (
+    InvitationAcceptView,
+    InvitationViewSet,
+    MembershipViewSet,
+    ReviewViewSet,
+)
 
 reviews = SimpleRouter()
 reviews.register("reviews", ReviewViewSet, basename="review")
 
 team = SimpleRouter()
 team.register("members", MembershipViewSet, basename="member")
+team.register("invitations", InvitationViewSet, basename="invitation")
 
 member_roles = MembershipViewSet.as_view({"post": "roles"})
 
 # Each stage of the review owns its API routes, all under /api/reviews/<review_pk>/.
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api_token"),
+    path("invitations/accept/", InvitationAcceptView.as_view(), name="invitation-accept"),
     path("", include(reviews.urls)),
     path("reviews/<int:review_pk>/", include(team.urls)),
     path(

@@ -55,9 +55,15 @@ urlpatterns = [
         name="team_remove",
     ),
     path(
-        "reviews/<int:review_pk>/invitations/<int:invitation_pk>/cancel/",
-        views.invitation_cancel,
-        name="invitation_cancel",
+        "reviews/<int:review_pk>/invitations/<int:invitation_pk>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
     ),
+    path(
+        "reviews/<int:review_pk>/invitations/<int:invitation_pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("reviews/<int:review_pk>/history/", views.review_history, name="review_history"),
 ]

@@ -219,3 +219,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Accounts and access (docs/security.md) ------------------------------------------------
+# Invitations are links signed with SECRET_KEY; they stop working after INVITATION_DAYS.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
