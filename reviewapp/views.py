@@ -236,7 +236,7 @@ def invitation_revoke(
 
 @review_view(Role.LEAD)
 def review_history(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    entries = selectors.review_history(review=review)
+    entries = selectors.review_history(review=review, user=request.user)
     return render(request, "reviewapp/history.html", {"review": review, "entries": entries})
 
 
