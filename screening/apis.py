@@ -127,10 +127,11 @@ class RecordViewSet(
     @extend_schema(request=MergeSerializer, responses={201: DedupActionSerializer})
     @action(detail=True, methods=["post"])
     def merge(self, request: Request, review_pk: int, pk: int) -> Response:
+        record = self._record(pk)  # first: another review's record is a 404, not a 400
         data = MergeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         done = services.dedup_merge(
-            record=self._record(pk),
+            record=record,
             other=self._record(data.validated_data["other"]),
             user=request.user,
         )
