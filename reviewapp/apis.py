@@ -1,21 +1,37 @@
 """API for reviews and teams. Thin: serializers validate, services write."""
 
+from typing import Any
+
+from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reviewapp import selectors, services
+from reviewapp import accounts, selectors, services
 from reviewapp.common.permissions import ReviewScopedAPIMixin, review_access
-from reviewapp.models import Invitation, Membership, Role
+from reviewapp.common.throttles import LoginThrottle
+from reviewapp.models import ApiToken, Invitation, Membership, Role
 from reviewapp.serializers import (
+    ApiTokenCreateSerializer,
+    ApiTokenSerializer,
     InvitationAcceptSerializer,
     InvitationSerializer,
     InviteSerializer,
     MembershipSerializer,
+    NewApiTokenSerializer,
+    ObtainTokenSerializer,
     ReviewSerializer,
     RolesSerializer,
 )
@@ -138,3 +154,79 @@ class InvitationAcceptView(APIView):
             token=data.validated_data["token"], user=request.user
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+def _new_token_payload(token: Any, plain: str) -> dict[str, Any]:
+    """NewApiTokenSerializer's shape: the token's fields and, this once, the token itself."""
+    return {"token": plain, **ApiTokenSerializer(token).data}
+
+
+class ObtainTokenView(APIView):
+    """A new named API token for a username and password (for scripts). Throttled per client
+    address; repeated wrong passwords lock the username out from that address (429)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(
+        request=ObtainTokenSerializer,
+        responses={200: NewApiTokenSerializer},
+        auth=[],  # type: ignore[arg-type]  # drf-spectacular: no authentication needed
+    )
+    def post(self, request: Request) -> Response:
+        data = ObtainTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        # The Django request, so that django-axes counts the attempt and its middleware answers
+        # a locked-out client with 429.
+        user = authenticate(
+            request=request._request, username=values["username"], password=values["password"]
+        )
+        if user is None:
+            raise ValidationError({"detail": ["Unable to log in with those credentials."]})
+        name = values["name"] or f"API token {timezone.now():%Y-%m-%d %H:%M}"
+        token, plain = accounts.api_token_create(user=user, name=name, days=values["days"])
+        return Response(_new_token_payload(token, plain))
+
+
+_KEY = OpenApiParameter(
+    "key", str, OpenApiParameter.PATH, description="The token's key, as listed."
+)
+
+
+@extend_schema_view(
+    destroy=extend_schema(parameters=[_KEY]), rotate=extend_schema(parameters=[_KEY])
+)
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Your API tokens. Create one here from a browser session (or with your password at
+    /api/auth/token/); rotate replaces a token by a new one, DELETE revokes it. `key` is the
+    token's first characters, as listed."""
+
+    serializer_class = ApiTokenSerializer
+    lookup_field = "token_key"
+    lookup_url_kwarg = "key"
+    pagination_class = None
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.api_tokens(user=self.request.user)
+
+    @extend_schema(request=ApiTokenCreateSerializer, responses={201: NewApiTokenSerializer})
+    def create(self, request: Request) -> Response:
+        if isinstance(request.auth, ApiToken):
+            # A leaked token must not be able to mint others that outlive its revocation.
+            raise PermissionDenied("A token cannot create tokens: use your password or a session.")
+        data = ApiTokenCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, plain = accounts.api_token_create(user=request.user, **data.validated_data)
+        return Response(_new_token_payload(token, plain), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: NewApiTokenSerializer})
+    @action(detail=True, methods=["post"])
+    def rotate(self, request: Request, key: str) -> Response:
+        token, plain = accounts.api_token_rotate(user=request.user, key=key)
+        return Response(_new_token_payload(token, plain))
+
+    def destroy(self, request: Request, key: str) -> Response:
+        accounts.api_token_revoke(user=request.user, key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -86,3 +86,15 @@ class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="The script or machine that will use it, e.g. 'R on my laptop'."
+    )
+    days = forms.TypedChoiceField(
+        label="Expires after",
+        coerce=int,
+        choices=[(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "a year"), (0, "never")],
+        initial=90,
+    )

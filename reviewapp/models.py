@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
 
@@ -191,3 +192,20 @@ class VerifiedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.user_id})"
+
+
+class ApiToken(AbstractAuthToken):
+    """A named API token of one user (django-rest-knox stores only its SHA-512 digest).
+
+    A user holds several (one per script or machine), each revoked or rotated on its own, all
+    revoked when the password changes; `token_key` (the first characters) names it in lists.
+    """
+
+    name = models.CharField(max_length=100)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"

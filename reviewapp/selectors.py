@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from reviewapp.models import Invitation, Membership, Review
+from reviewapp.models import ApiToken, Invitation, Membership, Review
 
 
 def reviews_for_user(*, user: Any) -> QuerySet[Review]:
@@ -147,6 +147,10 @@ def _previous_versions(manager: Any, changed: list[Any]) -> dict[int, Any]:
         if at > 0:
             found[row.history_id] = chain[at - 1]
     return found
+
+
+def api_tokens(*, user: Any) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created")
 
 
 def user_is_member(*, user: Any, review_id: int) -> bool:

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from reviewapp.models import Invitation, Membership, Review
+from reviewapp.models import ApiToken, Invitation, Membership, Review
 
 User = get_user_model()
 
@@ -73,3 +73,38 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class InvitationAcceptSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="The last part of the invitation link.")
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(source="token_key", read_only=True)
+    expires_at = serializers.DateTimeField(source="expiry", read_only=True)
+    created_at = serializers.DateTimeField(source="created", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["key", "name", "created_at", "expires_at", "last_used_at"]
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    days = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Lifetime; 0: never expires."
+    )
+
+
+class NewApiTokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown once: only a digest is kept.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+class ObtainTokenSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    name = serializers.CharField(
+        max_length=100, required=False, default="", help_text="Defaults to 'API token <date>'."
+    )
+    days = serializers.IntegerField(required=False, allow_null=True, default=None)

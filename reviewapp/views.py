@@ -5,16 +5,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from reviewapp import selectors, services
+from reviewapp import accounts, selectors, services
 from reviewapp.common.permissions import review_view
+from reviewapp.common.throttles import LoginThrottle
 from reviewapp.errors import DomainError
-from reviewapp.forms import InviteForm, ReviewForm, RolesForm, SignupForm
+from reviewapp.forms import ApiTokenForm, InviteForm, ReviewForm, RolesForm, SignupForm
 from reviewapp.models import Invitation, Membership, Review, Role
 from screening.selectors import library_counts
 
@@ -242,3 +244,84 @@ def review_history(request: HttpRequest, *, review: Review, membership: Membersh
 
 def healthz(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --- accounts: logins and API tokens --------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, throttled per client address (django-axes also locks out one
+    username from one address after repeated wrong passwords)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        throttle = LoginThrottle()
+        if not throttle.allow_request(request, self):
+            wait = int(throttle.wait() or 60)
+            response = render(
+                request,
+                "registration/locked_out.html",
+                {"message": f"Too many login attempts from your address: wait {wait} seconds."},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's API tokens: create (shown once), rotate, revoke."""
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, plain = accounts.api_token_create(
+                user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return _show_once(request, token, plain, "created")
+    context = {
+        "form": form,
+        "tokens": selectors.api_tokens(user=request.user),
+        # The plain token lives in the server-side session for this one page view.
+        "new_token": request.session.pop("new_api_token", None),
+    }
+    return render(request, "registration/api_tokens.html", context)
+
+
+def _show_once(request: HttpRequest, token: Any, plain: str, done: str) -> HttpResponse:
+    request.session["new_api_token"] = {"name": token.name, "token": plain}
+    messages.success(request, f"Token '{token.name}' {done}. Copy it now: it is shown only once.")
+    return redirect("api_tokens")
+
+
+@login_required
+@require_POST
+def api_token_rotate(request: HttpRequest, key: str) -> HttpResponse:
+    try:
+        token, plain = accounts.api_token_rotate(user=request.user, key=key)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("api_tokens")
+    return _show_once(request, token, plain, "replaced; the old one no longer works")
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, key: str) -> HttpResponse:
+    try:
+        accounts.api_token_revoke(user=request.user, key=key)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Token revoked.")
+    return redirect("api_tokens")
+
+
+@login_required
+@require_POST
+def api_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
+    count = accounts.api_tokens_revoke_all(user=request.user)
+    messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
+    return redirect("api_tokens")

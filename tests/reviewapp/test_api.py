@@ -1,6 +1,6 @@
 import pytest
-from rest_framework.authtoken.models import Token
 
+from reviewapp import accounts
 from reviewapp.models import Membership, Review
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +20,8 @@ def test_a_user_creates_and_lists_reviews_through_the_api(api_for, outsider, rev
 
 
 def test_token_authentication_works(client, lead, review):
-    token = Token.objects.create(user=lead)
-    response = client.get("/api/reviews/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, plain = accounts.api_token_create(user=lead, name="script")
+    response = client.get("/api/reviews/", HTTP_AUTHORIZATION=f"Token {plain}")
     assert response.status_code == 200
     assert response.json()["count"] == 1
 
