@@ -43,9 +43,13 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.get_username()}.")
             if invitation is not None:
+                messages.success(
+                    request,
+                    f"Welcome, {user.get_username()}. You joined '{invitation.review.title}'.",
+                )
                 return redirect("review_detail", review_pk=invitation.review_id)
+            messages.success(request, f"Welcome, {user.get_username()}.")
             return redirect("review_list")
     context = {"form": form, "invitation": invitation, "token": token}
     return render(request, "registration/signup.html", context)
