@@ -207,12 +207,10 @@ def invitation_from_token(token: str) -> Invitation:
         ) from exc
     except signing.BadSignature as exc:
         raise InvitationLinkInvalid("This invitation link is not valid.") from exc
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) or not isinstance(payload.get("i"), int):
         raise InvitationLinkInvalid("This invitation link is not valid.")
     invitation = (
-        Invitation.objects.select_related("review", "invited_by")
-        .filter(pk=payload.get("i"))
-        .first()
+        Invitation.objects.select_related("review", "invited_by").filter(pk=payload["i"]).first()
     )
     if invitation is None:
         raise InvitationLinkInvalid("This invitation link is not valid.")

@@ -52,18 +52,20 @@ def votes_visible_q(*, review: Review | int, user: Any, membership: Membership |
     blind = blind_stages(review)
     S = ScreeningItem.Status
     item = ScreeningItem.objects.filter(record_id=OuterRef("record_id"), stage=OuterRef("stage"))
-    complete = Exists(item.exclude(status=S.OPEN))
+    complete = Q(Exists(item.exclude(status=S.OPEN)))
     visible = Q(reviewer_id=user.pk) | ~Q(stage__in=blind)
     if not membership.has_role(Role.REVIEWER):
         return visible | complete
-    voted = Exists(
-        Decision.objects.filter(
-            record_id=OuterRef("record_id"), stage=OuterRef("stage"), reviewer_id=user.pk
+    voted = Q(
+        Exists(
+            Decision.objects.filter(
+                record_id=OuterRef("record_id"), stage=OuterRef("stage"), reviewer_id=user.pk
+            )
         )
     )
     visible |= complete & voted
     if membership.has_role(Role.ARBITER):
-        visible |= Exists(item.filter(status__in=[S.CONFLICT, S.RESOLVED]))
+        visible |= Q(Exists(item.filter(status__in=[S.CONFLICT, S.RESOLVED])))
     return visible
 
 
@@ -73,4 +75,4 @@ def items_visible_q(*, review: Review | int) -> Q:
     complete = ScreeningItem.objects.filter(pk=OuterRef("id")).exclude(
         status=ScreeningItem.Status.OPEN
     )
-    return ~Q(stage__in=blind_stages(review)) | Exists(complete)
+    return ~Q(stage__in=blind_stages(review)) | Q(Exists(complete))

@@ -11,8 +11,9 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, User
 
 
 def _rate(scope: str) -> str | None:
-    rates: dict[str, str | None] = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-    return rates.get(scope)
+    rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+    rate = rates.get(scope) if isinstance(rates, dict) else None
+    return str(rate) if rate else None
 
 
 class AnonThrottle(AnonRateThrottle):
