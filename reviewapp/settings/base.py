@@ -253,7 +253,7 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "anon": env_str("API_THROTTLE_ANON", "60/minute"),
     "user": env_str("API_THROTTLE_USER", "1200/minute"),
-    "login": env_str("LOGIN_THROTTLE", "20/minute"),
+    "login": env_str("LOGIN_THROTTLE", "60/minute"),
 }
 # django-axes: LOGIN_FAILURE_LIMIT wrong passwords for one username from one address lock that
 # pair out for LOGIN_LOCKOUT_MINUTES, on the login page and the token endpoint alike.
