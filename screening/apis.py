@@ -296,7 +296,9 @@ def _next_payload(review: Any, stage: str, user: Any) -> dict[str, Any]:
 
 
 class NextRecordView(ReviewScopedAPIMixin, APIView):
-    """The next record the reviewer should screen at the stage (null when none is left)."""
+    """The next record the reviewer should screen at the stage (null when none is left). It is
+    leased to the reviewer for 5 minutes: asking again returns it again until it is voted on,
+    skipped or released (`lease/`), and no more reviewers are sent it than it needs votes."""
 
     read_role = Role.REVIEWER
 
