@@ -784,6 +784,7 @@ def lease_action(
     """The screening page gives a record back: on skip, on page close (sendBeacon) or renews
     it while open (heartbeat)."""
     stage = _stage(stage)
+    get_object_or_404(Record, pk=record_pk, review=review)
     action = request.POST.get("action", "")
     if action == "release":
         services_ranking.lease_release(
