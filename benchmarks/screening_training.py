@@ -27,6 +27,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,19 +50,23 @@ def word_pool() -> list[str]:
     return words or ["trial", "outcome", "patients", "randomised", "study", "results"]
 
 
-def synthetic(n: int, seed: int = 1) -> tuple[list[tuple[str, str]], list[int]]:
+def synthetic_stream(n: int, seed: int = 1) -> Iterator[tuple[str, str, int]]:
+    """(title, abstract, label) one record at a time, as the worker streams them from the
+    database: a large review's texts are never all in memory."""
     rng = random.Random(seed)
     pool = word_pool()
-    records, labels = [], []
     for _ in range(n):
         relevant = rng.random() < 0.05
         words = [rng.choice(pool) for _ in range(rng.randint(150, 250))]
         if relevant:
             words += rng.choices(TOPIC, k=12)
         title = " ".join(rng.choice(pool) for _ in range(10))
-        records.append((title, " ".join(words)))
-        labels.append(int(relevant))
-    return records, labels
+        yield title, " ".join(words), int(relevant)
+
+
+def synthetic(n: int, seed: int = 1) -> tuple[list[tuple[str, str]], list[int]]:
+    rows = list(synthetic_stream(n, seed))
+    return [(t, a) for t, a, _ in rows], [label for _, _, label in rows]
 
 
 def build(n: int, cache: Path) -> dict[str, float]:
@@ -70,9 +75,15 @@ def build(n: int, cache: Path) -> dict[str, float]:
 
     from screening.ranking import features
 
-    records, labels = synthetic(n)
+    labels: list[int] = []
+
+    def texts() -> Iterator[str]:
+        for title, abstract, label in synthetic_stream(n):
+            labels.append(label)
+            yield features.record_text(title, abstract)
+
     began = time.perf_counter()
-    tf = features.term_frequencies(features.record_text(t, a) for t, a in records)
+    tf = features.term_frequencies(texts())
     seconds = time.perf_counter() - began
     np.savez(cache, data=tf.data, indices=tf.indices, indptr=tf.indptr, shape=tf.shape, y=labels)
     return {
