@@ -354,14 +354,11 @@ def _claim_send(state_id: int) -> bool:
     )
 
 
-def ranking_retrain_now(*, review: Review) -> list[str]:
-    """The lead's "retrain now" (after a failure, or to refresh before a meeting)."""
-    if review.pk is None:
-        raise DomainError("No such review.")
+def ranking_retrain_now(*, review: Review) -> None:
+    """The lead's "retrain now" (after a failure, or to refresh before a meeting): queued once
+    the calling transaction commits, whatever the schedule says."""
     RankingState.objects.filter(review=review).update(pending_since=None, labels_fingerprint="")
-    queued: list[str] = []
-    transaction.on_commit(lambda: queued.extend(_maybe_queue(review.pk, force=True)), robust=True)
-    return queued
+    transaction.on_commit(lambda: _maybe_queue(review.pk, force=True), robust=True)
 
 
 def rankings_requeue_stale() -> list[int]:
