@@ -128,6 +128,8 @@ class Tool:
     # Set when the preliminary considerations end the assessment (ROBINS-I V2 section B):
     # the reason; the overall judgement is then proposed without domain judgements.
     stopped: str = ""
+    # What keeps the preliminary considerations from being complete ("" when nothing does).
+    preliminary_problem: Callable[[Preliminary], str] | None = None
 
     @property
     def has_algorithm(self) -> bool:

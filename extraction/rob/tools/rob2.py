@@ -742,6 +742,15 @@ def _resolve(preliminary: Preliminary) -> Tool:
     )
 
 
+def _preliminary_problem(preliminary: Preliminary) -> str:
+    if preliminary.get("aim") == ADHERING and not preliminary.get("deviations"):
+        return (
+            "For the effect of adhering to intervention, select at least one kind of deviation "
+            "to address (preliminary considerations)."
+        )
+    return ""
+
+
 TOOL = Tool(
     key="rob2",
     name="RoB 2 (randomised trials)",
@@ -760,6 +769,7 @@ TOOL = Tool(
     resolver=_resolve,
     variant=f"{DESIGNS[0][1]} · effect of assignment",
     all_domains=ALL_DOMAINS,
+    preliminary_problem=_preliminary_problem,
 )
 
 __all__ = ["TOOL", "LOW", "SOME", "HIGH", "JUDGEMENTS", "variant_domains"]
