@@ -303,19 +303,23 @@ def _clean_answers(base: Tool, spec: Tool, answers: Mapping[str, Any]) -> dict[s
 
 
 def _variants(base: Tool) -> list[Tool]:
-    """Every variant of a tool (each choice of each "choice" preliminary consideration)."""
+    return [spec for _, spec in variants(base)]
+
+
+def variants(base: Tool) -> list[tuple[dict[str, Any], Tool]]:
+    """Every variant of a tool with preliminary considerations that select it: each choice
+    of each "choice" consideration (identical variants listed once)."""
     if base.resolver is None:
-        return [base]
+        return [({}, base)]
     choices = [
         [(f.id, value) for value, _ in f.choices] for f in base.preliminary if f.kind == "choice"
     ]
-    variants = []
+    found: dict[tuple[str, str], tuple[dict[str, Any], Tool]] = {}
     for combination in itertools.product(*choices):
         preliminary: dict[str, Any] = dict(combination)
-        preliminary["deviations"] = [v for f in base.preliminary if f.id == "deviations"
-                                     for v, _ in f.choices]  # fmt: skip
-        variants.append(base.resolve(preliminary))
-    return variants
+        spec = base.resolve(preliminary)
+        found.setdefault((spec.variant, spec.stopped), (preliminary, spec))
+    return list(found.values())
 
 
 def _clean_preliminary(base: Tool, preliminary: Mapping[str, Any]) -> dict[str, Any]:
