@@ -184,7 +184,7 @@ class PreliminaryDiff:
 
 def _shown(value: Any, choices: dict[str, str]) -> str:
     if isinstance(value, list):
-        return "; ".join(choices.get(v, v) for v in value)
+        return "; ".join(choices.get(str(v), str(v)) for v in value)
     return choices.get(str(value), str(value or ""))
 
 

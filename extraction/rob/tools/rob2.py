@@ -730,7 +730,8 @@ def variant_domains(design: str, aim: str, addressed: frozenset[str]) -> tuple[D
 
 
 def _resolve(preliminary: Preliminary) -> Tool:
-    design = preliminary.get("design") if preliminary.get("design") in ROBVIS else PARALLEL
+    design = str(preliminary.get("design") or "")
+    design = design if design in ROBVIS else PARALLEL
     aim = ADHERING if preliminary.get("aim") == ADHERING else ASSIGNMENT
     addressed = frozenset(preliminary.get("deviations") or ()) if aim == ADHERING else frozenset()
     names = dict(DESIGNS)
