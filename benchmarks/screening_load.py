@@ -91,7 +91,8 @@ print(json.dumps({{"review": review.pk, "tokens": tokens}}))
 """
 
 
-# Two labelled records (one include, one exclude) and a first ranking of the whole review.
+# Two records given an outcome directly (one include, one exclude; no votes, so the
+# vote-count check below still holds) and a first ranking of the whole review.
 TRAIN = """
 from screening.models import Record, ScreeningItem
 from screening import services_ranking
@@ -99,7 +100,7 @@ ids = Record.objects.filter(review_id={review}).order_by("id").values_list("id",
 for record_id, verdict in zip(ids, ["include", "exclude"]):
     ScreeningItem.objects.update_or_create(
         record_id=record_id, stage="ta",
-        defaults=dict(review_id={review}, status="decided", votes=2, final_verdict=verdict),
+        defaults=dict(review_id={review}, status="decided", votes=0, final_verdict=verdict),
     )
 services_ranking.ranking_train(review_id={review}, stage="ta")
 """
