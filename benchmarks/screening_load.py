@@ -1,7 +1,8 @@
 """Load test of screening: concurrent reviewers deciding and fetching the next record.
 
     python benchmarks/screening_load.py [--records 100000] [--reviewers 20] [--seconds 60]
-                                        [--order random|import] [--workers 5] [--think 2]
+                                        [--order relevance|random|import] [--workers 5]
+                                        [--think 2] [--train-during]
 
 Recreates the database `reviewapp_bench_screening` (or BENCH_DATABASE_URL) with one review of
 `--records` records and `--reviewers` reviewers (dual screening, blind), starts gunicorn on it,
@@ -13,6 +14,15 @@ the record for an exponentially distributed time (mean --think seconds; real scr
 10-30 s per abstract); --think 0 runs flat out and measures saturation instead. One decision
 in ten is sent twice (a double click or a client retry), which must answer 200 and store
 nothing.
+
+Set BENCH_BROKER_URL (e.g. redis://127.0.0.1:6379/6) to queue trainings the way production
+does, to a queue no worker consumes (emptied afterwards).
+
+Records are served through leases (screening/next_record.py): with `--order relevance` the
+review is first given two labelled records and a trained ranking, and with `--train-during` a
+separate process retrains the ranking over and over while the reviewers work, so the next-record
+latency is measured while a training runs. A vote answered 400 ("already has its 2 decisions")
+is a record served to more reviewers than it needed: the run reports them as `refused_votes`.
 
 Afterwards the database is checked row by row: the number of Decision rows equals the number
 of 201 answers (nothing lost, nothing duplicated), no (record, stage, reviewer) appears twice,
@@ -78,6 +88,34 @@ for i in range(reviewers):
     Membership.objects.create(review=review, user=user, is_reviewer=True)
     tokens.append(api_token_create(user=user, name="benchmark", days=0)[1])
 print(json.dumps({{"review": review.pk, "tokens": tokens}}))
+"""
+
+
+# Two records given an outcome directly (one include, one exclude; no votes, so the
+# vote-count check below still holds) and a first ranking of the whole review.
+TRAIN = """
+from screening.models import Record, ScreeningItem
+from screening import services_ranking
+ids = Record.objects.filter(review_id={review}).order_by("id").values_list("id", flat=True)[:2]
+for record_id, verdict in zip(ids, ["include", "exclude"]):
+    ScreeningItem.objects.update_or_create(
+        record_id=record_id, stage="ta",
+        defaults=dict(review_id={review}, status="decided", votes=0, final_verdict=verdict),
+    )
+services_ranking.ranking_train(review_id={review}, stage="ta")
+"""
+
+# Retrain again and again (as a busy Celery worker would), printing each training's seconds.
+TRAIN_LOOP = """
+import time
+from screening.models import RankingState
+from screening import services_ranking
+deadline = time.monotonic() + {seconds}
+while time.monotonic() < deadline:
+    RankingState.objects.filter(review_id={review}).update(labels_fingerprint="")
+    began = time.perf_counter()
+    services_ranking.ranking_train(review_id={review}, stage="ta")
+    print(round(time.perf_counter() - began, 2), flush=True)
 """
 
 
@@ -193,7 +231,8 @@ def _reuse(db_url: str, order: str) -> dict:
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE screening_decision, screening_historicaldecision, screening_screeningitem,"
-            " screening_historicalscreeningitem"
+            " screening_historicalscreeningitem, screening_screeninglease, screening_recordrank,"
+            " screening_rankingstate"
         )
         conn.execute('UPDATE screening_stagesettings SET "order" = %s', (order,))
         review = conn.execute("SELECT id FROM reviewapp_review").fetchone()[0]
@@ -207,7 +246,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--order", choices=["random", "import"], default="random")
+    parser.add_argument("--order", choices=["relevance", "random", "import"], default="random")
+    parser.add_argument(
+        "--train-during",
+        action="store_true",
+        help="retrain the ranking in a separate process throughout the run",
+    )
     parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
     parser.add_argument(
         "--think",
@@ -232,7 +276,12 @@ def main() -> None:
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
-        "CELERY_BROKER_URL": "",
+        # With BENCH_BROKER_URL (a Redis no worker listens to on this queue) every vote pays
+        # the real cost of asking whether a training is due and queueing it; without one,
+        # trainings would run inside the web requests, so automatic training is off.
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", ""),
+        "CELERY_QUEUE": "bench-screening-load",
+        "RANKING_AUTO_TRAIN": "true" if os.environ.get("BENCH_BROKER_URL") else "false",
         "DJANGO_SETTINGS_MODULE": "reviewapp.settings.dev",
         "DEBUG": "false",
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
@@ -264,6 +313,22 @@ def main() -> None:
         setup = json.loads(shell.stdout.strip().splitlines()[-1])
         OUT.mkdir(parents=True, exist_ok=True)
         TOKENS.write_text(json.dumps({"tokens": setup["tokens"]}))
+    if args.order == "relevance" or args.train_during:
+        began = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-v0",
+                "-c",
+                TRAIN.format(review=setup["review"]),
+            ],
+            cwd=REPO,
+            env=env,
+            check=True,
+        )
+        print(f"first training in {time.perf_counter() - began:.0f} s", flush=True)
     began = time.perf_counter()
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -280,6 +345,9 @@ def main() -> None:
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            # A worker's first import of the app is slow on a busy shared machine.
+            "--timeout",
+            "120",
         ],
         cwd=REPO,
         env=env,
@@ -288,22 +356,49 @@ def main() -> None:
     try:
         import httpx
 
-        for _ in range(100):
+        for _ in range(1200):  # up to 2 minutes for the workers to boot
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        trainer = (
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "shell",
+                    "-v0",
+                    "-c",
+                    TRAIN_LOOP.format(review=setup["review"], seconds=args.seconds + 30),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            if args.train_during
+            else None
+        )
         load_before = os.getloadavg()[0]
         stats = asyncio.run(
             _load(url, setup["review"], setup["tokens"], args.seconds, args.think, args.combined)
         )
         load_after = os.getloadavg()[0]
+        trainings = None
+        if trainer is not None:
+            trainer.terminate()
+            out, _ = trainer.communicate(timeout=60)
+            trainings = [float(x) for x in out.split()] if out else []
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
 
+    if os.environ.get("BENCH_BROKER_URL"):
+        import redis
+
+        redis.Redis.from_url(os.environ["BENCH_BROKER_URL"]).delete("bench-screening-load")
     checks = _check(db_url, setup["review"])
     cycles = stats["cycles"]
     result = {
@@ -329,6 +424,10 @@ def main() -> None:
         "decision_ms_p95": round(_percentile(stats["decision_ms"], 0.95), 1),
         "next_ms_p95": round(_percentile(stats["next_ms"], 0.95), 1) if stats["next_ms"] else None,
         "answers": {str(k): v for k, v in sorted(stats["status"].items())},
+        "refused_votes": stats["status"].get(400, 0),
+        "trainings_during_run": (
+            {"count": len(trainings), "seconds": trainings} if trainings is not None else None
+        ),
         "retried_answers": {str(k): v for k, v in sorted(stats["retries"].items())},
         "created_201": stats["created"],
         "database": checks,

@@ -16,7 +16,13 @@ from rest_framework.views import APIView
 
 from reviewapp.common.permissions import ReviewScopedAPIMixin
 from reviewapp.models import Role
-from screening import selectors, services, services_screening
+from screening import (
+    selectors,
+    selectors_ranking,
+    services,
+    services_ranking,
+    services_screening,
+)
 from screening.models import (
     Decision,
     DedupAction,
@@ -27,7 +33,7 @@ from screening.models import (
     Stage,
     Study,
 )
-from screening.next_record import next_record
+from screening.next_record import lease_renew, next_record
 from screening.serializers import (
     AgreementSerializer,
     AmendSerializer,
@@ -39,14 +45,17 @@ from screening.serializers import (
     FullTextUploadSerializer,
     ImportBatchSerializer,
     ImportUploadSerializer,
+    LeaseInputSerializer,
     MergeSerializer,
     NextRecordSerializer,
     NotRetrievedSerializer,
     PrismaSerializer,
+    RankingStatusSerializer,
     RecordSerializer,
     ResolveSerializer,
     ScreeningRecordSerializer,
     StageSettingsSerializer,
+    StopSampleInputSerializer,
     StudyLinkSerializer,
 )
 from screening.visibility import votes_visible_q
@@ -287,7 +296,9 @@ def _next_payload(review: Any, stage: str, user: Any) -> dict[str, Any]:
 
 
 class NextRecordView(ReviewScopedAPIMixin, APIView):
-    """The next record the reviewer should screen at the stage (null when none is left)."""
+    """The next record the reviewer should screen at the stage (null when none is left). It is
+    leased to the reviewer for 5 minutes: asking again returns it again until it is voted on,
+    skipped or released (`lease/`), and no more reviewers are sent it than it needs votes."""
 
     read_role = Role.REVIEWER
 
@@ -470,3 +481,90 @@ class FullTextViewSet(ReviewScopedAPIMixin, viewsets.GenericViewSet):
         )
         record.refresh_from_db()
         return self._report(record)
+
+
+# --- prioritised screening ------------------------------------------------------------------
+
+
+class RankingView(ReviewScopedAPIMixin, APIView):
+    """The relevance ranking of a stage and the stopping estimate (lead). Computed from
+    complete records only, so it is the same before and after a blind vote."""
+
+    read_role = Role.LEAD
+
+    @extend_schema(responses=RankingStatusSerializer)
+    def get(self, request: Request, review_pk: int, stage: str) -> Response:
+        stage = _stage_or_404(stage)
+        status_ = selectors_ranking.ranking_status(review=self.review, stage=stage)
+        return Response(RankingStatusSerializer(status_.to_dict()).data)
+
+
+class RankingRetrainView(ReviewScopedAPIMixin, APIView):
+    """Queue a training now (after a failure, or to refresh); screening goes on meanwhile."""
+
+    write_role = Role.LEAD
+
+    @extend_schema(request=None, responses={202: RankingStatusSerializer})
+    def post(self, request: Request, review_pk: int, stage: str) -> Response:
+        stage = _stage_or_404(stage)
+        services_ranking.ranking_retrain_now(review=self.review)
+        status_ = selectors_ranking.ranking_status(review=self.review, stage=stage)
+        return Response(RankingStatusSerializer(status_.to_dict()).data, status=202)
+
+
+class StopSampleView(ReviewScopedAPIMixin, APIView):
+    """POST draws the random sample of the records not yet screened for the stopping rule
+    (served to reviewers first); DELETE closes it."""
+
+    write_role = Role.LEAD
+
+    @extend_schema(request=StopSampleInputSerializer, responses={201: RankingStatusSerializer})
+    def post(self, request: Request, review_pk: int, stage: str) -> Response:
+        stage = _stage_or_404(stage)
+        data = StopSampleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services_ranking.stop_sample_start(
+            review=self.review,
+            stage=stage,
+            user=request.user,
+            recall_target=data.validated_data["recall_target"],
+            confidence=data.validated_data["confidence"],
+        )
+        status_ = selectors_ranking.ranking_status(review=self.review, stage=stage)
+        return Response(RankingStatusSerializer(status_.to_dict()).data, status=201)
+
+    @extend_schema(request=None, responses=RankingStatusSerializer)
+    def delete(self, request: Request, review_pk: int, stage: str) -> Response:
+        stage = _stage_or_404(stage)
+        services_ranking.stop_sample_close(review=self.review, stage=stage)
+        status_ = selectors_ranking.ranking_status(review=self.review, stage=stage)
+        return Response(RankingStatusSerializer(status_.to_dict()).data)
+
+
+class LeaseView(ReviewScopedAPIMixin, APIView):
+    """Give back the record `next/` served you (release), skip it (it goes to the end of your
+    queue; the answer carries your next record), or renew the lease while you read."""
+
+    write_role = Role.REVIEWER
+
+    @extend_schema(request=LeaseInputSerializer, responses={200: NextRecordSerializer, 204: None})
+    def post(self, request: Request, review_pk: int, stage: str) -> Response:
+        stage = _stage_or_404(stage)
+        data = LeaseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record_id, action_ = data.validated_data["record"], data.validated_data["action"]
+        if action_ == "release":
+            services_ranking.lease_release(
+                review=self.review, stage=stage, reviewer=request.user, record_id=record_id
+            )
+            return Response(status=204)
+        if action_ == "renew":
+            if not lease_renew(
+                review=self.review, stage=stage, reviewer=request.user, record_id=record_id
+            ):
+                raise ValidationError({"record": [f"You hold no lease on record {record_id}."]})
+            return Response(status=204)
+        services_ranking.lease_skip(
+            review=self.review, stage=stage, reviewer=request.user, record_id=record_id
+        )
+        return Response(_next_payload(self.review, stage, request.user))

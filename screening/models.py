@@ -218,6 +218,7 @@ class StageSettings(models.Model):
     """What the lead decided for one stage of one review."""
 
     class Order(models.TextChoices):
+        RELEVANCE = "relevance", "By predicted relevance"
         IMPORT = "import", "In import order"
         RANDOM = "random", "In random order"
 
@@ -232,7 +233,8 @@ class StageSettings(models.Model):
     exclusion_reasons = models.JSONField(default=_empty_list, blank=True)
     include_terms = models.JSONField(default=_empty_list, blank=True)
     exclude_terms = models.JSONField(default=_empty_list, blank=True)
-    order = models.CharField(max_length=10, choices=Order.choices, default=Order.IMPORT)
+    # Relevance order is random until the stage has an include and an exclude to learn from.
+    order = models.CharField(max_length=10, choices=Order.choices, default=Order.RELEVANCE)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
@@ -283,6 +285,8 @@ class ScreeningItem(models.Model):
         ordering = ["record_id"]
         indexes = [
             models.Index(fields=["review", "stage", "status"], name="item_review_stage_status_idx"),
+            # "Decisions since the last training", asked after every label change.
+            models.Index(fields=["review", "updated_at"], name="item_review_updated_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["record", "stage"], name="item_unique_per_stage"),
@@ -380,3 +384,131 @@ class FullTextReport(models.Model):
     @property
     def not_retrieved(self) -> bool:
         return bool(self.not_retrieved_reason)
+
+
+# --- prioritised screening ----------------------------------------------------------------
+
+
+class RankingState(models.Model):
+    """The relevance model of one stage: what the current ranking was trained on, and whether a
+    training is queued, running or failed. The ranking itself is in RecordRank."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="ranking_states")
+    stage = models.CharField(max_length=2, choices=Stage.choices)
+    # A training is queued (set when sent, cleared when the task starts).
+    pending_since = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    trained_at = models.DateTimeField(null=True, blank=True)
+    # The labels the current ranking learnt from; the fingerprint makes a retry a no-op.
+    labels_fingerprint = models.CharField(max_length=64, blank=True)
+    labelled = models.PositiveIntegerField(default=0)
+    relevant = models.PositiveIntegerField(default=0)
+    records_ranked = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+    method = models.CharField(max_length=200, blank=True)
+    # Counts of the ranked records' scores in ten bins of [0, 1].
+    score_histogram = models.JSONField(default=_empty_list, blank=True)
+    error = models.TextField(blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "stage"], name="ranking_state_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Ranking of review {self.review_id} at {self.stage}"
+
+
+class RecordRank(models.Model):
+    """A record's place in the last ranking of its stage (0 = most likely relevant)."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="ranks")
+    stage = models.CharField(max_length=2, choices=Stage.choices)
+    rank = models.PositiveIntegerField()
+    score = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["review", "stage", "rank"], name="rank_review_stage_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "stage"], name="rank_unique_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"Record {self.record_id} ranked {self.rank} at {self.stage}"
+
+
+class ScreeningLease(models.Model):
+    """A record served to a reviewer and not yet decided: it holds one of the record's vote
+    slots until `expires_at`, so that no more reviewers read it than it still needs votes.
+
+    Released by the vote, a skip (kept, `skipped`, so that the record moves to the end of this
+    reviewer's queue), closing the page, or the timeout. Rows survive a worker restart; an
+    expired row is ignored and reused.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="leases")
+    stage = models.CharField(max_length=2, choices=Stage.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    skipped = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["review", "stage", "reviewer"], name="lease_reviewer_idx"),
+            models.Index(fields=["record", "stage", "expires_at"], name="lease_record_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "stage", "reviewer"], name="lease_one_per_reviewer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Record {self.record_id} leased to {self.reviewer_id} at {self.stage}"
+
+
+class StopSample(models.Model):
+    """A random sample of the records not yet screened when the lead asked for it, served
+    before the ranked order, for the statistical stopping rule (docs/screening.md)."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="stop_samples")
+    stage = models.CharField(max_length=2, choices=Stage.choices)
+    # The records remaining at the start, in the random order they are served.
+    record_ids = models.JSONField(default=_empty_list)
+    relevant_before = models.PositiveIntegerField()
+    screened_before = models.PositiveIntegerField()
+    recall_target = models.FloatField(default=0.95)
+    confidence = models.FloatField(default=0.95)
+    seed = models.BigIntegerField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "stage"],
+                condition=models.Q(closed_at__isnull=True),
+                name="stop_sample_one_open_per_stage",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recall_target__gt=0, recall_target__lt=1)
+                & models.Q(confidence__gt=0, confidence__lt=1),
+                name="stop_sample_fractions",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Stopping sample at {self.stage} of review {self.review_id}"

@@ -336,3 +336,62 @@ class NotRetrievedSerializer(serializers.Serializer):
 class StudyLinkSerializer(serializers.Serializer):
     study = serializers.IntegerField(required=False, allow_null=True)
     label = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+# --- prioritised screening ------------------------------------------------------------------
+
+
+class StopEstimateSerializer(serializers.Serializer):
+    recall_target = serializers.FloatField()
+    confidence = serializers.FloatField()
+    remaining_at_start = serializers.IntegerField()
+    relevant_before = serializers.IntegerField()
+    sampled = serializers.IntegerField()
+    sampled_relevant = serializers.IntegerField()
+    p_value = serializers.FloatField(help_text="p value of 'recall is below the target'")
+    probability_reached = serializers.FloatField(help_text="1 - p_value")
+    can_stop = serializers.BooleanField()
+    more_needed = serializers.IntegerField(
+        allow_null=True,
+        help_text="sampled records without an include still needed before can_stop",
+    )
+    started_at = serializers.DateTimeField()
+    closed = serializers.BooleanField()
+
+
+class RankingStatusSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    order = serializers.CharField()
+    active = serializers.BooleanField(help_text="relevance order with a trained ranking")
+    state = serializers.ChoiceField(
+        choices=["untrained", "current", "stale", "queued", "training", "failed", "stuck"]
+    )
+    trained_at = serializers.DateTimeField(allow_null=True)
+    labelled = serializers.IntegerField()
+    relevant = serializers.IntegerField()
+    records_ranked = serializers.IntegerField()
+    duration_ms = serializers.IntegerField()
+    method = serializers.CharField()
+    labels_since = serializers.IntegerField(help_text="decisions since the last training")
+    labels_needed = serializers.IntegerField(help_text="decisions that make a training due")
+    error = serializers.CharField()
+    score_histogram = serializers.ListField(child=serializers.IntegerField())
+    screened = serializers.IntegerField()
+    included = serializers.IntegerField()
+    consecutive_excludes = serializers.IntegerField()
+    curve = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="[records screened, includes found] points",
+    )
+    stop = StopEstimateSerializer(allow_null=True)
+    sample_open = serializers.BooleanField()
+
+
+class StopSampleInputSerializer(serializers.Serializer):
+    recall_target = serializers.FloatField(default=0.95, min_value=0.5, max_value=0.999)
+    confidence = serializers.FloatField(default=0.95, min_value=0.5, max_value=0.999)
+
+
+class LeaseInputSerializer(serializers.Serializer):
+    record = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["skip", "release", "renew"])

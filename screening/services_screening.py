@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
+from screening import services_ranking
 from screening.models import (
     Decision,
     FullTextReport,
@@ -255,11 +256,15 @@ def _item_recount(
     if decisions is None:
         decisions = list(Decision.objects.filter(record_id=item.record_id, stage=item.stage))
     status, verdict, reason = _outcome(settings, decisions)
+    was_open = item.status == ScreeningItem.Status.OPEN
     item.votes = len(decisions)
     item.status = status
     item.final_verdict = verdict
     item.final_reason = reason
     item.save(update_fields=["votes", "status", "final_verdict", "final_reason", "updated_at"])
+    if not (settings.blind and was_open and status == ScreeningItem.Status.OPEN):
+        # A blind vote on a record still open is no label: the ranking must not learn of it.
+        services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
 
@@ -326,6 +331,7 @@ def decision_record(
         tags=clean_tags,
     )
     item = _item_recount(item, settings, [decision] if fresh else None)
+    services_ranking.lease_drop_on_vote(record_id=record.pk, stage=stage, reviewer_id=reviewer.pk)
     return DecisionOutcome(decision, item, created=True, changed=True)
 
 
@@ -439,6 +445,7 @@ def conflict_resolve(
     item.resolved_at = timezone.now()
     item.resolution_note = note.strip()
     item.save()
+    services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
 

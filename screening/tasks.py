@@ -1,9 +1,49 @@
-from celery import shared_task
+import logging
+from typing import Any
 
-from screening import services
+from celery import shared_task
+from celery.signals import worker_ready
+
+from screening import services, services_ranking
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
 
 
 @shared_task(acks_late=True)
 def import_references_task(batch_id: int) -> str:
     batch = services.import_run(batch_id=batch_id)
     return batch.status
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    # A worker killed mid-training leaves the message unacknowledged; the broker redelivers it.
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+)
+def train_ranking_task(self: Any, review_id: int, stage: str) -> int | None:
+    try:
+        state = services_ranking.ranking_train(review_id=review_id, stage=stage)
+    except Exception as exc:
+        # The lead sees the failure on the screening page; screening goes on with the last
+        # ranking. Retry with backoff (1, 2, 4, ... s, capped at a minute).
+        services_ranking.ranking_record_failure(
+            review_id=review_id, stage=stage, message=f"{type(exc).__name__}: {exc}"
+        )
+        logger.exception("training the ranking of review %s at %s failed", review_id, stage)
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
+    return state.records_ranked if state else None
+
+
+@shared_task(acks_late=True)
+def requeue_stale_rankings_task() -> list[int]:
+    return services_ranking.rankings_requeue_stale()
+
+
+@worker_ready.connect
+def _requeue_rankings_on_start(**_kwargs: Any) -> None:
+    # A training a dead worker left half-done is still visible in the database.
+    requeue_stale_rankings_task.delay()

@@ -67,6 +67,21 @@ urlpatterns = [
     ),
     path("reviews/<int:review_pk>/screening/<str:stage>/undo/", views.undo, name="screen_undo"),
     path(
+        "reviews/<int:review_pk>/screening/<str:stage>/lease/<int:record_pk>/",
+        views.lease_action,
+        name="lease_action",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/<str:stage>/ranking/",
+        views.ranking_panel,
+        name="ranking_panel",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/<str:stage>/ranking/action/",
+        views.ranking_action,
+        name="ranking_action",
+    ),
+    path(
         "reviews/<int:review_pk>/screening/<str:stage>/queue/<str:queue>/",
         views.queue_page,
         name="screening_queue",

@@ -8,10 +8,14 @@ from screening.apis import (
     DedupActionViewSet,
     FullTextViewSet,
     ImportViewSet,
+    LeaseView,
     NextRecordView,
     PrismaView,
+    RankingRetrainView,
+    RankingView,
     RecordViewSet,
     StageSettingsView,
+    StopSampleView,
 )
 
 # Mounted under /api/reviews/<int:review_pk>/ by reviewapp.urls_api.
@@ -30,6 +34,18 @@ urlpatterns = [
         "screening/stages/<str:stage>/settings/",
         StageSettingsView.as_view(),
         name="screening-settings",
+    ),
+    path("screening/stages/<str:stage>/lease/", LeaseView.as_view(), name="screening-lease"),
+    path("screening/stages/<str:stage>/ranking/", RankingView.as_view(), name="screening-ranking"),
+    path(
+        "screening/stages/<str:stage>/ranking/retrain/",
+        RankingRetrainView.as_view(),
+        name="screening-ranking-retrain",
+    ),
+    path(
+        "screening/stages/<str:stage>/stop-sample/",
+        StopSampleView.as_view(),
+        name="screening-stop-sample",
     ),
     path("screening/agreement/", AgreementView.as_view(), name="screening-agreement"),
     path("screening/prisma/", PrismaView.as_view(), name="screening-prisma"),

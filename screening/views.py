@@ -12,7 +12,15 @@ from reviewapp.common.pagination import DeferredJoinPaginator
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
-from screening import exports, selectors, services, services_screening
+from screening import (
+    exports,
+    plots_ranking,
+    selectors,
+    selectors_ranking,
+    services,
+    services_ranking,
+    services_screening,
+)
 from screening.agreement import agreement_table_csv
 from screening.forms import ImportForm
 from screening.forms_screening import StageSettingsForm
@@ -26,7 +34,7 @@ from screening.models import (
     Stage,
     Study,
 )
-from screening.next_record import next_record
+from screening.next_record import lease_renew, next_record
 from screening.prisma import render_svg
 from screening.prisma import to_csv as prisma_to_csv
 
@@ -216,6 +224,7 @@ def screening_home(request: HttpRequest, *, review: Review, membership: Membersh
                 "reviewers": selectors.reviewer_progress(
                     review=review, stage=stage, user=request.user
                 ),
+                "ranking": _ranking_context(review, stage) if membership.is_lead else None,
             }
         )
     context = {
@@ -696,3 +705,110 @@ def decisions_export(
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+# --- prioritised screening ------------------------------------------------------------------
+
+
+def _ranking_context(review: Review, stage: str) -> dict[str, object]:
+    status = selectors_ranking.ranking_status(review=review, stage=stage)
+    return {
+        "review": review,
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "ranking": status,
+        "curve_figure": plots_ranking.inclusion_curve(status.curve).to_plotly_json(),
+        "histogram_figure": plots_ranking.score_histogram(status.score_histogram).to_plotly_json()
+        if status.score_histogram
+        else None,
+        "curve_id": f"curve-data-{stage}",
+        "histogram_id": f"histogram-data-{stage}",
+    }
+
+
+@review_view(Role.LEAD)
+def ranking_panel(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str
+) -> HttpResponse:
+    """The lead's ranking and stopping card of one stage (polled by htmx)."""
+    stage = _stage(stage)
+    return render(request, "screening/_ranking.html", _ranking_context(review, stage))
+
+
+@review_view(Role.LEAD)
+@require_POST
+def ranking_action(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str
+) -> HttpResponse:
+    stage = _stage(stage)
+    action = request.POST.get("action", "")
+    try:
+        if action == "retrain":
+            services_ranking.ranking_retrain_now(review=review)
+            messages.success(request, "Retraining queued; screening goes on meanwhile.")
+        elif action == "sample":
+            services_ranking.stop_sample_start(
+                review=review,
+                stage=stage,
+                user=request.user,
+                recall_target=_fraction(request.POST.get("recall", "95"), "recall_target"),
+                confidence=_fraction(request.POST.get("confidence", "95"), "confidence"),
+            )
+            messages.success(
+                request, "Stopping sample drawn: reviewers are served its records first."
+            )
+        elif action == "close_sample":
+            services_ranking.stop_sample_close(review=review, stage=stage)
+            messages.success(request, "Stopping sample closed: back to the chosen order.")
+        else:
+            raise DomainError(f"Unknown action '{action}'.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{reverse('screening_home', args=[review.pk])}#ranking-{stage}")
+
+
+def _fraction(value: str, field: str) -> float:
+    """A percentage from a form ('95' or '95.5') as a fraction."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise DomainError(f"'{value}' is not a percentage.", field=field) from None
+    return number / 100.0
+
+
+@review_view(Role.REVIEWER)
+@require_POST
+def lease_action(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str, record_pk: int
+) -> HttpResponse:
+    """The screening page gives a record back: on skip, on page close (sendBeacon) or renews
+    it while open (heartbeat)."""
+    stage = _stage(stage)
+    get_object_or_404(Record, pk=record_pk, review=review)
+    action = request.POST.get("action", "")
+    if action == "release":
+        services_ranking.lease_release(
+            review=review, stage=stage, reviewer=request.user, record_id=record_pk
+        )
+        return HttpResponse(status=204)
+    if action == "renew":
+        renewed = lease_renew(
+            review=review, stage=stage, reviewer=request.user, record_id=record_pk
+        )
+        return HttpResponse(status=204 if renewed else 409)
+    if action == "skip":
+        try:
+            services_ranking.lease_skip(
+                review=review, stage=stage, reviewer=request.user, record_id=record_pk
+            )
+        except DomainError as exc:
+            context = _screen_context(request, review, membership, stage, None, error=exc.message)
+            return _render_screen(request, context, status=400)
+        upcoming = next_record(review=review, stage=stage, reviewer=request.user)
+        notice = f"Skipped record {record_pk}: it comes back at the end of your queue."
+        if not request.htmx:  # type: ignore[attr-defined]
+            messages.success(request, notice)
+            return redirect("screen", review_pk=review.pk, stage=stage)
+        context = _screen_context(request, review, membership, stage, upcoming, notice=notice)
+        return _render_screen(request, context)
+    return HttpResponse(f"Unknown action '{action}'.", status=400)

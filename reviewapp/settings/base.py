@@ -177,6 +177,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "reviewapp")
+# Prioritised screening: where a worker caches records' text features (a cache, safe to delete;
+# empty = the system's temporary directory).
+RANKING_CACHE_DIR = env_str("RANKING_CACHE_DIR", "")
+# Queue a training when labels change (off: only "Retrain now" trains; for load benchmarks
+# without a broker, where a training would run inside the web request).
+RANKING_AUTO_TRAIN = env_bool("RANKING_AUTO_TRAIN", True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -15,6 +15,14 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 @pytest.fixture
 def records(review):
+    stage_settings_update(
+        review=review,
+        stage="ta",
+        reviewers_required=2,
+        blind=True,
+        exclusion_reasons=[],
+        order="import",
+    )
     return RecordFactory.create_batch(3, review=review)
 
 

@@ -19,6 +19,14 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def records(review):
+    stage_settings_update(
+        review=review,
+        stage="ta",
+        reviewers_required=2,
+        blind=True,
+        exclusion_reasons=[],
+        order=StageSettings.Order.IMPORT,
+    )
     return [
         RecordFactory(
             review=review, title=f"Peer support trial {n}", abstract="A randomised trial."

@@ -153,11 +153,22 @@ def test_only_arbiters_resolve_and_only_conflicts(records, screener_a, screener_
 
 
 def test_undo_withdraws_the_last_vote_and_requeues_the_record(records, screener_a):
+    stage_settings_update(
+        review=records[0].review,
+        stage=TA,
+        reviewers_required=2,
+        blind=True,
+        exclusion_reasons=[],
+        order="import",
+    )
     vote(records[0], screener_a, "include")
     vote(records[1], screener_a, "exclude")
     assert next_record(review=records[0].review, stage=TA, reviewer=screener_a) == records[2]
     undone = decision_undo_last(review=records[0].review, stage=TA, reviewer=screener_a)
     assert undone == records[1]
+    # records[2] is still leased to screener_a (served above): it stays theirs until decided.
+    assert next_record(review=records[0].review, stage=TA, reviewer=screener_a) == records[2]
+    vote(records[2], screener_a, "exclude")
     assert next_record(review=records[0].review, stage=TA, reviewer=screener_a) == records[1]
     assert ScreeningItem.objects.get(record=records[1], stage=TA).votes == 0
     assert Decision.history.filter(history_type="-").count() == 1
