@@ -168,8 +168,11 @@ def _pooled_rows(
 ) -> list[_Row]:
     fixed = payload.get("model") == "fixed"
     measure = payload.get("measure")
-    cells = {"label": title, "weight": "100.0%" if kind == "total" else "",
-             "effect": _effect_text(payload, pool.get("estimate"), pool.get("ci_lb"), pool.get("ci_ub"))}  # fmt: skip
+    cells = {
+        "label": title,
+        "weight": "100.0%" if kind == "total" else "",
+        "effect": _effect_text(payload, pool.get("estimate"), pool.get("ci_lb"), pool.get("ci_ub")),
+    }
     if measure in ("SMD", "MD", "ROM"):
         cells.update({"n1": str(n1), "n2": str(n2)})
     elif measure in ("RR", "OR", "RD", "PETO"):
@@ -486,10 +489,30 @@ def _draw_plot_column(
     }
     fig.update_xaxes(row=1, col=col, **axis)
     xref = f"x{col} domain"
-    fig.add_annotation(x=0.0, y=-0.09, xref=xref, yref="paper", text=left, showarrow=False,
-                       xanchor="left", yanchor="top", font={"size": 11}, name="favours-left")  # fmt: skip
-    fig.add_annotation(x=1.0, y=-0.09, xref=xref, yref="paper", text=right, showarrow=False,
-                       xanchor="right", yanchor="top", font={"size": 11}, name="favours-right")  # fmt: skip
+    fig.add_annotation(
+        x=0.0,
+        y=-0.09,
+        xref=xref,
+        yref="paper",
+        text=left,
+        showarrow=False,
+        xanchor="left",
+        yanchor="top",
+        font={"size": 11},
+        name="favours-left",
+    )
+    fig.add_annotation(
+        x=1.0,
+        y=-0.09,
+        xref=xref,
+        yref="paper",
+        text=right,
+        showarrow=False,
+        xanchor="right",
+        yanchor="top",
+        font={"size": 11},
+        name="favours-right",
+    )
     fig.add_annotation(x=0.5, y=0.25, xref=xref, yref="y", showarrow=False, yanchor="bottom",
                        text=f"<b>{method_label(payload)}</b>", font={"size": 11})  # fmt: skip
 

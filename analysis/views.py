@@ -322,14 +322,21 @@ def _sof_cells(rows: list[selectors.FindingRow]) -> list[list[Any]]:
     cells = []
     for r in rows:
         res = r.card.result
-        cells.append([
-            r.outcome.name, res.payload.get("measure_label") if res else "",
-            *(_natural(r.card, x) for x in ("estimate", "ci_lb", "ci_ub")),
-            res.participants if res else "", res.k if res else "",
-            "" if not res or res.i2 is None else round(res.i2),
-            r.grade.certainty if r.grade else "Not rated",
-            "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in (r.grade.reasons if r.grade else {}).items()),
-        ])  # fmt: skip
+        cells.append(
+            [
+                r.outcome.name,
+                res.payload.get("measure_label") if res else "",
+                *(_natural(r.card, x) for x in ("estimate", "ci_lb", "ci_ub")),
+                res.participants if res else "",
+                res.k if res else "",
+                "" if not res or res.i2 is None else round(res.i2),
+                r.grade.certainty if r.grade else "Not rated",
+                "; ".join(
+                    f"{k.replace('_', ' ')}: {v}"
+                    for k, v in (r.grade.reasons if r.grade else {}).items()
+                ),
+            ]
+        )
     return cells
 
 

@@ -4,9 +4,10 @@
 
 Each analysis runs what the task runs after loading its rows: the input hash, effect sizes,
 the REML random-effects pool with its Q-profile CI, a two-level subgroup analysis,
-leave-one-out (and with --cumulative, cumulative by year), Egger's test and trim and fill, and the JSON payload the
-result row stores. Half the outcomes are continuous (SMD), half dichotomous (RR, MH).
-Reading the consensus rows from PostgreSQL is not included (one indexed query per outcome).
+leave-one-out (and with --cumulative, cumulative by year), Egger's test and trim and fill, and
+the JSON payload the result row stores. Half the outcomes are continuous (SMD), half
+dichotomous (RR, MH). Reading the consensus rows from PostgreSQL is not included (one indexed
+query per outcome).
 """
 
 from __future__ import annotations
@@ -38,14 +39,34 @@ def rows(n: int, continuous: bool, rng: random.Random) -> tuple[StudyRow, ...]:
         group = {"org_support": "higher" if i % 3 else "lower"}
         if continuous:
             n1, n2 = rng.randint(20, 200), rng.randint(20, 200)
-            out.append(StudyRow(i, f"Study {i} {1990 + i % 30}", 1990 + i % 30, n1=n1,
-                                m1=rng.gauss(10.5, 1), sd1=rng.uniform(2, 5), n2=n2,
-                                m2=rng.gauss(10, 1), sd2=rng.uniform(2, 5), subgroups=group))  # fmt: skip
+            out.append(
+                StudyRow(
+                    i,
+                    f"Study {i} {1990 + i % 30}",
+                    1990 + i % 30,
+                    n1=n1,
+                    m1=rng.gauss(10.5, 1),
+                    sd1=rng.uniform(2, 5),
+                    n2=n2,
+                    m2=rng.gauss(10, 1),
+                    sd2=rng.uniform(2, 5),
+                    subgroups=group,
+                )
+            )
         else:
             t1, t2 = rng.randint(20, 200), rng.randint(20, 200)
-            out.append(StudyRow(i, f"Study {i} {1990 + i % 30}", 1990 + i % 30,
-                                events1=rng.randint(1, t1 // 2), total1=t1,
-                                events2=rng.randint(1, t2 // 2), total2=t2, subgroups=group))  # fmt: skip
+            out.append(
+                StudyRow(
+                    i,
+                    f"Study {i} {1990 + i % 30}",
+                    1990 + i % 30,
+                    events1=rng.randint(1, t1 // 2),
+                    total1=t1,
+                    events2=rng.randint(1, t2 // 2),
+                    total2=t2,
+                    subgroups=group,
+                )
+            )
     return tuple(out)
 
 
@@ -89,8 +110,10 @@ def main() -> None:
     extra = " with cumulative" if args.cumulative else ""
     print(f"{args.outcomes} analyses x {args.studies} studies{extra}, {args.repeat} runs")
     print(f"all analyses: median {statistics.median(totals):.3f} s, max {max(totals):.3f} s")
-    print(f"one analysis: median {statistics.median(per) * 1000:.1f} ms, "
-          f"p95 {per[int(0.95 * len(per)) - 1] * 1000:.1f} ms; payload {size / 1024:.0f} KiB")  # fmt: skip
+    print(
+        f"one analysis: median {statistics.median(per) * 1000:.1f} ms, "
+        f"p95 {per[int(0.95 * len(per)) - 1] * 1000:.1f} ms; payload {size / 1024:.0f} KiB"
+    )
 
 
 if __name__ == "__main__":
