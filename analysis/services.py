@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from django.core.cache import cache
@@ -74,7 +74,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
-PRESET_NOTES = {
+PRESET_NOTES: dict[str, str] = {
     Preset.REVMAN5: (
         "RevMan 5 defaults: DerSimonian-Laird tau², z-based CI, no prediction interval, "
         "Mantel-Haenszel for dichotomous data (Greenland-Robins RD variance, 0.5 added to "
@@ -429,7 +429,16 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
     )
 
 
-def _tables(rows: Sequence[StudyRow]) -> dict[str, list[float]]:
+class _Tables(TypedDict):
+    """A 2x2 table per study, in metafor's cell names."""
+
+    ai: list[float]
+    bi: list[float]
+    ci: list[float]
+    di: list[float]
+
+
+def _tables(rows: Sequence[StudyRow]) -> _Tables:
     return {
         "ai": [float(r.events1 or 0) for r in rows],
         "bi": [float((r.total1 or 0) - (r.events1 or 0)) for r in rows],
@@ -556,7 +565,7 @@ def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
     payload["overall"] = overall
     payload["participants"] = sum(r.participants or 0 for r in rows)
     labels = [r.label for r in rows]
-    common = {"method": "FE" if tables else main.method,
+    common: dict[str, Any] = {"method": "FE" if tables else main.method,
               "test": spec.test if spec.model == ModelKind.RANDOM else "z",
               "level": spec.level, "measure": spec.measure}  # fmt: skip
 

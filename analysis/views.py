@@ -164,7 +164,7 @@ def analysis_settings(
             messages.success(request, "Settings saved; the result is being recomputed.")
     else:
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(request, f"{field}: {' '.join(map(str, errors))}")
     return redirect("analysis_detail", review.pk, analysis_pk)
 
 
@@ -224,7 +224,7 @@ def analysis_download(
             raise Http404("No such figure.")
         builder = plots.FIGURES[name]
         fig = (
-            builder(payload, sort=request.GET.get("sort") or analysis.sort_by,
+            plots.forest_plot(payload, sort=request.GET.get("sort") or analysis.sort_by,
                     show_rob=analysis.show_rob, title=title)
             if name == "forest" else builder(payload, title=title)
         )  # fmt: skip

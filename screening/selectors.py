@@ -50,7 +50,9 @@ def library_records(
 ) -> QuerySet[Record]:
     records = Record.objects.filter(review=review).select_related("import_batch")
     if source:
-        records = records.filter(import_batch_id=source) if source.isdigit() else records.none()
+        records = (
+            records.filter(import_batch_id=int(source)) if source.isdigit() else records.none()
+        )
     if year:
         records = records.filter(year=int(year)) if year.isdigit() else records.none()
     if status == "duplicate":
@@ -141,7 +143,7 @@ def duplicate_groups(*, review: Review, primary_ids: list[int]) -> list[Duplicat
     return sorted(groups, key=lambda g: order[g.primary.pk])
 
 
-def duplicate_group_primary_ids(*, review: Review) -> QuerySet[Record]:
+def duplicate_group_primary_ids(*, review: Review) -> QuerySet[Record, int]:
     return (
         Record.objects.filter(review=review, duplicate_of__isnull=False)
         .values_list("duplicate_of_id", flat=True)

@@ -82,7 +82,8 @@ def _effect_sizes(
     col = lambda name: _column(rows, header, name, path)  # noqa: E731
     tables: dict[str, Any] = {}
     if measure in CONTINUOUS_MEASURES:
-        es = escalc(measure, **{c: col(c) for c in _COLUMNS["continuous"]}, labels=labels)
+        columns: dict[str, Any] = {c: col(c) for c in _COLUMNS["continuous"]}
+        es = escalc(measure, **columns, labels=labels)
     elif measure in BINARY_MEASURES:
         if "bi" in header and "di" in header:
             tables = {"ai": col("ai"), "bi": col("bi"), "ci": col("ci"), "di": col("di")}

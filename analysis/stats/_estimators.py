@@ -77,7 +77,7 @@ class Model:
         X = self.X
         Xw = X * w[:, None]
         A = X.T @ Xw
-        ainv = np.linalg.inv(A)
+        ainv = np.linalg.inv(A).astype(np.float64, copy=False)
         beta = ainv @ (Xw.T @ y)
         r = y - X @ beta
         rss = dot(w * r, r)
