@@ -240,7 +240,10 @@ def load_inputs(analysis: Analysis) -> AnalysisInputs:
     missing: list[MissingStudy] = []
     for item in items:
         mapped = row_from_extraction(item, years.get(int(_get(item, "study_id"))))
-        (missing if isinstance(mapped, MissingStudy) else rows).append(mapped)  # type: ignore[arg-type]
+        if isinstance(mapped, MissingStudy):
+            missing.append(mapped)
+        else:
+            rows.append(mapped)
     rob = rob_by_study(analysis)
     if rob:
         domains = rob_domains_by_study(analysis)

@@ -375,7 +375,7 @@ def _draw_plot_column(
     sq_x, sq_y, sq_size, sq_text = [], [], [], []
     weights = [r.study.get("weight") or 0 for r in rows if r.study]
     wmax = max(weights) if weights else 1.0
-    xs_all: list[float] = []
+    xs_all: list[float | None] = []
     for row, y in zip(rows, ys, strict=True):
         s = row.study
         if s is None or s.get("yi") is None:
@@ -383,7 +383,7 @@ def _draw_plot_column(
         lo, est, hi = sx(s["ci_lb"]), sx(s["yi"]), sx(s["ci_ub"])
         ci_x += [lo, hi, None]
         ci_y += [y, y, None]
-        xs_all += [lo, hi]  # type: ignore[list-item]
+        xs_all += [lo, hi]
         sq_x.append(est)
         sq_y.append(y)
         w = s.get("weight") or 0
@@ -432,7 +432,7 @@ def _draw_plot_column(
             lo, est, hi = sx(p["ci_lb"]), sx(p["estimate"]), sx(p["ci_ub"])
             dx += [lo, est, hi, est, lo, None]
             dy += [y, y + 0.4, y, y - 0.4, y, None]
-            xs_all += [lo, hi]  # type: ignore[list-item]
+            xs_all += [lo, hi]
             texts.append(_effect_text(payload, p["estimate"], p["ci_lb"], p["ci_ub"]))
         if dx:
             fig.add_trace(
@@ -457,7 +457,7 @@ def _draw_plot_column(
             lo, hi = sx(row.pool["pi_lb"]), sx(row.pool["pi_ub"])
             pi_x += [lo, hi, None]
             pi_y += [y, y, None]
-            xs_all += [lo, hi]  # type: ignore[list-item]
+            xs_all += [lo, hi]
     if pi_x:
         fig.add_trace(
             go.Scatter(
@@ -517,7 +517,7 @@ def _draw_plot_column(
                        text=f"<b>{method_label(payload)}</b>", font={"size": 11})  # fmt: skip
 
 
-def _axis_range(xs: Sequence[float], ratio: bool) -> tuple[float, float]:
+def _axis_range(xs: Sequence[float | None], ratio: bool) -> tuple[float, float]:
     """Symmetric about the null line, as RevMan draws it."""
     finite = [x for x in xs if x is not None and math.isfinite(x) and (x > 0 or not ratio)]
     if ratio:
@@ -643,7 +643,7 @@ def _sequence_plot(
             lab += f" ({r['year']})"
         labels.append(lab)
     ys = list(range(len(rows), 0, -1))
-    sx = lambda v: _scale(payload, v)  # noqa: E731
+    sx = lambda v: _scale(payload, v)  # noqa: E731 - a short local alias reads best here
     ci_x: list[float | None] = []
     ci_y: list[float | None] = []
     for r, y in zip(rows, ys, strict=True):

@@ -196,7 +196,7 @@ def _filename(analysis: Analysis, suffix: str) -> str:
 
 def figure_image(fig: Any, fmt: str) -> bytes:
     """Server-side export through kaleido (it drives the system Chromium)."""
-    return fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)  # type: ignore[no-any-return]
+    return fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)
 
 
 @review_view()
@@ -263,8 +263,8 @@ def _dashboard_context(review: Review, membership: Membership) -> dict[str, Any]
     data = selectors.dashboard(review=review, user=membership.user)
     for card in data["cards"]:
         result = card.result
-        card.forest_json = (  # type: ignore[attr-defined]
-            plots.forest_plot(result.payload, sort=card.analysis.sort_by).to_json()  # type: ignore[union-attr]
+        card.forest_json = (
+            plots.forest_plot(result.payload, sort=card.analysis.sort_by).to_json()
             if result and not result.error and result.payload.get("studies")
             else ""
         )

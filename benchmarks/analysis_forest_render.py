@@ -22,16 +22,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.test")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from analysis.inputs import AnalysisInputs  # noqa: E402
-from analysis.plots import forest_plot  # noqa: E402
-from analysis.services import compute_payload  # noqa: E402
+from analysis.inputs import AnalysisInputs
+from analysis.plots import forest_plot
+from analysis.services import compute_payload
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from analysis_recompute import rows, spec  # noqa: E402
+from analysis_recompute import rows, spec
 
 STATIC = REPO / "reviewapp" / "static"
 

@@ -28,21 +28,21 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.test")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
 
-from analysis import selectors, services  # noqa: E402
-from analysis.models import Analysis  # noqa: E402
-from extraction import services as extraction  # noqa: E402
-from extraction.models import ExtractionForm, FieldType  # noqa: E402
-from reviewapp.celery import app as celery_app  # noqa: E402
-from reviewapp.models import Membership, Review  # noqa: E402
-from screening.models import ImportBatch, Record, ScreeningItem, Stage, Study, Verdict  # noqa: E402
+from analysis import selectors, services
+from analysis.models import Analysis
+from extraction import services as extraction
+from extraction.models import ExtractionForm, FieldType
+from reviewapp.celery import app as celery_app
+from reviewapp.models import Membership, Review
+from screening.models import ImportBatch, Record, ScreeningItem, Stage, Study, Verdict
 
 ARMS = [
     {"label": "Peer support", "role": "intervention"},

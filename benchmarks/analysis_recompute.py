@@ -25,12 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.test")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from analysis.inputs import AnalysisInputs, StudyRow  # noqa: E402
-from analysis.services import Spec, compute_payload, input_hash  # noqa: E402
+from analysis.inputs import AnalysisInputs, StudyRow
+from analysis.services import Spec, compute_payload, input_hash
 
 
 def rows(n: int, continuous: bool, rng: random.Random) -> tuple[StudyRow, ...]:

@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from screening.references.dedup import normalise_title  # noqa: E402
-from screening.references.parsers import parse_references  # noqa: E402
+from screening.references.dedup import normalise_title
+from screening.references.parsers import parse_references
 
 DATA = REPO.parent / "shared" / "data" / "screening"
 DUPLICATE_SHARE = 0.2

@@ -28,10 +28,10 @@ for path in (REPO, REPO / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import corpus  # noqa: E402
+import corpus
 
-from screening.references.dedup import DedupRecord, find_duplicate_groups  # noqa: E402
-from screening.references.parsers import parse_references  # noqa: E402
+from screening.references.dedup import DedupRecord, find_duplicate_groups
+from screening.references.parsers import parse_references
 
 
 def pairs_of(groups: list[list[int]] | list[tuple[int, ...]]) -> set[tuple[int, int]]:

@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.stats import pool  # noqa: E402
+from analysis.stats import pool
 
 METAFOR_MAX_K = 3000
 

@@ -1,5 +1,6 @@
 """API for reviews and teams. Thin: serializers validate, services write."""
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -8,7 +9,7 @@ from rest_framework.response import Response
 
 from reviewapp import selectors, services
 from reviewapp.common.permissions import ReviewScopedAPIMixin, review_access
-from reviewapp.models import Invitation, Membership, Role
+from reviewapp.models import Invitation, Membership, Review, Role
 from reviewapp.serializers import (
     InvitationSentSerializer,
     InviteSerializer,
@@ -25,10 +26,10 @@ class ReviewViewSet(viewsets.ModelViewSet):
     lookup_url_kwarg = "review_pk"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Review]:
         return selectors.reviews_for_user(user=self.request.user)
 
-    def get_object(self):  # type: ignore[no-untyped-def]
+    def get_object(self) -> Review:
         role = {"partial_update": Role.LEAD, "destroy": Role.LEAD}.get(self.action, Role.VIEWER)
         review, _ = review_access(self.request.user, self.kwargs["review_pk"], role)
         return review
@@ -56,7 +57,7 @@ class MembershipViewSet(
     serializer_class = MembershipSerializer
     role_by_action = {"create": Role.LEAD, "roles": Role.LEAD, "destroy": Role.LEAD}
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Membership]:
         return selectors.team(review=self.review)
 
     @extend_schema(

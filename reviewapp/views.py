@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from reviewapp import selectors, services
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
-from reviewapp.forms import InviteForm, ReviewForm, RolesForm, SignupForm
+from reviewapp.forms import ROLE_CHOICES, InviteForm, ReviewForm, RolesForm, SignupForm
 from reviewapp.models import Invitation, Membership, Review, Role
 from screening.selectors import library_counts
 
@@ -90,7 +90,7 @@ def team_page(request: HttpRequest, *, review: Review, membership: Membership) -
         "team": selectors.team(review=review),
         "invitations": selectors.pending_invitations(review=review),
         "form": form,
-        "role_choices": RolesForm.base_fields["roles"].choices,  # type: ignore[attr-defined]
+        "role_choices": ROLE_CHOICES,
     }
     return render(request, "reviewapp/team.html", context)
 

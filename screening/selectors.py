@@ -137,7 +137,7 @@ def duplicate_groups(*, review: Review, primary_ids: list[int]) -> list[Duplicat
     )
     by_primary: dict[int, list[Record]] = {}
     for member in members:
-        by_primary.setdefault(member.duplicate_of_id, []).append(member)  # type: ignore[arg-type]
+        by_primary.setdefault(member.duplicate_of_id, []).append(member)  # type: ignore[arg-type]  # set: filtered on it
     order = {pk: i for i, pk in enumerate(primary_ids)}
     groups = [DuplicateGroupView(p, by_primary.get(p.pk, [])) for p in primaries]
     return sorted(groups, key=lambda g: order[g.primary.pk])

@@ -79,7 +79,7 @@ def _effect_sizes(
         if "study" in header
         else None
     )
-    col = lambda name: _column(rows, header, name, path)  # noqa: E731
+    col = lambda name: _column(rows, header, name, path)  # noqa: E731 -- a one-line alias reads better than a nested def
     tables: dict[str, Any] = {}
     if measure in CONTINUOUS_MEASURES:
         columns: dict[str, Any] = {c: col(c) for c in _COLUMNS["continuous"]}

@@ -196,7 +196,7 @@ def _mad2(y: FloatArray) -> float:
 
 def _root_q(model: Model, target: float, lo: float, hi: float) -> tuple[float, bool]:
     """Solve Q(tau2) = target on [lo, ...); Q decreases in tau2. Returns (root, bracket_ok)."""
-    f = lambda t: model.q(t) - target  # noqa: E731
+    f = lambda t: model.q(t) - target  # noqa: E731 -- a one-line alias reads better than a nested def
     ok = True
     tries = 0
     while f(hi) > 0:

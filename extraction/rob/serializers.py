@@ -45,7 +45,7 @@ class RobToolSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "per_result", "judgements", "domains", "created_at"]
 
     def get_domains(self, tool: RobTool) -> list[dict[str, Any]]:
-        return DomainSerializer(tool.spec.domains, many=True).data  # type: ignore[return-value]
+        return DomainSerializer(tool.spec.domains, many=True).data
 
     def get_judgements(self, tool: RobTool) -> list[str]:
         return list(tool.spec.judgements)

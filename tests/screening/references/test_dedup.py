@@ -233,8 +233,8 @@ def test_it_finds_only_true_duplicates_in_the_real_exports() -> None:
 
 
 def test_dedup_does_not_import_django() -> None:
-    import screening.references.dedup  # noqa: F401
-    import screening.references.parsers  # noqa: F401
+    import screening.references.dedup  # noqa: F401 -- imported for its side effects on sys.modules
+    import screening.references.parsers  # noqa: F401 -- likewise
 
     assert not any(
         name == "django" or name.startswith("django.")

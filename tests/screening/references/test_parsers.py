@@ -1,6 +1,7 @@
 import codecs
 import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -360,7 +361,7 @@ def test_it_rejects_xml_that_is_not_endnote() -> None:
         (lambda text: text.encode("cp1252"), "cp1252"),
     ],
 )
-def test_it_detects_the_encoding(encode, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_it_detects_the_encoding(encode: Callable[[str], bytes], expected: str) -> None:
     text = RIS_ONE.replace("A title", "Étude – “naïve” patients")
 
     result = parse_references(encode(text), "x.ris")
