@@ -7,18 +7,31 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import MembershipFactory, ReviewFactory, UserFactory
+from tests.skip_guard import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401 -- hooks
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_SCREENING = REPO.parent / "shared" / "data" / "screening"
+# The shared data sets live beside the checkout (as in CI); a checkout elsewhere, such as a git
+# worktree, names the folder in REVIEWAPP_SHARED_DIR.
+SHARED = Path(os.environ.get("REVIEWAPP_SHARED_DIR") or REPO.parent / "shared")
+SHARED_SCREENING = SHARED / "data" / "screening"
+NO_SHARED_DATA = (
+    f"the shared data sets are not in {SHARED_SCREENING} "
+    "(put shared/ beside the checkout or set REVIEWAPP_SHARED_DIR)"
+)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REQUIRE_SERVICES = os.environ.get("REVIEWAPP_REQUIRE_SERVICES") == "1"
+
+
+def require_services() -> bool:
+    """CI's mode: whatever a test needs must be there."""
+    return os.environ.get("REVIEWAPP_REQUIRE_SERVICES") == "1"
 
 
 def needs(condition: bool, reason: str) -> None:
-    """Skip locally when a service is missing; in CI (REVIEWAPP_REQUIRE_SERVICES=1) fail."""
+    """Skip locally when a service, tool or data set is missing; in CI
+    (REVIEWAPP_REQUIRE_SERVICES=1) fail, so a green run means everything ran."""
     if condition:
         return
-    if REQUIRE_SERVICES:
+    if require_services():
         pytest.fail(f"CI requires this: {reason}")
     pytest.skip(reason)
 
