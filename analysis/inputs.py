@@ -142,10 +142,6 @@ def _optional(module: str, name: str) -> Any:
         return None
 
 
-def extraction_available() -> bool:
-    return _optional("extraction.selectors", "analysis_rows") is not None
-
-
 def _num(x: Any) -> float | None:
     if x is None or x == "":
         return None

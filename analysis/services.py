@@ -271,14 +271,6 @@ def analyses_extraction_changed(
 
 
 @transaction.atomic
-def analyses_study_data_changed(*, review_id: int) -> list[int]:
-    """Study-level answers changed (subgroup variables, years): analyses that use them."""
-    return _mark_and_queue(
-        Analysis.objects.filter(review_id=review_id).exclude(subgroup_field="", cumulative=False)
-    )
-
-
-@transaction.atomic
 def analyses_rob_changed(*, review_id: int) -> list[int]:
     """Risk of bias changed: only analyses that exclude high-risk studies or show RoB."""
     return _mark_and_queue(

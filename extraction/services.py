@@ -757,10 +757,6 @@ def clean_answers(
     return result
 
 
-def _outcome_rows_payload(extraction: Extraction) -> list[dict[str, Any]]:
-    return [selectors.outcome_row_dict(row) for row in extraction.outcome_data.all()]
-
-
 def _store_outcome_rows(extraction: Extraction, rows: Sequence[Any], user: Any) -> None:
     """Write only what changed, with history, so an unchanged save costs one SELECT."""
     existing = {

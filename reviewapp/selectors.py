@@ -5,7 +5,7 @@ from datetime import datetime
 from importlib import import_module
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from reviewapp.models import Invitation, Membership, Review
 
@@ -125,7 +125,3 @@ def _previous_versions(manager: Any, changed: list[Any]) -> dict[int, Any]:
         if at > 0:
             found[row.history_id] = chain[at - 1]
     return found
-
-
-def user_is_member(*, user: Any, review_id: int) -> bool:
-    return Membership.objects.filter(Q(review_id=review_id) & Q(user=user)).exists()
