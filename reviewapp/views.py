@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,10 +12,22 @@ from django.views.decorators.http import require_POST
 
 from reviewapp import selectors, services
 from reviewapp.common.permissions import review_view
+from reviewapp.demo import DEMO_PASSWORD
 from reviewapp.errors import DomainError
 from reviewapp.forms import ROLE_CHOICES, InviteForm, ReviewForm, RolesForm, SignupForm
 from reviewapp.models import Invitation, Membership, Review, Role
 from screening.selectors import library_counts
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page; on a demo install it also names the demo logins."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["demo_logins"] = selectors.demo_logins()
+        # The demo password is public (README); it is shown only beside the demo users.
+        context["demo_password"] = DEMO_PASSWORD
+        return context
 
 
 def signup(request: HttpRequest) -> HttpResponse:
