@@ -297,6 +297,12 @@ def analyses_requeue_stale(*, review_id: int | None = None) -> list[int]:
 # --- the dashboard's cheap version -----------------------------------------------------------
 
 
+# The counter only has to differ from what an open dashboard last saw, so it expires a day
+# after its last bump instead of keeping a key per review forever. It restarts from the clock
+# (milliseconds), so a recreated counter never repeats a value an old page still holds.
+REVIEW_VERSION_TTL = 24 * 3600
+
+
 def _review_version_key(review_id: int) -> str:
     return f"review-dashboard-version:{review_id}"
 
@@ -305,11 +311,14 @@ def bump_review_version(review_id: int | None) -> None:
     if review_id is None:
         return
     key = _review_version_key(review_id)
-    if not cache.add(key, 1, timeout=None):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=None)
+    if cache.add(key, time.time_ns() // 1_000_000, timeout=REVIEW_VERSION_TTL):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, time.time_ns() // 1_000_000, timeout=REVIEW_VERSION_TTL)
+    else:
+        cache.touch(key, timeout=REVIEW_VERSION_TTL)
 
 
 def review_version(review_id: int) -> int:
