@@ -1,6 +1,7 @@
 """Time for the browser to render the forest plot of a 200-study analysis.
 
-    python benchmarks/analysis_forest_render.py [--studies 200] [--repeat 5]
+    python benchmarks/analysis_forest_render.py [--studies 200] [--repeat 2]
+    python benchmarks/analysis_forest_render.py --studies 200 --repeat 5   # the documented run
 
 Builds the result payload with the engine and the figure with analysis.plots.forest_plot, then
 serves a page shaped like the analysis page (the figure JSON inline, plotly-basic.min.js and
@@ -39,7 +40,7 @@ STATIC = REPO / "reviewapp" / "static"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--studies", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     payload = compute_payload(
         spec(True), AnalysisInputs(rows=rows(args.studies, True, random.Random(2)))

@@ -3,7 +3,9 @@ version poll, with a real Redis broker and a real Celery worker.
 
     createdb -h 127.0.0.1 -U postgres reviewapp_bench_analysis
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/reviewapp_bench_analysis \\
-    CELERY_BROKER_URL=redis://127.0.0.1:6379/10 python benchmarks/analysis_latency.py [--n 40]
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/10 python benchmarks/analysis_latency.py [--n 5]
+
+`--n 30` is the run in docs/performance.md; `make bench` (benchmarks/run_all.py) creates the database.
 
 Per iteration one consensus save for one study of a 20-study analysis is committed; the clock
 stops when the version the dashboard polls has changed *and* the analysis is current with the
@@ -103,7 +105,7 @@ def save(form, study, user, outcome, mean, version):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--n", type=int, default=5)
     parser.add_argument("--studies", type=int, default=20)
     args = parser.parse_args()
     user, review, outcome, form, studies = setup(args.studies)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import random
 import re
 import sys
@@ -34,7 +35,8 @@ if str(REPO) not in sys.path:
 from screening.references.dedup import normalise_title
 from screening.references.parsers import parse_references
 
-DATA = REPO.parent / "shared" / "data" / "screening"
+# ../shared beside the checkout, as in CI; REVIEWAPP_SHARED_DIR names it elsewhere (as in tests).
+DATA = Path(os.environ.get("REVIEWAPP_SHARED_DIR") or REPO.parent / "shared") / "data" / "screening"
 DUPLICATE_SHARE = 0.2
 LOOKALIKE_SHARE = 0.02
 

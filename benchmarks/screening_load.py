@@ -1,6 +1,6 @@
 """Load test of screening: concurrent reviewers deciding and fetching the next record.
 
-    python benchmarks/screening_load.py [--records 100000] [--reviewers 20] [--seconds 60]
+    python benchmarks/screening_load.py [--records 10000] [--reviewers 20] [--seconds 10]
                                         [--order random|import] [--workers 5] [--think 2]
 
 Recreates the database `reviewapp_bench_screening` (or BENCH_DATABASE_URL) with one review of
@@ -212,9 +212,9 @@ def _reuse(db_url: str, order: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--reviewers", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--order", choices=["random", "import"], default="random")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
     parser.add_argument(
