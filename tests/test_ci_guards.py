@@ -68,3 +68,15 @@ def test_needs_skips_outside_ci(monkeypatch):
     with pytest.raises(pytest.skip.Exception, match="R is not installed"):
         needs(False, "R is not installed")
     needs(True, "never raised")
+
+
+def test_ci_lints_and_type_checks_before_the_tests_and_installs_what_they_need():
+    script = (REPO / ".ci" / "run").read_text()
+    commands = [line.strip() for line in script.splitlines()]
+    order = [commands.index(c) for c in ("make lint", "make typecheck", "make test")]
+    assert order == sorted(order)
+    assert "set -euo pipefail" in commands  # a failing lint or mypy stops the run
+    for package in ("r-cran-metafor", "r-cran-clubsandwich", "chromium", "docker-compose"):
+        assert package in script
+    assert "export REVIEWAPP_REQUIRE_SERVICES=1" in script
+    assert '"$status" -eq 5' in script  # pytest collecting nothing fails too
