@@ -5,7 +5,8 @@ version poll, with a real Redis broker and a real Celery worker.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/reviewapp_bench_analysis \\
     CELERY_BROKER_URL=redis://127.0.0.1:6379/10 python benchmarks/analysis_latency.py [--n 5]
 
-`--n 30` is the run in docs/performance.md; `make bench` (benchmarks/run_all.py) creates the database.
+`--n 30` is the run in docs/performance.md; `make bench` (benchmarks/run_all.py) creates
+the database itself.
 
 Per iteration one consensus save for one study of a 20-study analysis is committed; the clock
 stops when the version the dashboard polls has changed *and* the analysis is current with the
