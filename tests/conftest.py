@@ -14,8 +14,10 @@ REPO = Path(__file__).resolve().parent.parent
 # worktree, names the folder in REVIEWAPP_SHARED_DIR.
 SHARED = Path(os.environ.get("REVIEWAPP_SHARED_DIR") or REPO.parent / "shared")
 SHARED_SCREENING = SHARED / "data" / "screening"
+# Real database exports, trimmed, with their sources in tests/fixtures/README.md.
+SHARED_REFERENCES = SHARED / "data" / "references"
 NO_SHARED_DATA = (
-    f"the shared data sets are not in {SHARED_SCREENING} "
+    f"the shared data sets are not in {SHARED} "
     "(put shared/ beside the checkout or set REVIEWAPP_SHARED_DIR)"
 )
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
