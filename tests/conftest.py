@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tests.factories import MembershipFactory, ReviewFactory, UserFactory
@@ -21,6 +22,11 @@ NO_SHARED_DATA = (
     "(put shared/ beside the checkout or set REVIEWAPP_SHARED_DIR)"
 )
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Speed is measured in benchmarks/, never asserted in tests: Hypothesis's 200 ms deadline per
+# example failed property tests whenever other suites shared the two cores.
+hypothesis_settings.register_profile("reviewapp", deadline=None)
+hypothesis_settings.load_profile("reviewapp")
 
 
 def require_services() -> bool:

@@ -80,3 +80,10 @@ def test_ci_lints_and_type_checks_before_the_tests_and_installs_what_they_need()
         assert package in script
     assert "export REVIEWAPP_REQUIRE_SERVICES=1" in script
     assert '"$status" -eq 5' in script  # pytest collecting nothing fails too
+
+
+def test_property_tests_have_no_time_limit():
+    # A per-example deadline is a timed assertion: on a busy CI machine it fails at random.
+    from hypothesis import settings as hypothesis_settings
+
+    assert hypothesis_settings.default.deadline is None
