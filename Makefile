@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install install-test migrate demo run worker test test-fast lint typecheck bench clean
+.PHONY: help venv install install-test install-bench migrate demo run worker test test-fast lint typecheck bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -18,11 +18,25 @@ $(PY):
 
 venv: $(PY) ## Create the virtual environment in .venv
 
-install: $(PY) ## Install the app and its dependencies into .venv
+# Stamp files: pip runs again only when pyproject.toml is newer than the last install (or
+# .venv is new), so a second `make run` starts in seconds. `make clean` forgets them.
+$(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e .
+	@touch $@
 
-install-test: $(PY) ## Install the app with test tools into .venv
+$(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[test,bench]'
+	@touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+install: $(VENV)/.installed ## Install the app and its dependencies into .venv
+
+install-test: $(VENV)/.installed-test ## Install the app with test tools into .venv
+
+install-bench: $(VENV)/.installed-bench ## Install the app with test tools and benchmark peers
 
 migrate: install ## Apply database migrations
 	$(PY) manage.py migrate --no-input
@@ -30,9 +44,8 @@ migrate: install ## Apply database migrations
 demo: migrate ## Load the demo review and users (idempotent)
 	$(PY) manage.py load_demo
 
-run: demo ## Start the web server and a worker on http://$(HOST):$(PORT) with the demo review
-	@$(PY) manage.py collectstatic --no-input --verbosity 0
-	@$(PY) manage.py demo_banner --url http://$(HOST):$(PORT)/
+run: install ## Start the web server and a worker on http://$(HOST):$(PORT) with the demo review
+	@$(PY) manage.py prepare_demo --url http://$(HOST):$(PORT)/
 	@if [ -n "$$CELERY_BROKER_URL" ]; then \
 		echo "Starting a Celery worker on $$CELERY_BROKER_URL"; \
 		$(VENV)/bin/celery -A reviewapp worker --loglevel=info --concurrency=2 & \
@@ -49,16 +62,16 @@ worker: install ## Start a Celery worker (needs CELERY_BROKER_URL)
 test: install-test ## Install test needs and run the whole suite
 	$(PY) -m pytest
 
-test-fast: ## Run the suite without the browser and worker tests
+test-fast: install-test ## Run the suite without the browser and worker tests
 	$(PY) -m pytest -m "not browser and not integration"
 
-lint: ## Check formatting and lint rules
+lint: install-test ## Check formatting and lint rules
 	$(VENV)/bin/ruff format --check . && $(VENV)/bin/ruff check .
 
-typecheck: ## Run mypy
+typecheck: install-test ## Run mypy
 	$(VENV)/bin/mypy reviewapp screening extraction analysis
 
-bench: ## Run the benchmarks (see docs/performance.md)
+bench: install-bench ## Run every benchmark at its quick size (see docs/performance.md)
 	$(PY) benchmarks/run_all.py
 
 clean: ## Remove the virtual environment and local data

@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -41,7 +42,7 @@ class AnalysisViewSet(
     serializer_class = AnalysisSerializer
     write_role = Role.LEAD
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Analysis]:
         return selectors.analyses(review=self.review)
 
     def _changes(self, request: Request) -> dict[str, Any]:
@@ -158,7 +159,7 @@ class GradeViewSet(
     lookup_field = "outcome_id"
     lookup_url_kwarg = "outcome_id"
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[GradeRating]:
         return GradeRating.objects.filter(review=self.review)
 
     @extend_schema(request=GradeSerializer, responses=GradeSerializer)

@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -31,7 +31,8 @@ class AnalysisForm(forms.ModelForm):
 
     def __init__(self, *args: Any, review: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].queryset = Outcome.objects.filter(review=review)
+        outcome = cast(forms.ModelChoiceField, self.fields["outcome"])
+        outcome.queryset = Outcome.objects.filter(review=review)
         self.fields["measure"].required = False
         if editing:
             del self.fields["outcome"]

@@ -142,10 +142,6 @@ def _optional(module: str, name: str) -> Any:
         return None
 
 
-def extraction_available() -> bool:
-    return _optional("extraction.selectors", "analysis_rows") is not None
-
-
 def _num(x: Any) -> float | None:
     if x is None or x == "":
         return None
@@ -240,7 +236,10 @@ def load_inputs(analysis: Analysis) -> AnalysisInputs:
     missing: list[MissingStudy] = []
     for item in items:
         mapped = row_from_extraction(item, years.get(int(_get(item, "study_id"))))
-        (missing if isinstance(mapped, MissingStudy) else rows).append(mapped)  # type: ignore[arg-type]
+        if isinstance(mapped, MissingStudy):
+            missing.append(mapped)
+        else:
+            rows.append(mapped)
     rob = rob_by_study(analysis)
     if rob:
         domains = rob_domains_by_study(analysis)

@@ -168,8 +168,11 @@ def _pooled_rows(
 ) -> list[_Row]:
     fixed = payload.get("model") == "fixed"
     measure = payload.get("measure")
-    cells = {"label": title, "weight": "100.0%" if kind == "total" else "",
-             "effect": _effect_text(payload, pool.get("estimate"), pool.get("ci_lb"), pool.get("ci_ub"))}  # fmt: skip
+    cells = {
+        "label": title,
+        "weight": "100.0%" if kind == "total" else "",
+        "effect": _effect_text(payload, pool.get("estimate"), pool.get("ci_lb"), pool.get("ci_ub")),
+    }
     if measure in ("SMD", "MD", "ROM"):
         cells.update({"n1": str(n1), "n2": str(n2)})
     elif measure in ("RR", "OR", "RD", "PETO"):
@@ -372,7 +375,7 @@ def _draw_plot_column(
     sq_x, sq_y, sq_size, sq_text = [], [], [], []
     weights = [r.study.get("weight") or 0 for r in rows if r.study]
     wmax = max(weights) if weights else 1.0
-    xs_all: list[float] = []
+    xs_all: list[float | None] = []
     for row, y in zip(rows, ys, strict=True):
         s = row.study
         if s is None or s.get("yi") is None:
@@ -380,7 +383,7 @@ def _draw_plot_column(
         lo, est, hi = sx(s["ci_lb"]), sx(s["yi"]), sx(s["ci_ub"])
         ci_x += [lo, hi, None]
         ci_y += [y, y, None]
-        xs_all += [lo, hi]  # type: ignore[list-item]
+        xs_all += [lo, hi]
         sq_x.append(est)
         sq_y.append(y)
         w = s.get("weight") or 0
@@ -429,7 +432,7 @@ def _draw_plot_column(
             lo, est, hi = sx(p["ci_lb"]), sx(p["estimate"]), sx(p["ci_ub"])
             dx += [lo, est, hi, est, lo, None]
             dy += [y, y + 0.4, y, y - 0.4, y, None]
-            xs_all += [lo, hi]  # type: ignore[list-item]
+            xs_all += [lo, hi]
             texts.append(_effect_text(payload, p["estimate"], p["ci_lb"], p["ci_ub"]))
         if dx:
             fig.add_trace(
@@ -454,7 +457,7 @@ def _draw_plot_column(
             lo, hi = sx(row.pool["pi_lb"]), sx(row.pool["pi_ub"])
             pi_x += [lo, hi, None]
             pi_y += [y, y, None]
-            xs_all += [lo, hi]  # type: ignore[list-item]
+            xs_all += [lo, hi]
     if pi_x:
         fig.add_trace(
             go.Scatter(
@@ -486,15 +489,35 @@ def _draw_plot_column(
     }
     fig.update_xaxes(row=1, col=col, **axis)
     xref = f"x{col} domain"
-    fig.add_annotation(x=0.0, y=-0.09, xref=xref, yref="paper", text=left, showarrow=False,
-                       xanchor="left", yanchor="top", font={"size": 11}, name="favours-left")  # fmt: skip
-    fig.add_annotation(x=1.0, y=-0.09, xref=xref, yref="paper", text=right, showarrow=False,
-                       xanchor="right", yanchor="top", font={"size": 11}, name="favours-right")  # fmt: skip
+    fig.add_annotation(
+        x=0.0,
+        y=-0.09,
+        xref=xref,
+        yref="paper",
+        text=left,
+        showarrow=False,
+        xanchor="left",
+        yanchor="top",
+        font={"size": 11},
+        name="favours-left",
+    )
+    fig.add_annotation(
+        x=1.0,
+        y=-0.09,
+        xref=xref,
+        yref="paper",
+        text=right,
+        showarrow=False,
+        xanchor="right",
+        yanchor="top",
+        font={"size": 11},
+        name="favours-right",
+    )
     fig.add_annotation(x=0.5, y=0.25, xref=xref, yref="y", showarrow=False, yanchor="bottom",
                        text=f"<b>{method_label(payload)}</b>", font={"size": 11})  # fmt: skip
 
 
-def _axis_range(xs: Sequence[float], ratio: bool) -> tuple[float, float]:
+def _axis_range(xs: Sequence[float | None], ratio: bool) -> tuple[float, float]:
     """Symmetric about the null line, as RevMan draws it."""
     finite = [x for x in xs if x is not None and math.isfinite(x) and (x > 0 or not ratio)]
     if ratio:
@@ -620,7 +643,7 @@ def _sequence_plot(
             lab += f" ({r['year']})"
         labels.append(lab)
     ys = list(range(len(rows), 0, -1))
-    sx = lambda v: _scale(payload, v)  # noqa: E731
+    sx = lambda v: _scale(payload, v)  # noqa: E731 - a short local alias reads best here
     ci_x: list[float | None] = []
     ci_y: list[float | None] = []
     for r, y in zip(rows, ys, strict=True):

@@ -86,8 +86,8 @@ def r_script(
         lines += [
             f"dat$yi <- {log}(dat$estimate)",
             f"z <- qnorm(1 - (1 - {level} / 100) / 2)",
-            f"dat$sei <- ifelse(is.na(dat$se), ({log}(dat$ci_upper) - {log}(dat$ci_lower)) / (2 * z), "
-            "dat$se)",
+            f"dat$sei <- ifelse(is.na(dat$se), "
+            f"({log}(dat$ci_upper) - {log}(dat$ci_lower)) / (2 * z), dat$se)",
             "dat$vi <- dat$sei^2",
         ]
     if payload.get("harmonised"):
@@ -134,18 +134,25 @@ def r_script(
         lines += [f"print(cumul(res, order = dat$year, {tr}digits = 4))", ""]
     if (payload.get("bias") or {}).get("egger"):
         lines += [
-            'print(regtest(res, model = "lm"))  # Egger\'s test' if overall.get("method") not in ("MH", "PETO")
+            'print(regtest(res, model = "lm"))  # Egger\'s test'
+            if overall.get("method") not in ("MH", "PETO")
             else 'print(regtest(rma(yi, vi, data = dat, method = "EE"), model = "lm"))',
-            "print(trimfill(" + ("res" if overall.get("method") not in ("MH", "PETO")
-                                 else 'rma(yi, vi, data = dat, method = "EE")') + "))",
+            "print(trimfill("
+            + (
+                "res"
+                if overall.get("method") not in ("MH", "PETO")
+                else 'rma(yi, vi, data = dat, method = "EE")'
+            )
+            + "))",
             "",
-        ]  # fmt: skip
+        ]
     lines += [
         f"forest(res, {tr}header = TRUE)",
         "funnel(res)",
         "",
         "# Values the app computed, for comparison:",
-        f"#   estimate {overall.get('estimate')}, CI [{overall.get('ci_lb')}, {overall.get('ci_ub')}]"
+        f"#   estimate {overall.get('estimate')}, "
+        f"CI [{overall.get('ci_lb')}, {overall.get('ci_ub')}]"
         + (" (log scale)" if payload.get("ratio") else ""),
         f"#   tau2 {overall.get('tau2')}, I2 {overall.get('i2')}, Q {overall.get('q')} "
         f"(df {overall.get('q_df')})",

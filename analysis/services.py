@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from django.core.cache import cache
@@ -74,7 +74,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
-PRESET_NOTES = {
+PRESET_NOTES: dict[str, str] = {
     Preset.REVMAN5: (
         "RevMan 5 defaults: DerSimonian-Laird tau², z-based CI, no prediction interval, "
         "Mantel-Haenszel for dichotomous data (Greenland-Robins RD variance, 0.5 added to "
@@ -271,14 +271,6 @@ def analyses_extraction_changed(
 
 
 @transaction.atomic
-def analyses_study_data_changed(*, review_id: int) -> list[int]:
-    """Study-level answers changed (subgroup variables, years): analyses that use them."""
-    return _mark_and_queue(
-        Analysis.objects.filter(review_id=review_id).exclude(subgroup_field="", cumulative=False)
-    )
-
-
-@transaction.atomic
 def analyses_rob_changed(*, review_id: int) -> list[int]:
     """Risk of bias changed: only analyses that exclude high-risk studies or show RoB."""
     return _mark_and_queue(
@@ -305,6 +297,12 @@ def analyses_requeue_stale(*, review_id: int | None = None) -> list[int]:
 # --- the dashboard's cheap version -----------------------------------------------------------
 
 
+# The counter only has to differ from what an open dashboard last saw, so it expires a day
+# after its last bump instead of keeping a key per review forever. It restarts from the clock
+# (milliseconds), so a recreated counter never repeats a value an old page still holds.
+REVIEW_VERSION_TTL = 24 * 3600
+
+
 def _review_version_key(review_id: int) -> str:
     return f"review-dashboard-version:{review_id}"
 
@@ -313,11 +311,14 @@ def bump_review_version(review_id: int | None) -> None:
     if review_id is None:
         return
     key = _review_version_key(review_id)
-    if not cache.add(key, 1, timeout=None):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=None)
+    if cache.add(key, time.time_ns() // 1_000_000, timeout=REVIEW_VERSION_TTL):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, time.time_ns() // 1_000_000, timeout=REVIEW_VERSION_TTL)
+    else:
+        cache.touch(key, timeout=REVIEW_VERSION_TTL)
 
 
 def review_version(review_id: int) -> int:
@@ -429,7 +430,16 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
     )
 
 
-def _tables(rows: Sequence[StudyRow]) -> dict[str, list[float]]:
+class _Tables(TypedDict):
+    """A 2x2 table per study, in metafor's cell names."""
+
+    ai: list[float]
+    bi: list[float]
+    ci: list[float]
+    di: list[float]
+
+
+def _tables(rows: Sequence[StudyRow]) -> _Tables:
     return {
         "ai": [float(r.events1 or 0) for r in rows],
         "bi": [float((r.total1 or 0) - (r.events1 or 0)) for r in rows],
@@ -556,7 +566,7 @@ def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
     payload["overall"] = overall
     payload["participants"] = sum(r.participants or 0 for r in rows)
     labels = [r.label for r in rows]
-    common = {"method": "FE" if tables else main.method,
+    common: dict[str, Any] = {"method": "FE" if tables else main.method,
               "test": spec.test if spec.model == ModelKind.RANDOM else "z",
               "level": spec.level, "measure": spec.measure}  # fmt: skip
 

@@ -164,7 +164,7 @@ def analysis_settings(
             messages.success(request, "Settings saved; the result is being recomputed.")
     else:
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(request, f"{field}: {' '.join(map(str, errors))}")
     return redirect("analysis_detail", review.pk, analysis_pk)
 
 
@@ -196,7 +196,7 @@ def _filename(analysis: Analysis, suffix: str) -> str:
 
 def figure_image(fig: Any, fmt: str) -> bytes:
     """Server-side export through kaleido (it drives the system Chromium)."""
-    return fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)  # type: ignore[no-any-return]
+    return fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)
 
 
 @review_view()
@@ -224,7 +224,7 @@ def analysis_download(
             raise Http404("No such figure.")
         builder = plots.FIGURES[name]
         fig = (
-            builder(payload, sort=request.GET.get("sort") or analysis.sort_by,
+            plots.forest_plot(payload, sort=request.GET.get("sort") or analysis.sort_by,
                     show_rob=analysis.show_rob, title=title)
             if name == "forest" else builder(payload, title=title)
         )  # fmt: skip
@@ -263,8 +263,8 @@ def _dashboard_context(review: Review, membership: Membership) -> dict[str, Any]
     data = selectors.dashboard(review=review, user=membership.user)
     for card in data["cards"]:
         result = card.result
-        card.forest_json = (  # type: ignore[attr-defined]
-            plots.forest_plot(result.payload, sort=card.analysis.sort_by).to_json()  # type: ignore[union-attr]
+        card.forest_json = (
+            plots.forest_plot(result.payload, sort=card.analysis.sort_by).to_json()
             if result and not result.error and result.payload.get("studies")
             else ""
         )
@@ -322,14 +322,21 @@ def _sof_cells(rows: list[selectors.FindingRow]) -> list[list[Any]]:
     cells = []
     for r in rows:
         res = r.card.result
-        cells.append([
-            r.outcome.name, res.payload.get("measure_label") if res else "",
-            *(_natural(r.card, x) for x in ("estimate", "ci_lb", "ci_ub")),
-            res.participants if res else "", res.k if res else "",
-            "" if not res or res.i2 is None else round(res.i2),
-            r.grade.certainty if r.grade else "Not rated",
-            "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in (r.grade.reasons if r.grade else {}).items()),
-        ])  # fmt: skip
+        cells.append(
+            [
+                r.outcome.name,
+                res.payload.get("measure_label") if res else "",
+                *(_natural(r.card, x) for x in ("estimate", "ci_lb", "ci_ub")),
+                res.participants if res else "",
+                res.k if res else "",
+                "" if not res or res.i2 is None else round(res.i2),
+                r.grade.certainty if r.grade else "Not rated",
+                "; ".join(
+                    f"{k.replace('_', ' ')}: {v}"
+                    for k, v in (r.grade.reasons if r.grade else {}).items()
+                ),
+            ]
+        )
     return cells
 
 

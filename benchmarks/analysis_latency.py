@@ -3,7 +3,10 @@ version poll, with a real Redis broker and a real Celery worker.
 
     createdb -h 127.0.0.1 -U postgres reviewapp_bench_analysis
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/reviewapp_bench_analysis \\
-    CELERY_BROKER_URL=redis://127.0.0.1:6379/10 python benchmarks/analysis_latency.py [--n 40]
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/10 python benchmarks/analysis_latency.py [--n 5]
+
+`--n 30` is the run in docs/performance.md; `make bench` (benchmarks/run_all.py) creates
+the database itself.
 
 Per iteration one consensus save for one study of a 20-study analysis is committed; the clock
 stops when the version the dashboard polls has changed *and* the analysis is current with the
@@ -28,21 +31,21 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.test")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
 
-from analysis import selectors, services  # noqa: E402
-from analysis.models import Analysis  # noqa: E402
-from extraction import services as extraction  # noqa: E402
-from extraction.models import ExtractionForm, FieldType  # noqa: E402
-from reviewapp.celery import app as celery_app  # noqa: E402
-from reviewapp.models import Membership, Review  # noqa: E402
-from screening.models import ImportBatch, Record, ScreeningItem, Stage, Study, Verdict  # noqa: E402
+from analysis import selectors, services
+from analysis.models import Analysis
+from extraction import services as extraction
+from extraction.models import ExtractionForm, FieldType
+from reviewapp.celery import app as celery_app
+from reviewapp.models import Membership, Review
+from screening.models import ImportBatch, Record, ScreeningItem, Stage, Study, Verdict
 
 ARMS = [
     {"label": "Peer support", "role": "intervention"},
@@ -80,15 +83,30 @@ def setup(n_studies: int):
 
 
 def save(form, study, user, outcome, mean, version):
-    rows = [{"outcome": outcome.pk, "timepoint": "12 months", "timepoint_weeks": 52, "arm": arm,
-             "mean": m, "sd": 3.0, "n": 50} for arm, m in (("Peer support", mean), ("Usual care", 10.0))]  # fmt: skip
-    return extraction.extraction_save(form=form, study=study, user=user, expected_version=version,
-                                      data=extraction.ExtractionInput(answers={"note": "x"}, arms=ARMS, outcomes=rows))  # fmt: skip
+    rows = [
+        {
+            "outcome": outcome.pk,
+            "timepoint": "12 months",
+            "timepoint_weeks": 52,
+            "arm": arm,
+            "mean": m,
+            "sd": 3.0,
+            "n": 50,
+        }
+        for arm, m in (("Peer support", mean), ("Usual care", 10.0))
+    ]
+    return extraction.extraction_save(
+        form=form,
+        study=study,
+        user=user,
+        expected_version=version,
+        data=extraction.ExtractionInput(answers={"note": "x"}, arms=ARMS, outcomes=rows),
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--n", type=int, default=5)
     parser.add_argument("--studies", type=int, default=20)
     args = parser.parse_args()
     user, review, outcome, form, studies = setup(args.studies)
@@ -98,9 +116,23 @@ def main() -> None:
     analysis = services.analysis_create(review=review, outcome=outcome, created_by=user)
     celery_app.control.purge()
     node = f"bench-{uuid.uuid4().hex[:6]}@{os.uname().nodename}"
-    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "reviewapp", "worker", "--pool=solo",
-                               "-Q", celery_app.conf.task_default_queue, "-n", node, "--loglevel=warning"],
-                              env={**os.environ})  # fmt: skip
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "reviewapp",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            celery_app.conf.task_default_queue,
+            "-n",
+            node,
+            "--loglevel=warning",
+        ],
+        env={**os.environ},
+    )
     try:
         while not celery_app.control.ping(destination=[node], timeout=1):
             time.sleep(0.2)
@@ -129,12 +161,14 @@ def main() -> None:
         latencies.sort()
         p95 = latencies[int(0.95 * len(latencies)) - 1]
         print(f"{args.n} commits, {args.studies}-study analysis, real worker over Redis")
-        print(f"commit -> new result behind the version poll: median {statistics.median(latencies) * 1000:.0f} ms, "
-              f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")  # fmt: skip
-        print(f"dashboard fragment request: median {statistics.median(fragments) * 1000:.0f} ms")
         print(
-            f"end to end with the 1 s poll, worst case p95: {(p95 + 1 + statistics.median(fragments)) * 1000:.0f} ms"
+            "commit -> new result behind the version poll: "
+            f"median {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
         )
+        print(f"dashboard fragment request: median {statistics.median(fragments) * 1000:.0f} ms")
+        worst = p95 + 1 + statistics.median(fragments)
+        print(f"end to end with the 1 s poll, worst case p95: {worst * 1000:.0f} ms")
     finally:
         worker.terminate()
         worker.wait(timeout=30)

@@ -1,12 +1,14 @@
 """Worker time to recompute every analysis of a review: 50 outcomes x 100 studies.
 
-    python benchmarks/analysis_recompute.py [--outcomes 50] [--studies 100] [--repeat 5]
+    python benchmarks/analysis_recompute.py [--outcomes 50] [--studies 100] [--repeat 1]
+    python benchmarks/analysis_recompute.py --repeat 5   # the documented run
 
 Each analysis runs what the task runs after loading its rows: the input hash, effect sizes,
 the REML random-effects pool with its Q-profile CI, a two-level subgroup analysis,
-leave-one-out (and with --cumulative, cumulative by year), Egger's test and trim and fill, and the JSON payload the
-result row stores. Half the outcomes are continuous (SMD), half dichotomous (RR, MH).
-Reading the consensus rows from PostgreSQL is not included (one indexed query per outcome).
+leave-one-out (and with --cumulative, cumulative by year), Egger's test and trim and fill, and
+the JSON payload the result row stores. Half the outcomes are continuous (SMD), half
+dichotomous (RR, MH). Reading the consensus rows from PostgreSQL is not included (one indexed
+query per outcome).
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.test")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from analysis.inputs import AnalysisInputs, StudyRow  # noqa: E402
-from analysis.services import Spec, compute_payload, input_hash  # noqa: E402
+from analysis.inputs import AnalysisInputs, StudyRow
+from analysis.services import Spec, compute_payload, input_hash
 
 
 def rows(n: int, continuous: bool, rng: random.Random) -> tuple[StudyRow, ...]:
@@ -38,14 +40,34 @@ def rows(n: int, continuous: bool, rng: random.Random) -> tuple[StudyRow, ...]:
         group = {"org_support": "higher" if i % 3 else "lower"}
         if continuous:
             n1, n2 = rng.randint(20, 200), rng.randint(20, 200)
-            out.append(StudyRow(i, f"Study {i} {1990 + i % 30}", 1990 + i % 30, n1=n1,
-                                m1=rng.gauss(10.5, 1), sd1=rng.uniform(2, 5), n2=n2,
-                                m2=rng.gauss(10, 1), sd2=rng.uniform(2, 5), subgroups=group))  # fmt: skip
+            out.append(
+                StudyRow(
+                    i,
+                    f"Study {i} {1990 + i % 30}",
+                    1990 + i % 30,
+                    n1=n1,
+                    m1=rng.gauss(10.5, 1),
+                    sd1=rng.uniform(2, 5),
+                    n2=n2,
+                    m2=rng.gauss(10, 1),
+                    sd2=rng.uniform(2, 5),
+                    subgroups=group,
+                )
+            )
         else:
             t1, t2 = rng.randint(20, 200), rng.randint(20, 200)
-            out.append(StudyRow(i, f"Study {i} {1990 + i % 30}", 1990 + i % 30,
-                                events1=rng.randint(1, t1 // 2), total1=t1,
-                                events2=rng.randint(1, t2 // 2), total2=t2, subgroups=group))  # fmt: skip
+            out.append(
+                StudyRow(
+                    i,
+                    f"Study {i} {1990 + i % 30}",
+                    1990 + i % 30,
+                    events1=rng.randint(1, t1 // 2),
+                    total1=t1,
+                    events2=rng.randint(1, t2 // 2),
+                    total2=t2,
+                    subgroups=group,
+                )
+            )
     return tuple(out)
 
 
@@ -63,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--outcomes", type=int, default=50)
     parser.add_argument("--studies", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--cumulative", action="store_true", help="also cumulative by year")
     args = parser.parse_args()
     rng = random.Random(1)
@@ -89,8 +111,10 @@ def main() -> None:
     extra = " with cumulative" if args.cumulative else ""
     print(f"{args.outcomes} analyses x {args.studies} studies{extra}, {args.repeat} runs")
     print(f"all analyses: median {statistics.median(totals):.3f} s, max {max(totals):.3f} s")
-    print(f"one analysis: median {statistics.median(per) * 1000:.1f} ms, "
-          f"p95 {per[int(0.95 * len(per)) - 1] * 1000:.1f} ms; payload {size / 1024:.0f} KiB")  # fmt: skip
+    print(
+        f"one analysis: median {statistics.median(per) * 1000:.1f} ms, "
+        f"p95 {per[int(0.95 * len(per)) - 1] * 1000:.1f} ms; payload {size / 1024:.0f} KiB"
+    )
 
 
 if __name__ == "__main__":

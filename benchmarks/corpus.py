@@ -32,9 +32,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from screening.references.dedup import normalise_title  # noqa: E402
-from screening.references.parsers import parse_references  # noqa: E402
+from screening.references.dedup import normalise_title
+from screening.references.parsers import parse_references
 
+# ../shared beside the checkout, as in CI; REVIEWAPP_SHARED_DIR names it elsewhere (as in tests).
 DATA = Path(os.environ.get("REVIEWAPP_SHARED_DIR") or REPO.parent / "shared") / "data" / "screening"
 DUPLICATE_SHARE = 0.2
 LOOKALIKE_SHARE = 0.02

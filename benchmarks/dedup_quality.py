@@ -1,6 +1,7 @@
 """Measure reference parsing speed and deduplication quality, time and memory.
 
-    python benchmarks/dedup_quality.py [--records 100000] [--seed 1]
+    python benchmarks/dedup_quality.py [--records 10000] [--seed 1]
+    python benchmarks/dedup_quality.py --records 100000   # the documented run
     python benchmarks/dedup_quality.py --corpus corpus.ris --truth truth.json
 
 Builds (or reads) a corpus from benchmarks/corpus.py, parses it with ``parse_references``,
@@ -28,10 +29,10 @@ for path in (REPO, REPO / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-import corpus  # noqa: E402
+import corpus
 
-from screening.references.dedup import DedupRecord, find_duplicate_groups  # noqa: E402
-from screening.references.parsers import parse_references  # noqa: E402
+from screening.references.dedup import DedupRecord, find_duplicate_groups
+from screening.references.parsers import parse_references
 
 
 def pairs_of(groups: list[list[int]] | list[tuple[int, ...]]) -> set[tuple[int, int]]:
@@ -40,7 +41,7 @@ def pairs_of(groups: list[list[int]] | list[tuple[int, ...]]) -> set[tuple[int, 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--corpus", type=Path)
     parser.add_argument("--truth", type=Path)

@@ -2,7 +2,8 @@
 through the service and through the page, and rendering the comparison view of a dual
 extraction with 200 fields.
 
-    python benchmarks/extraction_save.py [--repeat 200]
+    python benchmarks/extraction_save.py [--repeat 20]
+    python benchmarks/extraction_save.py --repeat 200   # the documented run
 
 Recreates the database `reviewapp_extraction_bench` (or BENCH_DATABASE_URL), migrates it, seeds
 one review and reports p50/p95 in milliseconds. Each timed save changes a few answers and a few
@@ -152,7 +153,7 @@ def post_body(answers: dict[str, Any], rows: list[dict[str, Any]], version: int)
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from screening.references.parsers import ParsedRecord, decode, parse_references  # noqa: E402
+from screening.references.parsers import ParsedRecord, decode, parse_references
 
 SHARED = Path(os.environ.get("REVIEWAPP_SHARED_DIR") or REPO.parent / "shared")
 DEFAULT_DIR = SHARED / "data" / "references"

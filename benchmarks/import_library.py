@@ -1,6 +1,7 @@
 """Import + deduplicate a large RIS file on PostgreSQL, then time the library page.
 
-    python benchmarks/import_library.py [--records 100000] [--requests 40]
+    python benchmarks/import_library.py [--records 10000] [--requests 5]
+    python benchmarks/import_library.py --records 100000 --requests 40   # the documented run
 
 Builds the corpus with benchmarks/corpus.py (real records of ../shared/data/screening plus
 perturbed copies), recreates the database `reviewapp_bench` (or the one in BENCH_DATABASE_URL),
@@ -32,8 +33,8 @@ def run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=40, help="per kind of library request")
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=5, help="per kind of library request")
     args = parser.parse_args()
 
     OUT.mkdir(exist_ok=True)

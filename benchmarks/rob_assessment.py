@@ -2,7 +2,8 @@
 fragment, the assessment grid, the summary page (plots) and the robvis CSV, plus the speed of
 the pure algorithms.
 
-    python benchmarks/rob_assessment.py [--studies 200] [--repeat 200]
+    python benchmarks/rob_assessment.py [--studies 200] [--repeat 20]
+    python benchmarks/rob_assessment.py --studies 200 --repeat 200   # the documented run
 
 Recreates the database `reviewapp_rob_bench` (or BENCH_DATABASE_URL), migrates it, seeds one
 review with `--studies` included studies, each with a completed RoB 2 assessment, and reports
@@ -49,7 +50,7 @@ def _timed(fn, repeat: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--studies", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)

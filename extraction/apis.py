@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -54,7 +55,7 @@ class FormViewSet(
 
     serializer_class = FormSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[ExtractionForm]:
         return selectors.forms(review=self.review)
 
     @extend_schema(request=FormWriteSerializer, responses={201: FormSerializer})
@@ -106,7 +107,7 @@ class SectionViewSet(
 
     serializer_class = SectionSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[FormSection]:
         return FormSection.objects.filter(form__review=self.review)
 
     def create(self, request: Request, review_pk: int) -> Response:
@@ -177,7 +178,7 @@ class FieldViewSet(
 
     serializer_class = FieldSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[FormField]:
         return FormField.objects.filter(form__review=self.review)
 
     @extend_schema(request=FieldWriteSerializer, responses={201: FieldSerializer})
@@ -242,7 +243,7 @@ class OutcomeViewSet(ReviewScopedAPIMixin, viewsets.ModelViewSet):
     serializer_class = OutcomeSerializer
     role_by_action = {"analysis_rows": Role.VIEWER}
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Outcome]:
         return selectors.outcomes(review=self.review)
 
     def perform_create(self, serializer: OutcomeSerializer) -> None:
@@ -291,7 +292,7 @@ class ExtractionViewSet(
     write_role = Role.REVIEWER
     role_by_action = {"compare": Role.REVIEWER}
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Extraction]:
         qs = selectors.visible_extractions(
             review=self.review, user=self.request.user, membership=self.membership
         )

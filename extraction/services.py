@@ -92,7 +92,7 @@ def _bump(form: ExtractionForm, user: Any) -> None:
     under a row lock, so a stale instance in the caller cannot move the version backwards."""
     locked = ExtractionForm.objects.select_for_update().get(pk=form.pk)
     locked.version += 1
-    locked._history_user = user  # type: ignore[attr-defined]
+    locked._history_user = user  # type: ignore[attr-defined]  # django-simple-history attributes the change to this user
     locked.save(update_fields=["version", "updated_at"])
     form.version = locked.version
     _snapshot(locked, user)
@@ -757,10 +757,6 @@ def clean_answers(
     return result
 
 
-def _outcome_rows_payload(extraction: Extraction) -> list[dict[str, Any]]:
-    return [selectors.outcome_row_dict(row) for row in extraction.outcome_data.all()]
-
-
 def _store_outcome_rows(extraction: Extraction, rows: Sequence[Any], user: Any) -> None:
     """Write only what changed, with history, so an unchanged save costs one SELECT."""
     existing = {
@@ -795,7 +791,7 @@ def _store_outcome_rows(extraction: Extraction, rows: Sequence[Any], user: Any) 
                 setattr(current, k, v)
             update.append(current)
     for gone in existing.values():
-        gone._history_user = user  # type: ignore[attr-defined]
+        gone._history_user = user  # type: ignore[attr-defined]  # django-simple-history attributes the change to this user
         gone.delete()
     if update:
         bulk_update_with_history(update, OutcomeData, fields, batch_size=500, default_user=user)
@@ -906,7 +902,7 @@ def extraction_save(
                     form_version=form.version,
                     updated_by=user,
                 )
-                current._history_user = user  # type: ignore[attr-defined]  # also outside requests
+                current._history_user = user  # type: ignore[attr-defined]  # history's user, also outside requests
                 current.save()
         except IntegrityError as exc:
             # Someone created the record between our read and our insert.
@@ -919,7 +915,7 @@ def extraction_save(
         current.version += 1
         current.form_version = form.version
         current.updated_by = user
-        current._history_user = user  # type: ignore[attr-defined]
+        current._history_user = user  # type: ignore[attr-defined]  # django-simple-history attributes the change to this user
         current.save()
     if form.collects_outcomes:
         _store_outcome_rows(current, rows, user)
@@ -948,7 +944,7 @@ def derived_recompute(*, form: ExtractionForm) -> int:
         )
         if new != extraction.answers:
             extraction.answers = new
-            extraction._change_reason = "derived fields recomputed"  # type: ignore[attr-defined]
+            extraction._change_reason = "derived fields recomputed"  # type: ignore[attr-defined]  # read by simple-history
             extraction.save(update_fields=["answers", "updated_at"])
             changed += 1
     return changed

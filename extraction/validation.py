@@ -325,7 +325,7 @@ def clean_outcome_rows(
         if not filled and not method and not any(not is_blank(v) for v in raw_inputs.values()):
             continue  # a blank row
         try:
-            outcome = outcomes[int(row.get("outcome"))]  # type: ignore[arg-type]
+            outcome = outcomes[int(row.get("outcome"))]  # type: ignore[arg-type]  # None raises TypeError, caught
         except (KeyError, TypeError, ValueError):
             errors.add(f"{at}.outcome", f"Row {i + 1}: choose one of this review's outcomes.")
             continue

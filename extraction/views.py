@@ -479,7 +479,7 @@ def _outcome_blocks(
     index = 0
     for i, row in enumerate(rows):
         try:
-            block = blocks[int(row.get("outcome"))]  # type: ignore[arg-type]
+            block = blocks[int(row.get("outcome"))]  # type: ignore[arg-type]  # None raises TypeError, caught
         except (KeyError, TypeError, ValueError):
             continue
         conversion = row.get("conversion") or ""

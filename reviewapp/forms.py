@@ -57,7 +57,7 @@ class CriteriaField(forms.CharField):
             return "\n".join(value)
         return value
 
-    def to_python(self, value: object) -> list[str]:  # type: ignore[override]
+    def to_python(self, value: object) -> list[str]:  # type: ignore[override]  # cleans to a list
         text = super().to_python(value) or ""
         return [line.strip() for line in str(text).splitlines() if line.strip()]
 

@@ -6,8 +6,10 @@ from datetime import datetime
 from importlib import import_module
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, QuerySet
 
+from reviewapp.demo import DEMO_TITLE, DEMO_USERS
 from reviewapp.models import ApiToken, Invitation, Membership, Review
 
 
@@ -153,5 +155,20 @@ def api_tokens(*, user: Any) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created")
 
 
-def user_is_member(*, user: Any, review_id: int) -> bool:
-    return Membership.objects.filter(Q(review_id=review_id) & Q(user=user)).exists()
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    roles: tuple[str, ...]
+
+
+def demo_logins() -> list[DemoLogin]:
+    """The demo team, for the login page: only where settings allow it (never in production)
+    and `load_demo` has run, and only the demo users still active on the demo review."""
+    if not settings.DEMO_LOGINS:
+        return []
+    names = [username for username, _email, _roles in DEMO_USERS]
+    members = Membership.objects.filter(
+        review__title=DEMO_TITLE, user__username__in=names, user__is_active=True
+    ).select_related("user")
+    roles = {m.user.username: tuple(m.roles) for m in members}
+    return [DemoLogin(name, roles[name]) for name in names if name in roles]

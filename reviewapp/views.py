@@ -15,8 +15,16 @@ from django.views.decorators.http import require_POST
 from reviewapp import accounts, selectors, services
 from reviewapp.common.permissions import review_view
 from reviewapp.common.throttles import LoginThrottle
+from reviewapp.demo import DEMO_PASSWORD
 from reviewapp.errors import DomainError
-from reviewapp.forms import ApiTokenForm, InviteForm, ReviewForm, RolesForm, SignupForm
+from reviewapp.forms import (
+    ROLE_CHOICES,
+    ApiTokenForm,
+    InviteForm,
+    ReviewForm,
+    RolesForm,
+    SignupForm,
+)
 from reviewapp.models import Invitation, Membership, Review, Role
 from screening.selectors import library_counts
 
@@ -82,7 +90,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         "is_for_you": bool(
             invitation
             and user.is_authenticated
-            and (user.email or "").lower() == invitation.email.lower()  # type: ignore[union-attr]
+            and (user.email or "").lower() == invitation.email.lower()
         ),
     }
     return render(request, "registration/invitation.html", context, status=status)
@@ -147,7 +155,7 @@ def team_page(request: HttpRequest, *, review: Review, membership: Membership) -
         "team": selectors.team(review=review),
         "invitations": selectors.pending_invitations(review=review),
         "form": form,
-        "role_choices": RolesForm.base_fields["roles"].choices,  # type: ignore[attr-defined]
+        "role_choices": ROLE_CHOICES,
         "invitation_days": settings.INVITATION_DAYS,
     }
     return render(request, "reviewapp/team.html", context)
@@ -255,7 +263,15 @@ def healthz(request: HttpRequest, **kwargs: Any) -> HttpResponse:
 
 class LoginView(auth_views.LoginView):
     """Django's login page, throttled per client address (django-axes also locks out one
-    username from one address after repeated wrong passwords)."""
+    username from one address after repeated wrong passwords). On a demo install it also names
+    the demo logins."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["demo_logins"] = selectors.demo_logins()
+        # The demo password is public (README); it is shown only beside the demo users.
+        context["demo_password"] = DEMO_PASSWORD
+        return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         throttle = LoginThrottle()

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -72,7 +73,7 @@ class ImportViewSet(
     serializer_class = ImportBatchSerializer
     parser_classes = [MultiPartParser, FormParser]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[ImportBatch]:
         return ImportBatch.objects.filter(review=self.review)
 
     @extend_schema(request=ImportUploadSerializer, responses={202: ImportBatchSerializer})
@@ -110,7 +111,7 @@ class RecordViewSet(
     serializer_class = RecordSerializer
     write_role = Role.REVIEWER
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Record]:
         params = self.request.query_params
         return selectors.library_records(
             review=self.review,
@@ -164,7 +165,7 @@ class DedupActionViewSet(
     serializer_class = DedupActionSerializer
     write_role = Role.REVIEWER
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[DedupAction]:
         return selectors.dedup_actions(review=self.review)
 
     @extend_schema(request=None, responses=DedupActionSerializer)
@@ -210,7 +211,7 @@ class DecisionViewSet(
     write_role = Role.REVIEWER
     role_by_action = {"amend": Role.ARBITER}
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Decision]:
         decisions = visible_decisions(review=self.review, user=self.request.user)
         params = self.request.query_params
         if params.get("stage") in Stage.values:
@@ -320,7 +321,7 @@ class ConflictViewSet(
     read_role = Role.VIEWER
     write_role = Role.ARBITER
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[ScreeningItem]:
         params = self.request.query_params
         stage = params.get("stage") if params.get("stage") in Stage.values else None
         state = "resolved" if params.get("status") == "resolved" else "conflict"

@@ -1,3 +1,5 @@
+from typing import TypedDict
+
 from django import forms
 
 from screening.models import StageSettings
@@ -5,6 +7,17 @@ from screening.models import StageSettings
 
 def _lines(value: str) -> list[str]:
     return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+class StageSettingsValues(TypedDict):
+    """The keywords of `stage_settings_update`, as the form cleans them."""
+
+    reviewers_required: int
+    blind: bool
+    order: str
+    exclusion_reasons: list[str]
+    include_terms: list[str]
+    exclude_terms: list[str]
 
 
 class StageSettingsForm(forms.Form):
@@ -51,7 +64,7 @@ class StageSettingsForm(forms.Form):
             }
         )
 
-    def values(self) -> dict[str, object]:
+    def values(self) -> StageSettingsValues:
         data = self.cleaned_data
         return {
             "reviewers_required": data["reviewers_required"],

@@ -50,7 +50,9 @@ def library_records(
 ) -> QuerySet[Record]:
     records = Record.objects.filter(review=review).select_related("import_batch")
     if source:
-        records = records.filter(import_batch_id=source) if source.isdigit() else records.none()
+        records = (
+            records.filter(import_batch_id=int(source)) if source.isdigit() else records.none()
+        )
     if year:
         records = records.filter(year=int(year)) if year.isdigit() else records.none()
     if status == "duplicate":
@@ -135,13 +137,13 @@ def duplicate_groups(*, review: Review, primary_ids: list[int]) -> list[Duplicat
     )
     by_primary: dict[int, list[Record]] = {}
     for member in members:
-        by_primary.setdefault(member.duplicate_of_id, []).append(member)  # type: ignore[arg-type]
+        by_primary.setdefault(member.duplicate_of_id, []).append(member)  # type: ignore[arg-type]  # set: filtered on it
     order = {pk: i for i, pk in enumerate(primary_ids)}
     groups = [DuplicateGroupView(p, by_primary.get(p.pk, [])) for p in primaries]
     return sorted(groups, key=lambda g: order[g.primary.pk])
 
 
-def duplicate_group_primary_ids(*, review: Review) -> QuerySet[Record]:
+def duplicate_group_primary_ids(*, review: Review) -> QuerySet[Record, int]:
     return (
         Record.objects.filter(review=review, duplicate_of__isnull=False)
         .values_list("duplicate_of_id", flat=True)

@@ -61,7 +61,7 @@ def library(request: HttpRequest, *, review: Review, membership: Membership) -> 
         "counts": selectors.library_counts(review=review),
         "querystring": request.GET.copy(),
     }
-    template = "screening/_library_results.html" if request.htmx else "screening/library.html"  # type: ignore[attr-defined]
+    template = "screening/_library_results.html" if request.htmx else "screening/library.html"  # type: ignore[attr-defined]  # django-htmx middleware sets it
     return render(request, template, context)
 
 
@@ -125,7 +125,7 @@ def import_detail(
         "batch": batch,
         "progress": services.import_progress_get(batch.pk) or {"percent": 0, "stage": "queued"},
     }
-    template = "screening/_import_status.html" if request.htmx else "screening/import_detail.html"  # type: ignore[attr-defined]
+    template = "screening/_import_status.html" if request.htmx else "screening/import_detail.html"  # type: ignore[attr-defined]  # django-htmx middleware sets it
     return render(request, template, context)
 
 
@@ -276,7 +276,7 @@ def stage_settings_page(
                 services_screening.stage_settings_update(
                     review=review,
                     stage=stage,
-                    **form.values(),  # type: ignore[arg-type]
+                    **form.values(),
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -349,9 +349,9 @@ def _screen_context(
 def _render_screen(
     request: HttpRequest, context: dict[str, object], *, status: int = 200
 ) -> HttpResponse:
-    template = "screening/_screen_record.html" if request.htmx else "screening/screen.html"  # type: ignore[attr-defined]
+    template = "screening/_screen_record.html" if request.htmx else "screening/screen.html"  # type: ignore[attr-defined]  # django-htmx middleware sets it
     # htmx swaps only 2xx responses: an error is shown in the fragment, with a 200.
-    return render(request, template, context, status=200 if request.htmx else status)  # type: ignore[attr-defined]
+    return render(request, template, context, status=200 if request.htmx else status)  # type: ignore[attr-defined]  # django-htmx middleware sets it
 
 
 def _stage_record(review: Review, stage: str, record_pk: int) -> Record:
@@ -401,7 +401,7 @@ def decide(
     notice = f"Record {record.pk}: {verdict}" + (
         f" ({outcome.decision.reason})" if outcome.decision.reason else ""
     )
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
         messages.success(request, notice + ".")
         return redirect("screen", review_pk=review.pk, stage=stage)
     upcoming = next_record(review=review, stage=stage, reviewer=request.user)
@@ -436,7 +436,7 @@ def undo(
         record,
         notice=f"Undone: your decision on record {record.pk}. Decide again.",
     )
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
         messages.success(request, str(context["notice"]))
         return redirect(f"{reverse('screen', args=[review.pk, stage])}?record={record.pk}")
     return _render_screen(request, context)

@@ -4,25 +4,42 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tests.factories import MembershipFactory, ReviewFactory, UserFactory
+from tests.skip_guard import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401 -- hooks
 
 REPO = Path(__file__).resolve().parent.parent
-# shared/ lies beside the checkout; REVIEWAPP_SHARED_DIR points elsewhere (e.g. a git worktree).
+# The shared data sets live beside the checkout (as in CI); a checkout elsewhere, such as a git
+# worktree, names the folder in REVIEWAPP_SHARED_DIR.
 SHARED = Path(os.environ.get("REVIEWAPP_SHARED_DIR") or REPO.parent / "shared")
 SHARED_SCREENING = SHARED / "data" / "screening"
 # Real database exports, trimmed, with their sources in tests/fixtures/README.md.
 SHARED_REFERENCES = SHARED / "data" / "references"
+NO_SHARED_DATA = (
+    f"the shared data sets are not in {SHARED} "
+    "(put shared/ beside the checkout or set REVIEWAPP_SHARED_DIR)"
+)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REQUIRE_SERVICES = os.environ.get("REVIEWAPP_REQUIRE_SERVICES") == "1"
+
+# Speed is measured in benchmarks/, never asserted in tests: Hypothesis's 200 ms deadline per
+# example failed property tests whenever other suites shared the two cores.
+hypothesis_settings.register_profile("reviewapp", deadline=None)
+hypothesis_settings.load_profile("reviewapp")
+
+
+def require_services() -> bool:
+    """CI's mode: whatever a test needs must be there."""
+    return os.environ.get("REVIEWAPP_REQUIRE_SERVICES") == "1"
 
 
 def needs(condition: bool, reason: str) -> None:
-    """Skip locally when a service is missing; in CI (REVIEWAPP_REQUIRE_SERVICES=1) fail."""
+    """Skip locally when a service, tool or data set is missing; in CI
+    (REVIEWAPP_REQUIRE_SERVICES=1) fail, so a green run means everything ran."""
     if condition:
         return
-    if REQUIRE_SERVICES:
+    if require_services():
         pytest.fail(f"CI requires this: {reason}")
     pytest.skip(reason)
 

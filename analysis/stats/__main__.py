@@ -79,10 +79,11 @@ def _effect_sizes(
         if "study" in header
         else None
     )
-    col = lambda name: _column(rows, header, name, path)  # noqa: E731
+    col = lambda name: _column(rows, header, name, path)  # noqa: E731 -- a one-line alias reads better than a nested def
     tables: dict[str, Any] = {}
     if measure in CONTINUOUS_MEASURES:
-        es = escalc(measure, **{c: col(c) for c in _COLUMNS["continuous"]}, labels=labels)
+        columns: dict[str, Any] = {c: col(c) for c in _COLUMNS["continuous"]}
+        es = escalc(measure, **columns, labels=labels)
     elif measure in BINARY_MEASURES:
         if "bi" in header and "di" in header:
             tables = {"ai": col("ai"), "bi": col("bi"), "ci": col("ci"), "di": col("di")}

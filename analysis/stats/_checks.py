@@ -11,28 +11,30 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 
-class DefaultLabels(tuple):  # type: ignore[type-arg]
+class DefaultLabels(tuple[str, ...]):
     """Labels "1".."k", built only when read: at k = 100,000, making the strings up front
     would cost more than the whole REML fit."""
 
+    _k: int
+
     def __new__(cls, k: int) -> DefaultLabels:
         obj = super().__new__(cls)
-        obj._k = k  # type: ignore[attr-defined]
+        obj._k = k
         return obj
 
     def __len__(self) -> int:
-        return self._k  # type: ignore[attr-defined,no-any-return]
+        return self._k
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
-            return tuple(str(j + 1) for j in range(self._k)[i])  # type: ignore[attr-defined]
-        k = self._k  # type: ignore[attr-defined]
+            return tuple(str(j + 1) for j in range(self._k)[i])
+        k = self._k
         if not -k <= i < k:
             raise IndexError(i)
         return str(i % k + 1)
 
     def __iter__(self) -> Any:
-        return (str(j + 1) for j in range(self._k))  # type: ignore[attr-defined]
+        return (str(j + 1) for j in range(self._k))
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -45,7 +47,7 @@ class DefaultLabels(tuple):  # type: ignore[type-arg]
         return hash(tuple(iter(self)))
 
     def __repr__(self) -> str:
-        return f"DefaultLabels({self._k})"  # type: ignore[attr-defined]
+        return f"DefaultLabels({self._k})"
 
 
 def dot(a: FloatArray, b: FloatArray) -> float:

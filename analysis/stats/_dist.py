@@ -52,7 +52,3 @@ def chi2_ppf(p: float, df: float) -> float:
 
 def f_sf(x: float, df1: float, df2: float) -> float:
     return float(special.fdtrc(df1, df2, x))
-
-
-def norm_ppf(p: float) -> float:
-    return float(special.ndtri(p))

@@ -77,7 +77,7 @@ class Model:
         X = self.X
         Xw = X * w[:, None]
         A = X.T @ Xw
-        ainv = np.linalg.inv(A)
+        ainv = np.linalg.inv(A).astype(np.float64, copy=False)
         beta = ainv @ (Xw.T @ y)
         r = y - X @ beta
         rss = dot(w * r, r)
@@ -196,7 +196,7 @@ def _mad2(y: FloatArray) -> float:
 
 def _root_q(model: Model, target: float, lo: float, hi: float) -> tuple[float, bool]:
     """Solve Q(tau2) = target on [lo, ...); Q decreases in tau2. Returns (root, bracket_ok)."""
-    f = lambda t: model.q(t) - target  # noqa: E731
+    f = lambda t: model.q(t) - target  # noqa: E731 -- a one-line alias reads better than a nested def
     ok = True
     tries = 0
     while f(hi) > 0:

@@ -280,7 +280,7 @@ def pool_peto(
         i2: float | None = _i2(q, q_df)
         h2: float | None = q / q_df
     else:
-        q, q_df, q_pval, i2, h2 = None, max(k_yi - 1, 0), None, None, None  # type: ignore[assignment]
+        q, q_df, q_pval, i2, h2 = None, max(k_yi - 1, 0), None, None, None
     return _result(
         k=k,
         measure="PETO",

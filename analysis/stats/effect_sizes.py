@@ -286,13 +286,14 @@ def _escalc_binary(
         if corrected[i]:
             notes[i] = f"{add:g} added to each cell (zero cell)"
     if drop00:
-        for i in np.flatnonzero(double_zero):
+        for i in np.flatnonzero(double_zero).tolist():
             notes[i] = f"not estimable: no events (or no non-events) in either arm ({measure})"
         yi[double_zero] = np.nan
         vi[double_zero] = np.nan
     bad = ~(np.isfinite(yi) & np.isfinite(vi) & (vi > 0))
-    for i in np.flatnonzero(bad):
-        if notes[i] is None or not notes[i].startswith("not estimable"):  # type: ignore[union-attr]
+    for i in np.flatnonzero(bad).tolist():
+        note = notes[i]
+        if note is None or not note.startswith("not estimable"):
             notes[i] = f"not estimable: {measure} undefined for this table"
     yi[bad] = np.nan
     vi[bad] = np.nan

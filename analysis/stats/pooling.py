@@ -53,7 +53,7 @@ def _unpack(
         es = yi
         if vi is not None:
             raise ValueError("pass either an EffectSizes object or yi and vi, not both")
-        dropped = [study_name(es.labels, i) for i in np.flatnonzero(~es.estimable)]
+        dropped = [study_name(es.labels, i) for i in np.flatnonzero(~es.estimable).tolist()]
         if dropped:
             notes.append("not estimable, left out: " + ", ".join(dropped))
             es = es.dropna()

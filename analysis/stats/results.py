@@ -29,7 +29,7 @@ def num(x: Any) -> float | None:
 
 def _float_list(a: FloatArray) -> list[float | None]:
     if bool(np.isfinite(a).all()):
-        return a.tolist()  # type: ignore[no-any-return]
+        return a.tolist()
     return [num(x) for x in a.tolist()]
 
 

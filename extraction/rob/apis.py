@@ -1,7 +1,7 @@
 """Risk-of-bias API. Reviewers assess, leads configure tools, arbiters (and leads) build
 consensus; everyone on the review reads. Thin: serializers validate, services write."""
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +25,7 @@ from extraction.rob.serializers import (
     SaveSerializer,
 )
 from reviewapp.common.permissions import ReviewScopedAPIMixin
-from reviewapp.models import Role
+from reviewapp.models import Review, Role
 from screening.models import Study
 
 OUTCOME_PARAM = OpenApiParameter("outcome", OpenApiTypes.INT, description="Result (outcome) id")
@@ -53,7 +53,7 @@ class RobToolViewSet(
     serializer_class = RobToolSerializer
     write_role = Role.LEAD
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[RobTool]:
         return selectors.rob_tools(review=self.review)
 
     @extend_schema(request=RobToolWriteSerializer, responses={201: RobToolSerializer})
@@ -138,7 +138,7 @@ class RobToolViewSet(
     role_by_action = {"propose": Role.REVIEWER}
 
 
-def _outcome(review, raw) -> Outcome | None:  # type: ignore[no-untyped-def]
+def _outcome(review: Review, raw: str | int | None) -> Outcome | None:
     if raw in (None, ""):
         return None
     try:
@@ -160,7 +160,7 @@ class RobAssessmentViewSet(
     write_role = Role.REVIEWER
     role_by_action = {"consensus": Role.ARBITER, "accept": Role.ARBITER}
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[RobAssessment]:
         qs = RobAssessment.objects.filter(review=self.review).select_related(
             "study", "assessor", "updated_by"
         )

@@ -79,10 +79,10 @@ class RobToolSerializer(serializers.ModelSerializer):
 
     def get_domains(self, tool: RobTool) -> list[dict[str, Any]]:
         """The domains of the default variant (see `variants` for the others)."""
-        return DomainSerializer(tool.spec.domains, many=True).data  # type: ignore[return-value]
+        return DomainSerializer(tool.spec.domains, many=True).data
 
     def get_preliminary(self, tool: RobTool) -> list[dict[str, Any]]:
-        return PreliminaryFieldSerializer(tool.spec.preliminary, many=True).data  # type: ignore[return-value]
+        return PreliminaryFieldSerializer(tool.spec.preliminary, many=True).data
 
     def get_variants(self, tool: RobTool) -> list[dict[str, Any]]:
         return [

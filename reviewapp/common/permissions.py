@@ -44,7 +44,7 @@ def review_view(role: str = Role.VIEWER) -> Callable[..., Any]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             review, membership = review_access(request.user, kwargs.pop(REVIEW_KWARG), role)
             request.review = review  # type: ignore[attr-defined]  # templates read it
-            request.membership = membership  # type: ignore[attr-defined]
+            request.membership = membership  # type: ignore[attr-defined]  # templates read it
             return view(request, *args, review=review, membership=membership, **kwargs)
 
         wrapped.review_role = role  # type: ignore[attr-defined]  # read by the URLconf test

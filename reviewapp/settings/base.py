@@ -53,6 +53,9 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The login page lists the demo users once `load_demo` has run. Development settings turn it
+# on; production settings force it off.
+DEMO_LOGINS = env_bool("DEMO_LOGINS", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -5,6 +5,7 @@ if SECRET_KEY.startswith("insecure"):
     raise RuntimeError("Set SECRET_KEY in production.")
 
 DEBUG = False
+DEMO_LOGINS = False  # a public install never advertises logins, whatever the environment says
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 STORAGES = {

@@ -62,10 +62,14 @@ def sheet(review, lead):
     section = extraction.section_add(form=form, title="Peer worker", user=lead)
     extraction.field_add(
         section=section,
-        data=extraction.FieldInput(label="Organisational support", field_type=FieldType.SINGLE_CHOICE,
-                                   key="org_support", choices=["higher", "lower"]),
+        data=extraction.FieldInput(
+            label="Organisational support",
+            field_type=FieldType.SINGLE_CHOICE,
+            key="org_support",
+            choices=["higher", "lower"],
+        ),
         user=lead,
-    )  # fmt: skip
+    )
     return form
 
 

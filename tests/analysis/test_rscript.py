@@ -7,16 +7,15 @@ import pytest
 
 from analysis.rscript import inputs_csv, r_script
 from tests.analysis.payloads import CONTINUOUS, DICHOTOMOUS, continuous_payload, dichotomous_payload
+from tests.conftest import needs
 
 PRINT = 'cat(sprintf("%.10f %.10f %.10f\\n", as.numeric(coef(res))[1], res$ci.lb, res$ci.ub))\n'
 
 
 def _run(script: str) -> list[float]:
-    if shutil.which("Rscript") is None:
-        pytest.skip("R is not installed")
+    needs(shutil.which("Rscript") is not None, "R is not installed (apt-get install r-base-core)")
     probe = subprocess.run(["Rscript", "-e", "library(metafor)"], capture_output=True)
-    if probe.returncode:
-        pytest.skip("metafor is not installed")
+    needs(probe.returncode == 0, "R's metafor is not installed (apt-get install r-cran-metafor)")
     out = subprocess.run(
         ["Rscript", "-e", script + PRINT], capture_output=True, text=True, timeout=120
     )

@@ -33,9 +33,14 @@ def three_studies(review, lead, sheet, outcome):
 def _engine_smd(labels):
     rows = [DATA[k] for k in labels]
     es = stats.escalc(
-        "SMD", m1i=[r[0][0] for r in rows], sd1i=[r[0][1] for r in rows], n1i=[r[0][2] for r in rows],
-        m2i=[r[1][0] for r in rows], sd2i=[r[1][1] for r in rows], n2i=[r[1][2] for r in rows],
-    )  # fmt: skip
+        "SMD",
+        m1i=[r[0][0] for r in rows],
+        sd1i=[r[0][1] for r in rows],
+        n1i=[r[0][2] for r in rows],
+        m2i=[r[1][0] for r in rows],
+        sd2i=[r[1][1] for r in rows],
+        n2i=[r[1][2] for r in rows],
+    )
     return stats.pool(es, method="REML")
 
 

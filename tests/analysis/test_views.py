@@ -99,10 +99,21 @@ def test_the_lead_creates_an_analysis_from_the_list_page(
     assert response.status_code == 302 and created.tau2_method == "DL"
     page = client.get(response["Location"]).content.decode()
     assert "RevMan 5 defaults" in page
-    bad = client.post(reverse("analysis_create", args=[review.pk]),
-                      {"outcome": symptoms.pk, "name": "RevMan check", "model": "fixed", "test": "knha",
-                       "preset": "custom", "tau2_method": "REML", "level": 95, "sort_by": "study",
-                       "intervention_label": "i", "control_label": "c"})  # fmt: skip
+    bad = client.post(
+        reverse("analysis_create", args=[review.pk]),
+        {
+            "outcome": symptoms.pk,
+            "name": "RevMan check",
+            "model": "fixed",
+            "test": "knha",
+            "preset": "custom",
+            "tau2_method": "REML",
+            "level": 95,
+            "sort_by": "study",
+            "intervention_label": "i",
+            "control_label": "c",
+        },
+    )
     assert bad.status_code == 400 and "Knapp-Hartung" in bad.content.decode()
 
 

@@ -3,6 +3,8 @@ import shutil
 
 import pytest
 
+# The analysis dashboard test builds its data with the analysis tests' fixtures.
+from tests.analysis.conftest import outcome, sheet  # noqa: F401 -- imported to register fixtures
 from tests.conftest import needs
 
 CHROMIUM_ARGS = [

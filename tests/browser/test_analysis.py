@@ -8,8 +8,7 @@ from django.db import connection
 
 from analysis import services, stats
 from reviewapp.celery import app as celery_app
-from tests.analysis.conftest import include_study, outcome, save_continuous, sheet  # noqa: F401
-from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - same browser settings
+from tests.analysis.conftest import include_study, save_continuous
 from tests.integration.test_analysis_worker import Workers, _broker_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,9 +47,14 @@ def _log_in(page, base, username):
 
 def _engine(rows):
     es = stats.escalc(
-        "SMD", m1i=[r[0][0] for r in rows], sd1i=[r[0][1] for r in rows], n1i=[r[0][2] for r in rows],
-        m2i=[r[1][0] for r in rows], sd2i=[r[1][1] for r in rows], n2i=[r[1][2] for r in rows],
-    )  # fmt: skip
+        "SMD",
+        m1i=[r[0][0] for r in rows],
+        sd1i=[r[0][1] for r in rows],
+        n1i=[r[0][2] for r in rows],
+        m2i=[r[1][0] for r in rows],
+        sd2i=[r[1][1] for r in rows],
+        n2i=[r[1][2] for r in rows],
+    )
     return stats.pool(es), es
 
 
@@ -114,9 +118,8 @@ def test_the_dashboard_follows_consensus_data_saved_in_another_browser(
         arg=[f'.outcome-card[data-outcome="{outcome.pk}"] .pooled-estimate', expected],
     )
     pi.wait_for_function(f"{squares} === 3")
-    xs = sorted(pi.evaluate(
-        f"document.getElementById('dash-forest-{outcome.pk}').data.find(t => t.name === 'Studies').x"
-    ))  # fmt: skip
+    forest = f"document.getElementById('dash-forest-{outcome.pk}')"
+    xs = sorted(pi.evaluate(f"{forest}.data.find(t => t.name === 'Studies').x"))
     assert xs == pytest.approx(sorted(es_after.yi.tolist()), abs=1e-9)
     assert pi.evaluate("window.__noReload") == 1
     assert re.search(r"k = 3", card.inner_text())

@@ -15,7 +15,7 @@ from django.db import connection
 from analysis import services, stats
 from analysis.models import Analysis
 from reviewapp.celery import app as celery_app
-from tests.analysis.conftest import include_study, outcome, save_continuous, sheet  # noqa: F401 - fixtures
+from tests.analysis.conftest import include_study, save_continuous
 from tests.conftest import needs
 from tests.integration.test_celery_worker import _broker_up
 
@@ -129,9 +129,14 @@ def analysis(review, lead, sheet, outcome, django_capture_on_commit_callbacks):
 
 def _smd(rows):
     es = stats.escalc(
-        "SMD", m1i=[r[0][0] for r in rows], sd1i=[r[0][1] for r in rows], n1i=[r[0][2] for r in rows],
-        m2i=[r[1][0] for r in rows], sd2i=[r[1][1] for r in rows], n2i=[r[1][2] for r in rows],
-    )  # fmt: skip
+        "SMD",
+        m1i=[r[0][0] for r in rows],
+        sd1i=[r[0][1] for r in rows],
+        n1i=[r[0][2] for r in rows],
+        m2i=[r[1][0] for r in rows],
+        sd2i=[r[1][1] for r in rows],
+        n2i=[r[1][2] for r in rows],
+    )
     return stats.pool(es)
 
 

@@ -1,8 +1,10 @@
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 
 from analysis.models import Analysis
-from reviewapp.demo import BCG_TITLE, DEMO_TITLE
+from reviewapp.demo import BCG_TITLE, DEMO_PASSWORD, DEMO_TITLE
 from reviewapp.models import Membership, Review
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,3 +32,15 @@ def test_the_demo_loads_real_data_once_and_its_meta_analysis_matches_metafor():
     assert overall["estimate"] == pytest.approx(-0.7145, abs=5e-5)
     assert overall["tau2"] == pytest.approx(0.3132, abs=5e-5)
     assert overall["i2"] == pytest.approx(92.22, abs=5e-3)
+
+
+def test_prepare_demo_migrates_loads_the_demo_and_prints_the_logins(settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    out = StringIO()
+    call_command("prepare_demo", url="http://127.0.0.1:8001/", stdout=out)
+
+    printed = out.getvalue()
+    assert "Reviewapp is starting at http://127.0.0.1:8001/" in printed
+    assert f"password '{DEMO_PASSWORD}'" in printed and "reviewer2" in printed
+    assert Review.objects.filter(title=DEMO_TITLE).exists()
+    assert (tmp_path / "static" / "admin").is_dir()

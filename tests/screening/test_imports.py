@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from reviewapp.errors import DomainError
 from screening import services
 from screening.models import ImportBatch, Record
-from tests.conftest import FIXTURES, SHARED_SCREENING
+from tests.conftest import FIXTURES, NO_SHARED_DATA, SHARED_SCREENING, needs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -106,8 +106,7 @@ def test_a_redelivered_task_does_not_import_twice(review, lead):
 )
 def test_every_shared_dataset_imports_with_its_record_count(review, lead, name, count):
     path = SHARED_SCREENING / f"{name}.ris"
-    if not path.exists():
-        pytest.skip("../shared/data/screening is not beside this checkout")
+    needs(path.exists(), NO_SHARED_DATA)
     batch = _import(review, lead, path.name, path.read_bytes())
     assert batch.status == ImportBatch.Status.DONE, batch.error
     assert batch.records_read == count

@@ -19,6 +19,7 @@ from screening.services_screening import (
     stage_settings_update,
     study_link_report,
 )
+from tests.conftest import needs
 from tests.factories import RecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -257,8 +258,7 @@ def test_included_studies_are_those_with_a_report_included_at_full_text(
 
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_voting_at_the_same_moment_both_count(review, screener_a, screener_b):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
+    needs(connection.vendor == "postgresql", "row locks need PostgreSQL (DATABASE_URL)")
     record = RecordFactory(review=review)
     barrier = threading.Barrier(4)
     errors = []

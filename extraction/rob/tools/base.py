@@ -205,7 +205,3 @@ def need(answers: Answers, qid: str, allowed: tuple[str, ...] = STANDARD) -> str
     if value not in allowed or value == NA:
         raise Unanswered(qid)
     return value
-
-
-def worst(judgements: Mapping[str, str], order: tuple[str, ...]) -> str:
-    return max(judgements.values(), key=order.index)

@@ -49,7 +49,7 @@ def test_to_dict_has_every_documented_key_and_attributes_match() -> None:
 def test_results_are_immutable() -> None:
     res = pool([0.1, 0.3, -0.2], [0.04, 0.02, 0.05])
     with pytest.raises(dataclasses.FrozenInstanceError):
-        res.estimate = 0  # type: ignore[misc]
+        res.estimate = 0  # type: ignore[misc]  # the frozen field refusing this is the point
     with pytest.raises(ValueError):
         res.weights[0] = 1
 

@@ -1,5 +1,4 @@
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,9 @@ from screening.references.dedup import (
     normalise_doi,
     normalise_title,
 )
+from tests.conftest import NO_SHARED_DATA, SHARED_SCREENING, needs
 
-SCREENING_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "screening"
+SCREENING_DATA = SHARED_SCREENING
 
 TITLE = "Emicizumab prophylaxis in hemophilia A with inhibitors: a randomised trial"
 
@@ -201,8 +201,7 @@ def test_it_rejects_repeated_ids() -> None:
 
 
 def test_it_finds_only_true_duplicates_in_the_real_exports() -> None:
-    if not SCREENING_DATA.is_dir():
-        pytest.skip("shared screening data not available")
+    needs(SCREENING_DATA.is_dir(), NO_SHARED_DATA)
     from screening.references.parsers import parse_references
 
     parsed = []
@@ -233,8 +232,8 @@ def test_it_finds_only_true_duplicates_in_the_real_exports() -> None:
 
 
 def test_dedup_does_not_import_django() -> None:
-    import screening.references.dedup  # noqa: F401
-    import screening.references.parsers  # noqa: F401
+    import screening.references.dedup  # noqa: F401 -- imported for its side effects on sys.modules
+    import screening.references.parsers  # noqa: F401 -- likewise
 
     assert not any(
         name == "django" or name.startswith("django.")

@@ -19,7 +19,7 @@ from screening.references.identifiers import (
     record_database,
 )
 from screening.references.parsers import ParsedRecord, ParseError, parse_references
-from tests.conftest import SHARED_REFERENCES, SHARED_SCREENING
+from tests.conftest import NO_SHARED_DATA, SHARED_REFERENCES, SHARED_SCREENING, needs
 
 
 def ris(*lines: str) -> ParsedRecord:
@@ -388,8 +388,7 @@ REAL_EXPORTS: dict[str, tuple[int, int, dict[str, int]]] = {
 
 def real(name: str) -> list[ParsedRecord]:
     path = SHARED_REFERENCES / name
-    if not path.is_file():
-        pytest.skip(f"{path} is not beside this checkout (see tests/fixtures/README.md)")
+    needs(path.is_file(), f"{path} is not beside this checkout (see tests/fixtures/README.md)")
     return parse_references(path.read_bytes(), name).records
 
 
@@ -446,8 +445,7 @@ def test_the_real_pubmed_exports_give_their_pmids_and_dois() -> None:
 @pytest.mark.parametrize("name", ["Donners_2021", "Sep_2021", "Nelson_2002", "Meijboom_2021"])
 def test_an_unlabelled_an_of_the_shared_datasets_is_kept_but_not_claimed(name: str) -> None:
     path = SHARED_SCREENING / f"{name}.ris"
-    if not path.is_file():
-        pytest.skip("shared screening data not available")
+    needs(path.is_file(), NO_SHARED_DATA)
 
     records = parse_references(path.read_bytes(), path.name).records
 

@@ -1,6 +1,7 @@
 import codecs
 import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,10 @@ from screening.references.parsers import (
     ParseError,
     parse_references,
 )
-from tests.conftest import SHARED_SCREENING as SCREENING_DATA
+from tests.conftest import NO_SHARED_DATA, SHARED_SCREENING, needs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SCREENING_DATA = SHARED_SCREENING
 
 RIS_ONE = "TY  - JOUR\nTI  - A title\nAU  - Smith, John\nPY  - 2020\nDO  - 10.1/X\nER  - \n"
 
@@ -110,8 +112,7 @@ def test_it_rejects_a_ris_tag_outside_a_record() -> None:
 
 
 def test_it_matches_rispy_on_the_real_exports() -> None:
-    if not SCREENING_DATA.is_dir():
-        pytest.skip("shared screening data not available")
+    needs(SCREENING_DATA.is_dir(), NO_SHARED_DATA)
     path = SCREENING_DATA / "Sep_2021.ris"
     ours = parse_references(path.read_bytes(), path.name).records
     theirs = rispy.loads(path.read_text(encoding="utf-8"))
@@ -126,8 +127,7 @@ def test_it_matches_rispy_on_the_real_exports() -> None:
 )
 def test_it_reads_every_record_of_the_real_exports(name: str, count: int) -> None:
     path = SCREENING_DATA / f"{name}.ris"
-    if not path.is_file():
-        pytest.skip("shared screening data not available")
+    needs(path.is_file(), NO_SHARED_DATA)
 
     result = parse_references(path.read_bytes(), path.name)
 
@@ -369,7 +369,7 @@ def test_it_rejects_xml_that_is_not_endnote() -> None:
         (lambda text: text.encode("cp1252"), "cp1252"),
     ],
 )
-def test_it_detects_the_encoding(encode, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_it_detects_the_encoding(encode: Callable[[str], bytes], expected: str) -> None:
     text = RIS_ONE.replace("A title", "Étude – “naïve” patients")
 
     result = parse_references(encode(text), "x.ris")

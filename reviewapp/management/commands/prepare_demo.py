@@ -1,0 +1,17 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Migrate, load the demo, collect static files and print the logins (make run)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000/")
+
+    def handle(self, *args: object, **options: str) -> None:
+        # One process instead of four: each start imports the whole project (scipy, plotly),
+        # which was most of a second `make run`'s start-up once pip no longer runs.
+        call_command("migrate", interactive=False, stdout=self.stdout)
+        call_command("load_demo", stdout=self.stdout)
+        call_command("collectstatic", interactive=False, verbosity=0, stdout=self.stdout)
+        call_command("demo_banner", url=options["url"], stdout=self.stdout)
