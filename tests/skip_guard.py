@@ -27,6 +27,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
 ) -> None:
+    from tests.conftest import SHARED_REFERENCES, THIRD_PARTY_LEFT_OUT
+
+    left_out = config.stash.get(THIRD_PARTY_LEFT_OUT, 0)
+    if left_out:
+        terminalreporter.line(
+            f"{left_out} test(s) of real third-party exports left out: {SHARED_REFERENCES} "
+            "is absent (see tests/fixtures/README.md)."
+        )
     skipped = _skipped(config)
     if not (_enforced() and skipped):
         return

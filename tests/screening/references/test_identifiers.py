@@ -392,6 +392,7 @@ def real(name: str) -> list[ParsedRecord]:
     return parse_references(path.read_bytes(), name).records
 
 
+@pytest.mark.third_party_data
 @pytest.mark.parametrize("name", sorted(REAL_EXPORTS))
 def test_it_reads_the_identifiers_of_a_real_export(name: str) -> None:
     count, pmids, keys = REAL_EXPORTS[name]
@@ -404,6 +405,7 @@ def test_it_reads_the_identifiers_of_a_real_export(name: str) -> None:
     assert all(r.pmid.isdigit() for r in records if r.pmid)
 
 
+@pytest.mark.third_party_data
 def test_the_real_scopus_export_keeps_its_article_numbers_out_of_pmids() -> None:
     records = real("scopus.ris")
     numbered = [r for r in records if "C7" in r.raw]
@@ -415,6 +417,7 @@ def test_the_real_scopus_export_keeps_its_article_numbers_out_of_pmids() -> None
     assert first.accession_numbers == {"scopus": "2-s2.0-85141483180"}
 
 
+@pytest.mark.third_party_data
 def test_the_real_web_of_science_export_gives_ut_and_issn() -> None:
     first = real("wos.ris")[0]
 
@@ -423,6 +426,7 @@ def test_the_real_web_of_science_export_gives_ut_and_issn() -> None:
     assert (first.doi, first.issn) == ("10.1016/j.ress.2019.106558", "0951-8320; 1879-0836")
 
 
+@pytest.mark.third_party_data
 def test_the_real_psycinfo_export_takes_only_labelled_pmids() -> None:
     records = real("psycinfo_ebsco.ris")
 
@@ -433,6 +437,7 @@ def test_the_real_psycinfo_export_takes_only_labelled_pmids() -> None:
     assert records[0].issn == "0028-3932; 1873-3514"
 
 
+@pytest.mark.third_party_data
 def test_the_real_pubmed_exports_give_their_pmids_and_dois() -> None:
     first = real("pubmed.nbib")[0]
     endnote = real("pubmed_endnote.ris")[0]
