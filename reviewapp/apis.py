@@ -1,14 +1,20 @@
 """API for reviews and teams. Thin: serializers validate, services write."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from reviewapp import selectors, services
 from reviewapp.common.permissions import ReviewScopedAPIMixin, review_access
-from reviewapp.models import Invitation, Membership, Role
+from reviewapp.models import Invitation, Membership, Review, Role
 from reviewapp.serializers import (
     InvitationSentSerializer,
     InviteSerializer,
@@ -18,6 +24,21 @@ from reviewapp.serializers import (
 )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "deleted",
+                bool,
+                description="true: the deleted reviews you lead, restorable until purge_after.",
+            )
+        ]
+    ),
+    destroy=extend_schema(
+        description="Delete the review (leads only). It can be restored for "
+        "REVIEW_RETENTION_DAYS days, then it is purged."
+    ),
+)
 class ReviewViewSet(viewsets.ModelViewSet):
     """Reviews the user belongs to. Anyone signed in can create one and becomes its lead."""
 
@@ -26,6 +47,8 @@ class ReviewViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
+        if self.action == "list" and self.request.query_params.get("deleted") in ("true", "1"):
+            return selectors.deleted_reviews_for_lead(user=self.request.user)
         return selectors.reviews_for_user(user=self.request.user)
 
     def get_object(self):  # type: ignore[no-untyped-def]
@@ -42,6 +65,16 @@ class ReviewViewSet(viewsets.ModelViewSet):
         serializer.instance = services.review_update(
             review=serializer.instance, **serializer.validated_data
         )
+
+    def perform_destroy(self, instance: Review) -> None:
+        services.review_delete(review=instance, deleted_by=self.request.user)
+
+    @extend_schema(request=None, responses=ReviewSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, review_pk: int) -> Response:
+        """Bring back a deleted review (leads only, until it is purged)."""
+        review, _ = review_access(request.user, review_pk, Role.LEAD, deleted=True)
+        return Response(ReviewSerializer(services.review_restore(review=review)).data)
 
 
 class MembershipViewSet(

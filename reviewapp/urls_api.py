@@ -3,6 +3,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
 from reviewapp.apis import MembershipViewSet, ReviewViewSet
+from reviewapp.archive.apis import ArchiveAPI, ArchiveDownloadAPI
 
 reviews = SimpleRouter()
 reviews.register("reviews", ReviewViewSet, basename="review")
@@ -17,6 +18,12 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api_token"),
     path("", include(reviews.urls)),
     path("reviews/<int:review_pk>/", include(team.urls)),
+    path("reviews/<int:review_pk>/archive/", ArchiveAPI.as_view(), name="review-archive"),
+    path(
+        "reviews/<int:review_pk>/archive/download/",
+        ArchiveDownloadAPI.as_view(),
+        name="review-archive-download",
+    ),
     path(
         "reviews/<int:review_pk>/members/<int:pk>/roles/",
         member_roles,

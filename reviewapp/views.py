@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from reviewapp import selectors, services
+from reviewapp.archive.selectors import archive_status
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.forms import InviteForm, ReviewForm, RolesForm, SignupForm
@@ -33,8 +35,11 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def review_list(request: HttpRequest) -> HttpResponse:
-    reviews = selectors.reviews_for_user(user=request.user)
-    return render(request, "reviewapp/review_list.html", {"reviews": reviews})
+    context = {
+        "reviews": selectors.reviews_for_user(user=request.user),
+        "deleted": selectors.deleted_reviews_for_lead(user=request.user),
+    }
+    return render(request, "reviewapp/review_list.html", context)
 
 
 @login_required
@@ -76,9 +81,41 @@ def review_settings(
         else:
             messages.success(request, "Review settings saved.")
             return redirect("review_detail", review_pk=review.pk)
-    return render(
-        request, "reviewapp/review_form.html", {"form": form, "review": review, "creating": False}
+    context = {
+        "form": form,
+        "review": review,
+        "creating": False,
+        "archive": archive_status(review=review),
+        "retention_days": settings.REVIEW_RETENTION_DAYS,
+    }
+    return render(request, "reviewapp/review_form.html", context)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def review_delete(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    if request.POST.get("confirm_title", "").strip() != review.title.strip():
+        messages.error(request, "Type the review's title exactly to confirm deleting it.")
+        return redirect("review_settings", review_pk=review.pk)
+    review = services.review_delete(review=review, deleted_by=request.user)
+    messages.success(
+        request,
+        f"'{review.title}' was deleted. You can restore it from Deleted reviews below until "
+        f"{review.purge_after:%-d %B %Y}.",
     )
+    return redirect("review_list")
+
+
+@review_view(Role.LEAD, deleted=True)
+@require_POST
+def review_restore(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    try:
+        services.review_restore(review=review)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("review_list")
+    messages.success(request, f"'{review.title}' was restored.")
+    return redirect("review_detail", review_pk=review.pk)
 
 
 @review_view()

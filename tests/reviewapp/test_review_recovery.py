@@ -27,12 +27,15 @@ def test_an_api_delete_by_the_lead_can_be_undone(api_for, review, lead):
     assert Review.objects.get(pk=review.pk).records.count() == 3
 
 
-def test_the_lead_can_download_the_whole_review_as_an_archive(api_for, review, lead):
+def test_the_lead_can_download_the_whole_review_as_an_archive(
+    api_for, review, lead, django_capture_on_commit_callbacks
+):
     RecordFactory.create_batch(2, review=review)
     api = api_for(lead)
 
-    started = api.post(f"/api/reviews/{review.pk}/archive/")
-    assert started.status_code in (200, 201, 202)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api.post(f"/api/reviews/{review.pk}/archive/")
+    assert started.status_code == 202
     status = api.get(f"/api/reviews/{review.pk}/archive/").json()
     assert status["status"] == "ready"
     download = api.get(f"/api/reviews/{review.pk}/archive/download/")
