@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from reviewapp.models import Review
 
 Progress = Callable[[int, str], None]
 COPY_CHUNK = 1024 * 1024
+STORED = zipfile.ZIP_STORED
 
 
 @dataclass
@@ -145,9 +147,12 @@ def _write(review_id: int, out: IO[bytes], exported_by: Any, report: Progress) -
                 summary.missing_files.append(name)
                 continue
             member = f"files/{number:06d}"
+            info = zipfile.ZipInfo(member, date_time=time.gmtime()[:6])
+            # PDFs are compressed already: storing them is as small and much faster.
+            info.compress_type = STORED if name.lower().endswith(".pdf") else zipfile.ZIP_DEFLATED
             with (
                 default_storage.open(name, "rb") as src,
-                zf.open(member, "w", force_zip64=True) as dst,
+                zf.open(info, "w", force_zip64=True) as dst,
             ):
                 sink = _HashingWriter(dst)
                 while chunk := src.read(COPY_CHUNK):

@@ -253,16 +253,17 @@ def _new_ids(model: type[models.Model], count: int) -> list[Any]:
     if count == 0:
         return []
     table = connection.ops.quote_name(model._meta.db_table)
+    column = str(pk.column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, pk.column, count],
+                [table, column, count],
             )
             return sorted(r[0] for r in cursor.fetchall())
         # SQLite (development): take a block above the highest id and move the AUTOINCREMENT
         # counter past it, so the ids of deleted rows named by history stay reserved.
-        cursor.execute(f"SELECT max({connection.ops.quote_name(pk.column)}) FROM {table}")
+        cursor.execute(f"SELECT max({connection.ops.quote_name(column)}) FROM {table}")
         top = cursor.fetchone()[0] or 0
         cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [model._meta.db_table])
         seq = cursor.fetchone()
@@ -423,8 +424,9 @@ class _FileStore:
             common = {f.attname for f in live._meta.concrete_fields}
             target = live(**{k: v for k, v in obj.__dict__.items() if k in common})
         file_field = live._meta.get_field(column)
+        assert isinstance(file_field, models.FileField)  # file_fields() lists only these
         basename = PurePosixPath(str(item.get("basename") or name)).name
-        wanted = file_field.generate_filename(target, basename)  # type: ignore[attr-defined]
+        wanted = file_field.generate_filename(target, basename)
         with self.zf.open(item["member"]) as fh:
             new_name = default_storage.save(wanted, File(fh, name=basename))
         self.stored.append(new_name)
@@ -452,10 +454,11 @@ def _match_users(rows: Any) -> tuple[dict[Any, Any], dict[str, str], list[str]]:
             raise ArchiveError("users.json is malformed (a user without id or username).")
         username, email = str(row["username"]), str(row.get("email") or "")
         qs = user_model._base_manager.all()
+        user: Any
         if email:
             candidates = list(qs.filter(**{f"{email_field}__iexact": email}).order_by("pk"))
             exact = [u for u in candidates if u.get_username() == username]
-            user = (exact or candidates or [None])[0]
+            user = (exact or candidates)[0] if candidates else None
         else:
             user = qs.filter(**{username_field: username}).first()
         if user is None:

@@ -24,7 +24,7 @@ def archive(request: HttpRequest, *, review: Review, membership: Membership) -> 
 @review_view(Role.LEAD)
 def archive_download(
     request: HttpRequest, *, review: Review, membership: Membership
-) -> HttpResponse:
+) -> FileResponse:
     return archive_file_response(review)
 
 
@@ -32,5 +32,5 @@ def archive_file_response(review: Review) -> FileResponse:
     export = selectors.archive_latest(review=review)
     if export is None or export.status != export.Status.READY or not export.file:
         raise Http404("No archive is ready: prepare one from the review's settings.")
-    name = export.file.name.rsplit("/", 1)[-1]
+    name = str(export.file.name).rsplit("/", 1)[-1]
     return FileResponse(export.file.open("rb"), as_attachment=True, filename=name)
