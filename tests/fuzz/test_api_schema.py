@@ -28,6 +28,7 @@ from reviewapp.archive.scope import review_rows
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "8"))
+ONLY = os.environ.get("API_FUZZ_ONLY", "")  # e.g. "GET /api/reviews/{review_pk}/records/"
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
@@ -83,6 +84,7 @@ def keep_the_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
+@pytest.mark.timeout(900)  # ~100 s with the CI budget; a timeout mid-query breaks the connection
 def test_every_operation_answers_without_5xx_and_as_documented(
     populated_review, keep_the_test_connection
 ):
@@ -95,6 +97,8 @@ def test_every_operation_answers_without_5xx_and_as_documented(
     operations = 0
     for result in _schema().get_all_operations():
         operation = result.ok()
+        if ONLY and ONLY not in f"{operation.method.upper()} {operation.path}":
+            continue
         operations += 1
         try:
             _fuzz(operation, populated_review.pk, ids, headers)
@@ -103,5 +107,5 @@ def test_every_operation_answers_without_5xx_and_as_documented(
             BaseExceptionGroup,
         ) as exc:  # collect every operation's failure, then report them all
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}"[:2000])
-    assert operations >= 30
+    assert operations >= (1 if ONLY else 30)
     assert failures == [], "\n\n".join(failures)
