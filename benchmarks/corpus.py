@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import random
 import re
 import sys
@@ -34,7 +35,7 @@ if str(REPO) not in sys.path:
 from screening.references.dedup import normalise_title  # noqa: E402
 from screening.references.parsers import parse_references  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data" / "screening"
+DATA = Path(os.environ.get("REVIEWAPP_SHARED_DIR") or REPO.parent / "shared") / "data" / "screening"
 DUPLICATE_SHARE = 0.2
 LOOKALIKE_SHARE = 0.02
 
@@ -60,17 +61,20 @@ def load_seeds() -> list[Item]:
     for path in sorted(DATA.glob("*.ris")):
         for r in parse_references(path.read_bytes(), path.name).records:
             key = normalise_title(r.title)
+            # The SYNERGY README says AN is the PubMed ID; the files do not, so the reader keeps
+            # it as an accession number of an unnamed database and this script labels it.
+            pmid = r.pmid or r.accession_numbers.get("unknown", "")
             # The real exports overlap a little; a repeated seed would be an unlabelled duplicate.
             if (
                 key in seen_titles
                 or (r.doi and r.doi in seen_dois)
-                or (r.pmid and r.pmid in seen_pmids)
+                or (pmid and pmid in seen_pmids)
             ):
                 continue
             seen_titles.add(key)
             seen_dois.add(r.doi)
-            seen_pmids.add(r.pmid)
-            seeds.append(Item(r.title, r.authors, r.year, r.journal, r.doi, r.pmid, r.abstract))
+            seen_pmids.add(pmid)
+            seeds.append(Item(r.title, r.authors, r.year, r.journal, r.doi, pmid, r.abstract))
     if not seeds:
         raise SystemExit(f"no seed records found in {DATA}")
     return seeds
@@ -344,7 +348,9 @@ def to_ris(items: list[Item]) -> str:
         if item.doi:
             out.append(f"DO  - {item.doi}")
         if item.pmid:
+            # Labelled, as a PubMed export labels it: an unlabelled AN is not read as a PMID.
             out.append(f"AN  - {item.pmid}")
+            out.append(f"N1  - PMID: {item.pmid}")
         if item.abstract:
             out.append(f"AB  - {item.abstract}")
         out.append("ER  - ")

@@ -1,4 +1,9 @@
-"""Screening decisions as CSV and RIS (with the decision in the note and label fields)."""
+"""Screening decisions as CSV and RIS (with the decision in the note and label fields).
+
+Identifiers go back out labelled, so that this app (and a reference manager) reads them as
+what they are: the PMID as "PMID: 123" in a note as well as in AN, every other accession number
+as "<database> accession number: ..." in a note (RIS) or an ``accession_<key>`` column (CSV).
+"""
 
 import csv
 import io
@@ -6,7 +11,8 @@ from collections.abc import Iterable
 
 import rispy
 
-from screening.models import Stage
+from screening.models import Record, Stage
+from screening.references.identifiers import ACCESSION_DATABASES
 from screening.selectors import ExportRow
 
 CSV_COLUMNS = [
@@ -24,6 +30,7 @@ CSV_COLUMNS = [
     "journal",
     "doi",
     "pmid",
+    "issn",
     "source_database",
     "study",
 ]
@@ -44,10 +51,20 @@ def _votes(row: ExportRow) -> str:
     )
 
 
+def _accession_keys(rows: list[ExportRow]) -> list[str]:
+    present = {key for row in rows for key in (row.record.accession_numbers or {})}
+    return [key for key in ACCESSION_DATABASES if key in present] + sorted(
+        present - ACCESSION_DATABASES.keys()
+    )
+
+
 def decisions_csv(rows: Iterable[ExportRow], *, stage: str) -> str:
+    rows = list(rows)
+    # One column per database that any exported record has a number in.
+    keys = _accession_keys(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([*CSV_COLUMNS, *(f"accession_{key}" for key in keys)])
     for row in rows:
         item, record = row.item, row.record
         writer.writerow(
@@ -67,8 +84,10 @@ def decisions_csv(rows: Iterable[ExportRow], *, stage: str) -> str:
                 _safe(record.journal),
                 _safe(record.doi),
                 _safe(record.pmid),
+                _safe(record.issn),
                 _safe(record.import_batch.source_database),
                 _safe(record.study.label if record.study else ""),
+                *(_safe((record.accession_numbers or {}).get(key, "")) for key in keys),
             ]
         )
     return buffer.getvalue()
@@ -105,7 +124,22 @@ def decisions_ris(rows: Iterable[ExportRow], *, stage: str) -> str:
             "label": outcome,
             "notes": [note],
         }
+        entry["notes"] = [note, *_identifier_notes(record)]
         if record.pmid:
             entry["accession_number"] = record.pmid
+        if record.issn:
+            entry["issn"] = record.issn
         entries.append({k: v for k, v in entry.items() if v not in ("", [], None)})
     return rispy.dumps(entries)
+
+
+def _identifier_notes(record: Record) -> list[str]:
+    notes = [f"PMID: {record.pmid}"] if record.pmid else []
+    for accession in record.accessions:
+        label = (
+            "Accession number"
+            if accession.key == "unknown"
+            else f"{accession.name} accession number"
+        )
+        notes.append(f"{label}: {accession.value}")
+    return notes

@@ -6,6 +6,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from reviewapp.models import Review
+from screening.references.identifiers import Accession, accession_list
 
 
 def _empty_list() -> list:
@@ -107,6 +108,10 @@ class Record(models.Model):
     pages = models.CharField(max_length=50, blank=True)
     doi = models.CharField(max_length=255, blank=True, db_index=True)
     pmid = models.CharField(max_length=20, blank=True, db_index=True)
+    issn = models.CharField(max_length=100, blank=True, help_text="e.g. '1234-5678; 8765-4321'")
+    # Other databases' record numbers by key ({"wos": "WOS:000...", "scopus": "2-s2.0-..."});
+    # the keys and their names are in screening.references.identifiers.
+    accession_numbers = models.JSONField(default=dict, blank=True)
     url = models.TextField(blank=True)
     keywords = models.JSONField(default=_empty_list, blank=True)
     record_type = models.CharField(max_length=50, blank=True)
@@ -153,6 +158,11 @@ class Record(models.Model):
     @property
     def pubmed_url(self) -> str:
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+    @property
+    def accessions(self) -> list[Accession]:
+        """Accession numbers with their database's name and, where one is open, a link."""
+        return accession_list(self.accession_numbers or {})
 
 
 class DedupAction(models.Model):

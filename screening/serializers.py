@@ -57,10 +57,27 @@ class ImportUploadSerializer(serializers.Serializer):
     search_string = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class AccessionSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Database key, e.g. 'wos', 'scopus', 'unknown'.")
+    name = serializers.CharField(help_text="The database's name, e.g. 'Web of Science'.")
+    value = serializers.CharField(help_text="The record's number in that database.")
+    url = serializers.CharField(help_text="A public link to the record there, or ''.")
+
+
 class RecordSerializer(serializers.ModelSerializer):
     source_database = serializers.CharField(source="import_batch.source_database", read_only=True)
     doi_url = serializers.CharField(read_only=True)
     pubmed_url = serializers.CharField(read_only=True)
+    accession_numbers = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=(
+            "Other databases' record numbers by key (wos, scopus, embase, psycinfo, cinahl, "
+            "cochrane, pmcid, dimensions, lens, proquest, eric, econlit, ebsco, unknown). "
+            "'unknown' is an accession number whose database the export did not name."
+        ),
+    )
+    accessions = AccessionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Record
@@ -81,6 +98,9 @@ class RecordSerializer(serializers.ModelSerializer):
             "doi_url",
             "pmid",
             "pubmed_url",
+            "issn",
+            "accession_numbers",
+            "accessions",
             "url",
             "keywords",
             "record_type",

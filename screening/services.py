@@ -126,6 +126,8 @@ RECORD_COLUMNS = (
     "pages",
     "doi",
     "pmid",
+    "issn",
+    "accession_numbers",
     "url",
     "keywords",
     "record_type",
@@ -159,6 +161,8 @@ def _record_values(batch: ImportBatch, parsed: Any) -> tuple[Any, ...]:
         parsed.pages[:50],
         parsed.doi[:255],
         parsed.pmid[:20],
+        parsed.issn[:100],
+        dict(parsed.accession_numbers),
         parsed.url,
         list(parsed.keywords),
         parsed.record_type[:50],
@@ -179,7 +183,9 @@ def _insert_records(batch: ImportBatch, parsed_records: list[Any]) -> None:
             )
         return
     columns = ", ".join(RECORD_COLUMNS)
-    json_columns = {RECORD_COLUMNS.index(c) for c in ("authors", "keywords", "raw")}
+    json_columns = {
+        RECORD_COLUMNS.index(c) for c in ("authors", "keywords", "raw", "accession_numbers")
+    }
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE import_rows ON COMMIT DROP AS "

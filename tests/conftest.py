@@ -9,7 +9,11 @@ from rest_framework.test import APIClient
 from tests.factories import MembershipFactory, ReviewFactory, UserFactory
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_SCREENING = REPO.parent / "shared" / "data" / "screening"
+# shared/ lies beside the checkout; REVIEWAPP_SHARED_DIR points elsewhere (e.g. a git worktree).
+SHARED = Path(os.environ.get("REVIEWAPP_SHARED_DIR") or REPO.parent / "shared")
+SHARED_SCREENING = SHARED / "data" / "screening"
+# Real database exports, trimmed, with their sources in tests/fixtures/README.md.
+SHARED_REFERENCES = SHARED / "data" / "references"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REQUIRE_SERVICES = os.environ.get("REVIEWAPP_REQUIRE_SERVICES") == "1"
 

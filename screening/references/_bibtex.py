@@ -14,12 +14,13 @@ from ._common import (
     ParseError,
     SkippedRecord,
     normalise_doi,
-    pmid_in_text,
+    pmid_field,
     snippet,
     split_lines,
     unusable_reason,
     year_in_text,
 )
+from .identifiers import Identifiers, join_issns, self_identifying
 
 EXPECTED = "expected a BibTeX entry such as '@article{key,'"
 
@@ -40,6 +41,12 @@ _MAPPED = {
     "pages",
     "doi",
     "pmid",
+    "pubmed-id",
+    "pubmedid",
+    "pubmed_id",
+    "pmcid",
+    "issn",
+    "eissn",
     "url",
     "keywords",
     "mesh",
@@ -113,6 +120,20 @@ def _to_record(entry: dict[str, str], line: int) -> ParsedRecord:
         for word in re.split(r"[;,]", fields.get("keywords", "") + ";" + fields.get("mesh", ""))
         if word.strip()
     ]
+    ids = Identifiers()
+    # Fields named for PubMed (Web of Science writes "pubmed-id", Scopus "pubmed_id").
+    ids.add("pubmed", pmid_field(get("pmid", "pubmed-id", "pubmedid", "pubmed_id")))
+    if entry.get("eprinttype", "").strip().lower() == "pubmed":
+        ids.add("pubmed", pmid_field(entry.get("eprint", "")))
+    ids.add("pmcid", get("pmcid"))
+    for name in ("note", "annote", "annotation", "extra"):
+        ids.add_labelled_text(entry.get(name, ""))
+    ids.add_url(get("url"))
+    # Web of Science: "Unique-ID = {WOS:000...}"; Scopus: "eid" / the record link.
+    for name in ("unique-id", "eid"):
+        known = self_identifying(get(name) or entry.get(name, ""))
+        if known:
+            ids.add(*known)
     return ParsedRecord(
         title=get("title"),
         abstract=get("abstract"),
@@ -123,7 +144,9 @@ def _to_record(entry: dict[str, str], line: int) -> ParsedRecord:
         issue=get("number", "issue"),
         pages=get("pages").replace("--", "-"),
         doi=normalise_doi(get("doi")),
-        pmid=pmid_in_text(get("pmid")),
+        pmid=ids.pmid,
+        issn=join_issns([get("issn"), get("eissn")]),
+        accession_numbers=ids.accession_numbers,
         url=get("url"),
         keywords=keywords,
         record_type=entry["ENTRYTYPE"],

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .identifiers import clean_pmid, labelled_pmid
+
 
 @dataclass
 class ParsedRecord:
@@ -19,6 +21,10 @@ class ParsedRecord:
     pages: str = ""
     doi: str = ""
     pmid: str = ""
+    # Normalised ISSN(s), "1234-5678" or several joined by "; ".
+    issn: str = ""
+    # Accession numbers of other databases by key (see identifiers.ACCESSION_DATABASES).
+    accession_numbers: dict[str, str] = field(default_factory=dict)
     url: str = ""
     keywords: list[str] = field(default_factory=list)
     record_type: str = ""
@@ -60,7 +66,6 @@ class ParseError(ValueError):
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi\.org/|doi\s*:?\s*)", re.IGNORECASE)
 _DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
-_PMID_IN_TEXT = re.compile(r"\bPMID\s*:?\s*(\d{1,9})\b", re.IGNORECASE)
 
 
 def normalise_doi(doi: str) -> str:
@@ -85,13 +90,10 @@ def year_in_text(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def pmid_in_text(text: str) -> str:
-    """A PubMed id from a bare number (up to 8 digits) or a ``PMID: 123`` label."""
-    value = text.strip()
-    if value.isdigit() and len(value) <= 8:
-        return value.lstrip("0") or ""
-    match = _PMID_IN_TEXT.search(value)
-    return match.group(1) if match else ""
+def pmid_field(text: str) -> str:
+    """The PubMed ID in a field that *means* PubMed ID (a "PMID" column, BibTeX ``pmid``): a
+    bare number or a labelled one. Never call this on a free field such as RIS ``C7``."""
+    return clean_pmid(text) or labelled_pmid(text)
 
 
 def unusable_reason(record: ParsedRecord) -> str | None:

@@ -11,10 +11,18 @@ from ._common import (
     ParseError,
     SkippedRecord,
     normalise_doi,
-    pmid_in_text,
+    pmid_field,
     snippet,
     unusable_reason,
     year_in_text,
+)
+from .identifiers import (
+    ACCESSION_DATABASES,
+    Identifiers,
+    database_named,
+    join_issns,
+    record_database,
+    self_identifying,
 )
 
 CSV_COLUMNS = (
@@ -28,6 +36,7 @@ CSV_COLUMNS = (
     "pages",
     "doi",
     "pmid",
+    "issn",
     "keywords",
     "url",
 )
@@ -72,11 +81,38 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "pages": ("pages", "page", "page range", "pg"),
     "doi": ("doi", "di", "doi link"),
     "pmid": ("pmid", "pubmed id", "pubmed", "pm", "pubmed_id"),
+    "issn": ("issn", "issns", "sn", "issn/isbn", "print issn"),
     "keywords": ("keywords", "author keywords", "keyword", "de", "mesh terms", "manual tags"),
     "url": ("url", "link", "links"),
 }
 _ALIAS_TO_COLUMN = {alias: column for column, aliases in _ALIASES.items() for alias in aliases}
 _TYPE_HEADERS = ("document type", "publication type", "item type", "type", "pt")
+
+# Columns that hold one database's record number, by lower-cased header. This app's own CSV
+# export writes "accession_<key>" columns, which read back the same way.
+_ACCESSION_HEADERS: dict[str, str] = {
+    "eid": "scopus",
+    "ut": "wos",
+    "ut (unique wos id)": "wos",
+    "unique wos id": "wos",
+    "wos id": "wos",
+    "web of science id": "wos",
+    "pmcid": "pmcid",
+    "pmc id": "pmcid",
+    "pmc": "pmcid",
+    "lens id": "lens",
+    "dimensions id": "dimensions",
+    "proquest document id": "proquest",
+    "embase accession number": "embase",
+    **{f"accession_{key}": key for key in ACCESSION_DATABASES},
+}
+# An accession number whose database another column (or its own form) must name.
+_ACCESSION_ANY = ("accession number", "accession no", "accession no.", "an", "accession")
+_DATABASE_HEADERS = ("database", "name of database", "db", "library catalog", "source database")
+_ISSN_EXTRA = ("eissn", "e-issn", "ei", "online issn", "electronic issn")
+_NOTE_HEADERS = ("notes", "note", "extra", "n1", "research notes")
+_ID_HEADERS = ("id", "record id", "publication id", "identifier", "unique id")
+_LINK_HEADERS = ("url", "link", "links", "source urls", "external url", "dimensions url")
 # "Smith J, Doe AB" (PubMed CSV) lists authors with commas; "Smith, John" is one author.
 _INITIALS_AUTHOR = re.compile(r"^[^\W\d_][\w'’ .-]* [A-Z]{1,4}\.?$")
 
@@ -220,9 +256,47 @@ def _to_record(
         start, end = record.raw.get("Page start", ""), record.raw.get("Page end", "")
         record.pages = f"{start}-{end}" if start and end else start or end
     record.doi = normalise_doi(values.get("doi", ""))
-    record.pmid = pmid_in_text(values.get("pmid", ""))
     record.url = values.get("url", "")
+    _identifiers(record, values)
     record.keywords = [k.strip() for k in values.get("keywords", "").split(";") if k.strip()]
     if type_index is not None and type_index < len(row):
         record.record_type = row[type_index].strip()
     return record
+
+
+def _identifiers(record: ParsedRecord, values: dict[str, str]) -> None:
+    """A column says what it holds through its header; free columns only through labels."""
+    by_header = {_header_key(name): (name, str(cell)) for name, cell in record.raw.items()}
+
+    def cells(headers: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+        return [by_header[h] for h in headers if h in by_header and by_header[h][1].strip()]
+
+    used: set[str] = set()
+    database = record_database([cell for _, cell in cells(_DATABASE_HEADERS)], [])
+    ids = Identifiers()
+    ids.add("pubmed", pmid_field(values.get("pmid", "")))
+    for _name, cell in cells(_NOTE_HEADERS):
+        ids.add_labelled_text(cell, database)
+    for url in [values.get("url", ""), *(cell for _, cell in cells(_LINK_HEADERS))]:
+        for part in url.split(";"):
+            ids.add_url(part)
+    for header, (name, cell) in by_header.items():
+        key = _ACCESSION_HEADERS.get(header)
+        if key is None and header.endswith(" accession number"):
+            key = database_named(header.removesuffix(" accession number"))
+        if key and cell.strip() and ids.add(key, cell):
+            used.add(name)
+    for name, cell in cells(_ACCESSION_ANY):
+        if ids.add_accession(cell, database):
+            used.add(name)
+    for name, cell in cells(_ID_HEADERS):
+        known = self_identifying(cell)
+        if known and ids.add(*known):
+            used.add(name)
+    record.pmid = ids.pmid
+    record.accession_numbers = ids.accession_numbers
+    extra_issns = cells(_ISSN_EXTRA)
+    record.issn = join_issns([values.get("issn", ""), *(cell for _, cell in extra_issns)])
+    used.update(name for name, cell in extra_issns if join_issns([cell]))
+    for name in used:
+        record.raw.pop(name, None)

@@ -15,11 +15,11 @@ from ._common import (
     SkippedRecord,
     doi_in_text,
     normalise_doi,
-    pmid_in_text,
     split_lines,
     unusable_reason,
     year_in_text,
 )
+from .identifiers import Identifiers, join_issns, record_database, self_identifying
 
 EXPECTED = "expected EndNote XML such as '<xml><records><record>'"
 
@@ -39,6 +39,7 @@ _MAPPED = {
     "accession-num",
     "urls",
     "abstract",
+    "isbn",
 }
 
 
@@ -120,7 +121,6 @@ def _to_record(element: Element, line: int) -> ParsedRecord:
     record.url = urls[0] if urls else ""
     if not record.doi:
         record.doi = next((d for d in map(doi_in_text, urls) if d), "")
-    record.pmid = pmid_in_text(_text(element.find("accession-num")))
     record.keywords = [k for k in map(_text, element.findall("keywords/keyword")) if k]
 
     raw: dict[str, object] = {}
@@ -139,14 +139,41 @@ def _to_record(element: Element, line: int) -> ParsedRecord:
         "dates/pub-dates/date",
         "urls/pdf-urls/url",
         "electronic-resource-num",
-        "accession-num",
     ):
         for found in element.findall(path):
             _add_raw(raw, path, _text(found))
     if len(urls) > 1:
         raw["urls/related-urls/url"] = urls
     record.raw = raw
+    _identifiers(element, record, urls)
     return record
+
+
+def _identifiers(element: Element, record: ParsedRecord, urls: list[str]) -> None:
+    """The same rules as RIS: EndNote's accession number belongs to the database that
+    ``remote-database-name`` (or, failing it, ``remote-database-provider``) names."""
+    database = record_database(
+        [_text(element.find("remote-database-name"))],
+        [_text(element.find("remote-database-provider"))],
+    )
+    ids = Identifiers()
+    for path in ("notes", "research-notes", "custom1", "custom2", "custom3", "custom6", "label"):
+        ids.add_labelled_text(_text(element.find(path)), database)
+    for url in urls:
+        ids.add_url(url)
+    # EndNote keeps the PMCID of a PubMed record in custom2.
+    known = self_identifying(_text(element.find("custom2")))
+    if known:
+        ids.add(*known)
+    accession = _text(element.find("accession-num"))
+    if accession and not ids.add_accession(accession, database):
+        record.raw["accession-num"] = accession
+    record.pmid = ids.pmid
+    record.accession_numbers = ids.accession_numbers
+    isbn = _text(element.find("isbn"))
+    record.issn = join_issns([isbn])
+    if isbn and not record.issn:
+        record.raw["isbn"] = isbn  # an ISBN: kept as it was
 
 
 def _add_raw(raw: dict[str, object], key: str, value: str) -> None:

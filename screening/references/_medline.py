@@ -1,4 +1,8 @@
-"""PubMed / MEDLINE tagged format (.nbib, .txt): ``PMID- 123``, values wrapped at six spaces."""
+"""PubMed / MEDLINE tagged format (.nbib, .txt): ``PMID- 123``, values wrapped at six spaces.
+
+Ovid's own tagged export (``<1. >`` before each record, ``DB  - Embase``, ``UI  - 621381829``)
+has the same line grammar and is read here too.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +19,20 @@ from ._common import (
     unusable_reason,
     year_in_text,
 )
+from .identifiers import Identifiers, clean_pmid, join_issns, record_database
 
 # The tag is left-justified in four columns, then "- " (e.g. "PMID- ", "TI  - ", "FAU - ").
 _TAG = re.compile(r"([A-Z][A-Z0-9]{0,3}) *- ?(.*)$")
 _DOI = re.compile(r"^(\S+)\s*\[doi\]", re.IGNORECASE)
+# Ovid numbers its records: "<1. >", "<3001. >".
+_OVID_RECORD = re.compile(r"<\d+\.\s*>\s*$")
 
 EXPECTED = "expected a MEDLINE tag such as 'PMID- '"
 
 
 def looks_like_medline(text: str) -> bool:
     for line in split_lines(text[:4000]):
-        if line.strip():
+        if line.strip() and not _OVID_RECORD.match(line):
             return _match(line) is not None
     return False
 
@@ -45,6 +52,8 @@ def parse(text: str) -> tuple[list[ParsedRecord], list[SkippedRecord]]:
     tags: dict[str, list[str]] | None = None
     start = 0
     last: list[str] | None = None
+    # Ovid does not indent the continuation lines of a long value (an abstract's "Results:").
+    ovid = False
 
     def finish() -> None:
         assert tags is not None
@@ -56,7 +65,8 @@ def parse(text: str) -> tuple[list[ParsedRecord], list[SkippedRecord]]:
             skipped.append(SkippedRecord(line=start, reason=reason))
 
     for number, line in enumerate(split_lines(text), 1):
-        if not line.strip():
+        if not line.strip() or _OVID_RECORD.match(line):
+            ovid = ovid or bool(line.strip())
             if tags is not None:
                 finish()
                 tags = None
@@ -68,6 +78,9 @@ def parse(text: str) -> tuple[list[ParsedRecord], list[SkippedRecord]]:
             last[-1] = f"{last[-1]} {line.strip()}"
             continue
         parsed = _match(line)
+        if parsed is None and ovid and last is not None:
+            last[-1] = f"{last[-1]} {line.strip()}"
+            continue
         if parsed is None:
             raise ParseError(f"{EXPECTED}, found {snippet(line)}", number)
         tag, value = parsed
@@ -104,18 +117,20 @@ def _to_record(tags: dict[str, list[str]], line: int) -> ParsedRecord:
         used.add(name)
         return value
 
-    record.pmid = take(("PMID",))
     record.title = take(("TI", "BTI"))
     record.abstract = take(("AB",))
     author_tag = "FAU" if "FAU" in tags else "AU"
     record.authors = [value for value in tags.get(author_tag, ()) if value]
     used.add(author_tag)
-    date_tag, date = _first(tags, "DP", "DEP", "EDAT")
+    date_tag, date = _first(tags, "DP", "YR", "DEP", "EDAT")
     record.year = year_in_text(date) if date else None
-    if date_tag == "DP":
-        used.add("DP")
-    record.journal = take(("JT", "TA"))
-    record.volume = take(("VI",))
+    if date_tag in ("DP", "YR"):
+        used.add(date_tag)
+    record.journal = take(("JT", "TA", "JN"))
+    if not record.journal and "SO" in tags:
+        # Ovid gives only a source line ("BMC Proceedings. Conference: ... 12 (3), 2018.").
+        record.journal = tags["SO"][0].split(". ", 1)[0].strip()
+    record.volume = take(("VI", "VO"))
     record.issue = take(("IP",))
     record.pages = take(("PG",))
     record.record_type = take(("PT",))
@@ -128,6 +143,9 @@ def _to_record(tags: dict[str, list[str]], line: int) -> ParsedRecord:
                 break
         if record.doi:
             break
+    if not record.doi and "DO" in tags:
+        record.doi = normalise_doi(take(("DO",)))
+    used.update(_identifiers(tags, record))
     keywords: list[str] = []
     for name in ("MH", "OT"):
         if name in tags:
@@ -139,3 +157,25 @@ def _to_record(tags: dict[str, list[str]], line: int) -> ParsedRecord:
         if name not in used or (len(values) > 1 and name not in ("FAU", "AU", "MH", "OT")):
             set_raw(record.raw, name, values)
     return record
+
+
+def _identifiers(tags: dict[str, list[str]], record: ParsedRecord) -> set[str]:
+    used: set[str] = set()
+    ids = Identifiers()
+    for value in tags.get("PMID", ()):
+        if ids.add("pubmed", clean_pmid(value)):
+            used.add("PMID")
+    for value in tags.get("PMC", ()):
+        if ids.add("pmcid", value):
+            used.add("PMC")
+    # Ovid: UI is the record's number in the database its DB line names (the PMID for MEDLINE,
+    # the Embase or PsycInfo accession number otherwise).
+    database = record_database(tags.get("DB", []), [])
+    if all([ids.add_accession(value, database) for value in tags.get("UI", ())]):
+        used.add("UI")
+    record.pmid = ids.pmid
+    record.accession_numbers = ids.accession_numbers
+    record.issn = join_issns(tags.get("IS", []))
+    if record.issn:
+        used.add("IS")
+    return used

@@ -16,19 +16,21 @@ from ._common import (
     SkippedRecord,
     doi_in_text,
     normalise_doi,
-    pmid_in_text,
     set_raw,
     snippet,
     split_lines,
     unusable_reason,
     year_in_text,
 )
+from .identifiers import Identifiers, join_issns, record_database, self_identifying
 
 # Standard is "TY  - value"; some exporters write a single space before the dash or nothing
 # after "ER  -". Tags are an upper-case letter then a letter or digit (T1, A2, KW, ...).
 _TAG = re.compile(r"([A-Z][A-Z0-9]) {1,2}-(?: (.*)|\s*)$")
 # Some vendors (ScienceDirect, JSTOR) put "Provider: ..." lines before the first record.
 _HEADER = re.compile(r"[A-Za-z][\w -]{0,40}:")
+# rispy (and so this app's own RIS export) numbers records: "1." before each "TY  - ".
+_COUNTER = re.compile(r"\d+\.")
 
 _TITLE_TAGS = ("TI", "T1", "CT", "BT", "ST")
 _ABSTRACT_TAGS = ("AB", "N2")
@@ -36,7 +38,13 @@ _AUTHOR_TAGS = ("AU", "A1")
 _YEAR_TAGS = ("PY", "Y1", "DA", "Y2")
 _JOURNAL_TAGS = ("JF", "JO", "T2", "J2", "JA", "J1")
 _URL_TAGS = ("UR", "L2", "L1")
-_PMID_TAGS = ("AN", "M1", "C7", "U1", "N1")
+# Links that may name a record in a database (a PubMed page, an EBSCOhost or Ovid record).
+_LINK_TAGS = ("UR", "L1", "L2", "L3", "L4", "LK")
+# Free fields where exporters write *labelled* identifiers: "PMID: 123" in an Ovid or EBSCOhost
+# note, "123 [PMID]" in a Dimensions U1, "Accession Number: 123" in an EBSCOhost N1. A bare
+# number in these fields means nothing by itself (C7 is the article number in Scopus and Web of
+# Science exports), so only labels are read.
+_NOTE_TAGS = ("N1", "M1", "M2", "U1", "U2", "U3", "U4", "U5", "C1", "C2", "C3", "C7", "C8")
 
 EXPECTED = "expected a RIS tag such as 'TY  - '"
 
@@ -81,6 +89,8 @@ def parse(text: str) -> tuple[list[ParsedRecord], list[SkippedRecord]]:
                     continue
                 if tags is None:
                     if not seen_record and _HEADER.match(stripped):
+                        continue
+                    if _COUNTER.fullmatch(stripped):
                         continue
                     raise ParseError(f"{EXPECTED}, found {snippet(line)}", number)
                 if last is not None:
@@ -177,13 +187,7 @@ def _to_record(tags: dict[str, list[str]], line: int) -> ParsedRecord:
                 record.doi = found
                 break
 
-    for name in _PMID_TAGS:
-        found = next((p for p in map(pmid_in_text, tags.get(name, ())) if p), "")
-        if found:
-            record.pmid = found
-            if name == "AN":
-                used.add(name)
-            break
+    used.update(_identifiers(tags, record))
 
     name, record.url = _first(tags, _URL_TAGS)
     used.add(name)
@@ -201,3 +205,41 @@ def _to_record(tags: dict[str, list[str]], line: int) -> ParsedRecord:
         if name not in used or (len(values) > 1 and name not in ("AU", "A1", "KW")):
             set_raw(record.raw, name, values)
     return record
+
+
+def _identifiers(tags: dict[str, list[str]], record: ParsedRecord) -> set[str]:
+    """Fill the record's PMID, accession numbers and ISSN; return the tags fully understood."""
+    used: set[str] = set()
+    database = record_database(tags.get("DB", []), tags.get("DP", []))
+    ids = Identifiers()
+    # Labels first, so that an accession number repeating a labelled PMID is known as one.
+    for name in _NOTE_TAGS:
+        for value in tags.get(name, ()):
+            ids.add_labelled_text(value, database)
+    for name in _LINK_TAGS:
+        for value in tags.get(name, ()):
+            ids.add_url(value)
+    for value in tags.get("C2", ()):
+        # Scopus writes the PubMed ID in C2; EndNote writes the PMCID there.
+        known = self_identifying(value)
+        understood = ids.add(*known) if known else database == "scopus" and ids.add("pubmed", value)
+        if understood and len(tags["C2"]) == 1:
+            used.add("C2")
+    # Lens, PsycInfo (EBSCOhost) and Web of Science put their own ID in ID; a reference
+    # manager puts its record number there, which says nothing.
+    for value in tags.get("ID", ()):
+        known = self_identifying(value)
+        if known:
+            ids.add(*known)
+    an_values = tags.get("AN", [])
+    if an_values and all([ids.add_accession(value, database) for value in an_values]):
+        used.add("AN")
+    record.pmid = ids.pmid
+    record.accession_numbers = ids.accession_numbers
+
+    sn_values = [value for value in tags.get("SN", ()) if value]
+    record.issn = join_issns(sn_values)
+    # SN also carries ISBNs (books); it leaves raw only when every value was an ISSN.
+    if sn_values and all(join_issns([value]) for value in sn_values):
+        used.add("SN")
+    return used

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 from pathlib import PurePath
 
-from . import _bibtex, _delimited, _endnote_xml, _medline, _ris
+from . import _bibtex, _delimited, _endnote_xml, _medline, _ris, _wos
 from ._common import ParsedRecord, ParseError, ParseResult, SkippedRecord, snippet, split_lines
 from ._delimited import CSV_COLUMNS
 
@@ -33,6 +33,7 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
     ".xml": "endnote_xml",
     ".csv": "csv",
     ".tsv": "csv",
+    ".ciw": "wos",
 }
 
 _EXPECTED = {
@@ -41,6 +42,7 @@ _EXPECTED = {
     "bibtex": _bibtex.EXPECTED,
     "endnote_xml": _endnote_xml.EXPECTED,
     "csv": "expected a header row of column names",
+    "wos": _wos.EXPECTED,
 }
 
 _BOMS = (
@@ -99,6 +101,7 @@ def fmt_label(fmt: str) -> str:
         "bibtex": "BibTeX",
         "endnote_xml": "EndNote XML",
         "csv": "CSV",
+        "wos": "Web of Science",
     }[fmt]
 
 
@@ -127,8 +130,11 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def _refine_format(fmt: str, text: str, extension: str) -> str:
-    # A .txt can be RIS or MEDLINE, and people rename one to the other; trust the content.
-    if fmt in ("ris", "pubmed"):
+    # A .txt can be RIS, MEDLINE or Web of Science, and people rename one to another; trust
+    # the content.
+    if fmt in ("ris", "pubmed", "wos"):
+        if _wos.looks_like_wos(text):
+            return "wos"
         if _ris.looks_like_ris(text):
             return "ris"
         if _medline.looks_like_medline(text):
@@ -161,4 +167,6 @@ def _read(
         return _bibtex.parse(text)
     if fmt == "endnote_xml":
         return _endnote_xml.parse(text)
+    if fmt == "wos":
+        return _wos.parse(text)
     return _delimited.parse(text, is_tsv=extension == ".tsv", column_map=column_map)

@@ -12,9 +12,9 @@ from screening.references.parsers import (
     ParseError,
     parse_references,
 )
+from tests.conftest import SHARED_SCREENING as SCREENING_DATA
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SCREENING_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "screening"
 
 RIS_ONE = "TY  - JOUR\nTI  - A title\nAU  - Smith, John\nPY  - 2020\nDO  - 10.1/X\nER  - \n"
 
@@ -52,8 +52,9 @@ def test_it_keeps_unknown_ris_tags_in_raw() -> None:
 
     assert first.raw["ZZ"] == "kept verbatim"
     assert first.raw["DB"] == "Embase"
-    # An Embase accession number is not a PubMed id, so it stays raw.
-    assert first.raw["AN"] == "620123456"
+    # An Embase accession number is not a PubMed id: it is kept as what it is.
+    assert first.accession_numbers == {"embase": "620123456"}
+    assert "AN" not in first.raw
     assert first.raw["JA"] == "N Engl J Med"
     json.dumps(first.raw)
 
@@ -80,6 +81,14 @@ def test_it_closes_a_ris_record_that_lacks_er_at_the_next_ty() -> None:
     result = parse_references(text.encode(), "x.ris")
 
     assert [r.line for r in result.records] == [1, 6]
+
+
+def test_it_reads_the_record_counters_rispy_writes() -> None:
+    text = "1.\n" + RIS_ONE + "\n2.\n" + RIS_ONE
+
+    result = parse_references(text.encode(), "x.ris")
+
+    assert [r.line for r in result.records] == [2, 10]
 
 
 def test_it_rejects_free_text_named_ris_with_the_first_bad_line() -> None:
