@@ -104,6 +104,7 @@ NO_IDS: set[tuple[str, str]] = {
     ("screening.record", "authors"),
     ("screening.record", "keywords"),
     ("screening.record", "raw"),
+    ("screening.record", "accession_numbers"),  # other databases' record numbers
     ("screening.stagesettings", "exclusion_reasons"),
     ("screening.stagesettings", "include_terms"),
     ("screening.stagesettings", "exclude_terms"),
