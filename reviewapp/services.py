@@ -5,8 +5,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -102,6 +104,10 @@ def membership_invite(
             raise DomainError(f"{user.get_username()} is already on this team.") from exc
     if "@" not in who:
         raise DomainError(f"No user called {who!r}; invite them by e-mail instead.", field="who")
+    try:
+        validate_email(who)
+    except ValidationError as exc:
+        raise DomainError(f"{who!r} is not a valid e-mail address.", field="who") from exc
     if Invitation.objects.filter(review=review, email__iexact=who, accepted_at=None).exists():
         raise DomainError(f"{who} has already been invited.", field="who")
     invitation = Invitation.objects.create(review=review, email=who, invited_by=invited_by, **flags)

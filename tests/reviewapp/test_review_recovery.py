@@ -193,3 +193,17 @@ def test_the_demo_loader_leaves_a_deleted_demo_in_the_bin(lead):
 
     assert load_demo().pk == demo.pk
     assert Review.all_objects.filter(title=DEMO_TITLE).count() == 1
+
+
+def test_an_invitation_to_a_malformed_address_is_refused(api_for, review, lead):
+    """Found by schemathesis: anything with an '@' was stored (and mailed) as an invitation."""
+    from reviewapp.models import Invitation
+
+    response = api_for(lead).post(
+        f"/api/reviews/{review.pk}/members/",
+        {"who": "not an @ address", "roles": ["viewer"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "not a valid e-mail address" in str(response.json())
+    assert not Invitation.objects.exists()
