@@ -1,4 +1,4 @@
-"""In a real browser: the lead downloads the review's archive, deletes the review and restores it."""
+"""In a real browser: the lead downloads the archive, deletes the review and restores it."""
 
 import io
 import json
