@@ -51,6 +51,13 @@ def _record_pairs(value: Any, remap: Remap) -> Any:
     return [[remap(record, int(a)), remap(record, int(b))] for a, b in value]
 
 
+def _record_list(value: Any, remap: Remap) -> Any:
+    if not isinstance(value, list):
+        return value
+    record = _record()
+    return [remap(record, int(pk)) for pk in value]
+
+
 def _study_id_items(value: Any, remap: Remap) -> Any:
     """A list of dicts each naming a study by `study_id` (analysis inputs, missing studies)."""
     if not isinstance(value, list):
@@ -94,6 +101,8 @@ JSON_IDS: dict[tuple[str, str], Rewrite] = {
     ("analysis.analysisresult", "inputs"): _study_id_items,
     ("analysis.analysisresult", "missing"): _study_id_items,
     ("analysis.analysisresult", "payload"): _analysis_payload,
+    # Declared ahead of the ranking branch's model (an entry for a missing model is inert).
+    ("screening.stopsample", "record_ids"): _record_list,
 }
 
 # JSON columns that hold no ids of rows (text, keys of form fields, numbers).
@@ -119,6 +128,7 @@ NO_IDS: set[tuple[str, str]] = {
     ("rob.robassessment", "answers"),
     ("rob.robassessment", "domains"),
     ("analysis.graderating", "reasons"),
+    ("screening.rankingstate", "score_histogram"),  # counts per score bin
 }
 
 
