@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 from typing import IO, Any
 
@@ -19,6 +20,7 @@ from reviewapp.archive.models import ArchiveExport
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 
+logger = logging.getLogger(__name__)
 
 def _progress_key(export_id: int) -> str:
     return f"archive-progress:{export_id}"
@@ -75,6 +77,11 @@ def archive_build(*, export_id: int) -> ArchiveExport:
             export.file.save(name, File(tmp, name=name), save=False)
     except ArchiveError as exc:
         return _fail(export, exc.message)
+    except Exception as exc:
+        # Storage or database trouble: the lead sees it failed (and can ask again) instead of
+        # a progress bar that never ends; the traceback goes to the log.
+        logger.exception("archive %s failed", export_id)
+        return _fail(export, f"the archive could not be written ({exc}); try again")
     export.status = ArchiveExport.Status.READY
     export.size = size
     export.sha256 = digest
