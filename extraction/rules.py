@@ -24,12 +24,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 MAX_RULE_LENGTH = 2000
+# Parsing and evaluating recurse, once per level of the tree: a rule of 1,900 minus signs or a
+# thousand chained additions fits in MAX_RULE_LENGTH but would exhaust Python's stack (a 500
+# instead of an error). Brackets, functions, if-then-else, minus signs and 'not's may nest
+# MAX_DEPTH deep; the whole tree, chains of operators included, MAX_TREE_DEPTH deep.
 MAX_DEPTH = 40
+MAX_TREE_DEPTH = 200
 
 
 class RuleError(ValueError):
@@ -86,6 +91,16 @@ def tokenize(text: str) -> list[Token]:
 class Node:
     op: str
     args: tuple[Any, ...] = ()
+    # The levels of the tree below and including this node (evaluation recurses once each).
+    depth: int = field(default=1, compare=False)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, Node):
+        return value.depth
+    if isinstance(value, tuple):
+        return max((_depth(v) for v in value), default=0)
+    return 0
 
 
 class _Parser:
@@ -105,15 +120,31 @@ class _Parser:
             return tok
         return None
 
+    def node(self, op: str, args: tuple[Any, ...], pos: int) -> Node:
+        depth = 1 + _depth(args)
+        if depth > MAX_TREE_DEPTH:
+            raise RuleError(
+                f"The rule is too deep: more than {MAX_TREE_DEPTH} operations chained at "
+                f"position {pos + 1}; split it into several derived fields."
+            )
+        return Node(op, args, depth)
+
+    def enter(self, what: str, pos: int) -> None:
+        """One more level of nesting: the parser recurses once per level."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise RuleError(
+                f"The rule is nested too deeply: more than {MAX_DEPTH} {what} inside each other "
+                f"at position {pos + 1}."
+            )
+
     def expect(self, kind: str, value: str) -> None:
         if self.take(kind, value) is None:
             found = self.tok.value or "the end of the rule"
             raise RuleError(f"Expected '{value}' at position {self.tok.pos + 1}, found '{found}'.")
 
     def rule(self) -> Node:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise RuleError("The rule is nested too deeply.")
+        self.enter("brackets, function calls or if-then-else", self.tok.pos)
         try:
             if self.take("keyword", "if"):
                 branches: list[Any] = []
@@ -126,26 +157,30 @@ class _Parser:
                     branches.extend([cond, self.expr()])
                 self.expect("keyword", "else")
                 branches.append(self.expr())
-                return Node("if", tuple(branches))
+                return self.node("if", tuple(branches), self.tok.pos)
             return self.expr()
         finally:
             self.depth -= 1
 
     def expr(self) -> Node:
         node = self.and_()
-        while self.take("keyword", "or"):
-            node = Node("or", (node, self.and_()))
+        while tok := self.take("keyword", "or"):
+            node = self.node("or", (node, self.and_()), tok.pos)
         return node
 
     def and_(self) -> Node:
         node = self.not_()
-        while self.take("keyword", "and"):
-            node = Node("and", (node, self.not_()))
+        while tok := self.take("keyword", "and"):
+            node = self.node("and", (node, self.not_()), tok.pos)
         return node
 
     def not_(self) -> Node:
-        if self.take("keyword", "not"):
-            return Node("not", (self.not_(),))
+        if tok := self.take("keyword", "not"):
+            self.enter("'not's", tok.pos)
+            try:
+                return self.node("not", (self.not_(),), tok.pos)
+            finally:
+                self.depth -= 1
         return self.compare()
 
     def compare(self) -> Node:
@@ -154,28 +189,32 @@ class _Parser:
         if tok.kind == "op" and tok.value in ("=", "==", "!=", "<", "<=", ">", ">="):
             self.i += 1
             op = "==" if tok.value == "=" else tok.value
-            node = Node(op, (node, self.sum()))
+            node = self.node(op, (node, self.sum()), tok.pos)
         return node
 
     def sum(self) -> Node:
         node = self.product()
         while self.tok.kind == "op" and self.tok.value in "+-" and self.tok.value:
-            op = self.tok.value
+            tok = self.tok
             self.i += 1
-            node = Node(op, (node, self.product()))
+            node = self.node(tok.value, (node, self.product()), tok.pos)
         return node
 
     def product(self) -> Node:
         node = self.unary()
         while self.tok.kind == "op" and self.tok.value in ("*", "/"):
-            op = self.tok.value
+            tok = self.tok
             self.i += 1
-            node = Node(op, (node, self.unary()))
+            node = self.node(tok.value, (node, self.unary()), tok.pos)
         return node
 
     def unary(self) -> Node:
-        if self.take("op", "-"):
-            return Node("neg", (self.unary(),))
+        if tok := self.take("op", "-"):
+            self.enter("minus signs", tok.pos)
+            try:
+                return self.node("neg", (self.unary(),), tok.pos)
+            finally:
+                self.depth -= 1
         return self.atom()
 
     def atom(self) -> Node:
@@ -188,9 +227,7 @@ class _Parser:
             self.i += 1
             return Node("const", ({"true": True, "false": False, "blank": None}[tok.value],))
         if self.take("op", "("):
-            self.depth += 1
             node = self.rule()
-            self.depth -= 1
             self.expect("op", ")")
             return node
         if self.take("name"):
@@ -205,7 +242,7 @@ class _Parser:
                     while self.take("op", ","):
                         args.append(self.rule())
                     self.expect("op", ")")
-                return Node("call", (name, tuple(args)))
+                return self.node("call", (name, tuple(args)), tok.pos)
             return Node("field", (tok.value,))
         found = tok.value or "the end of the rule"
         raise RuleError(f"Unexpected '{found}' at position {tok.pos + 1}.")

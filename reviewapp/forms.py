@@ -1,6 +1,10 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+
+from reviewapp.models import VerifiedEmail
 
 User = get_user_model()
 
@@ -19,8 +23,25 @@ class SignupForm(UserCreationForm):
         model = User
         fields = ("username", "email")
 
+    def __init__(self, *args: Any, invited_email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email
+        if invited_email:
+            # The invitation link proved the address: it is not the visitor's to change.
+            self.fields["email"].initial = invited_email
+            self.fields["email"].disabled = True
+            self.fields["email"].help_text = "The address your invitation was sent to."
+
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
+        if self.invited_email:
+            # Someone may have registered the address without owning it; the link's holder
+            # does own it, so only an account that proved the address stands in the way.
+            if VerifiedEmail.objects.filter(email__iexact=email).exists():
+                raise forms.ValidationError(
+                    "An account with this e-mail already exists: log in to accept."
+                )
+            return email
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this e-mail already exists.")
         return email
@@ -64,4 +85,16 @@ class InviteForm(forms.Form):
 class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="The script or machine that will use it, e.g. 'R on my laptop'."
+    )
+    days = forms.TypedChoiceField(
+        label="Expires after",
+        coerce=int,
+        choices=[(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "a year"), (0, "never")],
+        initial=90,
     )

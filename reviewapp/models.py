@@ -5,6 +5,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
 
@@ -124,35 +127,119 @@ class Membership(models.Model):
         )
 
 
-def _invitation_token() -> str:
+def new_invitation_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+_invitation_token = new_invitation_token  # the name migration 0001 refers to
+
+
+def invitation_expiry() -> datetime:
+    return timezone.now() + timedelta(days=settings.INVITATION_DAYS)
+
+
 class Invitation(models.Model):
-    """An invitation by e-mail for someone without an account yet; accepted at sign-up."""
+    """An invitation to join a review, sent by e-mail as a signed link that expires.
+
+    Only the link joins the team, and only for an account with the invited address: signing up
+    with the address, or having registered it before, grants nothing (no one checked that the
+    address is yours). `token` is the nonce signed into the link; resending replaces it, so an
+    older link stops working.
+    """
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
     is_lead = models.BooleanField(default=False)
     is_reviewer = models.BooleanField(default=False)
     is_arbiter = models.BooleanField(default=False)
-    token = models.CharField(max_length=64, unique=True, default=_invitation_token)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=invitation_expiry)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    # The nonce stays out of the audit trail that every lead reads.
+    history = HistoricalRecords(excluded_fields=["token"])
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["review", "email"],
-                condition=models.Q(accepted_at__isnull=True),
-                name="invitation_one_pending_per_email",
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.email} to {self.review}"
+
+    @property
+    def roles(self) -> list[str]:
+        held = [
+            str(role)
+            for role, flag in (
+                (Role.LEAD, self.is_lead),
+                (Role.REVIEWER, self.is_reviewer),
+                (Role.ARBITER, self.is_arbiter),
+            )
+            if flag
+        ]
+        return held or [str(Role.VIEWER)]
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class VerifiedEmail(models.Model):
+    """An address its account has shown it receives mail at (by following a link sent there).
+
+    An address is verified for one account at most; an account's address counts as verified
+    only while it is still the address on the account.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_email"
+    )
+    email = models.EmailField()
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="verified_email_one_account_each"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.user_id})"
+
+
+class ApiToken(AbstractAuthToken):
+    """A named API token of one user (django-rest-knox stores only its SHA-512 digest).
+
+    A user holds several (one per script or machine), each revoked or rotated on its own, all
+    revoked when the password changes; `token_key` (the first characters) names it in lists.
+    """
+
+    name = models.CharField(max_length=100)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"

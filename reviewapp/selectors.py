@@ -1,5 +1,6 @@
 """Reads on reviews, teams and the audit trail."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
@@ -7,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from reviewapp.models import Invitation, Membership, Review
+from reviewapp.models import ApiToken, Invitation, Membership, Review
 
 
 def reviews_for_user(*, user: Any) -> QuerySet[Review]:
@@ -38,7 +39,12 @@ def team(*, review: Review) -> QuerySet[Membership]:
 
 
 def pending_invitations(*, review: Review) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(review=review, accepted_at=None).order_by("email")
+    """Invitations not yet accepted nor withdrawn, expired ones included (to resend them)."""
+    return (
+        Invitation.objects.filter(review=review, accepted_at=None, revoked_at=None)
+        .select_related("invited_by")
+        .order_by("email")
+    )
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class HistoryEntry:
     what: str
     label: str
     changes: list[str]
+    reason: str = ""
 
 
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -57,26 +64,40 @@ _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 HISTORY_APPS = ("reviewapp", "screening", "extraction", "extraction.rob", "analysis")
 
 
-def _history_models() -> list[tuple[str, Any, str]]:
-    models: list[tuple[str, Any, str]] = []
+HistoryFilter = Callable[..., Any]
+
+
+def _history_models() -> list[tuple[str, Any, str, HistoryFilter | None]]:
+    """(label, history manager, review field, filter) for every model with history. An app's
+    `HISTORY_FILTERS` maps a label to `f(rows, *, review, user) -> rows`: the versions of that
+    model `user` may read (blind screening hides votes there as everywhere)."""
+    models: list[tuple[str, Any, str, HistoryFilter | None]] = []
     for app in HISTORY_APPS:
-        models.extend(import_module(f"{app}.history").HISTORY_MODELS)
+        module = import_module(f"{app}.history")
+        filters = getattr(module, "HISTORY_FILTERS", {})
+        for label, manager, field in module.HISTORY_MODELS:
+            models.append((label, manager, field, filters.get(label)))
     return models
 
 
-def review_history(*, review: Review, limit: int = 200) -> list[HistoryEntry]:
-    """The latest changes to the review's team work, newest first, with field-level diffs.
+def review_history(*, review: Review, user: Any, limit: int = 200) -> list[HistoryEntry]:
+    """The latest changes to the review's team work that `user` may read, newest first, with
+    field-level diffs.
 
     Two queries per model with history: its latest rows, then the versions just before the
-    changed ones (one `prev_record` per row would be a query each).
+    changed ones (one `prev_record` per row would be a query each). A changed row's earlier
+    version belongs to the same object, so a filter that keeps the row keeps what it diffs.
     """
     entries: list[HistoryEntry] = []
-    for label, manager, review_field in _history_models():
+    for label, manager, review_field, visible in _history_models():
         related = [f for f in LABEL_RELATIONS if _has_relation(manager.model, f)]
+        rows_qs = manager.filter(**{review_field: review.pk})
+        if visible is not None:
+            rows_qs = visible(rows_qs, review=review, user=user)
         rows = list(
-            manager.filter(**{review_field: review.pk})
-            .select_related("history_user", *related)
-            .order_by("-history_date", "-history_id")[:limit]
+            rows_qs.select_related("history_user", *related).order_by(
+                "-history_date", "-history_id"
+            )[:limit]
         )
         previous = _previous_versions(manager, [r for r in rows if r.history_type == "~"])
         for row in rows:
@@ -93,6 +114,7 @@ def review_history(*, review: Review, limit: int = 200) -> list[HistoryEntry]:
                     what=label,
                     label=_label(row, related)[:120],
                     changes=changes,
+                    reason=getattr(row, "history_change_reason", None) or "",
                 )
             )
     entries.sort(key=lambda e: e.when, reverse=True)
@@ -135,6 +157,10 @@ def _previous_versions(manager: Any, changed: list[Any]) -> dict[int, Any]:
         if at > 0:
             found[row.history_id] = chain[at - 1]
     return found
+
+
+def api_tokens(*, user: Any) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created")
 
 
 def user_is_member(*, user: Any, review_id: int) -> bool:

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from reviewapp.models import Membership, Review
+from reviewapp.models import ApiToken, Invitation, Membership, Review
 
 User = get_user_model()
 
@@ -54,5 +54,62 @@ class RolesSerializer(serializers.Serializer):
     roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES))
 
 
-class InvitationSentSerializer(serializers.Serializer):
-    invited = serializers.EmailField()
+class InvitationSerializer(serializers.ModelSerializer):
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES), read_only=True)
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None)
+    is_expired = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "roles",
+            "invited_by",
+            "created_at",
+            "sent_at",
+            "expires_at",
+            "is_expired",
+            "accepted_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The last part of the invitation link.")
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(source="token_key", read_only=True)
+    expires_at = serializers.DateTimeField(source="expiry", read_only=True)
+    created_at = serializers.DateTimeField(source="created", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["key", "name", "created_at", "expires_at", "last_used_at"]
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    days = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Lifetime; 0: never expires."
+    )
+
+
+class NewApiTokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown once: only a digest is kept.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+class ObtainTokenSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    name = serializers.CharField(
+        max_length=100, required=False, default="", help_text="Defaults to 'API token <date>'."
+    )
+    days = serializers.IntegerField(required=False, allow_null=True, default=None)

@@ -8,7 +8,7 @@ urlpatterns = [
     path("", views.review_list, name="review_list"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/change/",
@@ -40,6 +40,10 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("accounts/tokens/", views.api_tokens, name="api_tokens"),
+    path("accounts/tokens/revoke-all/", views.api_tokens_revoke_all, name="api_tokens_revoke_all"),
+    path("accounts/tokens/<str:key>/rotate/", views.api_token_rotate, name="api_token_rotate"),
+    path("accounts/tokens/<str:key>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("reviews/new/", views.review_create, name="review_create"),
     path("reviews/<int:review_pk>/", views.review_detail, name="review_detail"),
     path("reviews/<int:review_pk>/settings/", views.review_settings, name="review_settings"),
@@ -64,9 +68,15 @@ urlpatterns = [
         name="team_remove",
     ),
     path(
-        "reviews/<int:review_pk>/invitations/<int:invitation_pk>/cancel/",
-        views.invitation_cancel,
-        name="invitation_cancel",
+        "reviews/<int:review_pk>/invitations/<int:invitation_pk>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
     ),
+    path(
+        "reviews/<int:review_pk>/invitations/<int:invitation_pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("reviews/<int:review_pk>/history/", views.review_history, name="review_history"),
 ]

@@ -5,32 +5,88 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from reviewapp import selectors, services
+from reviewapp import accounts, selectors, services
 from reviewapp.archive.selectors import archive_status
 from reviewapp.common.permissions import review_view
+from reviewapp.common.throttles import LoginThrottle
 from reviewapp.errors import DomainError
-from reviewapp.forms import InviteForm, ReviewForm, RolesForm, SignupForm
+from reviewapp.forms import ApiTokenForm, InviteForm, ReviewForm, RolesForm, SignupForm
 from reviewapp.models import Invitation, Membership, Review, Role
 from screening.selectors import library_counts
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    form = SignupForm(request.POST or None)
+    token = request.POST.get("invitation") or request.GET.get("invitation", "")
+    invitation = None
+    if token:
+        try:
+            invitation = services.invitation_from_token(token)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            token = ""
+    form = SignupForm(request.POST or None, invited_email=invitation.email if invitation else "")
     if request.method == "POST" and form.is_valid():
-        user = services.user_signup(
-            username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}.")
-        return redirect("review_list")
-    return render(request, "registration/signup.html", {"form": form})
+        try:
+            user = services.user_signup(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                invitation_token=token,
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if invitation is not None:
+                messages.success(
+                    request,
+                    f"Welcome, {user.get_username()}. You joined '{invitation.review.title}'.",
+                )
+                return redirect("review_detail", review_pk=invitation.review_id)
+            messages.success(request, f"Welcome, {user.get_username()}.")
+            return redirect("review_list")
+    context = {"form": form, "invitation": invitation, "token": token}
+    return render(request, "registration/signup.html", context)
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation e-mail: who invited you to what, and how to accept."""
+    error, status, invitation = "", 200, None
+    try:
+        invitation = services.invitation_from_token(token)
+    except services.InvitationLinkInvalid as exc:
+        error, status = exc.message, 404
+    except DomainError as exc:
+        error, status = exc.message, 410
+    if invitation is not None and request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            joined = services.invitation_accept(token=token, user=request.user)
+        except DomainError as exc:
+            error, status = exc.message, 400
+        else:
+            messages.success(request, f"You joined '{joined.review.title}'.")
+            return redirect("review_detail", review_pk=joined.review_id)
+    user = request.user
+    context = {
+        "invitation": invitation,
+        "token": token,
+        "error": error,
+        "is_for_you": bool(
+            invitation
+            and user.is_authenticated
+            and (user.email or "").lower() == invitation.email.lower()  # type: ignore[union-attr]
+        ),
+    }
+    return render(request, "registration/invitation.html", context, status=status)
 
 
 @login_required
@@ -106,9 +162,11 @@ def review_delete(request: HttpRequest, *, review: Review, membership: Membershi
     return redirect("review_list")
 
 
-@review_view(Role.LEAD, deleted=True)
-@require_POST
+@review_view(Role.LEAD, include_deleted=True)
 def review_restore(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    if request.method != "POST" or review.deleted_at is None:
+        # A second click, or a bookmark: the review is already there.
+        return redirect("review_detail", review_pk=review.pk)
     try:
         services.review_restore(review=review)
     except DomainError as exc:
@@ -128,6 +186,7 @@ def team_page(request: HttpRequest, *, review: Review, membership: Membership) -
         "invitations": selectors.pending_invitations(review=review),
         "form": form,
         "role_choices": RolesForm.base_fields["roles"].choices,  # type: ignore[attr-defined]
+        "invitation_days": settings.INVITATION_DAYS,
     }
     return render(request, "reviewapp/team.html", context)
 
@@ -138,7 +197,7 @@ def team_invite(request: HttpRequest, *, review: Review, membership: Membership)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            added = services.membership_invite(
+            invitation = services.membership_invite(
                 review=review,
                 invited_by=request.user,
                 who=form.cleaned_data["who"],
@@ -147,10 +206,11 @@ def team_invite(request: HttpRequest, *, review: Review, membership: Membership)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            if isinstance(added, Invitation):
-                messages.success(request, f"Invitation sent to {added.email}.")
-            else:
-                messages.success(request, f"{added.user.get_username()} joined the team.")
+            messages.success(
+                request,
+                f"Invitation sent to {invitation.email}. They join when they follow the link "
+                "in it.",
+            )
     else:
         messages.error(request, "Give a username or e-mail and at least one role.")
     return redirect("team", review_pk=review.pk)
@@ -190,20 +250,120 @@ def team_remove(
 
 @review_view(Role.LEAD)
 @require_POST
-def invitation_cancel(
+def invitation_resend(
     request: HttpRequest, *, review: Review, membership: Membership, invitation_pk: int
 ) -> HttpResponse:
-    invitation = get_object_or_404(Invitation, pk=invitation_pk, review=review, accepted_at=None)
-    services.invitation_cancel(invitation=invitation)
-    messages.success(request, f"Invitation to {invitation.email} cancelled.")
+    invitation = get_object_or_404(Invitation, pk=invitation_pk, review=review)
+    try:
+        services.invitation_resend(invitation=invitation)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"A new link was sent to {invitation.email}.")
+    return redirect("team", review_pk=review.pk)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def invitation_revoke(
+    request: HttpRequest, *, review: Review, membership: Membership, invitation_pk: int
+) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_pk, review=review)
+    try:
+        services.invitation_revoke(invitation=invitation)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Invitation to {invitation.email} withdrawn.")
     return redirect("team", review_pk=review.pk)
 
 
 @review_view(Role.LEAD)
 def review_history(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    entries = selectors.review_history(review=review)
+    entries = selectors.review_history(review=review, user=request.user)
     return render(request, "reviewapp/history.html", {"review": review, "entries": entries})
 
 
 def healthz(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --- accounts: logins and API tokens --------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, throttled per client address (django-axes also locks out one
+    username from one address after repeated wrong passwords)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        throttle = LoginThrottle()
+        if not throttle.allow_request(request, self):
+            wait = int(throttle.wait() or 60)
+            response = render(
+                request,
+                "registration/locked_out.html",
+                {"message": f"Too many login attempts from your address: wait {wait} seconds."},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's API tokens: create (shown once), rotate, revoke."""
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, plain = accounts.api_token_create(
+                user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return _show_once(request, token, plain, "created")
+    context = {
+        "form": form,
+        "tokens": selectors.api_tokens(user=request.user),
+        # The plain token lives in the server-side session for this one page view.
+        "new_token": request.session.pop("new_api_token", None),
+    }
+    return render(request, "registration/api_tokens.html", context)
+
+
+def _show_once(request: HttpRequest, token: Any, plain: str, done: str) -> HttpResponse:
+    request.session["new_api_token"] = {"name": token.name, "token": plain}
+    messages.success(request, f"Token '{token.name}' {done}. Copy it now: it is shown only once.")
+    return redirect("api_tokens")
+
+
+@login_required
+@require_POST
+def api_token_rotate(request: HttpRequest, key: str) -> HttpResponse:
+    try:
+        token, plain = accounts.api_token_rotate(user=request.user, key=key)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("api_tokens")
+    return _show_once(request, token, plain, "replaced; the old one no longer works")
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, key: str) -> HttpResponse:
+    try:
+        accounts.api_token_revoke(user=request.user, key=key)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Token revoked.")
+    return redirect("api_tokens")
+
+
+@login_required
+@require_POST
+def api_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
+    count = accounts.api_tokens_revoke_all(user=request.user)
+    messages.success(request, f"{count} token{'s' if count != 1 else ''} revoked.")
+    return redirect("api_tokens")

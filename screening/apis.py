@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -31,6 +30,7 @@ from screening.models import (
 from screening.next_record import next_record
 from screening.serializers import (
     AgreementSerializer,
+    AmendSerializer,
     ConflictSerializer,
     DecisionInputSerializer,
     DecisionSerializer,
@@ -49,6 +49,7 @@ from screening.serializers import (
     StageSettingsSerializer,
     StudyLinkSerializer,
 )
+from screening.visibility import votes_visible_q
 
 
 class ImportViewSet(
@@ -126,10 +127,11 @@ class RecordViewSet(
     @extend_schema(request=MergeSerializer, responses={201: DedupActionSerializer})
     @action(detail=True, methods=["post"])
     def merge(self, request: Request, review_pk: int, pk: int) -> Response:
+        record = self._record(pk)  # first: another review's record is a 404, not a 400
         data = MergeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         done = services.dedup_merge(
-            record=self._record(pk),
+            record=record,
             other=self._record(data.validated_data["other"]),
             user=request.user,
         )
@@ -175,17 +177,10 @@ def _stage_or_404(stage: str) -> str:
 
 
 def visible_decisions(*, review: Any, user: Any) -> Any:
-    """Decisions `user` may see: their own, and others' on records with all their votes or at
-    stages that are not blind."""
-    blind_stages = [
-        s for s in Stage.values if selectors.stage_settings(review=review, stage=s).blind
-    ]
-    complete = ScreeningItem.objects.filter(
-        record=OuterRef("record_id"), stage=OuterRef("stage")
-    ).exclude(status=ScreeningItem.Status.OPEN)
+    """Decisions `user` may see (screening/visibility.py has the rule)."""
     return (
         Decision.objects.filter(review=review)
-        .filter(Q(reviewer=user) | ~Q(stage__in=blind_stages) | Exists(complete))
+        .filter(votes_visible_q(review=review, user=user))
         .select_related("reviewer")
         .order_by("id")
     )
@@ -204,6 +199,7 @@ class DecisionViewSet(
 
     serializer_class = DecisionSerializer
     write_role = Role.REVIEWER
+    role_by_action = {"amend": Role.ARBITER}
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         decisions = visible_decisions(review=self.review, user=self.request.user)
@@ -268,6 +264,19 @@ class DecisionViewSet(
     def perform_destroy(self, instance: Decision) -> None:
         services_screening.decision_undo(decision=instance, reviewer=self.request.user)
 
+    @extend_schema(request=AmendSerializer, responses=DecisionSerializer)
+    @action(detail=True, methods=["post"])
+    def amend(self, request: Request, review_pk: int, pk: int) -> Response:
+        """The arbiter or the lead changes another reviewer's locked vote (its record has all
+        its votes), with the reason kept in the vote's history. Open votes answer 400."""
+        decision = get_object_or_404(Decision, pk=pk, review=self.review)
+        data = AmendSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = services_screening.decision_amend(
+            decision=decision, by=request.user, **data.validated_data
+        )
+        return Response(DecisionSerializer(outcome.decision).data)
+
 
 def _next_payload(review: Any, stage: str, user: Any) -> dict[str, Any]:
     record = next_record(review=review, stage=stage, reviewer=user)
@@ -326,7 +335,7 @@ class ConflictViewSet(
         item = services_screening.conflict_resolve(
             item=item, arbiter=request.user, **data.validated_data
         )
-        return Response(ConflictSerializer(item).data)
+        return Response(ConflictSerializer(item, context={"request": request}).data)
 
 
 class StageSettingsView(ReviewScopedAPIMixin, APIView):

@@ -286,13 +286,24 @@ def screening_item(*, record: Record, stage: str) -> ScreeningItem | None:
 def visible_votes(
     *, record: Record, stage: str, user: Any, settings: StageSettings
 ) -> list[Decision]:
-    """The votes `user` may see on `record`: their own always; everyone's once the record has
-    all its votes, or at once when the stage is not blind."""
+    """The votes `user` may see on `record` (screening/visibility.py has the rule)."""
+    from screening.visibility import votes_visible_q
+
     votes = Decision.objects.filter(record=record, stage=stage).select_related("reviewer")
-    item = screening_item(record=record, stage=stage)
-    if settings.blind and (item is None or not item.is_complete):
-        votes = votes.filter(reviewer=user)
+    votes = votes.filter(votes_visible_q(review=record.review_id, user=user))
     return list(votes.order_by("id"))
+
+
+def vote_is_locked(*, decision: Decision) -> bool:
+    """Its record is complete and holds another reviewer's vote: the author has seen it."""
+    return (
+        ScreeningItem.objects.filter(record_id=decision.record_id, stage=decision.stage)
+        .exclude(status=ScreeningItem.Status.OPEN)
+        .exists()
+        and Decision.objects.filter(record_id=decision.record_id, stage=decision.stage)
+        .exclude(pk=decision.pk)
+        .exists()
+    )
 
 
 def previous_decision(
@@ -571,9 +582,10 @@ class ExportRow:
 def decisions_export(
     *, review: Review, stage: str, user: Any, outcome: str = ""
 ) -> list[ExportRow]:
-    """Records of the stage with their outcome and the votes `user` may see (blind mode hides
-    other reviewers' votes on records that do not have all their votes yet)."""
-    settings = stage_settings(review=review, stage=stage)
+    """Records of the stage with their outcome and the votes `user` may see (the rule is in
+    screening/visibility.py)."""
+    from screening.visibility import votes_visible_q
+
     records = stage_records(review=review, stage=stage).select_related("import_batch", "study")
     S = ScreeningItem.Status
     if outcome in (Verdict.INCLUDE, Verdict.EXCLUDE):
@@ -596,11 +608,10 @@ def decisions_export(
         )
     }
     votes: dict[int, list[Decision]] = {}
-    for vote in Decision.objects.filter(review=review, stage=stage).select_related("reviewer"):
-        item = items.get(vote.record_id)
-        hidden = settings.blind and (item is None or not item.is_complete)
-        if hidden and vote.reviewer_id != user.pk:
-            continue
+    visible = Decision.objects.filter(review=review, stage=stage).filter(
+        votes_visible_q(review=review, user=user)
+    )
+    for vote in visible.select_related("reviewer").order_by("id"):
         votes.setdefault(vote.record_id, []).append(vote)
     return [ExportRow(r, items.get(r.pk), votes.get(r.pk, [])) for r in records.iterator()]
 

@@ -13,6 +13,7 @@ from screening.models import (
     StageSettings,
     Verdict,
 )
+from screening.visibility import votes_visible_q
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):
@@ -132,28 +133,21 @@ class BlindDecisionListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data: Any) -> list[Any]:
         decisions = list(data.all() if hasattr(data, "all") else data)
-        user = self.context["request"].user
-        review_ids = {d.review_id for d in decisions}
-        blind = {
-            (s.review_id, s.stage)
-            for s in StageSettings.objects.filter(review_id__in=review_ids, blind=True)
-        }
-        # A stage without saved settings is blind (the default).
-        saved = set(
-            StageSettings.objects.filter(review_id__in=review_ids).values_list("review_id", "stage")
+        return [self.child.to_representation(d) for d in _visible(decisions, self.context)]
+
+
+def _visible(decisions: list[Decision], context: dict[str, Any]) -> list[Decision]:
+    request = context.get("request")
+    if request is None or not decisions:
+        return []
+    visible: set[int] = set()
+    for review_id in {d.review_id for d in decisions}:
+        visible |= set(
+            Decision.objects.filter(pk__in=[d.pk for d in decisions if d.review_id == review_id])
+            .filter(votes_visible_q(review=review_id, user=request.user))
+            .values_list("pk", flat=True)
         )
-        complete = set(
-            ScreeningItem.objects.filter(record_id__in={d.record_id for d in decisions})
-            .exclude(status=ScreeningItem.Status.OPEN)
-            .values_list("record_id", "stage")
-        )
-        visible = []
-        for d in decisions:
-            is_blind = (d.review_id, d.stage) in blind or (d.review_id, d.stage) not in saved
-            mine = d.reviewer_id == user.pk
-            if mine or not is_blind or (d.record_id, d.stage) in complete:
-                visible.append(d)
-        return [self.child.to_representation(d) for d in visible]
+    return [d for d in decisions if d.pk in visible]
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -185,6 +179,15 @@ class DecisionInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
     tags = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, default=list
+    )
+
+
+class AmendSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    note = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+    why = serializers.CharField(
+        max_length=100, help_text="Why the vote changes; kept in the vote's history."
     )
 
 
@@ -232,7 +235,7 @@ class ConflictSerializer(ScreeningItemSerializer):
         votes = getattr(item.record, "stage_votes", None)
         if votes is None:
             votes = item.record.decisions.filter(stage=item.stage).select_related("reviewer")
-        return [DecisionSerializer(v).data for v in votes]
+        return [DecisionSerializer(v).data for v in _visible(list(votes), self.context)]
 
 
 class ResolveSerializer(serializers.Serializer):

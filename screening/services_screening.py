@@ -216,6 +216,23 @@ def _check_not_settled(item: ScreeningItem) -> None:
         )
 
 
+def _check_not_locked(item: ScreeningItem, reviewer: Any) -> None:
+    """A vote is locked once its record is complete and has another reviewer's vote: its author
+    has now seen that vote (screening/visibility.py), so a change would no longer be
+    independent, and would erase the disagreement that agreement statistics count."""
+    if (
+        item.status != ScreeningItem.Status.OPEN
+        and Decision.objects.filter(record_id=item.record_id, stage=item.stage)
+        .exclude(reviewer=reviewer)
+        .exists()
+    ):
+        raise DomainError(
+            f"Record {item.record_id} has all its votes, so yours is locked: ask the arbiter or "
+            "the lead to amend it (they record why).",
+            field="record",
+        )
+
+
 def _outcome(settings: StageSettings, decisions: list[Decision]) -> tuple[str, str, str]:
     """(status, final verdict, final reason) from the votes."""
     if len(decisions) < settings.reviewers_required:
@@ -287,6 +304,7 @@ def decision_record(
         if (mine.verdict, mine.reason, mine.note, mine.tags) == (verdict, reason, note, clean_tags):
             return DecisionOutcome(mine, item, created=False, changed=False)
         _check_not_settled(item)
+        _check_not_locked(item, reviewer)
         mine.verdict, mine.reason, mine.note, mine.tags = verdict, reason, note, clean_tags
         mine.save()
         return DecisionOutcome(mine, _item_recount(item, settings), created=False, changed=True)
@@ -318,6 +336,7 @@ def decision_undo(*, decision: Decision, reviewer: Any) -> Record:
         raise DomainError("You can only undo your own decisions.", field="decision")
     item, _ = _item_for_update(decision.record, decision.stage)
     _check_not_settled(item)
+    _check_not_locked(item, reviewer)
     record = decision.record
     decision.delete()
     _item_recount(item, stage_settings_get(review=record.review, stage=decision.stage))
@@ -334,6 +353,54 @@ def decision_undo_last(*, review: Review, stage: str, reviewer: Any) -> Record:
     if last is None:
         raise DomainError("There is nothing to undo at this stage.")
     return decision_undo(decision=last, reviewer=reviewer)
+
+
+@transaction.atomic
+def decision_amend(
+    *,
+    decision: Decision,
+    by: Any,
+    verdict: str,
+    reason: str = "",
+    note: str | None = None,
+    why: str,
+) -> DecisionOutcome:
+    """The arbiter or the lead changes a reviewer's locked vote, saying why (kept in the vote's
+    history with who did it). Votes still open are their author's to change; a resolved record
+    keeps its resolution; nobody amends their own vote."""
+    if decision.reviewer_id == by.pk:
+        raise DomainError(
+            "You cannot amend your own vote: ask another arbiter or the lead.", field="decision"
+        )
+    membership = Membership.objects.filter(review_id=decision.review_id, user=by).first()
+    if membership is None or not membership.has_role(Role.ARBITER):
+        raise DomainError("Only the arbiter or the lead amends a locked vote.", field="by")
+    why = why.strip()
+    if not why:
+        raise DomainError("Give the reason for amending this vote.", field="why")
+    if len(why) > 100:  # simple_history's change-reason column holds 100
+        raise DomainError("Keep the reason under 100 characters.", field="why")
+    record = Record.objects.select_related("review").get(pk=decision.record_id)
+    settings = stage_settings_get(review=record.review, stage=decision.stage)
+    reason = _check_verdict(settings, verdict, reason)
+    item, _ = _item_for_update(record, decision.stage)
+    _check_not_settled(item)
+    decision = Decision.objects.select_related("reviewer").get(pk=decision.pk)
+    others = Decision.objects.filter(record_id=item.record_id, stage=item.stage).exclude(
+        pk=decision.pk
+    )
+    if item.status == ScreeningItem.Status.OPEN or not others.exists():
+        raise DomainError(
+            f"This vote is not locked: {decision.reviewer.get_username()} can still change it.",
+            field="decision",
+        )
+    decision.verdict, decision.reason = verdict, reason
+    if note is not None:
+        decision.note = note.strip()
+    # simple_history stores it beside the new version; the request's user is its author.
+    decision._change_reason = why  # type: ignore[attr-defined]  # read by simple_history
+    decision.save()
+    return DecisionOutcome(decision, _item_recount(item, settings), created=False, changed=True)
 
 
 # --- conflicts -----------------------------------------------------------------------------

@@ -82,6 +82,11 @@ urlpatterns = [
         name="conflict_resolve",
     ),
     path(
+        "reviews/<int:review_pk>/screening/<str:stage>/votes/<int:decision_pk>/amend/",
+        views.vote_amend,
+        name="vote_amend",
+    ),
+    path(
         "reviews/<int:review_pk>/screening/<str:stage>/export/",
         views.decisions_export,
         name="decisions_export",

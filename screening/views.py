@@ -17,6 +17,7 @@ from screening.agreement import agreement_table_csv
 from screening.forms import ImportForm
 from screening.forms_screening import StageSettingsForm
 from screening.models import (
+    Decision,
     DedupAction,
     FullTextReport,
     ImportBatch,
@@ -322,6 +323,7 @@ def _screen_context(
         "item": item,
         "others": [v for v in votes if v.reviewer_id != request.user.pk],
         "locked": bool(item and item.status == ScreeningItem.Status.RESOLVED),
+        "vote_locked": bool(mine and selectors.vote_is_locked(decision=mine)),
         "previous": previous,
         "following": following,
         "queues": selectors.queue_counts(review=review, stage=stage, reviewer=request.user),
@@ -500,6 +502,54 @@ def conflict_resolve(
     else:
         messages.success(request, f"Record {item.record_id} resolved.")
     return redirect("conflicts", review_pk=review.pk, stage=stage)
+
+
+@review_view(Role.ARBITER)
+def vote_amend(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str, decision_pk: int
+) -> HttpResponse:
+    """The arbiter or the lead changes a locked vote, with a reason. Open votes are 404 here:
+    they are their author's to change, and this page must not show them to anyone else."""
+    stage = _stage(stage)
+    decision = get_object_or_404(
+        Decision.objects.select_related("reviewer", "record"),
+        pk=decision_pk,
+        review=review,
+        stage=stage,
+    )
+    if not selectors.vote_is_locked(decision=decision):
+        raise Http404("This vote is not locked.")
+    settings = selectors.stage_settings(review=review, stage=stage)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            services_screening.decision_amend(
+                decision=decision,
+                by=request.user,
+                verdict=request.POST.get("verdict", ""),
+                reason=request.POST.get("reason", ""),
+                why=request.POST.get("why", ""),
+            )
+        except DomainError as exc:
+            error, status = exc.message, 400
+        else:
+            messages.success(
+                request,
+                f"The vote of {decision.reviewer.get_username()} on record "
+                f"{decision.record_id} was amended.",
+            )
+            return redirect("conflicts", review_pk=review.pk, stage=stage)
+    context = {
+        "review": review,
+        "membership": membership,
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "decision": decision,
+        "settings": settings,
+        "error": error,
+        "posted": request.POST,
+    }
+    return render(request, "screening/amend_vote.html", context, status=status)
 
 
 @review_view()

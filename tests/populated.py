@@ -1,79 +1,200 @@
-"""A review with a row in every review-scoped model: the BCG demo review, plus a real RIS import
-with duplicates, votes (changed, undone and resolved), a full-text PDF, risk of bias, GRADE and
-an invitation. Built with the app's own services, as a team would. Used by the archive tests and
-by the API fuzzing (tests/fuzz)."""
+"""A review with one of everything (records, votes, a conflict, a full text, studies, a form,
+extractions, outcomes, risk of bias, an analysis, a pending invitation), built through the
+services, and the real ids of its objects by the URL keyword each one fills.
 
-import pytest
+The route-walking permission tests put these ids into every URL, so that a 404 means the
+permission layer refused, not that no such row exists.
+"""
+
+import csv
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from reviewapp import services as review_services
-from reviewapp.demo import DEMO_USERS, load_bcg_demo
-from tests.conftest import FIXTURES
-from tests.factories import UserFactory
+from analysis import services as analysis_services
+from extraction import services as extraction
+from extraction.models import ExtractionForm, FieldType
+from extraction.rob import services as rob
+from extraction.rob.models import RobTool
+from reviewapp import services as team
+from screening import services_screening as screening
+from screening.models import (
+    Decision,
+    DedupAction,
+    ImportBatch,
+    Record,
+    ScreeningItem,
+    Stage,
+    Study,
+    Verdict,
+)
+from tests.factories import MembershipFactory, RecordFactory, UserFactory
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
-@pytest.fixture
-def populated_review(db, django_capture_on_commit_callbacks):
-    from analysis import services as analysis_services
-    from extraction.models import Outcome
-    from extraction.rob import services as rob_services
-    from screening import services as screening
-    from screening import services_screening as screening_votes
-    from screening.models import Record, ScreeningItem, Stage, Study
+@dataclass
+class Populated:
+    review: Any
+    lead: Any
+    reviewer_a: Any
+    reviewer_b: Any
+    viewer: Any
+    # URL keyword -> an id of this review's object of that kind (pages name their keywords;
+    # the API's {id} is named by the collection before it, see API_COLLECTIONS).
+    ids: dict[str, int]
 
-    users = {name: UserFactory(username=name, email=email) for name, email, _r in DEMO_USERS}
-    with django_capture_on_commit_callbacks(execute=True):
-        review = load_bcg_demo()
-    lead, r1, r2, arbiter = (users[n] for n in ("lead", "reviewer1", "reviewer2", "arbiter"))
 
-    with django_capture_on_commit_callbacks(execute=True):
-        batch = screening.import_create(
-            review=review,
-            created_by=lead,
-            upload=SimpleUploadedFile(
-                "donners_sample.ris", (FIXTURES / "donners_sample.ris").read_bytes()
-            ),
-            source_database="Embase",
-            queue=False,
+# The API's detail routes are /<collection>/{id}/...: which keyword's id each one takes.
+API_COLLECTIONS = {
+    "members": "membership_pk",
+    "invitations": "invitation_pk",
+    "imports": "batch_pk",
+    "records": "record_pk",
+    "dedup-actions": "action_pk",
+    "screening/decisions": "decision_pk",
+    "screening/conflicts": "item_pk",
+    "screening/full-texts": "fulltext_record_pk",
+    "extraction-forms": "form_pk",
+    "extraction-sections": "section_pk",
+    "extraction-fields": "field_pk",
+    "outcomes": "outcome_pk",
+    "extractions": "extraction_pk",
+    "rob/tools": "tool_pk",
+    "rob/assessments": "assessment_pk",
+    "analyses": "analysis_pk",
+    "grades": "outcome_pk",
+}
+
+# Values for the string keywords, valid on every review.
+STRING_KWARGS = {"stage": "ta", "queue": "awaiting", "kind": "csv"}
+# Where a page's keyword needs a particular value (or another object's id, named by its key).
+PAGE_STRING_KWARGS = {
+    ("extraction/export/", "kind"): "wide",
+    ("screening/full-texts/", "record_pk"): "fulltext_record_pk",
+}
+
+
+def populate(prefix: str = "other") -> Populated:
+    lead = UserFactory(username=f"{prefix}_lead")
+    review = team.review_create(created_by=lead, title=f"The {prefix} team's review")
+    reviewer_a, reviewer_b = (
+        MembershipFactory(
+            review=review, user=UserFactory(username=f"{prefix}_{n}"), is_reviewer=True
+        ).user
+        for n in ("a", "b")
+    )
+    viewer = MembershipFactory(review=review, user=UserFactory(username=f"{prefix}_viewer")).user
+    invitation = team.membership_invite(
+        review=review, invited_by=lead, who=f"new@{prefix}.example", roles=["reviewer"]
+    )
+    screening.stage_settings_update(
+        review=review,
+        stage=Stage.FULL_TEXT,
+        reviewers_required=2,
+        blind=True,
+        exclusion_reasons=["Not an RCT"],
+    )
+
+    # Screening: a conflict, a duplicate merged by hand, a record included with its PDF.
+    conflict, duplicate, included = RecordFactory.create_batch(3, review=review)
+    screening.decision_record(
+        record=conflict, stage=Stage.TITLE_ABSTRACT, reviewer=reviewer_a, verdict="include"
+    )
+    screening.decision_record(
+        record=conflict, stage=Stage.TITLE_ABSTRACT, reviewer=reviewer_b, verdict="exclude"
+    )
+    item = ScreeningItem.objects.get(record=conflict, stage=Stage.TITLE_ABSTRACT)
+    from screening import services as library
+
+    action = library.dedup_merge(record=duplicate, other=included, user=lead)
+    for user in (reviewer_a, reviewer_b):
+        screening.decision_record(
+            record=included, stage=Stage.TITLE_ABSTRACT, reviewer=user, verdict="include"
         )
-    screening.import_run(batch_id=batch.pk)
-    duplicate = Record.objects.filter(review=review, duplicate_of__isnull=False).first()
-    assert duplicate is not None, "the fixture file holds one duplicate"
-    screening.dedup_split(record=duplicate, user=lead)
-
-    imported = list(Record.objects.filter(import_batch=batch).order_by("pk")[:3])
-    ta = Stage.TITLE_ABSTRACT
-    screening_votes.decision_record(record=imported[0], stage=ta, reviewer=r1, verdict="include")
-    screening_votes.decision_record(record=imported[0], stage=ta, reviewer=r1, verdict="exclude")
-    screening_votes.decision_record(record=imported[0], stage=ta, reviewer=r2, verdict="include")
-    item = ScreeningItem.objects.get(record=imported[0], stage=ta)
-    screening_votes.conflict_resolve(item=item, arbiter=arbiter, verdict="include", note="RCT")
-    screening_votes.decision_record(record=imported[1], stage=ta, reviewer=r1, verdict="maybe")
-    undone = screening_votes.decision_record(
-        record=imported[2], stage=ta, reviewer=r2, verdict="exclude"
+    screening.fulltext_attach(
+        record=included, pdf=SimpleUploadedFile("paper.pdf", PDF), user=reviewer_a
     )
-    assert undone is not None
-    screening_votes.decision_undo_last(review=review, stage=ta, reviewer=r2)
-
-    bcg_record = Record.objects.filter(review=review, study__isnull=False).order_by("pk").first()
-    screening_votes.fulltext_attach(
-        record=bcg_record, pdf=SimpleUploadedFile("aronson-1948.pdf", PDF), user=lead
-    )
-    review_services.membership_invite(
-        review=review, invited_by=lead, who="statistician@uni.example", roles=["viewer"]
-    )
-    study = Study.objects.filter(review=review).order_by("label").first()
-    tool = rob_services.tool_create(review=review, user=lead, kind="rob1")
-    rob_services.assessment_open(tool=tool, study=study, outcome=None, user=lead)
-    outcome = Outcome.objects.get(review=review)
-    with django_capture_on_commit_callbacks(execute=True):
-        analysis_services.grade_save(
-            outcome=outcome,
-            updated_by=lead,
-            ratings={"inconsistency": "serious"},
-            reasons={"inconsistency": "I² above 90%"},
+    for user in (reviewer_a, reviewer_b):
+        screening.decision_record(
+            record=included, stage=Stage.FULL_TEXT, reviewer=user, verdict="include"
         )
-    review.refresh_from_db()
-    return review
+    screening.study_link_report(record=included, new_label="Aronson 1948")
+
+    # Extraction, risk of bias and an analysis over three BCG trials, entered as included.
+    form = extraction.form_create(
+        review=review, name="Trial sheet", user=lead, mode=ExtractionForm.Mode.SINGLE
+    )
+    section = extraction.section_add(form=form, title="Design", user=lead)
+    field = extraction.field_add(
+        section=section,
+        data=extraction.FieldInput(label="Latitude", key="ablat", field_type=FieldType.DECIMAL),
+        user=lead,
+    )
+    outcome = extraction.outcome_save(
+        review=review, name="Tuberculosis", outcome_type="dichotomous", desirable_direction="lower"
+    )
+    batch = ImportBatch.objects.filter(review=review).first()
+    bcg = settings.BASE_DIR / "reviewapp" / "demo_data" / "dat_bcg.csv"
+    with open(bcg, newline="", encoding="utf-8") as fh:
+        trials = list(csv.DictReader(fh))[:3]
+    studies = [Study.objects.get(review=review, label="Aronson 1948")]
+    for trial in trials[1:]:
+        study = Study.objects.create(review=review, label=f"{trial['author']} {trial['year']}")
+        record = Record.objects.create(
+            review=review, import_batch=batch, title=study.label, study=study, source_line=1
+        )
+        for stage in Stage.values:
+            ScreeningItem.objects.create(
+                review=review, record=record, stage=stage, votes=2,
+                status=ScreeningItem.Status.DECIDED, final_verdict=Verdict.INCLUDE,
+            )  # fmt: skip
+        studies.append(study)
+    extractions = []
+    for study, trial in zip(studies, trials, strict=True):
+        tpos, tneg, cpos, cneg = (int(trial[k]) for k in ("tpos", "tneg", "cpos", "cneg"))
+        arms = [{"label": "BCG", "role": "intervention"}, {"label": "No", "role": "control"}]
+        rows = [
+            {"outcome": outcome.pk, "timepoint": "end", "arm": arm, "events": e, "total": n}
+            for arm, e, n in (("BCG", tpos, tpos + tneg), ("No", cpos, cpos + cneg))
+        ]
+        extractions.append(
+            extraction.extraction_save(
+                form=form,
+                study=study,
+                user=lead,
+                expected_version=0,
+                data=extraction.ExtractionInput(
+                    answers={"ablat": trial["ablat"]}, arms=arms, outcomes=rows, complete=True
+                ),
+            )
+        )
+    tool = rob.tool_create(review=review, user=lead, kind=RobTool.Kind.ROB2)
+    assessment = rob.assessment_open(tool=tool, study=studies[0], outcome=outcome, user=lead)
+    analysis = analysis_services.analysis_create(
+        review=review, outcome=outcome, created_by=lead, name="Risk ratio", measure="RR"
+    )
+    analysis_services.grade_save(outcome=outcome, updated_by=lead, ratings={}, reasons={})
+    ids = {
+        "review_pk": review.pk,
+        "membership_pk": review.memberships.get(user=reviewer_a).pk,
+        "invitation_pk": invitation.pk,
+        "record_pk": conflict.pk,
+        "fulltext_record_pk": included.pk,
+        "batch_pk": batch.pk if batch else 0,
+        "action_pk": DedupAction.objects.get(pk=action.pk).pk,
+        "item_pk": item.pk,
+        "decision_pk": Decision.objects.get(record=conflict, reviewer=reviewer_b).pk,
+        "form_pk": form.pk,
+        "section_pk": section.pk,
+        "field_pk": field.pk,
+        "outcome_pk": outcome.pk,
+        "study_pk": studies[0].pk,
+        "extraction_pk": extractions[0].pk,
+        "tool_pk": tool.pk,
+        "assessment_pk": assessment.pk,
+        "analysis_pk": analysis.pk,
+    }
+    return Populated(review, lead, reviewer_a, reviewer_b, viewer, ids)

@@ -63,8 +63,14 @@ class ArchiveDownloadAPI(ReviewScopedAPIMixin, APIView):
     @extend_schema(
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY),
-            404: OpenApiResponse(description="No archive is ready"),
+            409: OpenApiResponse(description="No archive is ready: POST .../archive/ first"),
         }
     )
     def get(self, request: Request, review_pk: int) -> Any:
-        return archive_file_response(self.review)
+        response = archive_file_response(self.review)
+        if response is None:
+            return Response(
+                {"detail": "No archive is ready: POST to the archive endpoint to prepare one."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return response

@@ -22,6 +22,7 @@ from reviewapp.models import Review
 
 logger = logging.getLogger(__name__)
 
+
 def _progress_key(export_id: int) -> str:
     return f"archive-progress:{export_id}"
 

@@ -1,7 +1,7 @@
 """The review archive on the settings page: build it (a worker), watch it, download it."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from reviewapp.archive import selectors, services
@@ -24,13 +24,18 @@ def archive(request: HttpRequest, *, review: Review, membership: Membership) -> 
 @review_view(Role.LEAD)
 def archive_download(
     request: HttpRequest, *, review: Review, membership: Membership
-) -> FileResponse:
-    return archive_file_response(review)
+) -> HttpResponse:
+    response = archive_file_response(review)
+    if response is None:
+        messages.info(request, "No archive is ready yet: prepare one here first.")
+        return redirect("review_settings", review_pk=review.pk)
+    return response
 
 
-def archive_file_response(review: Review) -> FileResponse:
+def archive_file_response(review: Review) -> FileResponse | None:
+    """The latest ready archive as a download, or None when there is none."""
     export = selectors.archive_latest(review=review)
     if export is None or export.status != export.Status.READY or not export.file:
-        raise Http404("No archive is ready: prepare one from the review's settings.")
+        return None
     name = str(export.file.name).rsplit("/", 1)[-1]
     return FileResponse(export.file.open("rb"), as_attachment=True, filename=name)

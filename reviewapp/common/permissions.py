@@ -2,8 +2,8 @@
 
 Non-members get 404, so that a review's existence is not revealed; members without the role an
 action needs get 403. A deleted review answers 404 to everyone, on every page and endpoint,
-except the lead's restore action (`deleted=True`). Pages use `review_view`, API views inherit
-`ReviewScopedAPIMixin`; a test walks the URLconf and the API schema and fails on any
+except the leads' restore action (`include_deleted=True`). Pages use `review_view`, API views
+inherit `ReviewScopedAPIMixin`; a test walks the URLconf and the API schema and fails on any
 review-scoped route that skips both.
 """
 
@@ -23,12 +23,12 @@ REVIEW_KWARG = "review_pk"
 
 
 def review_access(
-    user: Any, review_pk: Any, role: str = Role.VIEWER, *, deleted: bool = False
+    user: Any, review_pk: Any, role: str = Role.VIEWER, *, include_deleted: bool = False
 ) -> tuple[Review, Membership]:
     """The review and the user's membership, or Http404 / PermissionDenied.
 
-    `deleted=True` reaches only a deleted review (to restore it); otherwise a deleted review
-    is as absent as one the user is not on.
+    A deleted review is as absent as one the user is not on, unless `include_deleted` (the
+    restore action, which checks the role first).
     """
     if not getattr(user, "is_authenticated", False):
         raise Http404("No such review.")
@@ -38,17 +38,14 @@ def review_access(
         )
     except (Membership.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
         raise Http404("No such review.") from exc
-    is_deleted = membership.review.deleted_at is not None
-    if is_deleted and not deleted:
+    if membership.review.deleted_at is not None and not include_deleted:
         raise Http404("No such review.")
     if not membership.has_role(role):
         raise PermissionDenied(f"This needs the {role} role on this review.")
-    if deleted and not is_deleted:
-        raise Http404("This review is not deleted.")
     return membership.review, membership
 
 
-def review_view(role: str = Role.VIEWER, *, deleted: bool = False) -> Callable[..., Any]:
+def review_view(role: str = Role.VIEWER, *, include_deleted: bool = False) -> Callable[..., Any]:
     """Decorate a page view taking `review_pk`: it receives `review` and `membership` instead."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -56,7 +53,7 @@ def review_view(role: str = Role.VIEWER, *, deleted: bool = False) -> Callable[.
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             review, membership = review_access(
-                request.user, kwargs.pop(REVIEW_KWARG), role, deleted=deleted
+                request.user, kwargs.pop(REVIEW_KWARG), role, include_deleted=include_deleted
             )
             request.review = review  # type: ignore[attr-defined]  # templates read it
             request.membership = membership  # type: ignore[attr-defined]

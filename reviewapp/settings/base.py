@@ -6,6 +6,7 @@ executed in-process; with DATABASE_URL / CELERY_BROKER_URL it uses PostgreSQL, R
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -62,7 +63,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -222,3 +222,56 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Accounts and access (docs/security.md) ------------------------------------------------
+# Invitations are links signed with SECRET_KEY; they stop working after INVITATION_DAYS.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
+# Signed-in API clients hold named tokens (django-rest-knox: only a digest is stored). A token
+# expires after API_TOKEN_DAYS (0: never) and every token goes when the password changes.
+INSTALLED_APPS += ["knox", "axes"]
+KNOX_TOKEN_MODEL = "reviewapp.ApiToken"
+# knox's own AuthToken is swapped out for ApiToken; its migrations would still create a table
+# (with a key to auth_user that stops test databases from being flushed).
+MIGRATION_MODULES = {"knox": None}
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS) if API_TOKEN_DAYS > 0 else None,
+    "TOKEN_PREFIX": "rv_",  # lets secret scanners recognise a leaked token
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": 50,
+}
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "rest_framework.authentication.SessionAuthentication",
+    "reviewapp.common.auth.TokenAuthentication",
+]
+# Clients behind NUM_PROXIES trusted reverse proxies are told apart by X-Forwarded-For (the
+# throttles and the login lockout both use reviewapp.accounts.client_ip); 0: REMOTE_ADDR.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
+# Throttles (per user when signed in, per address otherwise; logins per address).
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "reviewapp.common.throttles.AnonThrottle",
+    "reviewapp.common.throttles.UserThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "anon": env_str("API_THROTTLE_ANON", "60/minute"),
+    "user": env_str("API_THROTTLE_USER", "1200/minute"),
+    "login": env_str("LOGIN_THROTTLE", "60/minute"),
+}
+# django-axes: LOGIN_FAILURE_LIMIT wrong passwords for one username from one address lock that
+# pair out for LOGIN_LOCKOUT_MINUTES, on the login page and the token endpoint alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "reviewapp.accounts.client_ip"
+AXES_LOCKOUT_CALLABLE = "reviewapp.accounts.lockout_response"
+# Every way a password is saved (forms, admin, changepassword) tells the validators: this one
+# revokes the user's API tokens.
+AUTH_PASSWORD_VALIDATORS += [{"NAME": "reviewapp.accounts.RevokeApiTokensOnPasswordChange"}]

@@ -15,3 +15,13 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 # Tests never collect static files; WhiteNoise serves from the finders.
 STATIC_ROOT = None  # type: ignore[assignment]  # base types it as a Path
 WHITENOISE_USE_FINDERS = True
+# The suite walks hundreds of routes as one user and one address: throttles stay on, with room
+# for that; tests of throttling set their own rates.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405 -- from the base settings
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "100000/minute",
+        "user": "100000/minute",
+        "login": "1000/minute",
+    },
+}

@@ -1,4 +1,4 @@
-"""The populated review (tests/populated.py) and a key-independent picture of the database."""
+"""The populated review (tests/populated_review.py) and a key-independent picture of the data."""
 
 import hashlib
 from collections import defaultdict
@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 
 from reviewapp.archive.jsonrefs import rewrite_for
 from reviewapp.archive.scope import archived_models, file_fields
-from tests.populated import populated_review  # noqa: F401  # a fixture, used by name
+from tests.populated_review import populated_review  # noqa: F401  # a fixture, used by name
 
 # --- a canonical picture of the database, independent of primary keys ------------------------
 

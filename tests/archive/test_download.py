@@ -57,7 +57,7 @@ def test_a_storage_failure_is_reported_not_left_running(
     status = api_for(lead).get(f"/api/reviews/{review.pk}/archive/").json()
     assert status["status"] == "failed"
     assert "No space left on device" in status["error"]
-    assert api_for(lead).get(f"/api/reviews/{review.pk}/archive/download/").status_code == 404
+    assert api_for(lead).get(f"/api/reviews/{review.pk}/archive/download/").status_code == 409
 
 
 def test_reviewers_cannot_download_the_archive(api_for, review, screener_a):

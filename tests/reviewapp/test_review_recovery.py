@@ -54,24 +54,32 @@ def _delete(review, lead):
 
 
 def test_a_deleted_review_answers_404_on_every_page_and_endpoint_even_to_its_lead(
-    client, api_for, review, lead
+    client, api_for, django_capture_on_commit_callbacks
 ):
+    """Every route, filled with real ids of a fully populated review, as that review's lead."""
+    from tests.populated import populate
     from tests.reviewapp.test_permissions import _api_operations, _fill, _fill_api, _page_routes
 
-    _delete(review, lead)
-    client.force_login(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        mine = populate("mine")
+    _delete(mine.review, mine.lead)
+    client.force_login(mine.lead)
+    checked = 0
     for route, entry in _page_routes():
         if "review_pk" not in route or entry.name == "review_restore":
             continue
-        url = _fill(route, review.pk)
+        url = _fill(route, mine.ids)
         assert client.get(url).status_code == 404, url
         assert client.post(url).status_code == 404, url
-    api = api_for(lead)
+        checked += 1
+    api = api_for(mine.lead)
     for path, method in _api_operations():
         if "{review_pk}" not in path or path.endswith("/restore/"):
             continue
-        response = api.generic(method, _fill_api(path, review.pk))
+        response = api.generic(method, _fill_api(path, mine.ids))
         assert response.status_code == 404, (method, path, response.status_code)
+        checked += 1
+    assert checked > 150
 
 
 def test_a_deleted_review_leaves_every_list(client, api_for, review, lead, screener_a):
@@ -114,8 +122,12 @@ def test_only_a_lead_restores(client, api_for, review, lead, screener_a, outside
     assert Review.objects.filter(pk=review.pk).exists() is False
 
 
-def test_restoring_a_review_that_is_not_deleted_is_a_404(api_for, review, lead):
-    assert api_for(lead).post(f"/api/reviews/{review.pk}/restore/").status_code == 404
+def test_restoring_a_review_that_is_not_deleted_says_so(client, api_for, review, lead):
+    response = api_for(lead).post(f"/api/reviews/{review.pk}/restore/")
+    assert response.status_code == 400
+    assert "not deleted" in str(response.json())
+    client.force_login(lead)  # a second click on the page lands on the review
+    assert client.post(f"/reviews/{review.pk}/restore/")["Location"] == f"/reviews/{review.pk}/"
 
 
 def test_deleting_twice_keeps_the_first_time_and_both_are_in_the_history(api_for, review, lead):

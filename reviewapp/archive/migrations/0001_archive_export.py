@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('reviewapp', '0002_review_soft_delete'),
+        ('reviewapp', '0004_review_soft_delete'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
