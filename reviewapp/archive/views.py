@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
 from reviewapp.archive import selectors, services
@@ -24,7 +25,7 @@ def archive(request: HttpRequest, *, review: Review, membership: Membership) -> 
 @review_view(Role.LEAD)
 def archive_download(
     request: HttpRequest, *, review: Review, membership: Membership
-) -> HttpResponse:
+) -> HttpResponseBase:
     response = archive_file_response(review)
     if response is None:
         messages.info(request, "No archive is ready yet: prepare one here first.")
