@@ -82,7 +82,12 @@ class RobToolViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        parameters=[OUTCOME_PARAM],
+        parameters=[
+            OUTCOME_PARAM,
+            OpenApiParameter(
+                "design", OpenApiTypes.STR, description="RoB 2: parallel, cluster or crossover"
+            ),
+        ],
         responses={(200, "text/csv"): OpenApiResponse(description="robvis input CSV")},
     )
     @action(detail=True, methods=["get"])
@@ -90,8 +95,25 @@ class RobToolViewSet(
         """Completed single/consensus judgements in robvis's input format."""
         tool = get_object_or_404(RobTool, pk=pk, review=self.review)
         outcome = _outcome(self.review, request.query_params.get("outcome"))
+        export = selectors.robvis_export(
+            tool=tool, outcome=outcome, design=request.query_params.get("design", "")
+        )
+        response = HttpResponse(export.csv, content_type="text/csv")
+        response["X-Robvis-Tool"] = export.template
+        return response
+
+    @extend_schema(
+        parameters=[OUTCOME_PARAM],
+        responses={(200, "text/csv"): OpenApiResponse(description="Answers with question text")},
+    )
+    @action(detail=True, methods=["get"])
+    def answers(self, request: Request, review_pk: int, pk: int) -> HttpResponse:
+        """Completed assessments' answers with each question's text; the first line is the
+        tool's licence notice (CC BY-NC-ND 4.0 for the built-in tools)."""
+        tool = get_object_or_404(RobTool, pk=pk, review=self.review)
+        outcome = _outcome(self.review, request.query_params.get("outcome"))
         return HttpResponse(
-            selectors.robvis_csv(tool=tool, outcome=outcome), content_type="text/csv"
+            selectors.answers_csv(tool=tool, outcome=outcome), content_type="text/csv"
         )
 
     @extend_schema(request=ProposeSerializer, responses=OpenApiTypes.OBJECT)
@@ -101,11 +123,16 @@ class RobToolViewSet(
         data = ProposeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tool = get_object_or_404(RobTool, pk=data.validated_data["tool"], review=self.review)
-        spec = tool.spec
+        spec = tool.spec.resolve(data.validated_data["preliminary"])
         proposals = spec.propose(data.validated_data["answers"])
         overall = spec.propose_overall({k: p.judgement for k, p in proposals.items()})
         return Response(
-            {"domains": {k: p.to_dict() for k, p in proposals.items()}, "overall": overall}
+            {
+                "variant": spec.variant,
+                "stopped": spec.stopped,
+                "domains": {k: p.to_dict() for k, p in proposals.items()},
+                "overall": overall,
+            }
         )
 
     role_by_action = {"propose": Role.REVIEWER}

@@ -19,9 +19,12 @@ class RobTool(models.Model):
     """A tool the review uses: a built-in one (RoB 2, RoB 1, ROBINS-I) or one the lead defined."""
 
     class Kind(models.TextChoices):
-        ROB2 = "rob2", "RoB 2 (randomised trials)"
+        # A tool keeps its kind for life: assessments started with ROBINS-I 2016 stay 2016;
+        # a new ROBINS-I tool is V2 unless the lead picks the earlier version.
+        ROB2 = "rob2", "RoB 2 (randomised trials: parallel, cluster, crossover)"
+        ROBINS_I_V2 = "robins_i_v2", "ROBINS-I V2 (non-randomised studies)"
         ROB1 = "rob1", "Cochrane RoB 1 (randomised trials)"
-        ROBINS_I = "robins_i", "ROBINS-I (non-randomised studies)"
+        ROBINS_I = "robins_i", "ROBINS-I 2016 (earlier version, non-randomised studies)"
         CUSTOM = "custom", "Custom tool"
 
     class Mode(models.TextChoices):
@@ -29,7 +32,7 @@ class RobTool(models.Model):
         DUAL = "dual", "Dual assessment with consensus"
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="rob_tools")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     name = models.CharField(max_length=200)
     mode = models.CharField(max_length=6, choices=Mode.choices, default=Mode.SINGLE)
     # Custom tools only: {"judgements": [...], "domains": [{"name": ..., "questions": [...]}],
@@ -116,6 +119,9 @@ class RobAssessment(models.Model):
         related_name="rob_assessments",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The tool's preliminary considerations ({"design": "cluster", "aim": "adhering", ...});
+    # they choose the variant (domains and questions) the answers belong to.
+    preliminary = models.JSONField(default=_empty_dict, blank=True)
     answers = models.JSONField(default=_empty_dict, blank=True)  # {"1.1": "PY", ...}
     domains = models.JSONField(default=_empty_dict, blank=True)
     overall_proposed = models.CharField(max_length=40, blank=True)
@@ -169,3 +175,8 @@ class RobAssessment(models.Model):
 
     def final(self, key: str) -> str:
         return str((self.domains.get(key) or {}).get("final") or "")
+
+    @property
+    def spec(self) -> Tool:
+        """The variant of the tool this assessment's preliminary considerations select."""
+        return self.tool.spec.resolve(self.preliminary)

@@ -20,6 +20,7 @@ COLOURS = {
     "Serious": "#BF0000",
     "Critical": "#820000",
     "No information": "#4EA1F7",
+    "Low (except for concerns about uncontrolled confounding)": "#02C100",
 }
 SYMBOLS = {
     "Low": "+",
@@ -30,6 +31,7 @@ SYMBOLS = {
     "Serious": "X",
     "Critical": "!",
     "No information": "?",
+    "Low (except for concerns about uncontrolled confounding)": "+",
 }
 FALLBACK_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
 
@@ -40,6 +42,7 @@ class StudyJudgements:
     domains: Mapping[str, str]  # domain key -> judgement ("" when not judged yet)
     overall: str = ""
     weight: float = 1.0
+    design: str = ""  # the variant's design, where the tool has several (RoB 2)
 
 
 @dataclass(frozen=True)

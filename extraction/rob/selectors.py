@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from extraction.models import Outcome
 from extraction.rob.models import RobAssessment, RobTool
 from extraction.rob.plots import PlotSpec, StudyJudgements
+from extraction.rob.tools import Domain, rob2
 from reviewapp.models import Review
 from screening.models import Study
 from screening.selectors import included_studies
@@ -25,6 +26,7 @@ SEVERITY = {
     "High": 2,
     "Serious": 2,
     "Critical": 3,
+    "Low (except for concerns about uncontrolled confounding)": 0,
 }
 HIGH_RISK = frozenset({"High", "Serious", "Critical"})
 
@@ -77,11 +79,17 @@ def assessment_grid(*, tool: RobTool, user: Any, outcome: Outcome | None = None)
             row.mine = a
         else:
             row.others.append(a)
-    keys = [d.key for d in tool.spec.domains]
+    keys = [d.key for d in grid_domains(tool=tool)]
     for row in rows.values():
         shown = row.feeding
         row.cells = [shown.final(k) for k in keys] + [shown.overall] if shown else []
     return [rows[s.pk] for s in studies]
+
+
+def grid_domains(*, tool: RobTool) -> tuple[Domain, ...]:
+    """The columns of the grid, plots and exports: every domain any variant of the tool has
+    (RoB 2: D1, D1b for cluster trials, DS for crossover trials, D2-D5)."""
+    return tool.spec.every_domain
 
 
 def independent_pair(
@@ -128,9 +136,17 @@ class DomainDiff:
 def comparison(
     *, tool: RobTool, left: RobAssessment, right: RobAssessment, consensus: RobAssessment | None
 ) -> list[DomainDiff]:
-    spec = tool.spec
+    """Domain by domain, question by question. Questions are those of the consensus's variant
+    (or the first assessor's before a consensus exists), plus any the other variant asks."""
+    spec = (consensus or left).spec
+    others = [a.spec for a in (left, right) if a.spec.variant != spec.variant]
+    domains = list(spec.domains)
+    for other in others:
+        domains += [d for d in other.domains if d.key not in {x.key for x in domains}]
+    order = [d.key for d in tool.spec.every_domain]
+    domains.sort(key=lambda d: order.index(d.key) if d.key in order else len(order))
     result = []
-    for domain in spec.domains:
+    for domain in domains:
         result.append(
             DomainDiff(
                 key=domain.key,
@@ -153,6 +169,46 @@ def comparison(
     return result
 
 
+@dataclass(frozen=True)
+class PreliminaryDiff:
+    id: str
+    label: str
+    left: str
+    right: str
+    consensus: str
+
+    @property
+    def differs(self) -> bool:
+        return self.left != self.right
+
+
+def _shown(value: Any, choices: dict[str, str]) -> str:
+    if isinstance(value, list):
+        return "; ".join(choices.get(str(v), str(v)) for v in value)
+    return choices.get(str(value), str(value or ""))
+
+
+def preliminary_comparison(
+    *, tool: RobTool, left: RobAssessment, right: RobAssessment, consensus: RobAssessment | None
+) -> list[PreliminaryDiff]:
+    base = tool.spec
+    sides = [base.preliminary_with_defaults(a.preliminary) for a in (left, right)]
+    agreed = base.preliminary_with_defaults(consensus.preliminary) if consensus else {}
+    rows = []
+    for f in base.preliminary:
+        choices = dict(f.choices)
+        rows.append(
+            PreliminaryDiff(
+                f.id,
+                f.label,
+                _shown(sides[0].get(f.id), choices),
+                _shown(sides[1].get(f.id), choices),
+                _shown(agreed.get(f.id), choices) if consensus else "",
+            )
+        )
+    return rows
+
+
 def _feeding(tool: RobTool, outcome: Outcome | None) -> QuerySet[RobAssessment]:
     qs = RobAssessment.objects.feeding().filter(tool=tool).select_related("study")
     if tool.per_result:
@@ -170,42 +226,112 @@ def plot_rows(
         label = a.study.label
         if tool.per_result and outcome is None and a.outcome_id:
             label = f"{label} · {a.outcome}"
+        variant = a.spec
+        keys = {d.key for d in variant.domains}
         rows.append(
             StudyJudgements(
                 label=label,
-                domains={k: str(v.get("final") or "") for k, v in a.domains.items()},
+                domains={k: str(v.get("final") or "") for k, v in a.domains.items() if k in keys},
                 overall=a.overall,
                 weight=(weights or {}).get(a.study_id, 1.0),
+                design=str(variant.preliminary_with_defaults(a.preliminary).get("design", "")),
             )
         )
     return rows
 
 
-def plot_spec(*, tool: RobTool) -> PlotSpec:
+def plot_spec(*, tool: RobTool, rows: list[StudyJudgements] | None = None) -> PlotSpec:
+    """Columns for every domain some row was judged on (all of the tool's when no rows)."""
     spec = tool.spec
+    used = {k for r in rows or [] for k, v in r.domains.items() if v}
+    domains = [d for d in spec.every_domain if rows is None or d.key in used]
+    if rows is not None and not domains:
+        domains = list(spec.domains)
     return PlotSpec(
-        domains=[(d.key, d.name) for d in spec.domains],
+        domains=[(d.key, d.name) for d in domains],
         judgements=list(spec.judgements),
         title=f"{tool.name}",
         colours=dict(spec.colours),
     )
 
 
-def robvis_csv(*, tool: RobTool, outcome: Outcome | None = None) -> str:
-    """robvis's input format: Study, D1..Dn, Overall, Weight (ROB2, ROBINS-I, Generic)."""
+@dataclass(frozen=True)
+class RobvisExport:
+    csv: str
+    template: str  # robvis's `tool =` for this file
+    note: str = ""  # why the template is "Generic", when it is
+
+
+def robvis_export(
+    *, tool: RobTool, outcome: Outcome | None = None, design: str = ""
+) -> RobvisExport:
+    """robvis's input format: Study, the domain columns, Overall, Weight.
+
+    RoB 2: one design per file when robvis has a template for it ("ROB2": D1-D5; "ROB2-Cluster":
+    D1, D1b, D2-D5); crossover trials, or several designs in one file, use "Generic" with the
+    columns D1, D1b, DS, D2-D5 as present. ROBINS-I V2 has no robvis template: "Generic"."""
+    spec = tool.spec
+    rows = plot_rows(tool=tool, outcome=outcome)
+    if design:
+        rows = [r for r in rows if r.design == design]
+    designs = {r.design for r in rows}
+    template, note = spec.robvis_template, ""
+    if tool.kind == RobTool.Kind.ROB2:
+        chosen = design or (next(iter(designs)) if len(designs) == 1 else "")
+        template = rob2.ROBVIS.get(chosen, "Generic") if chosen else (
+            "ROB2" if not rows else "Generic"
+        )  # fmt: skip
+        if template == "Generic" and rows:
+            note = "robvis has no template for this design or mix of designs"
+    columns = [key for key, _ in plot_spec(tool=tool, rows=rows).domains] if rows else [
+        d.key for d in spec.domains
+    ]  # fmt: skip
+    if template == "ROB2":
+        columns = ["D1", "D2", "D3", "D4", "D5"]
+    elif template == "ROB2-Cluster":
+        columns = ["D1", "D1b", "D2", "D3", "D4", "D5"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Study", *columns, "Overall", "Weight"])
+    for row in rows:
+        writer.writerow(
+            [row.label, *[row.domains.get(k, "") for k in columns], row.overall, f"{row.weight:g}"]
+        )
+    return RobvisExport(out.getvalue(), template, note)
+
+
+def robvis_csv(*, tool: RobTool, outcome: Outcome | None = None, design: str = "") -> str:
+    return robvis_export(tool=tool, outcome=outcome, design=design).csv
+
+
+def answers_csv(*, tool: RobTool, outcome: Outcome | None = None) -> str:
+    """One row per answered signalling question of every completed (single or consensus)
+    assessment, with the question's text, led by the tool's licence notice."""
     spec = tool.spec
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["Study", *[d.key for d in spec.domains], "Overall", "Weight"])
-    for row in plot_rows(tool=tool, outcome=outcome):
-        writer.writerow(
-            [
-                row.label,
-                *[row.domains.get(d.key, "") for d in spec.domains],
-                row.overall,
-                f"{row.weight:g}",
-            ]
-        )
+    if spec.licence:
+        writer.writerow([f"# {spec.licence}"])
+    writer.writerow(
+        ["Study", "Outcome", "Variant", "Domain", "Question", "Text", "Answer", "Judgement"]
+    )
+    for a in _feeding(tool, outcome).select_related("outcome"):
+        variant = a.spec
+        for domain in variant.domains:
+            for q in domain.questions:
+                if q.id in a.answers:
+                    writer.writerow(
+                        [
+                            a.study.label,
+                            str(a.outcome or ""),
+                            variant.variant,
+                            domain.key,
+                            q.id,
+                            q.text,
+                            a.answers[q.id],
+                            a.final(domain.key),
+                        ]
+                    )
     return out.getvalue()
 
 
@@ -264,7 +390,7 @@ def rob_judgements_by_study(
             chosen[a.study_id] = a
     result: dict[int, StudyRob] = {}
     for study_id, a in chosen.items():
-        spec = a.tool.spec
+        spec = a.spec
         result[study_id] = StudyRob(
             tool=a.tool.name,
             domains={d.key: a.final(d.key) for d in spec.domains},

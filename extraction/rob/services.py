@@ -1,5 +1,6 @@
 """Writes on risk-of-bias tools and assessments. Keyword-only, atomic, DomainError on a rule."""
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -195,7 +196,17 @@ def consensus_open(
     if len(sides) < 2:
         raise DomainError("Consensus needs two independent assessments.", field="consensus")
     first, second = sides
-    answers = {q: v for q, v in first.answers.items() if second.answers.get(q) == v}
+    preliminary = {k: v for k, v in first.preliminary.items() if second.preliminary.get(k) == v}
+    spec = tool.spec.resolve(preliminary)
+    # An answer both gave stands only where it answers the same question in the consensus's
+    # variant (RoB 2's "2.3" means something else for the effect of adhering).
+    answers = {
+        q: v
+        for q, v in first.answers.items()
+        if second.answers.get(q) == v
+        and _same_question(first.spec, spec, q)
+        and _same_question(second.spec, spec, q)
+    }
     domains: dict[str, dict[str, str]] = {}
     for key in {*first.domains, *second.domains}:
         a, b = first.domains.get(key) or {}, second.domains.get(key) or {}
@@ -210,13 +221,14 @@ def consensus_open(
             consensus = RobAssessment.objects.create(
                 review_id=tool.review_id,
                 updated_by=user,
+                preliminary=preliminary,
                 answers=answers,
-                domains=domains,
+                domains={k: v for k, v in domains.items() if k in {d.key for d in spec.domains}},
                 **lookup,
             )
     except IntegrityError:
         return RobAssessment.objects.get(**lookup)
-    _recompute(consensus, tool.spec)
+    _recompute(consensus, spec)
     consensus.save()
     return consensus
 
@@ -224,7 +236,8 @@ def consensus_open(
 def _recompute(assessment: RobAssessment, spec: Tool) -> None:
     """Refresh the proposed judgements; a final judgement left equal to the old proposal
     follows the new proposal (it was never overridden)."""
-    domains = dict(assessment.domains)
+    keys = {d.key for d in spec.domains}
+    domains = {k: v for k, v in assessment.domains.items() if k in keys}
     for domain in spec.domains:
         entry = dict(domains.get(domain.key) or {})
         proposed = spec.propose_domain(domain.key, assessment.answers).judgement or ""
@@ -242,7 +255,28 @@ def _recompute(assessment: RobAssessment, spec: Tool) -> None:
         assessment.overall = assessment.overall_proposed
 
 
-def _clean_answers(spec: Tool, answers: Mapping[str, Any]) -> dict[str, str]:
+def _same_question(old: Tool, new: Tool, qid: str) -> bool:
+    """Whether `qid` asks the same thing in both variants (an answer can carry over)."""
+    try:
+        return old.question(qid).text == new.question(qid).text
+    except KeyError:
+        return False
+
+
+def carry_over(old: Tool, new: Tool, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers that still answer the same questions after the preliminary considerations
+    switch variant (e.g. RoB 2's effect of assignment to the effect of adhering keeps 2.1 and
+    2.2 and drops the rest of domain 2)."""
+    return {q: v for q, v in answers.items() if q in _question_ids(new) and (
+        q not in _question_ids(old) or _same_question(old, new, q)
+    )}  # fmt: skip
+
+
+def _question_ids(spec: Tool) -> set[str]:
+    return {q.id for d in spec.domains for q in d.questions}
+
+
+def _clean_answers(base: Tool, spec: Tool, answers: Mapping[str, Any]) -> dict[str, str]:
     clean: dict[str, str] = {}
     for qid, value in (answers or {}).items():
         value = str(value or "").strip().upper()
@@ -251,13 +285,77 @@ def _clean_answers(spec: Tool, answers: Mapping[str, Any]) -> dict[str, str]:
         try:
             question = spec.question(str(qid))
         except KeyError as exc:
-            raise DomainError(f"{spec.name} has no question {qid}.", field="answers") from exc
+            known = any(qid in _question_ids(v) for v in _variants(base))
+            message = (
+                f"Question {qid} is not asked in this variant ({spec.variant}): check the "
+                "preliminary considerations."
+                if known
+                else f"{base.name} has no question {qid}."
+            )
+            raise DomainError(message, field="answers") from exc
         if value not in question.options:
             allowed = ", ".join(question.options)
             raise DomainError(
                 f"Question {qid}: {value!r} is not one of {allowed}.", field=f"answers.{qid}"
             )
         clean[str(qid)] = value
+    return clean
+
+
+def _variants(base: Tool) -> list[Tool]:
+    return [spec for _, spec in variants(base)]
+
+
+def variants(base: Tool) -> list[tuple[dict[str, Any], Tool]]:
+    """Every variant of a tool with preliminary considerations that select it: each choice
+    of each "choice" consideration (identical variants listed once)."""
+    if base.resolver is None:
+        return [({}, base)]
+    choices = [
+        [(f.id, value) for value, _ in f.choices] for f in base.preliminary if f.kind == "choice"
+    ]
+    found: dict[tuple[str, str], tuple[dict[str, Any], Tool]] = {}
+    for combination in itertools.product(*choices):
+        preliminary: dict[str, Any] = dict(combination)
+        spec = base.resolve(preliminary)
+        found.setdefault((spec.variant, spec.stopped), (preliminary, spec))
+    return list(found.values())
+
+
+def _clean_preliminary(base: Tool, preliminary: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(preliminary, Mapping):
+        raise DomainError("Preliminary considerations are named fields.", field="preliminary")
+    fields = {f.id: f for f in base.preliminary}
+    clean: dict[str, Any] = {}
+    for key, value in preliminary.items():
+        spec = fields.get(str(key))
+        if spec is None:
+            raise DomainError(
+                f"{base.name} has no preliminary consideration {key!r}.", field="preliminary"
+            )
+        allowed = {v for v, _ in spec.choices}
+        if spec.kind == "multi":
+            values = [str(v) for v in (value or [])] if not isinstance(value, str) else [value]
+            unknown = [v for v in values if v not in allowed]
+            if unknown:
+                raise DomainError(
+                    f"{spec.label}: {', '.join(unknown)} is not one of the options.",
+                    field=f"preliminary.{key}",
+                )
+            clean[spec.id] = [v for v, _ in spec.choices if v in values]
+        elif spec.kind == "choice":
+            value = str(value or "").strip()
+            if value and value not in allowed:
+                raise DomainError(
+                    f"{spec.label}: {value!r} is not one of {', '.join(sorted(allowed))}.",
+                    field=f"preliminary.{key}",
+                )
+            if value:
+                clean[spec.id] = value
+        else:
+            text = str(value or "").strip()[:MAX_TEXT]
+            if text:
+                clean[spec.id] = text
     return clean
 
 
@@ -271,18 +369,27 @@ def _clean_domains(
             raise DomainError(f"{spec.name} has no domain {key}.", field="domains")
         raw = raw or {}
         final = str(raw.get("final") or "").strip()
-        if final and final not in spec.judgements:
+        allowed = spec.domain_judgements(key)
+        if final and final not in allowed:
             raise DomainError(
-                f"{key}: {final!r} is not a judgement of {spec.name} "
-                f"({', '.join(spec.judgements)}).",
+                f"{key}: {final!r} is not a judgement of {spec.name} for this domain "
+                f"({', '.join(allowed)}).",
                 field=f"domains.{key}.final",
             )
         justification = str(raw.get("justification") or "").strip()[:MAX_TEXT]
         support = str(raw.get("support") or "").strip()[:MAX_TEXT]
-        proposed = spec.propose_domain(key, answers).judgement or ""
+        proposal = spec.propose_domain(key, answers)
+        proposed = proposal.judgement or ""
         if final and proposed and final != proposed and not justification:
             raise DomainError(
                 f"{key}: the algorithm proposes {proposed!r}; say why you judge it {final!r}.",
+                field=f"domains.{key}.justification",
+            )
+        if final and not proposed and proposal.needs and not justification:
+            # Judged before the answers are complete: the same duty to explain as an override.
+            raise DomainError(
+                f"{key}: the answers do not give a judgement yet (question {proposal.needs} is "
+                f"unanswered); say why you judge it {final!r} already.",
                 field=f"domains.{key}.justification",
             )
         clean[key] = {
@@ -305,16 +412,21 @@ def assessment_save(
     overall: str | None = None,
     overall_justification: str = "",
     complete: bool = False,
+    preliminary: Mapping[str, Any] | None = None,
 ) -> RobAssessment:
-    """Save answers, per-domain final judgements (an override of the proposal needs a
-    justification) and support text. `version` is the one the user loaded: if someone saved
-    since, nothing is written and VersionConflict carries both versions."""
+    """Save preliminary considerations, answers, per-domain final judgements and support
+    text. A judgement that differs from the algorithm's proposal, or is given before the
+    answers yield one, needs a justification. The preliminary considerations choose the
+    variant: answers are checked against it, and stored answers to questions the new variant
+    does not ask (or asks differently) are dropped. `version` is the one the user loaded: if
+    someone saved since, nothing is written and VersionConflict carries both versions."""
     current = (
         RobAssessment.objects.select_for_update(of=("self",))
         .select_related("tool", "updated_by")
         .get(pk=assessment.pk)
     )
     submitted = {
+        "preliminary": dict(preliminary or {}),
         "answers": dict(answers or {}),
         "domains": dict(domains or {}),
         "overall": overall or "",
@@ -322,9 +434,15 @@ def assessment_save(
     }
     if int(version) != current.version:
         raise VersionConflict(current=current, submitted=submitted)
-    spec = current.tool.spec
+    base = current.tool.spec
+    old_spec = current.spec
+    if preliminary is not None:
+        current.preliminary = _clean_preliminary(base, preliminary)
+    spec = current.spec
     if answers is not None:
-        current.answers = _clean_answers(spec, answers)
+        current.answers = _clean_answers(base, spec, answers)
+    else:
+        current.answers = carry_over(old_spec, spec, current.answers)
     merged = {k: dict(v) for k, v in current.domains.items()}
     if domains is not None:
         merged.update(_clean_domains(spec, domains, current.answers))
@@ -342,9 +460,18 @@ def assessment_save(
                 f"{overall!r}.",
                 field="overall_justification",
             )
+        if overall and not proposed and spec.overall is not None and not justification:
+            raise DomainError(
+                "The domains do not give an overall judgement yet; say why you judge it "
+                f"{overall!r} already.",
+                field="overall_justification",
+            )
         current.overall = overall or proposed
         current.overall_justification = justification if overall and overall != proposed else ""
     if complete:
+        problem = spec.preliminary_problem(current.preliminary) if spec.preliminary_problem else ""
+        if problem:
+            raise DomainError(problem, field="preliminary")
         missing = [
             d.key for d in spec.domains if not (current.domains.get(d.key) or {}).get("final")
         ]
@@ -377,7 +504,19 @@ def consensus_accept(
         consensus.outcome_id,
     ) or source.kind != RobAssessment.Kind.INDEPENDENT:
         raise DomainError("That assessment is not one of the two being reconciled.", field="source")
-    spec = consensus.tool.spec
+    if domain == "preliminary":
+        # Take one side's preliminary considerations (and so its variant); the answers that
+        # still fit stay.
+        return assessment_save(
+            assessment=consensus, user=user, version=version, preliminary=source.preliminary
+        )
+    spec = consensus.spec
+    if source.spec.variant != spec.variant:
+        raise DomainError(
+            f"{source.assessor} assessed another variant ({source.spec.variant}): take their "
+            "preliminary considerations first, or agree on them.",
+            field="domain",
+        )
     try:
         target = spec.domain(domain)
     except KeyError as exc:

@@ -16,4 +16,5 @@ urlpatterns = [
     path(T + "studies/<int:study_pk>/consensus/", views.consensus, name="rob_consensus"),
     path(T + "summary/", views.summary, name="rob_summary"),
     path(T + "robvis.csv", views.robvis_csv, name="rob_robvis_csv"),
+    path(T + "answers.csv", views.answers_csv, name="rob_answers_csv"),
 ]

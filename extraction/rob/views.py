@@ -37,28 +37,67 @@ def _outcome(request: HttpRequest, review: Review, tool: RobTool) -> Outcome | N
     return get_object_or_404(Outcome, pk=int(raw), review=review)
 
 
-def _form_data(post: QueryDict, spec: Tool) -> dict[str, Any]:
-    """Answers, per-domain judgements and the overall judgement from the assessment form."""
+def _preliminary_data(post: QueryDict, base: Tool) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for f in base.preliminary:
+        if f.kind == "multi":
+            data[f.id] = post.getlist(f"pre_{f.id}")
+        else:
+            data[f.id] = post.get(f"pre_{f.id}", "")
+    return data
+
+
+def _form_data(post: QueryDict, shown: Tool, base: Tool) -> dict[str, Any]:
+    """Preliminary considerations, answers, per-domain judgements and the overall judgement
+    from the assessment form. `shown` is the variant the form was drawn for: when the
+    preliminary considerations chose another, only the answers and judgements that still
+    mean the same carry over (the page then draws the new variant's questions)."""
+    preliminary = _preliminary_data(post, base) if "pre_shown" in post else None
+    spec = base.resolve(preliminary) if preliminary is not None else shown
     answers = {
         q.id: post.get(f"q_{q.id}", "")
-        for d in spec.domains
+        for d in shown.domains
         for q in d.questions
         if post.get(f"q_{q.id}", "")
     }
+    answers = services.carry_over(shown, spec, answers)
+    keys = {d.key for d in spec.domains}
     domains = {
         d.key: {
             "final": post.get(f"final_{d.key}", ""),
             "justification": post.get(f"justification_{d.key}", ""),
             "support": post.get(f"support_{d.key}", ""),
         }
-        for d in spec.domains
+        for d in shown.domains
+        if d.key in keys
     }
     return {
+        "preliminary": preliminary,
         "answers": answers,
         "domains": domains,
         "overall": post.get("overall", ""),
         "overall_justification": post.get("overall_justification", ""),
     }
+
+
+def _preliminary_fields(base: Tool, preliminary: dict[str, Any]) -> list[dict[str, Any]]:
+    values = base.preliminary_with_defaults(preliminary)
+    return [
+        {
+            "field": f,
+            "value": values.get(f.id),
+            "shown": f.shown(values),
+            "choices": [
+                (
+                    v,
+                    label,
+                    v in (values.get(f.id) or []) if f.kind == "multi" else v == values[f.id],
+                )
+                for v, label in f.choices
+            ],
+        }
+        for f in base.preliminary
+    ]
 
 
 def _sections(spec: Tool, answers: dict, domains: dict) -> list[dict[str, Any]]:
@@ -73,6 +112,7 @@ def _sections(spec: Tool, answers: dict, domains: dict) -> list[dict[str, Any]]:
         sections.append(
             {
                 "domain": domain,
+                "judgement_options": list(spec.domain_judgements(domain.key)),
                 "has_algorithm": domain.algorithm is not None,
                 "proposal": proposal,
                 "override": override,
@@ -214,6 +254,7 @@ def assessment_list(
         "can_assess": _can_assess(membership),
         "can_reconcile": membership.has_role(Role.ARBITER),
         "direct_domains": [d for d in tool.spec.domains if d.algorithm is None],
+        "grid_domains": selectors.grid_domains(tool=tool),
         "complete": sum(1 for r in rows if r.feeding and r.feeding.status == "complete"),
     }
     return render(request, "rob/assessments.html", context)
@@ -226,7 +267,11 @@ def _assess_context(
     assessment: RobAssessment,
     data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    spec = tool.spec
+    base = tool.spec
+    preliminary = (
+        data["preliminary"] if data and data["preliminary"] is not None else assessment.preliminary
+    )
+    spec = base.resolve(preliminary)
     answers = data["answers"] if data else assessment.answers
     domains = data["domains"] if data else assessment.domains
     sections = _sections(spec, answers, domains)
@@ -241,6 +286,8 @@ def _assess_context(
         "tool": tool,
         "spec": spec,
         "assessment": assessment,
+        "preliminary_fields": _preliminary_fields(base, preliminary),
+        "licence": base.licence,
         "sections": sections,
         "proposed_overall": proposed_overall,
         "overall_override": overall if overall != proposed_overall else "",
@@ -267,7 +314,7 @@ def assess(
         return render(
             request, "rob/assess.html", _assess_context(review, membership, tool, assessment)
         )
-    data = _form_data(request.POST, tool.spec)
+    data = _form_data(request.POST, assessment.spec, tool.spec)
     try:
         saved = services.assessment_save(
             assessment=assessment,
@@ -279,7 +326,7 @@ def assess(
     except services.VersionConflict as exc:
         context = _assess_context(review, membership, tool, exc.current, data)
         context["conflict"] = exc
-        context["theirs"] = _sections(tool.spec, exc.current.answers, exc.current.domains)
+        context["theirs"] = _sections(exc.current.spec, exc.current.answers, exc.current.domains)
         return render(request, "rob/assess.html", context, status=409)
     except DomainError as exc:
         context = _assess_context(review, membership, tool, assessment, data)
@@ -336,8 +383,10 @@ def propose(
 ) -> HttpResponse:
     """htmx: the proposed judgements for the answers in the form, as out-of-band swaps."""
     tool = _tool(review, tool_pk)
-    spec = tool.spec
-    data = _form_data(request.POST, spec)
+    base = tool.spec
+    preliminary = _preliminary_data(request.POST, base) if "pre_shown" in request.POST else {}
+    spec = base.resolve(preliminary)
+    data = _form_data(request.POST, spec, base)
     sections = _sections(spec, data["answers"], data["domains"])
     context = {
         "sections": sections,
@@ -382,14 +431,15 @@ def consensus(
                     user=request.user,
                     version=version,
                 )
-                messages.success(request, f"{domain}: took {source.assessor}'s answers.")
+                what = "preliminary considerations" if domain == "preliminary" else "answers"
+                messages.success(request, f"{domain}: took {source.assessor}'s {what}.")
             elif action in ("save", "complete"):
                 current = services.assessment_save(
                     assessment=current,
                     user=request.user,
                     version=version,
                     complete=action == "complete",
-                    **_form_data(request.POST, tool.spec),
+                    **_form_data(request.POST, current.spec, tool.spec),
                 )
                 messages.success(request, "Consensus saved.")
             target = reverse("rob_consensus", args=[review.pk, tool.pk, study.pk])
@@ -409,6 +459,10 @@ def consensus(
         "right": right,
         "consensus": current,
         "diffs": selectors.comparison(tool=tool, left=left, right=right, consensus=current),
+        "preliminary_diffs": selectors.preliminary_comparison(
+            tool=tool, left=left, right=right, consensus=current
+        ),
+        "licence": tool.spec.licence,
     }
     if current is not None:
         context.update(_assess_context(review, membership, tool, current))
@@ -426,7 +480,7 @@ def summary(
     outcome = _outcome(request, review, tool)
     weighted = request.GET.get("weighted") == "1"
     rows = selectors.plot_rows(tool=tool, outcome=outcome)
-    spec = selectors.plot_spec(tool=tool)
+    spec = selectors.plot_spec(tool=tool, rows=rows)
     context = {
         "review": review,
         "membership": membership,
@@ -439,6 +493,10 @@ def summary(
         "summary": json.loads(summary_bar(rows, spec, weighted=weighted).to_json())
         if rows
         else None,
+        "robvis": selectors.robvis_export(tool=tool, outcome=outcome),
+        "designs": [f.choices for f in tool.spec.preliminary if f.id == "design"][:1][0]
+        if any(f.id == "design" for f in tool.spec.preliminary)
+        else [],
     }
     return render(request, "rob/summary.html", context)
 
@@ -449,11 +507,29 @@ def robvis_csv(
 ) -> HttpResponse:
     tool = _tool(review, tool_pk)
     outcome = _outcome(request, review, tool)
-    response = HttpResponse(
-        selectors.robvis_csv(tool=tool, outcome=outcome), content_type="text/csv; charset=utf-8"
+    export = selectors.robvis_export(
+        tool=tool, outcome=outcome, design=request.GET.get("design", "")
     )
-    name = f"robvis-{tool.spec.robvis_template.lower()}-review{review.pk}-tool{tool.pk}"
+    response = HttpResponse(export.csv, content_type="text/csv; charset=utf-8")
+    name = f"robvis-{export.template.lower()}-review{review.pk}-tool{tool.pk}"
     if outcome:
         name += f"-outcome{outcome.pk}"
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@review_view()
+def answers_csv(
+    request: HttpRequest, *, review: Review, membership: Membership, tool_pk: int
+) -> HttpResponse:
+    """Every completed assessment's preliminary considerations, answers with the question
+    text, and judgements; the tool's licence notice comes first."""
+    tool = _tool(review, tool_pk)
+    outcome = _outcome(request, review, tool)
+    response = HttpResponse(
+        selectors.answers_csv(tool=tool, outcome=outcome), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="rob-answers-review{review.pk}-tool{tool.pk}.csv"'
+    )
     return response

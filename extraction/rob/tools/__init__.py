@@ -1,16 +1,19 @@
 """Risk-of-bias tools: their domains, signalling questions and algorithms. No Django here."""
 
-from extraction.rob.tools import rob1, rob2, robins_i
+from extraction.rob.tools import rob1, rob2, robins_i, robins_i_v2
 from extraction.rob.tools.base import (
     NA,
     RESPONSE_LABELS,
     Domain,
+    PreliminaryField,
     Proposal,
     Question,
     Tool,
 )
 
-BUILTIN: dict[str, Tool] = {tool.key: tool for tool in (rob2.TOOL, rob1.TOOL, robins_i.TOOL)}
+BUILTIN: dict[str, Tool] = {
+    tool.key: tool for tool in (rob2.TOOL, rob1.TOOL, robins_i_v2.TOOL, robins_i.TOOL)
+}
 
 
 def custom_tool(*, key: str, name: str, definition: dict) -> Tool:
@@ -41,4 +44,13 @@ def custom_tool(*, key: str, name: str, definition: dict) -> Tool:
     )
 
 
-__all__ = ["BUILTIN", "RESPONSE_LABELS", "Domain", "Proposal", "Question", "Tool", "custom_tool"]
+__all__ = [
+    "BUILTIN",
+    "RESPONSE_LABELS",
+    "Domain",
+    "PreliminaryField",
+    "Proposal",
+    "Question",
+    "Tool",
+    "custom_tool",
+]
