@@ -127,6 +127,7 @@ NO_IDS: set[tuple[str, str]] = {
     ("rob.robtool", "definition"),
     ("rob.robassessment", "answers"),
     ("rob.robassessment", "domains"),
+    ("rob.robassessment", "preliminary"),  # design and aim choices
     ("analysis.graderating", "reasons"),
     ("screening.rankingstate", "score_histogram"),  # counts per score bin
 }
