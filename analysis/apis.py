@@ -99,7 +99,8 @@ class AnalysisViewSet(
         )
 
     @extend_schema(responses=AnalysisResultVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    # A plain list, not a page: the schema said paginated (found by schemathesis).
+    @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request: Request, review_pk: int, pk: int) -> Response:
         analysis = self.get_object()
         return Response(

@@ -270,7 +270,8 @@ class OutcomeViewSet(ReviewScopedAPIMixin, viewsets.ModelViewSet):
         services.outcome_delete(outcome=instance)
 
     @extend_schema(responses=AnalysisRowSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="analysis-rows")
+    # A plain list, not a page: the schema said paginated (found by schemathesis).
+    @action(detail=True, methods=["get"], url_path="analysis-rows", pagination_class=None)
     def analysis_rows(self, request: Request, review_pk: int, pk: int) -> Response:
         """Per included study: arm-level data from consensus (or single) extraction at the
         timepoint the outcome's rule picks, or why the study's data is missing."""

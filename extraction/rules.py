@@ -462,7 +462,12 @@ def _fn_round(values: Sequence[Any]) -> Decimal | None:
         raise RuleError("round() needs a number.")
     n = _number(values[0])
     places = int(_number(values[1]) or 0) if len(values) > 1 else 0
-    return None if n is None else round(n, places)
+    if not -10 <= places <= 10:  # round(x, 10**21) overflowed instead of explaining
+        raise RuleError("round() rounds to between -10 and 10 decimal places.")
+    try:
+        return None if n is None else round(n, places)
+    except InvalidOperation as exc:  # more digits than Decimal's 28 of precision
+        raise RuleError("round() got a number too large to round to that many places.") from exc
 
 
 def _fn_contains(values: Sequence[Any]) -> bool | None:

@@ -108,7 +108,9 @@ class OutcomeSerializer(serializers.ModelSerializer):
 
 
 class ExtractionSerializer(serializers.ModelSerializer):
-    extractor = serializers.CharField(source="extractor.username", read_only=True, default=None)
+    extractor = serializers.CharField(
+        source="extractor.username", read_only=True, default=None, allow_null=True
+    )
     updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
     study_label = serializers.CharField(source="study.label", read_only=True)
     outcomes = serializers.SerializerMethodField()

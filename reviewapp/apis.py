@@ -38,6 +38,21 @@ from reviewapp.serializers import (
 )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "deleted",
+                bool,
+                description="true: the deleted reviews you lead, restorable until purge_after.",
+            )
+        ]
+    ),
+    destroy=extend_schema(
+        description="Delete the review (leads only). It can be restored for "
+        "REVIEW_RETENTION_DAYS days, then it is purged."
+    ),
+)
 class ReviewViewSet(viewsets.ModelViewSet):
     """Reviews the user belongs to. Anyone signed in can create one and becomes its lead."""
 
@@ -46,6 +61,8 @@ class ReviewViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Review]:
+        if self.action == "list" and self.request.query_params.get("deleted") in ("true", "1"):
+            return selectors.deleted_reviews_for_lead(user=self.request.user)
         return selectors.reviews_for_user(user=self.request.user)
 
     def get_object(self) -> Review:
@@ -62,6 +79,16 @@ class ReviewViewSet(viewsets.ModelViewSet):
         serializer.instance = services.review_update(
             review=serializer.instance, **serializer.validated_data
         )
+
+    def perform_destroy(self, instance: Review) -> None:
+        services.review_delete(review=instance, deleted_by=self.request.user)
+
+    @extend_schema(request=None, responses=ReviewSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, review_pk: int) -> Response:
+        """Bring back a deleted review (leads only, until it is purged)."""
+        review, _ = review_access(request.user, review_pk, Role.LEAD, include_deleted=True)
+        return Response(ReviewSerializer(services.review_restore(review=review)).data)
 
 
 class MembershipViewSet(

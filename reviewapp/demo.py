@@ -67,7 +67,8 @@ def load_demo() -> Review:
             user.set_password(DEMO_PASSWORD)
             user.save()
         users[username] = user
-    review = Review.objects.filter(title=DEMO_TITLE).first()
+    # A demo review a lead deleted stays in the bin (restorable) instead of coming back twice.
+    review = Review.all_objects.filter(title=DEMO_TITLE).first()
     if review is not None:
         return review
     review = Review.objects.create(
@@ -109,7 +110,7 @@ def load_bcg_demo() -> Review:
     from screening.models import ImportBatch, Record, ScreeningItem, Stage, Study, Verdict
 
     User = get_user_model()
-    review = Review.objects.filter(title=BCG_TITLE).first()
+    review = Review.all_objects.filter(title=BCG_TITLE).first()
     if review is not None:
         return review
     users = {username: User.objects.get(username=username) for username, _e, _r in DEMO_USERS}

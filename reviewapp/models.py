@@ -22,6 +22,18 @@ def _empty_list() -> list[str]:
     return []
 
 
+class ReviewQuerySet(models.QuerySet["Review"]):
+    def deleted(self) -> "ReviewQuerySet":
+        return self.filter(deleted_at__isnull=False)
+
+
+class LiveReviewManager(models.Manager["Review"]):
+    """The default manager: a deleted review is in the bin, out of every list and lookup."""
+
+    def get_queryset(self) -> ReviewQuerySet:
+        return ReviewQuerySet(self.model, using=self._db).filter(deleted_at__isnull=True)
+
+
 class Review(models.Model):
     title = models.CharField(max_length=300)
     # PICO: the question in the shape every protocol states it.
@@ -39,14 +51,36 @@ class Review(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Deleting is a soft delete the lead can undo until a periodic task purges it
+    # (settings.REVIEW_RETENTION_DAYS later).
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     history = HistoricalRecords()
+    objects = LiveReviewManager()
+    all_objects = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        # Related lookups (membership.review) still reach a deleted review; the permission
+        # layer is what hides it.
+        base_manager_name = "all_objects"
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def purge_after(self) -> datetime | None:
+        """When a deleted review stops being restorable (the purge may run a little later)."""
+        if self.deleted_at is None:
+            return None
+        return self.deleted_at + timedelta(days=settings.REVIEW_RETENTION_DAYS)
 
 
 class Membership(models.Model):

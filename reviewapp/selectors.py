@@ -24,6 +24,16 @@ def reviews_for_user(*, user: Any) -> QuerySet[Review]:
     )
 
 
+def deleted_reviews_for_lead(*, user: Any) -> QuerySet[Review]:
+    """The user's bin: deleted reviews they lead, restorable until purged."""
+    return (
+        Review.all_objects.deleted()
+        .filter(memberships__user=user, memberships__is_lead=True)
+        .select_related("deleted_by")
+        .order_by("-deleted_at")
+    )
+
+
 def team(*, review: Review) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(review=review).select_related("user").order_by("user__username")

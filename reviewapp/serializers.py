@@ -23,9 +23,14 @@ class ReviewSerializer(serializers.ModelSerializer):
             "exclusion_criteria",
             "created_at",
             "updated_at",
+            "deleted_at",
+            "purge_after",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at", "deleted_at", "purge_after"]
 
+    purge_after = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Deleted reviews: restorable until then."
+    )
     inclusion_criteria = serializers.ListField(child=serializers.CharField(), required=False)
     exclusion_criteria = serializers.ListField(child=serializers.CharField(), required=False)
 

@@ -6,11 +6,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from reviewapp.archive.scope import file_fields, review_rows, review_scoped_models
 from reviewapp.errors import DomainError
 from reviewapp.models import (
     Invitation,
@@ -133,6 +137,10 @@ def membership_invite(*, review: Review, invited_by: Any, who: str, roles: list[
     flags = _role_flags(roles)
     if "@" in who:
         email = User.objects.normalize_email(who)
+        try:
+            validate_email(email)
+        except ValidationError as exc:  # found by schemathesis: any text with an @ was mailed
+            raise DomainError(f"{who!r} is not a valid e-mail address.", field="who") from exc
     else:
         user = User.objects.filter(username__iexact=who).first()
         if user is None:
@@ -309,3 +317,87 @@ def user_signup(*, username: str, email: str, password: str, invitation_token: s
     if invitation_token:
         invitation_accept(token=invitation_token, user=user)
     return user
+
+
+# --- deleting and restoring a review ------------------------------------------------------
+
+
+@transaction.atomic
+def review_delete(*, review: Review, deleted_by: Any) -> Review:
+    """Move the review to its leads' bin: hidden everywhere, restorable until purged.
+
+    Deleting twice (a double click) is harmless: the first deletion's time stands.
+    """
+    review = Review.all_objects.select_for_update().get(pk=review.pk)
+    if review.deleted_at is None:
+        review.deleted_at = timezone.now()
+        review.deleted_by = deleted_by
+        review.save(update_fields=["deleted_at", "deleted_by"])
+    return review
+
+
+@transaction.atomic
+def review_restore(*, review: Review) -> Review:
+    review = Review.all_objects.select_for_update().get(pk=review.pk)
+    if review.deleted_at is None:
+        raise DomainError("This review is not deleted.")
+    review.deleted_at = None
+    review.deleted_by = None
+    review.save(update_fields=["deleted_at", "deleted_by"])
+    return review
+
+
+def review_purge(*, review_id: int) -> bool:
+    """Delete a review for good: its rows, their history and its stored files.
+
+    The files go once the transaction has committed, so a failed purge keeps them.
+    """
+    with transaction.atomic():
+        review = Review.all_objects.select_for_update().filter(pk=review_id).first()
+        if review is None:
+            return False
+        files = _stored_files(review_id)
+        review.delete()
+        # Deleting cascades through every review-scoped table and leaves a '-' history row
+        # per deleted row; the history (old and new) is the review's too, so it goes as well.
+        found = review_rows(review_id, include_excluded=True)
+        for entry in review_scoped_models():
+            if entry.is_historical and found.pks[entry.label]:
+                pk = entry.model._meta.pk.attname
+                for batch in _chunked(found.pks[entry.label]):
+                    entry.model._base_manager.filter(**{f"{pk}__in": batch}).delete()
+        transaction.on_commit(lambda: _delete_stored(files))
+    return True
+
+
+def _chunked(values: list[Any], size: int = 5000) -> list[list[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _stored_files(review_id: int) -> set[str]:
+    found = review_rows(review_id, include_excluded=True)
+    names: set[str] = set()
+    for entry in review_scoped_models():
+        columns = file_fields(entry)
+        if not columns:
+            continue
+        pk = entry.model._meta.pk.attname
+        for batch in _chunked(found.pks[entry.label]):
+            rows = entry.model._base_manager.filter(**{f"{pk}__in": batch})
+            for values in rows.values_list(*columns):
+                names.update(v for v in values if v)
+    return names
+
+
+def _delete_stored(names: set[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def reviews_purge_expired(*, now: Any = None) -> list[int]:
+    """Purge the reviews deleted longer ago than the retention period; their ids."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.REVIEW_RETENTION_DAYS)
+    expired = list(
+        Review.all_objects.filter(deleted_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)
+    )
+    return [pk for pk in expired if review_purge(review_id=pk)]

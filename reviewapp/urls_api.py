@@ -9,6 +9,7 @@ from reviewapp.apis import (
     ObtainTokenView,
     ReviewViewSet,
 )
+from reviewapp.archive.apis import ArchiveAPI, ArchiveDownloadAPI
 
 reviews = SimpleRouter()
 reviews.register("reviews", ReviewViewSet, basename="review")
@@ -29,6 +30,12 @@ urlpatterns = [
     path("invitations/accept/", InvitationAcceptView.as_view(), name="invitation-accept"),
     path("", include(reviews.urls)),
     path("reviews/<int:review_pk>/", include(team.urls)),
+    path("reviews/<int:review_pk>/archive/", ArchiveAPI.as_view(), name="review-archive"),
+    path(
+        "reviews/<int:review_pk>/archive/download/",
+        ArchiveDownloadAPI.as_view(),
+        name="review-archive-download",
+    ),
     path(
         "reviews/<int:review_pk>/members/<int:pk>/roles/",
         member_roles,

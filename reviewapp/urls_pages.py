@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from reviewapp import views
+from reviewapp.archive import views as archive_views
 
 urlpatterns = [
     path("", views.review_list, name="review_list"),
@@ -46,6 +47,14 @@ urlpatterns = [
     path("reviews/new/", views.review_create, name="review_create"),
     path("reviews/<int:review_pk>/", views.review_detail, name="review_detail"),
     path("reviews/<int:review_pk>/settings/", views.review_settings, name="review_settings"),
+    path("reviews/<int:review_pk>/delete/", views.review_delete, name="review_delete"),
+    path("reviews/<int:review_pk>/restore/", views.review_restore, name="review_restore"),
+    path("reviews/<int:review_pk>/archive/", archive_views.archive, name="review_archive"),
+    path(
+        "reviews/<int:review_pk>/archive/download/",
+        archive_views.archive_download,
+        name="review_archive_download",
+    ),
     path("reviews/<int:review_pk>/team/", views.team_page, name="team"),
     path("reviews/<int:review_pk>/team/invite/", views.team_invite, name="team_invite"),
     path(

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from reviewapp import accounts, selectors, services
+from reviewapp.archive.selectors import archive_status
 from reviewapp.common.permissions import review_view
 from reviewapp.common.throttles import LoginThrottle
 from reviewapp.demo import DEMO_PASSWORD
@@ -98,8 +99,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def review_list(request: HttpRequest) -> HttpResponse:
-    reviews = selectors.reviews_for_user(user=request.user)
-    return render(request, "reviewapp/review_list.html", {"reviews": reviews})
+    context = {
+        "reviews": selectors.reviews_for_user(user=request.user),
+        "deleted": selectors.deleted_reviews_for_lead(user=request.user),
+    }
+    return render(request, "reviewapp/review_list.html", context)
 
 
 @login_required
@@ -141,9 +145,43 @@ def review_settings(
         else:
             messages.success(request, "Review settings saved.")
             return redirect("review_detail", review_pk=review.pk)
-    return render(
-        request, "reviewapp/review_form.html", {"form": form, "review": review, "creating": False}
+    context = {
+        "form": form,
+        "review": review,
+        "creating": False,
+        "archive": archive_status(review=review),
+        "retention_days": settings.REVIEW_RETENTION_DAYS,
+    }
+    return render(request, "reviewapp/review_form.html", context)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def review_delete(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    if request.POST.get("confirm_title", "").strip() != review.title.strip():
+        messages.error(request, "Type the review's title exactly to confirm deleting it.")
+        return redirect("review_settings", review_pk=review.pk)
+    review = services.review_delete(review=review, deleted_by=request.user)
+    messages.success(
+        request,
+        f"'{review.title}' was deleted. You can restore it from Deleted reviews below until "
+        f"{review.purge_after:%-d %B %Y}.",
     )
+    return redirect("review_list")
+
+
+@review_view(Role.LEAD, include_deleted=True)
+def review_restore(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    if request.method != "POST" or review.deleted_at is None:
+        # A second click, or a bookmark: the review is already there.
+        return redirect("review_detail", review_pk=review.pk)
+    try:
+        services.review_restore(review=review)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("review_list")
+    messages.success(request, f"'{review.title}' was restored.")
+    return redirect("review_detail", review_pk=review.pk)
 
 
 @review_view()

@@ -307,7 +307,11 @@ class PrismaSerializer(serializers.Serializer):
 class FullTextSerializer(serializers.ModelSerializer):
     not_retrieved = serializers.BooleanField(read_only=True)
     has_pdf = serializers.SerializerMethodField()
-    study = serializers.CharField(source="record.study.label", read_only=True, default=None)
+    study = serializers.CharField(
+        source="record.study.label", read_only=True, default=None, allow_null=True
+    )
+    # None for a record with no full-text report yet (the API answers before one exists).
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = FullTextReport

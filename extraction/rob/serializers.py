@@ -119,7 +119,7 @@ class RobToolWriteSerializer(serializers.Serializer):
 
 class RobAssessmentSerializer(serializers.ModelSerializer):
     study_label = serializers.CharField(source="study.label", read_only=True)
-    assessor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assessor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     proposed = serializers.SerializerMethodField()
     variant = serializers.SerializerMethodField()

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "reviewapp",
+    "reviewapp.archive",
     "screening",
     "extraction",
     "extraction.rob",
@@ -167,6 +168,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "reviewapp@localhost")
 
 # Uploads: the import limit is ours; Django's in-memory limit only decides when to spool to disk.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 200) * 1024 * 1024
+# A deleted review can be restored by its lead for this many days, then it is purged.
+REVIEW_RETENTION_DAYS = env_int("REVIEW_RETENTION_DAYS", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from reviewapp.archive import services
+
+
+@shared_task(acks_late=True)
+def build_archive_task(export_id: int) -> str:
+    return services.archive_build(export_id=export_id).status
