@@ -74,7 +74,7 @@ class ScopedModel:
 
 def _raw_refs(model: type[models.Model]) -> list[Ref]:
     refs = [
-        Ref(f.attname, f.related_model)  # type: ignore[arg-type]  # set for relations
+        Ref(f.attname, f.related_model)
         for f in model._meta.concrete_fields
         if f.is_relation and (f.many_to_one or f.one_to_one) and f.related_model is not None
     ]
