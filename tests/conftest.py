@@ -8,7 +8,11 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tests.factories import MembershipFactory, ReviewFactory, UserFactory
-from tests.skip_guard import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401 -- hooks
+from tests.skip_guard import (  # noqa: F401 -- the hooks are used by pytest, by name
+    THIRD_PARTY_LEFT_OUT,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 # The shared data sets live beside the checkout (as in CI); a checkout elsewhere, such as a git
@@ -41,8 +45,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
         config.stash[THIRD_PARTY_LEFT_OUT] = len(left_out)
 
-
-THIRD_PARTY_LEFT_OUT = pytest.StashKey[int]()
 
 # Speed is measured in benchmarks/, never asserted in tests: Hypothesis's 200 ms deadline per
 # example failed property tests whenever other suites shared the two cores.

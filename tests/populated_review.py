@@ -20,6 +20,7 @@ def populated_review(db, django_capture_on_commit_callbacks):
     from extraction.models import Outcome
     from extraction.rob import services as rob_services
     from screening import services as screening
+    from screening import services_ranking
     from screening import services_screening as screening_votes
     from screening.models import Record, ScreeningItem, Stage, Study
 
@@ -56,6 +57,7 @@ def populated_review(db, django_capture_on_commit_callbacks):
     )
     assert undone is not None
     screening_votes.decision_undo_last(review=review, stage=ta, reviewer=r2)
+    services_ranking.stop_sample_start(review=review, stage=ta, user=lead, recall_target=0.9)
 
     bcg_record = Record.objects.filter(review=review, study__isnull=False).order_by("pk").first()
     screening_votes.fulltext_attach(

@@ -9,6 +9,9 @@ import os
 
 import pytest
 
+# How many tests of third-party exports tests/conftest.py left out (set at collection).
+THIRD_PARTY_LEFT_OUT = pytest.StashKey[int]()
+
 
 def _skipped(config: pytest.Config) -> list[pytest.TestReport]:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -27,12 +30,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
 ) -> None:
-    from tests.conftest import SHARED_REFERENCES, THIRD_PARTY_LEFT_OUT
-
     left_out = config.stash.get(THIRD_PARTY_LEFT_OUT, 0)
     if left_out:
         terminalreporter.line(
-            f"{left_out} test(s) of real third-party exports left out: {SHARED_REFERENCES} "
+            f"{left_out} test(s) of real third-party exports left out: shared/data/references "
             "is absent (see tests/fixtures/README.md)."
         )
     skipped = _skipped(config)

@@ -38,6 +38,7 @@ from reviewapp.archive.format import (
 from reviewapp.archive.jsonrefs import rewrite_for
 from reviewapp.archive.scope import ScopedModel, archived_models, file_fields
 from reviewapp.models import Membership, Review
+from screening.services_ranking import ranking_retrain_now
 
 INSERT_BATCH = 500
 READ_CHUNK = 1024 * 1024
@@ -322,6 +323,8 @@ def _import(
         Membership.objects.update_or_create(
             review=review, user=add_lead, defaults={"is_lead": True}
         )
+    # The ranking is derived data the archive leaves out; train it afresh from the votes.
+    ranking_retrain_now(review=review)
     return summary
 
 
