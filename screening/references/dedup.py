@@ -30,8 +30,11 @@ from ._common import normalise_doi
 
 __all__ = [
     "DedupRecord",
+    "DedupResult",
     "DuplicateGroup",
+    "PossiblePair",
     "find_duplicate_groups",
+    "find_duplicates",
     "normalise_doi",
     "normalise_title",
 ]
@@ -68,8 +71,26 @@ class DuplicateGroup:
     reasons: dict[int, str]
 
 
+@dataclass(frozen=True)
+class PossiblePair:
+    """Two records that are likely, but not certainly, the same paper; never merged
+    automatically, they wait for a reviewer. ``a < b`` are ``DedupRecord.id`` values."""
+
+    a: int
+    b: int
+    reason: str
+
+
+@dataclass
+class DedupResult:
+    groups: list[DuplicateGroup]
+    possible_pairs: list[PossiblePair]
+
+
 # Titles at least this similar (rapidfuzz ratio, 0-100) are compared further.
 TITLE_SIMILARITY = 90.0
+# Titles at least this similar, without a contradiction, are offered to a reviewer.
+POSSIBLE_SIMILARITY = 85.0
 # Each run of differing words may differ by this many character edits (typos, British/American
 # spelling); a whole added or removed word ("Female", "Non-") is a different paper.
 EDITS_PER_DIFFERENCE = 2
@@ -502,6 +523,24 @@ def _candidate_pairs(prepared: list[_Prepared]) -> Iterable[tuple[int, int]]:
                     yield i, j
 
 
+def _possible(a: _Prepared, b: _Prepared) -> str | None:
+    """Why two records that were not merged may still be one paper, or None."""
+    if a.doi and b.doi and a.doi != b.doi:
+        return None
+    if a.pmid and b.pmid and a.pmid != b.pmid:
+        return None
+    if a.year is not None and b.year is not None and abs(a.year - b.year) > 1:
+        return None
+    if min(len(a.content), len(b.content)) < MIN_CONTENT_WORDS:
+        return None
+    if a.surname and b.surname and not _surnames_agree(a.surname, b.surname):
+        return None
+    similarity = fuzz.ratio(a.title, b.title, score_cutoff=POSSIBLE_SIMILARITY)
+    if not similarity:
+        return None
+    return f"title {similarity:.0f}% similar"
+
+
 def find_duplicate_groups(
     records: Iterable[DedupRecord],
     *,
@@ -509,7 +548,20 @@ def find_duplicate_groups(
     must_link: Iterable[tuple[int, int]] = (),
     keep: Iterable[int] = (),
 ) -> list[DuplicateGroup]:
-    """Group records that describe the same paper.
+    """Group records that describe the same paper (``find_duplicates(...).groups``)."""
+    return find_duplicates(records, cannot_link=cannot_link, must_link=must_link, keep=keep).groups
+
+
+def find_duplicates(
+    records: Iterable[DedupRecord],
+    *,
+    cannot_link: Iterable[tuple[int, int]] = (),
+    must_link: Iterable[tuple[int, int]] = (),
+    keep: Iterable[int] = (),
+) -> DedupResult:
+    """Group records that describe the same paper, and list the pairs a reviewer should judge.
+
+    Possible pairs are never in one group and never a ``cannot_link`` pair.
 
     ``must_link`` pairs are always grouped (a team member's merge wins over their own earlier
     ``cannot_link`` of the same pair); ``cannot_link`` pairs are never put in one group, so a
@@ -560,10 +612,15 @@ def find_duplicate_groups(
                     continue  # a shared PMID with two DOIs is a database error, not proof
                 edges.append((strength, first.index, other, reason))
 
+    maybe: list[tuple[int, int, str]] = []
     for i, j in _candidate_pairs(prepared):
         result = _compare(prepared[i], prepared[j])
         if result is not None:
             edges.append((result[0], i, j, result[1]))
+        else:
+            why = _possible(prepared[i], prepared[j])
+            if why is not None:
+                maybe.append((i, j, why))
 
     edges.sort(key=lambda edge: (-edge[0], edge[1], edge[2]))
     for strength, i, j, reason in edges:
@@ -590,4 +647,14 @@ def find_duplicate_groups(
             reasons[member] = reason if partner_id == primary else f"{reason} (via {partner_id})"
         found.append(DuplicateGroup(primary_id=primary, member_ids=tuple(ids), reasons=reasons))
     found.sort(key=lambda group: group.primary_id)
-    return found
+    possible: dict[tuple[int, int], PossiblePair] = {}
+    for i, j, why in maybe:
+        if groups.find(i) == groups.find(j) or j in forbidden.get(i, ()):
+            continue
+        a, b = sorted((prepared[i].id, prepared[j].id))
+        possible.setdefault((a, b), PossiblePair(a=a, b=b, reason=why))
+    return DedupResult(groups=found, possible_pairs=sorted(possible.values(), key=_pair_key))
+
+
+def _pair_key(pair: PossiblePair) -> tuple[int, int]:
+    return (pair.a, pair.b)

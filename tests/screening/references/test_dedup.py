@@ -240,3 +240,26 @@ def test_dedup_does_not_import_django() -> None:
         for name in sys.modules
         if "screening.references" in str(sys.modules.get(name))
     )
+
+
+NEAR_TITLE = "Emicizumab prophylaxis in haemophilia A patients with inhibitors: a randomised trial"
+
+
+def test_it_offers_a_near_miss_as_a_possible_pair_without_merging_it() -> None:
+    from screening.references.dedup import PossiblePair, find_duplicates
+
+    near = record(9, title=NEAR_TITLE)
+
+    result = find_duplicates([record(4), near])
+
+    assert result.groups == []
+    assert [(p.a, p.b) for p in result.possible_pairs] == [(4, 9)]
+    assert isinstance(result.possible_pairs[0], PossiblePair)
+
+
+def test_it_never_offers_a_cannot_link_pair_again() -> None:
+    from screening.references.dedup import find_duplicates
+
+    near = record(9, title=NEAR_TITLE)
+
+    assert find_duplicates([record(4), near], cannot_link=[(9, 4)]).possible_pairs == []
