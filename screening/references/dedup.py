@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel
@@ -459,8 +460,8 @@ _ISSN = re.compile(r"\d{4}-?\d{3}[\dx]")
 
 
 def _locator_number(value: str) -> str:
-    """The leading number of a volume ("65 (Supplement 1)" -> "65"), or ""."""
-    match = re.match(r"\s*(\d+)", value)
+    """The first number of a volume ("65 (Supplement 1)" -> "65"), or ""."""
+    match = re.search(r"(\d+)", value)
     return match.group(1).lstrip("0") or "0" if match else ""
 
 
@@ -561,7 +562,8 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         journal=_journal_forms(journal),
         issns=frozenset(m.replace("-", "") for m in _ISSN.findall((record.issn or "").casefold())),
         squeezed=title.replace(" ", ""),
-        doi=normalise_doi(record.doi or ""),
+        # Some exports percent-encode a DOI's brackets: "s0014-2999%2803%2901994-0".
+        doi=normalise_doi(unquote(record.doi or "")),
         pmid=(record.pmid or "").strip().lstrip("0"),
         volume=_locator_number(volume),
         issue=issue.lstrip("0") if issue.isdigit() else "",
@@ -610,28 +612,70 @@ def _words_differ_only_by_typos(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return True
 
 
-def _conflict(a: _Prepared, b: _Prepared) -> str:
-    """What shows the two records are different items, or "" when nothing does.
+def _evidence(a: _Prepared, b: _Prepared) -> tuple[list[str], int]:
+    """The fields on which two records disagree, and how many they agree on.
 
-    Only fields both records carry count: a missing volume or page is no evidence.
+    Only fields both records carry count: a missing volume or page is no evidence either way.
     """
-    if a.doi and b.doi and a.doi != b.doi:
-        return "DOI"
+    disagree: list[str] = []
+    agree = 0
+    if a.doi and b.doi:
+        if a.doi == b.doi:
+            agree += 1
+        else:
+            disagree.append("DOI")
     if a.pmid and b.pmid and a.pmid != b.pmid:
-        return "PMID"
+        disagree.append("PMID")
+    if a.year is not None and b.year is not None and a.year == b.year:
+        agree += 1
+    for field, left, right in (
+        ("volume", a.volume, b.volume),
+        ("issue", a.issue, b.issue),
+        ("pages", a.page, b.page),
+    ):
+        if left and right:
+            if left == right:
+                agree += 1
+            else:
+                disagree.append(field)
+    if a.surname and b.surname:
+        if _authors_agree(a, b):
+            agree += 1
+        else:
+            disagree.append("first author")
+    if a.journal and b.journal and _journal_forms_agree(a.journal, b.journal):
+        agree += 1
+    return disagree, agree
+
+
+# One field may disagree (a typing error, a DOI registered twice, an issue number in the wrong
+# field) when this many others agree; two disagreeing fields always mean two items.
+AGREEMENT_TO_OVERRULE = 4
+
+
+def _judge(a: _Prepared, b: _Prepared) -> tuple[str, list[str]]:
+    """What shows the two records are different items ("" when nothing does), and the
+    fields that disagree all the same."""
     if a.year is not None and b.year is not None and abs(a.year - b.year) > 1:
-        return "year"
-    if a.volume and b.volume and a.volume != b.volume:
-        return "volume"
-    if a.issue and b.issue and a.issue != b.issue:
-        return "issue"
-    # A different first page is another item: the abstract on page A39 and the article on
-    # 321-326 are two versions, and abstracts in one supplement share everything else.
-    if a.page and b.page and a.page != b.page:
-        return "pages"
-    if a.surname and b.surname and not _authors_agree(a, b):
-        return "first author"
-    return ""
+        return "year", ["year"]
+    disagree, agree = _evidence(a, b)
+    if not disagree:
+        return "", disagree
+    if len(disagree) > 1 or agree < AGREEMENT_TO_OVERRULE:
+        return ", ".join(disagree), disagree
+    # The abstract on page A39 and the article on pages 321-326 are two versions of a paper,
+    # however much else they share.
+    if disagree == ["pages"] and (
+        a.abstract_like != b.abstract_like or {a.page_prefix, b.page_prefix} - {"", "e"}
+    ):
+        return "pages", disagree
+    if disagree == ["PMID"]:
+        return "PMID", disagree
+    return "", disagree
+
+
+def _conflict(a: _Prepared, b: _Prepared) -> str:
+    return _judge(a, b)[0]
 
 
 def _authors_agree(a: _Prepared, b: _Prepared) -> bool:
@@ -683,7 +727,7 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
     """
     if not a.title or not b.title:
         return None
-    conflict = _conflict(a, b)
+    conflict, disagree = _judge(a, b)
     if conflict:
         return None
     located = bool(a.volume and a.page and a.volume == b.volume and a.page == b.page)
@@ -718,6 +762,10 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
     reason = ", ".join(parts)
 
     doubts: list[str] = []
+    if disagree and similarity < 97:
+        return None
+    if disagree:
+        reason += f", though the {disagree[0]} differs"
     # "Editorial", "Reply", "Abstracts": the title names a kind of item, not a paper.
     pinned = located and same_year and journal != "different" and a.issue == b.issue
     if (a.generic or b.generic) and not pinned:
@@ -733,10 +781,8 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
     well_known = journal == "same" and same_year and similarity >= 97 and len(a.content) >= 6
     if not both_authors and not located and not well_known:
         doubts.append("a first author is missing")
-    if a.abstract_like != b.abstract_like:
-        full = b if a.abstract_like else a
-        if full.page_count >= 3 or not located:
-            doubts.append("a conference abstract and an article")
+    if a.abstract_like != b.abstract_like and not located:
+        doubts.append("a conference abstract and an article")
     if doubts:
         return False, similarity, f"{reason}; but {', '.join(doubts)}"
     return True, similarity + (50.0 if located else 0.0), reason
@@ -745,15 +791,14 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
 def _same_identifier(a: _Prepared, b: _Prepared) -> bool:
     """Whether a shared DOI or PMID is borne out: a supplement's DOI is given to each of its
     abstracts, and a wrong identifier comes with someone else's title."""
-    if _conflict(a, b):
+    conflict, disagree = _judge(a, b)
+    if conflict:
         return False
     if not a.title or not b.title or a.title == b.title:
         return True
-    if (a.generic or b.generic) and not (a.volume and a.page):
+    if disagree or a.generic or b.generic:
         return False
-    return fuzz.token_set_ratio(a.title, b.title) >= 80 or bool(
-        a.surname and b.surname and a.volume == b.volume and a.page and a.page == b.page
-    )
+    return fuzz.token_set_ratio(a.title, b.title) >= 80
 
 
 class _UnionFind:

@@ -410,13 +410,30 @@ def test_it_does_not_merge_abstracts_that_share_their_supplements_doi() -> None:
 
 
 def test_it_reads_the_first_author_of_a_run_together_author_list() -> None:
-    one = article(1, authors=("Terawaki Y.Nomiyama T.Kawanami T.",))
-    other = article(2, authors=("Nomiyama T.Terawaki Y.",))
+    unlocated = {"volume": "", "issue": "", "pages": ""}
+    one = article(1, authors=("Terawaki Y.Nomiyama T.Kawanami T.",), **unlocated)
+    other = article(2, authors=("Nomiyama T.Terawaki Y.",), **unlocated)
+    same = article(3, authors=("Terawaki, Y.",), **unlocated)
 
     assert find_duplicates([one, other]).groups == []
-    assert groups_of(find_duplicates([one, article(3, authors=("Terawaki, Y.",))]).groups) == [
-        (1, 3)
+    assert groups_of(find_duplicates([one, same]).groups) == [(1, 3)]
+
+
+def test_it_overrules_one_disagreeing_field_when_all_else_agrees() -> None:
+    # The same DOI registered twice, or a typing error in a first author's name.
+    records = [
+        article(1, doi="10.1016/0092-8240(94)00028-b"),
+        article(2, doi="10.1007/bf02458320", pages="321-6"),
+        article(3, authors=("Chan, Tony",)),
     ]
+
+    assert groups_of(find_duplicates(records).groups) == [(1, 2, 3)]
+
+
+def test_it_never_overrules_two_disagreeing_fields() -> None:
+    records = [article(1, doi="10.1/a"), article(2, doi="10.1/b", volume="13")]
+
+    assert find_duplicates(records).groups == []
 
 
 def test_it_does_not_chain_two_different_pages_into_one_group() -> None:
