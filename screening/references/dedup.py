@@ -152,6 +152,7 @@ _STOPWORDS = frozenset(
         "to",
         "und",
         "with",
+        "plus",
     ]
 )
 # Words that, first or last in a title, make a record a notice about another paper rather than
@@ -269,6 +270,8 @@ def _surnames_agree(a: str, b: str) -> bool:
     return fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")) >= 85  # "jorgensen"/"joergensen"
 
 
+# "PLoS ONE [Electronic Resource]"
+_BRACKETED = re.compile(r"\[[^\]]*\]")
 # Embase names the meeting after the journal: "Circulation. Conference: American Heart ...".
 _CONFERENCE_SUFFIX = re.compile(r"\.\s*(?:conference|congress|meeting)\b", re.IGNORECASE)
 
@@ -276,7 +279,7 @@ _CONFERENCE_SUFFIX = re.compile(r"\.\s*(?:conference|congress|meeting)\b", re.IG
 def _journal_words(journal: str) -> tuple[str, ...]:
     # MEDLINE adds subtitles and places: "Haemophilia : the official journal of ...",
     # "Lancet (London, England)"; the name proper comes first.
-    name = _CONFERENCE_SUFFIX.split(journal, 1)[0]
+    name = _CONFERENCE_SUFFIX.split(_BRACKETED.sub(" ", journal), 1)[0]
     name = name.split(" : ", 1)[0].split("(", 1)[0].split(";", 1)[0]
     words = tuple(w for w in normalise_title(name).split() if w not in _STOPWORDS)
     if " ".join(words) in _NOT_A_JOURNAL:
@@ -303,7 +306,9 @@ def _journal_forms(journal: str) -> tuple[tuple[str, ...], ...]:
     short = _journal_words(journal)
     full = tuple(
         w
-        for w in normalise_title(_CONFERENCE_SUFFIX.split(journal, 1)[0]).split()
+        for w in normalise_title(
+            _CONFERENCE_SUFFIX.split(_BRACKETED.sub(" ", journal), 1)[0]
+        ).split()
         if w not in _STOPWORDS
     )
     if not short or full == short or " ".join(full) in _NOT_A_JOURNAL:
@@ -352,12 +357,16 @@ _NOTE_WORDS = re.compile(
     r"corrected|see comment|article in|abstract|summary in|english abstract|"
     r"[a-z]+(?:\s+(?:and|&)\s+[a-z]+)?\s*$)"
 )
-_LANGUAGE_SUFFIX = re.compile(r"[.\s]*\((?:[a-z]+)\)\s*$")
+# MEDLINE's notes on a title, closed or cut off by a field limit: "[Erratum appears in ...".
+_CUT_NOTE = re.compile(
+    r"\s*\[(?:erratum|errata|comment|retraction|retracted|published erratum|update)\b",
+    re.IGNORECASE,
+)
 
 
 def _strip_title_notes(title: str) -> str:
     """Drop database annotations and unwrap a title given in brackets as a translation."""
-    text = title.strip()
+    text = _CUT_NOTE.split(title.strip(), 1)[0]
     while True:
         match = _TRAILING_NOTE.search(text)
         if not match or match.start() == 0:
@@ -456,6 +465,8 @@ _ABSTRACT_MARK = re.compile(r"conference|congress|meeting|symposium|abstract|sup
 _ABSTRACT_TYPES = frozenset(
     ["conf", "abst", "cpaper", "inproceedings", "conference", "proceedings", "meeting"]
 )
+_MONTH = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
+_ROMAN_PAGE = re.compile(r"([ivxlc]+)\b")
 _ISSN = re.compile(r"\d{4}-?\d{3}[\dx]")
 
 
@@ -468,11 +479,13 @@ def _locator_number(value: str) -> str:
 def _pages(value: str) -> tuple[str, str, int]:
     """Start page's letter prefix and number, and the page count (0 when unknown)."""
     text = value.casefold().strip()
-    if not text or _PAGE_COUNT.fullmatch(text):
+    # "01-Aug" is a spreadsheet's date made of "1-8": its pages can no longer be read.
+    if not text or _PAGE_COUNT.fullmatch(text) or _MONTH.search(text):
         return "", "", 0
     match = _PAGE.search(text)
     if not match:
-        return "", "", 0
+        roman = _ROMAN_PAGE.match(text)  # a preface on pages "v-vii"
+        return ("", roman.group(1), 1) if roman else ("", "", 0)
     prefix, start, _, end = match.groups()
     start = start.lstrip("0") or "0"
     count = 1
@@ -482,6 +495,16 @@ def _pages(value: str) -> tuple[str, str, int]:
             end = start[: len(start) - len(end)] + end
         count = max(1, int(end) - int(start) + 1) if int(end) >= int(start) else 1
     return prefix, start, count
+
+
+def _overlap(a: _Prepared, b: _Prepared) -> bool:
+    """Whether two page ranges share a page ("S145-S146" and "S146")."""
+    if not (a.page.isdigit() and b.page.isdigit()):
+        return False
+    a_start, b_start = int(a.page), int(b.page)
+    return (
+        a_start <= b_start < a_start + a.page_count or b_start <= a_start < b_start + b.page_count
+    )
 
 
 @dataclass(slots=True)
@@ -542,7 +565,7 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
     abstract_like = (
         bool(_ABSTRACT_MARK.search(marks))
         or (record.record_type or "").casefold() in _ABSTRACT_TYPES
-        or (page_prefix not in ("", "e") and page_count <= 2)
+        or (len(page_prefix) == 1 and page_prefix != "e" and page_count <= 2)
     )
     return _Prepared(
         index=index,
@@ -636,7 +659,7 @@ def _evidence(a: _Prepared, b: _Prepared) -> tuple[list[str], int]:
         if left and right:
             if left == right:
                 agree += 1
-            else:
+            elif field != "pages" or not _overlap(a, b):
                 disagree.append(field)
     if a.surname and b.surname:
         if _authors_agree(a, b):
@@ -743,7 +766,12 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
         near = fuzz.token_set_ratio(a.title, b.title, score_cutoff=POSSIBLE_SIMILARITY)
         if not near:
             return None
-        return False, near, f"titles {near:.0f}% alike, other details agree"
+        reason = f"titles {near:.0f}% alike, other details agree"
+        # One title holds the other's words and the volume and page vouch for it: a subtitle
+        # or a database's note added ("... Cyclooxygenase pathway").
+        if near >= 95 and located and same_year and both_authors and not disagree:
+            return True, near, reason + ", same volume and page"
+        return False, near, reason
     parts = [
         "same title"
         if similarity == 100
