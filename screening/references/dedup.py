@@ -427,6 +427,9 @@ _GENERIC_WORDS = frozenset(
         "acknowledgements",
         "acknowledgment",
         "thanks",
+        "remarks",
+        "comments",
+        "quarterly",
         "authors",
         "author",
         "reader",
@@ -535,6 +538,16 @@ class _Prepared:
     abstract: str
 
 
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+
+
+def _doi(value: str) -> str:
+    """The DOI in a field that may hold more ("15193 10.1038/ncomms15193")."""
+    value = unquote(value)
+    match = _DOI.search(value)
+    return normalise_doi(match.group(0) if match else value)
+
+
 def _first_author(authors: Sequence[str]) -> str:
     for author in authors:
         author = (author or "").strip()
@@ -558,6 +571,7 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
     ]
     content = tuple(dict.fromkeys(w for w in words if w not in _STOPWORDS))
     page_prefix, page, page_count = _pages(record.pages or "")
+    journal_words = set(normalise_title(record.journal or "").split())
     issue = (record.issue or "").strip()
     volume = record.volume or ""
     journal = record.journal or ""
@@ -578,7 +592,9 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         numbers=(*_DIGITS.findall(title.replace(" ", "")), *roman),
         notices=frozenset(w for w in edges if w in _NOTICE_WORDS),
         code=code,
-        generic=len(content) < MIN_CONTENT_WORDS or all(w in _GENERIC_WORDS for w in content),
+        # "Remarks from MIS Quarterly Editor": words of the journal's name say nothing either.
+        generic=len(content) < MIN_CONTENT_WORDS
+        or all(w in _GENERIC_WORDS or w in journal_words for w in content),
         surname=_surname(first_author),
         name_words=frozenset(normalise_title(first_author).split()),
         year=record.year,
@@ -586,7 +602,7 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         issns=frozenset(m.replace("-", "") for m in _ISSN.findall((record.issn or "").casefold())),
         squeezed=title.replace(" ", ""),
         # Some exports percent-encode a DOI's brackets: "s0014-2999%2803%2901994-0".
-        doi=normalise_doi(unquote(record.doi or "")),
+        doi=_doi(record.doi or ""),
         pmid=(record.pmid or "").strip().lstrip("0"),
         volume=_locator_number(volume),
         issue=issue.lstrip("0") if issue.isdigit() else "",
@@ -684,7 +700,18 @@ def _judge(a: _Prepared, b: _Prepared) -> tuple[str, list[str]]:
     disagree, agree = _evidence(a, b)
     if not disagree:
         return "", disagree
-    if len(disagree) > 1 or agree < AGREEMENT_TO_OVERRULE:
+    # The overruled field needs a witness that pins the item down: the same first page, or,
+    # when the pages are what differ, the same volume and issue.
+    anchored = (
+        bool(a.page and a.page == b.page)
+        or bool(a.doi and a.doi == b.doi)
+        or (
+            disagree == ["pages"]
+            and bool(a.volume and a.volume == b.volume)
+            and bool(a.issue and a.issue == b.issue)
+        )
+    )
+    if len(disagree) > 1 or agree < AGREEMENT_TO_OVERRULE or not anchored:
         return ", ".join(disagree), disagree
     # The abstract on page A39 and the article on pages 321-326 are two versions of a paper,
     # however much else they share.
