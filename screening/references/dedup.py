@@ -357,6 +357,8 @@ _NOTE_WORDS = re.compile(
     r"corrected|see comment|article in|abstract|summary in|english abstract|"
     r"[a-z]+(?:\s+(?:and|&)\s+[a-z]+)?\s*$)"
 )
+# A language tag left in the title by an export: "... surgery] LA: Chi".
+_LANGUAGE_TAG = re.compile(r"\s+LA:\s*[A-Za-z]{2,12}\.?\s*$")
 # MEDLINE's notes on a title, closed or cut off by a field limit: "[Erratum appears in ...".
 _CUT_NOTE = re.compile(
     r"\s*\[(?:erratum|errata|comment|retraction|retracted|published erratum|update)\b",
@@ -366,7 +368,7 @@ _CUT_NOTE = re.compile(
 
 def _strip_title_notes(title: str) -> str:
     """Drop database annotations and unwrap a title given in brackets as a translation."""
-    text = _CUT_NOTE.split(title.strip(), 1)[0]
+    text = _LANGUAGE_TAG.sub("", _CUT_NOTE.split(title.strip(), 1)[0])
     while True:
         match = _TRAILING_NOTE.search(text)
         if not match or match.start() == 0:
@@ -710,6 +712,9 @@ def _judge(a: _Prepared, b: _Prepared) -> tuple[str, list[str]]:
             and bool(a.volume and a.volume == b.volume)
             and bool(a.issue and a.issue == b.issue)
         )
+        # Issue numbers are the least reliable locator (record numbers land there); a long
+        # specific title is witness enough.
+        or (disagree == ["issue"] and not (a.generic or b.generic) and len(a.content) >= 6)
     )
     if len(disagree) > 1 or agree < AGREEMENT_TO_OVERRULE or not anchored:
         return ", ".join(disagree), disagree
