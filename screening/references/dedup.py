@@ -276,10 +276,19 @@ _BRACKETED = re.compile(r"\[[^\]]*\]")
 _CONFERENCE_SUFFIX = re.compile(r"\.\s*(?:conference|congress|meeting)\b", re.IGNORECASE)
 
 
+# Some exports give the whole citation as the source: "Neuron.65 (1) ()(pp 40-52) 2010".
+_CITATION_TAIL = re.compile(r"\.\s*(\d+)\s*(?:\(|$).*", re.DOTALL)
+
+
+def _journal_name(journal: str) -> str:
+    name = _CONFERENCE_SUFFIX.split(_BRACKETED.sub(" ", journal), 1)[0]
+    return _CITATION_TAIL.sub("", name)
+
+
 def _journal_words(journal: str) -> tuple[str, ...]:
     # MEDLINE adds subtitles and places: "Haemophilia : the official journal of ...",
     # "Lancet (London, England)"; the name proper comes first.
-    name = _CONFERENCE_SUFFIX.split(_BRACKETED.sub(" ", journal), 1)[0]
+    name = _journal_name(journal)
     name = name.split(" : ", 1)[0].split("(", 1)[0].split(";", 1)[0]
     words = tuple(w for w in normalise_title(name).split() if w not in _STOPWORDS)
     if " ".join(words) in _NOT_A_JOURNAL:
@@ -304,13 +313,7 @@ def _abbreviates(short: str, full: str) -> bool:
 def _journal_forms(journal: str) -> tuple[tuple[str, ...], ...]:
     """The journal's name proper and, when it has one, the name with its subtitle."""
     short = _journal_words(journal)
-    full = tuple(
-        w
-        for w in normalise_title(
-            _CONFERENCE_SUFFIX.split(_BRACKETED.sub(" ", journal), 1)[0]
-        ).split()
-        if w not in _STOPWORDS
-    )
+    full = tuple(w for w in normalise_title(_journal_name(journal)).split() if w not in _STOPWORDS)
     if not short or full == short or " ".join(full) in _NOT_A_JOURNAL:
         return (short,) if short else ()
     return (short, full)
@@ -326,6 +329,8 @@ def journals_agree(a: Sequence[str], b: Sequence[str]) -> bool:
     """Whether two journal word lists can name the same journal (abbreviations allowed)."""
     if not a or not b or a == b:
         return True
+    if "".join(a) == "".join(b):
+        return True  # "Yao Xue Xue Bao" and "Yaoxue Xuebao"
     short, full = (a, b) if len("".join(a)) <= len("".join(b)) else (b, a)
     if len(short) == 1 and len(full) > 1 and short[0] == "".join(w[0] for w in full):
         return True  # "jama", "bmj"
@@ -576,6 +581,9 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
     journal_words = set(normalise_title(record.journal or "").split())
     issue = (record.issue or "").strip()
     volume = record.volume or ""
+    if not volume:
+        tail = _CITATION_TAIL.search(record.journal or "")
+        volume = tail.group(1) if tail else ""
     journal = record.journal or ""
     marks = f"{journal} {volume} {issue}".casefold()
     abstract_like = (
