@@ -14,6 +14,7 @@ records to about half a million comparisons.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import sys
@@ -310,6 +311,12 @@ def _abbreviates(short: str, full: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=65536)
+def _journal_vocabulary(journal: str) -> frozenset[str]:
+    return frozenset(normalise_title(journal).split())
+
+
+@functools.lru_cache(maxsize=65536)
 def _journal_forms(journal: str) -> tuple[tuple[str, ...], ...]:
     """The journal's name proper and, when it has one, the name with its subtitle."""
     short = _journal_words(journal)
@@ -542,7 +549,6 @@ class _Prepared:
     page: str
     page_count: int
     abstract_like: bool  # a conference abstract or supplement item
-    abstract: str
 
 
 _SPREADSHEET_ERROR = re.compile(r"#(?:NAME\?|VALUE!|REF!|N/A|DIV/0!|NUM!|NULL!)")
@@ -584,13 +590,13 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
     page_prefix, page, page_count = _pages(record.pages or "")
     if record.year is not None and page == str(record.year) and not page_prefix:
         page_prefix, page, page_count = "", "", 0  # the year put in the pages field
-    journal_words = set(normalise_title(record.journal or "").split())
+    journal = record.journal or ""
+    journal_words = _journal_vocabulary(journal)
     issue = (record.issue or "").strip()
     volume = record.volume or ""
     if not volume:
         tail = _CITATION_TAIL.search(record.journal or "")
         volume = tail.group(1) if tail else ""
-    journal = record.journal or ""
     marks = f"{journal} {volume} {issue}".casefold()
     abstract_like = (
         bool(_ABSTRACT_MARK.search(marks))
@@ -626,7 +632,6 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         page=page,
         page_count=page_count,
         abstract_like=abstract_like,
-        abstract=" ".join(normalise_title(record.abstract or "").split()[:60]),
     )
 
 
