@@ -110,6 +110,10 @@ POSSIBLE_SIMILARITY = 85.0
 EDITS_PER_DIFFERENCE = 2
 # Every pair of a record's this many rarest title words is a blocking key.
 BLOCKING_KEYS = 4
+# Abstracts are compared on their first this many characters, and when at least this long.
+ABSTRACT_PREFIX = 400
+MIN_ABSTRACT = 150
+ABSTRACT_SIMILARITY = 90.0
 # Records sharing one DOI or PMID that are compared pairwise (a supplement's DOI is shared by
 # all its abstracts).
 MAX_IDENTIFIER_SHARERS = 60
@@ -549,6 +553,7 @@ class _Prepared:
     page: str
     page_count: int
     abstract_like: bool  # a conference abstract or supplement item
+    abstract: str  # its start, folded
 
 
 _SPREADSHEET_ERROR = re.compile(r"#(?:NAME\?|VALUE!|REF!|N/A|DIV/0!|NUM!|NULL!)")
@@ -632,6 +637,7 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         page=page,
         page_count=page_count,
         abstract_like=abstract_like,
+        abstract=_NON_WORD.sub("", (record.abstract or "")[:ABSTRACT_PREFIX].casefold()),
     )
 
 
@@ -867,9 +873,12 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
         )
     if (a.generic or b.generic) and not pinned:
         return None
-    if similarity == 1 and not located:
+    # The same abstract vouches for a journal under another name or a shortened title; not for
+    # a year or an author, which a registry's or a meeting's next record repeats verbatim.
+    vouched = located or _same_abstract(a, b)
+    if similarity == 1 and not vouched:
         doubts.append("one title is longer")
-    if journal == "different" and not located:
+    if journal == "different" and not vouched:
         doubts.append("journal names differ")
     years_differ = a.year is not None and b.year is not None and a.year != b.year
     # One year apart is the epub and the print record, or a registry entry and its update.
@@ -883,6 +892,12 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
     if doubts:
         return False, similarity, f"{reason}; but {', '.join(doubts)}"
     return True, similarity + (50.0 if located else 0.0), reason
+
+
+def _same_abstract(a: _Prepared, b: _Prepared) -> bool:
+    if len(a.abstract) < MIN_ABSTRACT or len(b.abstract) < MIN_ABSTRACT:
+        return False
+    return fuzz.ratio(a.abstract, b.abstract, score_cutoff=ABSTRACT_SIMILARITY) > 0
 
 
 def _same_identifier(a: _Prepared, b: _Prepared) -> bool:

@@ -487,3 +487,31 @@ def test_it_leaves_records_without_a_readable_title_to_a_reviewer() -> None:
 
     assert result.groups == []
     assert [(p.a, p.b) for p in result.possible_pairs] == [(1, 2)]
+
+
+ABSTRACT = (
+    "Background: gefitinib was compared with carboplatin plus paclitaxel as first-line "
+    "treatment in East Asian patients with pulmonary adenocarcinoma who were non-smokers or "
+    "former light smokers. Methods: an open-label, parallel-group study."
+)
+
+
+def test_it_takes_the_same_abstract_as_witness_for_a_journal_under_another_name() -> None:
+    unlocated = {"volume": "", "issue": "", "pages": ""}
+    one = article(1, journal="Lung Cancer (Chinese edition)", abstract=ABSTRACT, **unlocated)
+    other = article(2, journal="Zhongguo Fei Ai Za Zhi", abstract=ABSTRACT.upper(), **unlocated)
+
+    assert groups_of(find_duplicates([one, other]).groups) == [(1, 2)]
+    other_text = article(
+        2, journal="Zhongguo Fei Ai Za Zhi", abstract="Unrelated." * 20, **unlocated
+    )
+    assert find_duplicates([one, other_text]).groups == []
+
+
+def test_it_does_not_take_the_same_abstract_as_witness_for_another_year() -> None:
+    title = "A study of drug X in adults with moderate to severe plaque psoriasis"
+    registry = {"journal": "", "volume": "", "issue": "", "pages": "", "abstract": ABSTRACT}
+    first = article(1, title=title, authors=(), year=2015, **registry)
+    second = article(2, title=title, authors=("Pharma Inc.",), year=2016, **registry)
+
+    assert find_duplicates([first, second]).groups == []
