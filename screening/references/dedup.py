@@ -518,6 +518,15 @@ def _pages(value: str) -> tuple[str, str, int]:
     return prefix, start, count
 
 
+def _placeholder_page(a: _Prepared, b: _Prepared) -> bool:
+    """Whether one side's pages are a lone number against a range on the other: databases
+    put a page count, an article number or "1" there, so it is no evidence either way."""
+    return a.abstract_like == b.abstract_like and any(
+        x.page_count == 1 and not x.page_prefix and y.page_count >= 2 and not y.page_prefix
+        for x, y in ((a, b), (b, a))
+    )
+
+
 def _overlap(a: _Prepared, b: _Prepared) -> bool:
     """Whether two page ranges share a page ("S145-S146" and "S146")."""
     if not (a.page.isdigit() and b.page.isdigit()):
@@ -702,7 +711,7 @@ def _evidence(a: _Prepared, b: _Prepared) -> tuple[list[str], int]:
         if left and right:
             if left == right:
                 agree += 1
-            elif field != "pages" or not _overlap(a, b):
+            elif field != "pages" or not (_overlap(a, b) or _placeholder_page(a, b)):
                 disagree.append(field)
     if a.surname and b.surname:
         if _authors_agree(a, b):
@@ -739,7 +748,12 @@ def _judge(a: _Prepared, b: _Prepared) -> tuple[str, list[str]]:
         )
         # Issue numbers are the least reliable locator (record numbers land there); a long
         # specific title is witness enough.
-        or (disagree == ["issue"] and not (a.generic or b.generic) and len(a.content) >= 6)
+        or (
+            disagree == ["issue"]
+            and not (a.generic or b.generic)
+            and len(a.content) >= 6
+            and not (a.page and b.page)  # pages that differ, however weakly, are no help
+        )
     )
     if len(disagree) > 1 or agree < AGREEMENT_TO_OVERRULE or not anchored:
         return ", ".join(disagree), disagree

@@ -515,3 +515,16 @@ def test_it_does_not_take_the_same_abstract_as_witness_for_another_year() -> Non
     second = article(2, title=title, authors=("Pharma Inc.",), year=2016, **registry)
 
     assert find_duplicates([first, second]).groups == []
+
+
+def test_it_takes_a_lone_page_number_against_a_range_as_no_evidence() -> None:
+    # Ovid puts a page count or an article number where the pages go.
+    found = find_duplicates([article(1), article(2, pages="6")])
+
+    assert groups_of(found.groups) == [(1, 2)]
+
+
+def test_it_keeps_an_erratum_in_a_later_issue_apart_from_the_article() -> None:
+    erratum = article(2, issue="8", pages="1107-1107")
+
+    assert find_duplicates([article(1, issue="5"), erratum]).groups == []
