@@ -275,6 +275,9 @@ def _surnames_agree(a: str, b: str) -> bool:
     return fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")) >= 85  # "jorgensen"/"joergensen"
 
 
+# Where a journal's or a conference's subtitle starts: "Haemophilia : the official journal
+# of ...", "Pacific Asia Conference on Information Systems - Opportunities and ...".
+_SUBTITLE = re.compile(r"\s+:\s+|\s+[-\u2013\u2014]\s+|\s*\"")
 # "PLoS ONE [Electronic Resource]"
 _BRACKETED = re.compile(r"\[[^\]]*\]")
 # Embase names the meeting after the journal: "Circulation. Conference: American Heart ...".
@@ -294,7 +297,7 @@ def _journal_words(journal: str) -> tuple[str, ...]:
     # MEDLINE adds subtitles and places: "Haemophilia : the official journal of ...",
     # "Lancet (London, England)"; the name proper comes first.
     name = _journal_name(journal)
-    name = name.split(" : ", 1)[0].split("(", 1)[0].split(";", 1)[0]
+    name = _SUBTITLE.split(name, 1)[0].split("(", 1)[0].split(";", 1)[0]
     words = tuple(w for w in normalise_title(name).split() if w not in _STOPWORDS)
     if " ".join(words) in _NOT_A_JOURNAL:
         return ()

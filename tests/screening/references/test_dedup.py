@@ -355,6 +355,10 @@ def test_it_keeps_registry_records_a_year_apart_without_the_same_authors_apart()
         ("Chinese Journal of Lung Cancer", "Zhongguo Fei Ai Za Zhi"),
         ("Journal of Trauma-Injury Infection and Critical Care", "The Journal of trauma"),
         ("Stroke (00392499)", "Stroke; a journal of cerebral circulation"),
+        (
+            "Pacific Asia Conference on Information Systems",
+            "Pacific Asia Conference on Information Systems - Opportunities and Challenges",
+        ),
     ],
 )
 def test_it_matches_a_journal_under_another_name(one: str, other: str) -> None:
