@@ -285,7 +285,7 @@ _CONFERENCE_SUFFIX = re.compile(r"\.\s*(?:conference|congress|meeting)\b", re.IG
 
 
 # Some exports give the whole citation as the source: "Neuron.65 (1) ()(pp 40-52) 2010".
-_CITATION_TAIL = re.compile(r"\.\s*(\d+)\s*(?:\(|$).*", re.DOTALL)
+_CITATION_TAIL = re.compile(r"\.\s*(\d+)\b.*|\s+(\d+)\s*\(.*", re.DOTALL)
 
 
 def _journal_name(journal: str) -> str:
@@ -613,7 +613,7 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
     volume = record.volume or ""
     if not volume:
         tail = _CITATION_TAIL.search(record.journal or "")
-        volume = tail.group(1) if tail else ""
+        volume = (tail.group(1) or tail.group(2)) if tail else ""
     marks = f"{journal} {volume} {issue}".casefold()
     abstract_like = (
         bool(_ABSTRACT_MARK.search(marks))
@@ -890,9 +890,10 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
         )
     if (a.generic or b.generic) and not pinned:
         return None
-    # The same abstract vouches for a journal under another name or a shortened title; not for
-    # a year or an author, which a registry's or a meeting's next record repeats verbatim.
-    vouched = located or _same_abstract(a, b)
+    # The same abstract in the same volume vouches for a journal under another name or a
+    # shortened title. Alone it does not: a meeting abstract is printed again, word for word,
+    # in another journal or as the full paper, and a registry's next record repeats it.
+    vouched = located or (bool(a.volume) and a.volume == b.volume and _same_abstract(a, b))
     if similarity == 1 and not vouched:
         doubts.append("one title is longer")
     if journal == "different" and not vouched:

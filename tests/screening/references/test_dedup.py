@@ -501,7 +501,7 @@ ABSTRACT = (
 
 
 def test_it_takes_the_same_abstract_as_witness_for_a_journal_under_another_name() -> None:
-    unlocated = {"volume": "", "issue": "", "pages": ""}
+    unlocated = {"issue": "", "pages": ""}
     one = article(1, journal="Lung Cancer (Chinese edition)", abstract=ABSTRACT, **unlocated)
     other = article(2, journal="Zhongguo Fei Ai Za Zhi", abstract=ABSTRACT.upper(), **unlocated)
 
@@ -510,6 +510,9 @@ def test_it_takes_the_same_abstract_as_witness_for_a_journal_under_another_name(
         2, journal="Zhongguo Fei Ai Za Zhi", abstract="Unrelated." * 20, **unlocated
     )
     assert find_duplicates([one, other_text]).groups == []
+    # The same text in another volume is a meeting abstract printed again, not a witness.
+    reprinted = article(2, journal="Zhongguo Fei Ai Za Zhi", abstract=ABSTRACT, volume="13")
+    assert find_duplicates([one, reprinted]).groups == []
 
 
 def test_it_does_not_take_the_same_abstract_as_witness_for_another_year() -> None:
