@@ -18,6 +18,7 @@ from django.db.models import (
     TextField,
 )
 from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
 
 from reviewapp.models import Review
 from screening.models import (
@@ -325,22 +326,30 @@ def following_decision(
     return mine.order_by("id").first()
 
 
+def _with_votes(items: QuerySet[ScreeningItem], stage: str) -> QuerySet[ScreeningItem]:
+    return items.select_related("record", "resolved_by").prefetch_related(
+        Prefetch(
+            "record__decisions",
+            queryset=Decision.objects.filter(stage=stage).select_related("reviewer").order_by("id"),
+            to_attr="stage_votes",
+        )
+    )
+
+
 def conflicts(*, review: Review, stage: str, status: str = "conflict") -> QuerySet[ScreeningItem]:
     """Records in conflict (or resolved), each with every vote, for the arbiter."""
-    return (
-        ScreeningItem.objects.filter(review=review, stage=stage, status=status)
-        .select_related("record", "resolved_by")
-        .prefetch_related(
-            Prefetch(
-                "record__decisions",
-                queryset=Decision.objects.filter(stage=stage)
-                .select_related("reviewer")
-                .order_by("id"),
-                to_attr="stage_votes",
-            )
-        )
-        .order_by("record_id")
+    items = ScreeningItem.objects.filter(review=review, stage=stage, status=status)
+    return _with_votes(items, stage).order_by("record_id")
+
+
+def conflict_item(*, review: Review, stage: str, pk: int) -> ScreeningItem:
+    """One conflict, open or resolved, with its votes (the fragment the arbiter's keys swap)."""
+    items = ScreeningItem.objects.filter(
+        review=review,
+        stage=stage,
+        status__in=[ScreeningItem.Status.CONFLICT, ScreeningItem.Status.RESOLVED],
     )
+    return get_object_or_404(_with_votes(items, stage), pk=pk)
 
 
 @dataclass(frozen=True)

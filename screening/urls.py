@@ -97,6 +97,11 @@ urlpatterns = [
         name="conflict_resolve",
     ),
     path(
+        "reviews/<int:review_pk>/screening/<str:stage>/conflicts/<int:item_pk>/reopen/",
+        views.conflict_reopen,
+        name="conflict_reopen",
+    ),
+    path(
         "reviews/<int:review_pk>/screening/<str:stage>/votes/<int:decision_pk>/amend/",
         views.vote_amend,
         name="vote_amend",

@@ -491,6 +491,32 @@ def conflicts_page(
     return render(request, "screening/conflicts.html", context)
 
 
+def _conflict_answer(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    stage: str,
+    item_pk: int,
+    error: str = "",
+) -> HttpResponse:
+    """htmx: the conflict's card again, resolved, reopened or with the error; otherwise back to
+    the list, with the outcome as a message."""
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
+        if error:
+            messages.error(request, error)
+        return redirect("conflicts", review_pk=review.pk, stage=stage)
+    context = {
+        "review": review,
+        "membership": membership,
+        "stage": stage,
+        "item": selectors.conflict_item(review=review, stage=stage, pk=item_pk),
+        "settings": selectors.stage_settings(review=review, stage=stage),
+        "error": error,
+    }
+    # htmx swaps only 2xx answers: a refusal is shown inside the card.
+    return render(request, "screening/_conflict.html", context)
+
+
 @review_view(Role.ARBITER)
 @require_POST
 def conflict_resolve(
@@ -507,10 +533,32 @@ def conflict_resolve(
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
-        messages.error(request, f"Record {item.record_id}: {exc.message}")
-    else:
+        return _conflict_answer(
+            request, review, membership, stage, item.pk, f"Record {item.record_id}: {exc.message}"
+        )
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
         messages.success(request, f"Record {item.record_id} resolved.")
-    return redirect("conflicts", review_pk=review.pk, stage=stage)
+    return _conflict_answer(request, review, membership, stage, item.pk)
+
+
+@review_view(Role.ARBITER)
+@require_POST
+def conflict_reopen(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str, item_pk: int
+) -> HttpResponse:
+    stage = _stage(stage)
+    item = get_object_or_404(ScreeningItem, pk=item_pk, review=review, stage=stage)
+    try:
+        services_screening.conflict_reopen(
+            item=item, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        return _conflict_answer(
+            request, review, membership, stage, item.pk, f"Record {item.record_id}: {exc.message}"
+        )
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
+        messages.success(request, f"Record {item.record_id} is in conflict again.")
+    return _conflict_answer(request, review, membership, stage, item.pk)
 
 
 @review_view(Role.ARBITER)
