@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from reviewapp.errors import DomainError
@@ -51,14 +52,15 @@ def import_delete(*, batch: ImportBatch, user: Any, keep_screened: bool = False)
             f"{preview.records_to_delete:,} record(s) without work, keeping the screened "
             "copies, or leave the import as it is."
         )
-    doomed = import_records_to_delete(batch=batch)
+    doomed = _materialise(import_records_to_delete(batch=batch))
     _prune_dedup_actions(batch.review_id, doomed)
     _prune_stop_samples(batch.review_id, doomed)
     regrouped = _regroup_orphans(doomed)
     try:
         with transaction.atomic():
             _check_constraints_now(True)
-            deleted = _delete_rows(doomed)
+            # Checked again: a record that got a vote since it was chosen stays.
+            deleted = _delete_rows(doomed.without_work())
             _check_constraints_now(False)
     except IntegrityError as exc:
         # A vote or a full text arrived for one of these records during the DELETE: the
@@ -77,6 +79,23 @@ def import_delete(*, batch: ImportBatch, user: Any, keep_screened: bool = False)
     return ImportDeletion(
         batch=batch, records_deleted=deleted, records_kept=kept, regrouped=regrouped
     )
+
+
+def _materialise(records: QuerySet[Record]) -> QuerySet[Record]:
+    """On PostgreSQL, the ids of `records` in a temporary table that the following statements
+    join on, instead of each re-running the query that chose them."""
+    if connection.vendor != "postgresql":
+        return records
+    sql, params = records.values_list("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS import_doomed")
+        cursor.execute(
+            f"CREATE TEMP TABLE import_doomed ON COMMIT DROP AS SELECT id FROM ({sql}) AS s(id)",
+            params,
+        )
+        cursor.execute("ALTER TABLE import_doomed ADD PRIMARY KEY (id)")
+        cursor.execute("ANALYZE import_doomed")
+    return Record.objects.filter(pk__in=RawSQL("SELECT id FROM import_doomed", ()))
 
 
 def _check_constraints_now(immediate: bool) -> None:
