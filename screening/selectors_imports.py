@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from reviewapp.models import Review
-from screening.models import Decision, FullTextReport, ImportBatch, Record
+from screening.models import Decision, FullTextReport, ImportBatch, Record, RecordQuerySet
 
 
 def import_same_file(*, review: Review, content_sha256: str) -> ImportBatch | None:
@@ -24,7 +24,7 @@ def import_same_file(*, review: Review, content_sha256: str) -> ImportBatch | No
     )
 
 
-def import_records_to_delete(*, batch: ImportBatch) -> QuerySet[Record]:
+def import_records_to_delete(*, batch: ImportBatch) -> RecordQuerySet:
     """The records a deletion removes: those without screening work. The condition is part of
     the DELETE itself, so a vote cast after the lead looked is kept, never deleted."""
     return Record.objects.filter(import_batch=batch).without_work()

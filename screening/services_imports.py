@@ -19,7 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from reviewapp.errors import DomainError
-from screening.models import DedupAction, ImportBatch, Record, StopSample
+from screening.models import DedupAction, ImportBatch, Record, RecordQuerySet, StopSample
 from screening.selectors_imports import import_deletion_preview, import_records_to_delete
 
 ID_CHUNK = 5000
@@ -81,7 +81,7 @@ def import_delete(*, batch: ImportBatch, user: Any, keep_screened: bool = False)
     )
 
 
-def _materialise(records: QuerySet[Record]) -> QuerySet[Record]:
+def _materialise(records: RecordQuerySet) -> RecordQuerySet:
     """On PostgreSQL, the ids of `records` in a temporary table that the following statements
     join on, instead of each re-running the query that chose them."""
     if connection.vendor != "postgresql":
