@@ -318,3 +318,28 @@ def test_an_open_stopping_sample_drops_the_deleted_records(upload, review, lead)
     assert len(sample.record_ids) == size - 10
     left = set(Record.objects.filter(import_batch=first).values_list("id", flat=True))
     assert set(sample.record_ids) <= left
+
+
+def test_the_migration_hashes_the_files_of_earlier_imports(upload, review):
+    import importlib
+    from pathlib import Path
+
+    from django.apps import apps
+
+    import screening.migrations
+
+    # Found by name, not number: migrations are renumbered when branches merge.
+    (path,) = Path(screening.migrations.__file__).parent.glob("*_import_hash_and_deletion.py")
+    migration = importlib.import_module(f"screening.migrations.{path.stem}")
+    earlier = upload()
+    ImportBatch.objects.filter(pk=earlier.pk).update(content_sha256="")
+    gone = ImportBatch.objects.create(
+        review=review, source_database="X", file_name="gone.ris", file="imports/gone.ris"
+    )
+    migration.hash_stored_uploads(apps, None)
+    earlier.refresh_from_db()
+    gone.refresh_from_db()
+    assert earlier.content_sha256 == hashlib.sha256(SAMPLE).hexdigest()
+    assert gone.content_sha256 == ""  # its file is missing: nothing to compare
+    with pytest.raises(DomainError, match="already imported"):
+        upload(name="again.ris")
