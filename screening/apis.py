@@ -105,6 +105,14 @@ class ImportViewSet(
         preview = selectors_imports.import_deletion_preview(batch=self.get_object())
         return Response(ImportDeletionPreviewSerializer(preview).data)
 
+    @extend_schema(request=None, responses={202: ImportBatchSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Undo a deletion: import the deleted import's stored file again, as a new import."""
+        again = services_imports.import_restore(batch=self.get_object(), user=request.user)
+        again.refresh_from_db()
+        return Response(ImportBatchSerializer(again).data, status=status.HTTP_202_ACCEPTED)
+
     @extend_schema(
         parameters=[
             OpenApiParameter(

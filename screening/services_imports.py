@@ -98,6 +98,33 @@ def _materialise(records: RecordQuerySet) -> RecordQuerySet:
     return Record.objects.filter(pk__in=RawSQL("SELECT id FROM import_doomed", ()))
 
 
+def import_restore(*, batch: ImportBatch, user: Any) -> ImportBatch:
+    """Undo a deletion: import the deleted import's stored file again, as a new import with the
+    same database, search date and search string. Its records are deduplicated afresh; the
+    re-import rule applies (an identical import still standing refuses it)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from screening.services import import_create
+
+    if batch.deleted_at is None:
+        raise DomainError(f"The import of {batch.file_name} is not deleted.")
+    try:
+        with batch.file.open("rb") as fh:
+            data = fh.read()
+    except (OSError, ValueError) as exc:
+        raise DomainError(
+            f"The file of {batch.file_name} is no longer stored; upload it again."
+        ) from exc
+    return import_create(
+        review=batch.review,
+        created_by=user,
+        upload=SimpleUploadedFile(batch.file_name, data),
+        source_database=batch.source_database,
+        search_date=batch.search_date,
+        search_string=batch.search_string,
+    )
+
+
 def _check_constraints_now(immediate: bool) -> None:
     """Foreign keys are checked at commit on PostgreSQL (Django makes them deferred); checked
     at once, a violation is an error this service can name instead of a failed commit."""

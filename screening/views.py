@@ -163,6 +163,21 @@ def import_delete(
     return render(request, "screening/import_delete.html", context)
 
 
+@review_view(Role.LEAD)
+@require_POST
+def import_restore(
+    request: HttpRequest, *, review: Review, membership: Membership, batch_pk: int
+) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch, pk=batch_pk, review=review)
+    try:
+        again = services_imports.import_restore(batch=batch, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
+    messages.success(request, f"Importing {batch.file_name} again.")
+    return redirect("import_detail", review_pk=review.pk, batch_pk=again.pk)
+
+
 @review_view()
 def duplicates(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     primary_ids = selectors.duplicate_group_primary_ids(review=review)

@@ -176,3 +176,29 @@ def test_deleting_from_the_page_marks_the_import_deleted(imported, review, lead,
     assert "Deleted" in page and url not in page
     again = client.post(url, follow=True)
     assert "already deleted" in [str(m) for m in again.context["messages"]][0]
+
+
+def test_a_deleted_import_is_imported_again_from_its_stored_file(
+    imported, review, lead, client_for, api_for, django_capture_on_commit_callbacks
+):
+    client = client_for(lead)
+    client.post(f"/reviews/{review.pk}/imports/{imported.pk}/delete/")
+    page = client.get(f"/reviews/{review.pk}/imports/{imported.pk}/").content.decode()
+    assert "Import this file again" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(f"/reviews/{review.pk}/imports/{imported.pk}/restore/", follow=True)
+    assert [str(m) for m in done.context["messages"]] == ["Importing medline.ris again."]
+    again = ImportBatch.objects.exclude(pk=imported.pk).get(review=review)
+    assert (again.source_database, again.content_sha256) == ("MEDLINE", imported.content_sha256)
+    assert again.status == ImportBatch.Status.DONE and again.records_imported == 21
+    assert selectors.prisma_counts(review=review).identified_per_source == {"MEDLINE": 21}
+    # The file is standing again: restoring the deleted import twice is refused, by the API too.
+    refused = api_for(lead).post(f"/api/reviews/{review.pk}/imports/{imported.pk}/restore/")
+    assert refused.status_code == 400
+    assert "already imported" in refused.json()["file"][0]
+
+
+def test_only_a_deleted_import_can_be_restored(imported, review, lead, api_for):
+    response = api_for(lead).post(f"/api/reviews/{review.pk}/imports/{imported.pk}/restore/")
+    assert response.status_code == 400
+    assert "is not deleted" in response.json()["detail"][0]
