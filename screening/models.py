@@ -76,10 +76,6 @@ class ImportBatch(models.Model):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
-    @property
-    def records_remaining(self) -> int:
-        return self.records_imported - self.records_deleted
-
 
 class Study(models.Model):
     """A study, which PRISMA 2020 counts apart from its reports: one trial can have several
