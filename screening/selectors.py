@@ -89,7 +89,9 @@ def library_facets(*, review: Review) -> dict[str, object]:
         .order_by("-year")
     )
     return {
-        "sources": ImportBatch.objects.filter(review=review, status=ImportBatch.Status.DONE),
+        "sources": ImportBatch.objects.filter(
+            review=review, status=ImportBatch.Status.DONE, deleted_at__isnull=True
+        ),
         "years": list(years),
         "statuses": DUPLICATE_STATUSES,
     }
@@ -112,7 +114,9 @@ def library_counts(*, review: Review) -> LibraryCounts:
         records=records,
         duplicates=duplicates,
         unique=records - duplicates,
-        imports=ImportBatch.objects.filter(review=review, status=ImportBatch.Status.DONE).count(),
+        imports=ImportBatch.objects.filter(
+            review=review, status=ImportBatch.Status.DONE, deleted_at__isnull=True
+        ).count(),
     )
 
 

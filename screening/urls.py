@@ -16,6 +16,16 @@ urlpatterns = [
         views.import_detail,
         name="import_detail",
     ),
+    path(
+        "reviews/<int:review_pk>/imports/<int:batch_pk>/delete/",
+        views.import_delete,
+        name="import_delete",
+    ),
+    path(
+        "reviews/<int:review_pk>/imports/<int:batch_pk>/restore/",
+        views.import_restore,
+        name="import_restore",
+    ),
     path("reviews/<int:review_pk>/duplicates/", views.duplicates, name="duplicates"),
     path(
         "reviews/<int:review_pk>/duplicates/<int:record_pk>/",
