@@ -18,7 +18,8 @@ def _in_view_and_clickable(page, selector):
             const el = document.querySelector(sel);
             const box = el.getBoundingClientRect();
             const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
-            return box.top >= 0 && box.bottom <= window.innerHeight && (hit === el || el.contains(hit));
+            const inView = box.top >= 0 && box.bottom <= window.innerHeight;
+            return inView && (hit === el || el.contains(hit));
         }""",
         selector,
     )
