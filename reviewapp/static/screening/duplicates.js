@@ -29,7 +29,8 @@
     if (!pair || busy()) return;
     const form = pair.querySelector("form.possible-decide");
     const button = form && form.querySelector(`[data-decision="${decision}"]`);
-    if (button) form.requestSubmit(button);
+    // A click, not requestSubmit(button): htmx sends the value of the button it saw clicked.
+    if (button) button.click();
   };
 
   const undo = () => {
