@@ -312,10 +312,24 @@ def _links(review_id: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]
 
 
 def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
+    fields = ("title", "authors", "year", "journal", "doi", "pmid", "volume", "issue", "pages")
     rows = Record.objects.filter(review_id=review_id).values_list(
-        "id", "title", "authors", "year", "journal", "doi", "pmid"
+        "id", *fields, "issn", "record_type"
     )
-    for pk, title, authors, year, journal, doi, pmid in rows.iterator(chunk_size=5000):
+    for (
+        pk,
+        title,
+        authors,
+        year,
+        journal,
+        doi,
+        pmid,
+        volume,
+        issue,
+        pages,
+        issn,
+        kind,
+    ) in rows.iterator(chunk_size=5000):
         yield DedupRecord(
             id=pk,
             title=title,
@@ -324,6 +338,11 @@ def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
             journal=journal,
             doi=doi,
             pmid=pmid,
+            volume=volume,
+            issue=issue,
+            pages=pages,
+            issn=issn,
+            record_type=kind,
         )
 
 
