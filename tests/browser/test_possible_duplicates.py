@@ -80,3 +80,19 @@ def test_a_reviewer_decides_the_queue_with_the_keyboard(browser, live_server, re
     assert page.inner_text("#dedup-summary").startswith("3 duplicate records in 3 groups")
     assert errors == []
     context.close()
+
+
+def test_the_merge_form_and_u_still_work_without_a_queue(browser, live_server, review, lead):
+    kept, missed = (RecordFactory(review=review, title=f"Peer mentors {n}") for n in range(2))
+    context, page = log_in(browser, live_server, "lead")
+    page.goto(f"{live_server.url}/reviews/{review.pk}/duplicates/")
+    assert page.is_visible("#possible-empty")
+    page.click("#merge-form >> xpath=.. >> summary")
+    page.fill("#merge-record", str(missed.pk))
+    page.fill("#merge-other", str(kept.pk))
+    page.click("#merge-form button[type=submit]")
+    page.wait_for_selector("#undo")
+    assert Record.objects.get(pk=missed.pk).duplicate_of_id == kept.pk
+    page.keyboard.press("u")
+    assert wait_until(lambda: Record.objects.get(pk=missed.pk).duplicate_of_id is None)
+    context.close()

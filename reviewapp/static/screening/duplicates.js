@@ -81,10 +81,12 @@
     run();
   });
 
-  // The merge form posts to the record it names.
+  // The merge form posts to the record it names. Its hidden input named "action" shadows
+  // form.action, hence the attribute.
   document.addEventListener("submit", (e) => {
     const form = e.target;
     if (form.id !== "merge-form") return;
-    form.action = form.action.replace(/\/0\/$/, `/${form.elements.record.value}/`);
+    const target = form.getAttribute("action").replace(/\/\d+\/$/, `/${form.elements.record.value}/`);
+    form.setAttribute("action", target);
   });
 })();
