@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from reviewapp.models import Review
-from screening.models import DedupAction, PossibleDuplicate, Record
+from screening.models import DedupAction, ImportBatch, PossibleDuplicate, Record
 from screening.references.dedup import normalise_doi, normalise_title
 
 ABSTRACT_START = 300
@@ -34,6 +34,12 @@ def open_possible_duplicates(*, review: Review) -> QuerySet[PossibleDuplicate]:
 
 def open_possible_count(*, review: Review) -> int:
     return open_possible_duplicates(review=review).count()
+
+
+def open_possible_count_for_import(*, batch: ImportBatch) -> int:
+    """Open pairs with a record of this import: what its summary asks the team to decide."""
+    pairs = open_possible_duplicates(review=batch.review)
+    return pairs.filter(Q(record_a__import_batch=batch) | Q(record_b__import_batch=batch)).count()
 
 
 def undoable_possible_decision(*, review: Review) -> PossibleDuplicate | None:

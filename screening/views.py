@@ -130,6 +130,11 @@ def import_detail(
         "membership": membership,
         "batch": batch,
         "progress": services.import_progress_get(batch.pk) or {"percent": 0, "stage": "queued"},
+        "possible_found": (
+            selectors_possible.open_possible_count_for_import(batch=batch)
+            if batch.status == ImportBatch.Status.DONE
+            else 0
+        ),
     }
     template = "screening/_import_status.html" if request.htmx else "screening/import_detail.html"  # type: ignore[attr-defined]  # django-htmx middleware sets it
     return render(request, template, context)

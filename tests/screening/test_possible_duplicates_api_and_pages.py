@@ -128,3 +128,11 @@ def test_an_unknown_decision_is_refused_with_a_message(client_for, review, lead,
     answer = client_for(lead).post(url, {"decision": "maybe"}, **HTMX).content.decode()
     assert "Choose duplicates or not duplicates" in answer
     assert PossibleDuplicate.objects.get(pk=pairs[0].pk).status == "open"
+
+
+def test_the_import_summary_counts_the_pairs_it_brought(client_for, review, lead, pairs):
+    batch = Record.objects.get(pk=pairs[0].record_a_id).import_batch
+    batch.status = "done"
+    batch.save()
+    page = client_for(lead).get(f"/reviews/{review.pk}/imports/{batch.pk}/").content.decode()
+    assert '<dd id="possible-found">1 to decide' in page
