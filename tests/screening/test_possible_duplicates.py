@@ -2,6 +2,7 @@
 separated (a cannot-link) or undone exactly, and counted by PRISMA once decided."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from reviewapp.errors import DomainError
 from screening import selectors, selectors_possible, services, services_possible
@@ -56,6 +57,29 @@ def test_an_import_queues_a_near_miss_without_merging_it(review, pair):
     assert pair.reason  # the matcher says why it is unsure
     assert Record.objects.filter(review=review, duplicate_of__isnull=False).count() == 0
     assert _prisma(review) == (0, 2, 1)
+
+
+def _ris(*titles):
+    return "".join(
+        f"TY  - JOUR\nTI  - {t}\nAU  - Oldenburg, Johannes\nAU  - Mahlangu, Johnny\n"
+        f"PY  - 2017\nJO  - New England Journal of Medicine\nER  - \n\n"
+        for t in titles
+    ).encode()
+
+
+def test_importing_a_file_queues_its_near_misses(review, lead):
+    batch = services.import_create(
+        review=review,
+        created_by=lead,
+        upload=SimpleUploadedFile("embase.ris", _ris(TITLE, NEAR, "Exercise for depression")),
+        source_database="Embase",
+        queue=False,
+    )
+    batch = services.import_run(batch_id=batch.pk)
+    assert (batch.status, batch.records_imported, batch.duplicates_found) == ("done", 3, 0)
+    pair = PossibleDuplicate.objects.get(review=review)
+    titles = {pair.record_a.title, pair.record_b.title}
+    assert titles == {TITLE, NEAR} and pair.status == "open"
 
 
 def test_a_later_import_does_not_queue_a_pair_again(review, pair):
