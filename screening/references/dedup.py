@@ -152,6 +152,7 @@ _STOPWORDS = frozenset(
         "to",
         "und",
         "with",
+        "plus",
     ]
 )
 # Words that, first or last in a title, make a record a notice about another paper rather than
@@ -269,14 +270,25 @@ def _surnames_agree(a: str, b: str) -> bool:
     return fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")) >= 85  # "jorgensen"/"joergensen"
 
 
+# "PLoS ONE [Electronic Resource]"
+_BRACKETED = re.compile(r"\[[^\]]*\]")
 # Embase names the meeting after the journal: "Circulation. Conference: American Heart ...".
 _CONFERENCE_SUFFIX = re.compile(r"\.\s*(?:conference|congress|meeting)\b", re.IGNORECASE)
+
+
+# Some exports give the whole citation as the source: "Neuron.65 (1) ()(pp 40-52) 2010".
+_CITATION_TAIL = re.compile(r"\.\s*(\d+)\s*(?:\(|$).*", re.DOTALL)
+
+
+def _journal_name(journal: str) -> str:
+    name = _CONFERENCE_SUFFIX.split(_BRACKETED.sub(" ", journal), 1)[0]
+    return _CITATION_TAIL.sub("", name)
 
 
 def _journal_words(journal: str) -> tuple[str, ...]:
     # MEDLINE adds subtitles and places: "Haemophilia : the official journal of ...",
     # "Lancet (London, England)"; the name proper comes first.
-    name = _CONFERENCE_SUFFIX.split(journal, 1)[0]
+    name = _journal_name(journal)
     name = name.split(" : ", 1)[0].split("(", 1)[0].split(";", 1)[0]
     words = tuple(w for w in normalise_title(name).split() if w not in _STOPWORDS)
     if " ".join(words) in _NOT_A_JOURNAL:
@@ -301,11 +313,7 @@ def _abbreviates(short: str, full: str) -> bool:
 def _journal_forms(journal: str) -> tuple[tuple[str, ...], ...]:
     """The journal's name proper and, when it has one, the name with its subtitle."""
     short = _journal_words(journal)
-    full = tuple(
-        w
-        for w in normalise_title(_CONFERENCE_SUFFIX.split(journal, 1)[0]).split()
-        if w not in _STOPWORDS
-    )
+    full = tuple(w for w in normalise_title(_journal_name(journal)).split() if w not in _STOPWORDS)
     if not short or full == short or " ".join(full) in _NOT_A_JOURNAL:
         return (short,) if short else ()
     return (short, full)
@@ -321,6 +329,8 @@ def journals_agree(a: Sequence[str], b: Sequence[str]) -> bool:
     """Whether two journal word lists can name the same journal (abbreviations allowed)."""
     if not a or not b or a == b:
         return True
+    if "".join(a) == "".join(b):
+        return True  # "Yao Xue Xue Bao" and "Yaoxue Xuebao"
     short, full = (a, b) if len("".join(a)) <= len("".join(b)) else (b, a)
     if len(short) == 1 and len(full) > 1 and short[0] == "".join(w[0] for w in full):
         return True  # "jama", "bmj"
@@ -352,12 +362,18 @@ _NOTE_WORDS = re.compile(
     r"corrected|see comment|article in|abstract|summary in|english abstract|"
     r"[a-z]+(?:\s+(?:and|&)\s+[a-z]+)?\s*$)"
 )
-_LANGUAGE_SUFFIX = re.compile(r"[.\s]*\((?:[a-z]+)\)\s*$")
+# A language tag left in the title by an export: "... surgery] LA: Chi".
+_LANGUAGE_TAG = re.compile(r"\s+LA:\s*[A-Za-z]{2,12}\.?\s*$")
+# MEDLINE's notes on a title, closed or cut off by a field limit: "[Erratum appears in ...".
+_CUT_NOTE = re.compile(
+    r"\s*\[(?:erratum|errata|comment|retraction|retracted|published erratum|update)\b",
+    re.IGNORECASE,
+)
 
 
 def _strip_title_notes(title: str) -> str:
     """Drop database annotations and unwrap a title given in brackets as a translation."""
-    text = title.strip()
+    text = _LANGUAGE_TAG.sub("", _CUT_NOTE.split(title.strip(), 1)[0])
     while True:
         match = _TRAILING_NOTE.search(text)
         if not match or match.start() == 0:
@@ -418,6 +434,9 @@ _GENERIC_WORDS = frozenset(
         "acknowledgements",
         "acknowledgment",
         "thanks",
+        "remarks",
+        "comments",
+        "quarterly",
         "authors",
         "author",
         "reader",
@@ -456,6 +475,8 @@ _ABSTRACT_MARK = re.compile(r"conference|congress|meeting|symposium|abstract|sup
 _ABSTRACT_TYPES = frozenset(
     ["conf", "abst", "cpaper", "inproceedings", "conference", "proceedings", "meeting"]
 )
+_MONTH = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
+_ROMAN_PAGE = re.compile(r"([ivxlc]+)\b")
 _ISSN = re.compile(r"\d{4}-?\d{3}[\dx]")
 
 
@@ -468,11 +489,13 @@ def _locator_number(value: str) -> str:
 def _pages(value: str) -> tuple[str, str, int]:
     """Start page's letter prefix and number, and the page count (0 when unknown)."""
     text = value.casefold().strip()
-    if not text or _PAGE_COUNT.fullmatch(text):
+    # "01-Aug" is a spreadsheet's date made of "1-8": its pages can no longer be read.
+    if not text or _PAGE_COUNT.fullmatch(text) or _MONTH.search(text):
         return "", "", 0
     match = _PAGE.search(text)
     if not match:
-        return "", "", 0
+        roman = _ROMAN_PAGE.match(text)  # a preface on pages "v-vii"
+        return ("", roman.group(1), 1) if roman else ("", "", 0)
     prefix, start, _, end = match.groups()
     start = start.lstrip("0") or "0"
     count = 1
@@ -482,6 +505,16 @@ def _pages(value: str) -> tuple[str, str, int]:
             end = start[: len(start) - len(end)] + end
         count = max(1, int(end) - int(start) + 1) if int(end) >= int(start) else 1
     return prefix, start, count
+
+
+def _overlap(a: _Prepared, b: _Prepared) -> bool:
+    """Whether two page ranges share a page ("S145-S146" and "S146")."""
+    if not (a.page.isdigit() and b.page.isdigit()):
+        return False
+    a_start, b_start = int(a.page), int(b.page)
+    return (
+        a_start <= b_start < a_start + a.page_count or b_start <= a_start < b_start + b.page_count
+    )
 
 
 @dataclass(slots=True)
@@ -512,6 +545,16 @@ class _Prepared:
     abstract: str
 
 
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+
+
+def _doi(value: str) -> str:
+    """The DOI in a field that may hold more ("15193 10.1038/ncomms15193")."""
+    value = unquote(value)
+    match = _DOI.search(value)
+    return normalise_doi(match.group(0) if match else value)
+
+
 def _first_author(authors: Sequence[str]) -> str:
     for author in authors:
         author = (author or "").strip()
@@ -535,14 +578,18 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
     ]
     content = tuple(dict.fromkeys(w for w in words if w not in _STOPWORDS))
     page_prefix, page, page_count = _pages(record.pages or "")
+    journal_words = set(normalise_title(record.journal or "").split())
     issue = (record.issue or "").strip()
     volume = record.volume or ""
+    if not volume:
+        tail = _CITATION_TAIL.search(record.journal or "")
+        volume = tail.group(1) if tail else ""
     journal = record.journal or ""
     marks = f"{journal} {volume} {issue}".casefold()
     abstract_like = (
         bool(_ABSTRACT_MARK.search(marks))
         or (record.record_type or "").casefold() in _ABSTRACT_TYPES
-        or (page_prefix not in ("", "e") and page_count <= 2)
+        or (len(page_prefix) == 1 and page_prefix != "e" and page_count <= 2)
     )
     return _Prepared(
         index=index,
@@ -555,7 +602,9 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         numbers=(*_DIGITS.findall(title.replace(" ", "")), *roman),
         notices=frozenset(w for w in edges if w in _NOTICE_WORDS),
         code=code,
-        generic=len(content) < MIN_CONTENT_WORDS or all(w in _GENERIC_WORDS for w in content),
+        # "Remarks from MIS Quarterly Editor": words of the journal's name say nothing either.
+        generic=len(content) < MIN_CONTENT_WORDS
+        or all(w in _GENERIC_WORDS or w in journal_words for w in content),
         surname=_surname(first_author),
         name_words=frozenset(normalise_title(first_author).split()),
         year=record.year,
@@ -563,7 +612,7 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         issns=frozenset(m.replace("-", "") for m in _ISSN.findall((record.issn or "").casefold())),
         squeezed=title.replace(" ", ""),
         # Some exports percent-encode a DOI's brackets: "s0014-2999%2803%2901994-0".
-        doi=normalise_doi(unquote(record.doi or "")),
+        doi=_doi(record.doi or ""),
         pmid=(record.pmid or "").strip().lstrip("0"),
         volume=_locator_number(volume),
         issue=issue.lstrip("0") if issue.isdigit() else "",
@@ -636,7 +685,7 @@ def _evidence(a: _Prepared, b: _Prepared) -> tuple[list[str], int]:
         if left and right:
             if left == right:
                 agree += 1
-            else:
+            elif field != "pages" or not _overlap(a, b):
                 disagree.append(field)
     if a.surname and b.surname:
         if _authors_agree(a, b):
@@ -661,7 +710,21 @@ def _judge(a: _Prepared, b: _Prepared) -> tuple[str, list[str]]:
     disagree, agree = _evidence(a, b)
     if not disagree:
         return "", disagree
-    if len(disagree) > 1 or agree < AGREEMENT_TO_OVERRULE:
+    # The overruled field needs a witness that pins the item down: the same first page, or,
+    # when the pages are what differ, the same volume and issue.
+    anchored = (
+        bool(a.page and a.page == b.page)
+        or bool(a.doi and a.doi == b.doi)
+        or (
+            disagree == ["pages"]
+            and bool(a.volume and a.volume == b.volume)
+            and bool(a.issue and a.issue == b.issue)
+        )
+        # Issue numbers are the least reliable locator (record numbers land there); a long
+        # specific title is witness enough.
+        or (disagree == ["issue"] and not (a.generic or b.generic) and len(a.content) >= 6)
+    )
+    if len(disagree) > 1 or agree < AGREEMENT_TO_OVERRULE or not anchored:
         return ", ".join(disagree), disagree
     # The abstract on page A39 and the article on pages 321-326 are two versions of a paper,
     # however much else they share.
@@ -743,7 +806,12 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
         near = fuzz.token_set_ratio(a.title, b.title, score_cutoff=POSSIBLE_SIMILARITY)
         if not near:
             return None
-        return False, near, f"titles {near:.0f}% alike, other details agree"
+        reason = f"titles {near:.0f}% alike, other details agree"
+        # One title holds the other's words and the volume and page vouch for it: a subtitle
+        # or a database's note added ("... Cyclooxygenase pathway").
+        if near >= 95 and located and same_year and both_authors and not disagree:
+            return True, near, reason + ", same volume and page"
+        return False, near, reason
     parts = [
         "same title"
         if similarity == 100
