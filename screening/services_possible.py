@@ -42,6 +42,16 @@ def _group_ids(root: int) -> list[int]:
     return [root, *Record.objects.filter(duplicate_of_id=root).values_list("id", flat=True)]
 
 
+def _kept_apart(review_id: int) -> list[tuple[int, int]]:
+    return [
+        (int(x), int(y))
+        for links in DedupAction.objects.filter(review_id=review_id, undone_at=None).values_list(
+            "cannot_link", flat=True
+        )
+        for x, y in links
+    ]
+
+
 def _decide(
     pair: PossibleDuplicate, status: str, action: DedupAction, user: Any, reasons: dict[str, str]
 ) -> PossibleDuplicate:
@@ -59,7 +69,9 @@ def possible_confirm(*, pair: PossibleDuplicate, user: Any) -> PossibleDuplicate
     """The two records are the same paper: merge their groups.
 
     The group whose kept record has screening work stays kept (its votes and outcomes go on
-    counting); otherwise the earlier record's group does.
+    counting); otherwise the earlier record's group does. Refused when the merge would join two
+    records a team member kept apart (a separation or a split), which a chain of confirmations
+    could otherwise do behind their back.
     """
     pair = _lock_open(pair)
     root_a, root_b = _root(pair.record_a_id), _root(pair.record_b_id)
@@ -76,7 +88,15 @@ def possible_confirm(*, pair: PossibleDuplicate, user: Any) -> PossibleDuplicate
     source, target = (
         (pair.record_a_id, pair.record_b_id) if keep_b else (pair.record_b_id, pair.record_a_id)
     )
-    members = _group_ids(root_a) + _group_ids(root_b)
+    group_a, group_b = set(_group_ids(root_a)), set(_group_ids(root_b))
+    for x, y in _kept_apart(pair.review_id):
+        if (x in group_a and y in group_b) or (x in group_b and y in group_a):
+            raise DomainError(
+                f"Records {x} and {y} were marked as not duplicates, and merging records "
+                f"{pair.record_a_id} and {pair.record_b_id} would put them in one group. "
+                "Undo that decision first, or mark these two as not duplicates."
+            )
+    members = [*group_a, *group_b]
     reasons = {
         str(pk): reason
         for pk, reason in Record.objects.filter(id__in=members).values_list(

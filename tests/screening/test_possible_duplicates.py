@@ -203,6 +203,21 @@ def test_a_pair_merged_by_hand_leaves_the_queue(review, lead, pair):
         services_possible.possible_confirm(pair=pair, user=lead)
 
 
+def test_a_confirmation_that_would_join_records_kept_apart_is_refused(review, lead):
+    a, b, c = (RecordFactory(review=review) for _ in range(3))
+    services.possible_pairs_store(
+        review_id=review.pk,
+        pairs=[PossiblePair(a=x.pk, b=y.pk, reason="similar") for x, y in ((a, b), (a, c), (b, c))],
+    )
+    ab, ac, bc = PossibleDuplicate.objects.filter(review=review).order_by("record_a", "record_b")
+    services_possible.possible_separate(pair=ab, user=lead)
+    services_possible.possible_confirm(pair=ac, user=lead)
+    with pytest.raises(DomainError, match=f"Records {a.pk} and {b.pk} were marked as not"):
+        services_possible.possible_confirm(pair=bc, user=lead)
+    assert Record.objects.get(pk=b.pk).duplicate_of_id is None
+    assert PossibleDuplicate.objects.get(pk=bc.pk).status == "open"
+
+
 def test_there_is_nothing_to_undo_before_a_decision(review, lead, pair):
     with pytest.raises(DomainError, match="No possible duplicate has been decided"):
         services_possible.possible_undo_last(review=review, user=lead)
@@ -216,3 +231,53 @@ def test_the_comparison_flags_only_fields_that_really_differ(review):
     rows = {row.label: row for row in selectors_possible.compare_records(a, b)}
     assert not rows["Title"].differs and not rows["DOI"].differs
     assert rows["Pages"].differs and (rows["Pages"].a, rows["Pages"].b) == ("321-326", "A39")
+
+
+def _queue_state(review):
+    pairs = dict(PossibleDuplicate.objects.filter(review=review).values_list("id", "status"))
+    return _state(review), pairs
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_decisions_and_undos_restore_every_earlier_state(review, lead, seed):
+    """Random confirm / separate / undo sequences over six records with every pair queued:
+    each undo gives back exactly the state before its decision, and PRISMA always adds up."""
+    import random
+
+    rng = random.Random(seed)
+    records = [_paper(review, f"{TITLE} {n}", duplicate_reason="") for n in range(6)]
+    ids = [r.pk for r in records]
+    services.possible_pairs_store(
+        review_id=review.pk,
+        pairs=[
+            PossiblePair(a=a, b=b, reason="similar")
+            for i, a in enumerate(ids)
+            for b in ids[i + 1 :]
+        ],
+    )
+    history = []
+    for _step in range(30):
+        open_pairs = list(selectors_possible.open_possible_duplicates(review=review))
+        if history and (not open_pairs or rng.random() < 0.3):
+            services_possible.possible_undo_last(review=review, user=lead)
+            assert _queue_state(review) == history.pop()
+        elif open_pairs:
+            pair = rng.choice(open_pairs)
+            history.append(_queue_state(review))
+            decide = rng.choice(
+                [services_possible.possible_confirm, services_possible.possible_separate]
+            )
+            try:
+                decide(pair=pair, user=lead)
+            except DomainError as exc:
+                assert "were marked as not duplicates" in exc.message
+                assert _queue_state(review) == history.pop()
+        removed, screened, still_open = _prisma(review)
+        assert removed + screened == len(ids)
+        assert still_open == len(selectors_possible.open_possible_duplicates(review=review))
+        roots = {pk: dup or pk for pk, (dup, _r) in _state(review).items()}
+        for pair in PossibleDuplicate.objects.filter(review=review, status="separated"):
+            assert roots[pair.record_a_id] != roots[pair.record_b_id]
+    while history:
+        services_possible.possible_undo_last(review=review, user=lead)
+        assert _queue_state(review) == history.pop()
