@@ -14,6 +14,7 @@ records to about half a million comparisons.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import sys
@@ -310,6 +311,12 @@ def _abbreviates(short: str, full: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=65536)
+def _journal_vocabulary(journal: str) -> frozenset[str]:
+    return frozenset(normalise_title(journal).split())
+
+
+@functools.lru_cache(maxsize=65536)
 def _journal_forms(journal: str) -> tuple[tuple[str, ...], ...]:
     """The journal's name proper and, when it has one, the name with its subtitle."""
     short = _journal_words(journal)
@@ -542,17 +549,17 @@ class _Prepared:
     page: str
     page_count: int
     abstract_like: bool  # a conference abstract or supplement item
-    abstract: str
 
 
-_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_SPREADSHEET_ERROR = re.compile(r"#(?:NAME\?|VALUE!|REF!|N/A|DIV/0!|NUM!|NULL!)")
+_DOI = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
 
 
 def _doi(value: str) -> str:
     """The DOI in a field that may hold more ("15193 10.1038/ncomms15193")."""
     value = unquote(value)
     match = _DOI.search(value)
-    return normalise_doi(match.group(0) if match else value)
+    return normalise_doi(match.group(0)) if match else ""  # "JSTAGE/jphs/10136SC [pii]"
 
 
 def _first_author(authors: Sequence[str]) -> str:
@@ -565,7 +572,10 @@ def _first_author(authors: Sequence[str]) -> str:
 
 
 def _prepare(index: int, record: DedupRecord) -> _Prepared:
-    title = normalise_title(_strip_title_notes(record.title))
+    raw_title = record.title or ""
+    # "#NAME?": a spreadsheet's formula error where the title was.
+    title = "" if _SPREADSHEET_ERROR.fullmatch(raw_title.strip()) else raw_title
+    title = normalise_title(_strip_title_notes(title))
     # Interning shares each distinct word between records: 100,000 titles hold ~1.5M words.
     words = tuple(map(sys.intern, title.split()))
     first_author = _first_author(record.authors)
@@ -578,13 +588,15 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
     ]
     content = tuple(dict.fromkeys(w for w in words if w not in _STOPWORDS))
     page_prefix, page, page_count = _pages(record.pages or "")
-    journal_words = set(normalise_title(record.journal or "").split())
+    if record.year is not None and page == str(record.year) and not page_prefix:
+        page_prefix, page, page_count = "", "", 0  # the year put in the pages field
+    journal = record.journal or ""
+    journal_words = _journal_vocabulary(journal)
     issue = (record.issue or "").strip()
     volume = record.volume or ""
     if not volume:
         tail = _CITATION_TAIL.search(record.journal or "")
         volume = tail.group(1) if tail else ""
-    journal = record.journal or ""
     marks = f"{journal} {volume} {issue}".casefold()
     abstract_like = (
         bool(_ABSTRACT_MARK.search(marks))
@@ -620,7 +632,6 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         page=page,
         page_count=page_count,
         abstract_like=abstract_like,
-        abstract=" ".join(normalise_title(record.abstract or "").split()[:60]),
     )
 
 
@@ -728,8 +739,12 @@ def _judge(a: _Prepared, b: _Prepared) -> tuple[str, list[str]]:
         return ", ".join(disagree), disagree
     # The abstract on page A39 and the article on pages 321-326 are two versions of a paper,
     # however much else they share.
+    # Consecutive papers of a series sit in one issue on neighbouring pages; only a page in
+    # another form ("2556" in print, "E1924" online) may be overruled.
     if disagree == ["pages"] and (
-        a.abstract_like != b.abstract_like or {a.page_prefix, b.page_prefix} - {"", "e"}
+        a.abstract_like != b.abstract_like
+        or {a.page_prefix, b.page_prefix} - {"", "e"}
+        or a.page_prefix == b.page_prefix
     ):
         return "pages", disagree
     if disagree == ["PMID"]:
@@ -788,7 +803,7 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
     that can differ between two real versions of a paper (journal name, year, a missing first
     author, a shortened title) needs the volume and first page to vouch for it.
     """
-    if not a.title or not b.title:
+    if bool(a.title) != bool(b.title):
         return None
     conflict, disagree = _judge(a, b)
     if conflict:
@@ -809,7 +824,14 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
         reason = f"titles {near:.0f}% alike, other details agree"
         # One title holds the other's words and the volume and page vouch for it: a subtitle
         # or a database's note added ("... Cyclooxygenase pathway").
-        if near >= 95 and located and same_year and both_authors and not disagree:
+        if (
+            near >= 95
+            and located
+            and same_year
+            and both_authors
+            and not disagree
+            and a.numbers == b.numbers
+        ):
             return True, near, reason + ", same volume and page"
         return False, near, reason
     parts = [
@@ -836,6 +858,13 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
         reason += f", though the {disagree[0]} differs"
     # "Editorial", "Reply", "Abstracts": the title names a kind of item, not a paper.
     pinned = located and same_year and journal != "different" and a.issue == b.issue
+    if not a.title:
+        # No title to read ("#NAME?"): even when everything else agrees, a reviewer decides.
+        return (
+            (False, 50.0, "no title, but same authors, volume and page")
+            if (pinned and both_authors)
+            else None
+        )
     if (a.generic or b.generic) and not pinned:
         return None
     if similarity == 1 and not located:
@@ -925,6 +954,9 @@ def _candidate_pairs(prepared: list[_Prepared]) -> Iterable[tuple[int, int]]:
             frequency[word] += 1
     blocks: dict[str, list[int]] = defaultdict(list)
     for item in prepared:
+        if item.volume and item.page:
+            # Same volume and first page finds a title given in another language or cut short.
+            blocks[f"#{item.volume}:{item.page}:{item.year}"].append(item.index)
         if not item.title:
             continue
         rarest = sorted(item.content, key=lambda w: (frequency[w], w))[:BLOCKING_KEYS]
@@ -936,9 +968,6 @@ def _candidate_pairs(prepared: list[_Prepared]) -> Iterable[tuple[int, int]]:
         squeezed = item.squeezed
         blocks["<" + squeezed[:AFFIX_LENGTH]].append(item.index)
         blocks[">" + squeezed[-AFFIX_LENGTH:]].append(item.index)
-        if item.volume and item.page:
-            # Same volume and first page finds a title given in another language or cut short.
-            blocks[f"#{item.volume}:{item.page}:{item.year}"].append(item.index)
         if item.surname and item.year is not None:
             # Same first author and year catches titles too mangled for the word keys.
             blocks[f"@{item.surname.rsplit(' ', 1)[-1]} {item.year}"].append(item.index)

@@ -443,3 +443,47 @@ def test_it_does_not_chain_two_different_pages_into_one_group() -> None:
     found = find_duplicates(records).groups
 
     assert not any({1, 3} <= set(group) for group in groups_of(found))
+
+
+def test_it_keeps_consecutive_papers_of_a_series_apart() -> None:
+    series = [
+        article(
+            1,
+            title="2-(N'-alkylidenehydrazino)adenosines: potent coronary vasodilators",
+            pages="4557-4561",
+        ),
+        article(
+            2,
+            title="2-(N'-aralkylidenehydrazino)adenosines: potent coronary vasodilators",
+            pages="4562-4566",
+        ),
+    ]
+
+    assert find_duplicates(series).groups == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("pages", "2009"),  # the year put in the pages field
+        ("pages", "01-Aug"),  # a spreadsheet's date made of "1-8"
+        ("doi", "JSTAGE/jphs/10136SC [pii]"),  # not a DOI
+    ],
+)
+def test_it_ignores_a_field_that_holds_something_else(field: str, value: str) -> None:
+    found = find_duplicates([article(1, doi="10.1254/jphs.10136sc"), article(2, **{field: value})])
+
+    assert groups_of(found.groups) == [(1, 2)]
+
+
+def test_it_reads_a_citation_given_as_the_journal() -> None:
+    cited = article(2, journal="Zhongguo Fei Ai Za Zhi.12 (3) ()(pp 321-326) 2009", volume="")
+
+    assert groups_of(find_duplicates([article(1), cited]).groups) == [(1, 2)]
+
+
+def test_it_leaves_records_without_a_readable_title_to_a_reviewer() -> None:
+    result = find_duplicates([article(1, title="#NAME?"), article(2, title="#NAME?")])
+
+    assert result.groups == []
+    assert [(p.a, p.b) for p in result.possible_pairs] == [(1, 2)]
