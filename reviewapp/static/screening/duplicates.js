@@ -41,7 +41,7 @@
     else if (any) any.click();
   };
 
-  const afterSwap = () => {
+  const afterSettle = () => {
     const q = queue();
     if (!q) return;
     const focus = q.dataset.focus;
@@ -55,7 +55,9 @@
   document.addEventListener("DOMContentLoaded", () => show(false));
   document.addEventListener("htmx:beforeRequest", () => { const q = queue(); if (q) q.dataset.busy = "1"; });
   document.addEventListener("htmx:afterRequest", () => { const q = queue(); if (q) q.dataset.busy = ""; });
-  document.addEventListener("htmx:afterSwap", (e) => { if (e.detail.target && e.detail.target.id === "possible-queue") afterSwap(); });
+  // After the settle, not the swap: htmx keeps a swapped element's old attributes until it
+  // settles, which would wipe the cursor's class set in between.
+  document.addEventListener("htmx:afterSettle", afterSettle);
   ["htmx:responseError", "htmx:sendError"].forEach((name) => document.addEventListener(name, () => {
     const q = queue();
     if (q && !document.getElementById("possible-network-error")) {
