@@ -45,6 +45,10 @@ def _read_csv(path: str) -> tuple[list[str], list[dict[str, str]]]:
             ]
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the file is not UTF-8 text (save it as CSV UTF-8)") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV file ({exc})") from None
     if not rows:
         raise InputError(f"{path}: no data rows")
     return header, rows
@@ -174,12 +178,23 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = run(argv)
+        text = json.dumps(result, indent=2, allow_nan=False)
     except (InputError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    json.dump(result, sys.stdout, indent=2, allow_nan=False)
+    except Exception as exc:  # noqa: BLE001 -- a command line reports every failure in one line
+        print(
+            f"error: the computation failed ({type(exc).__name__}: {_one_line(exc)})",
+            file=sys.stderr,
+        )
+        return 1
+    sys.stdout.write(text)
     sys.stdout.write("\n")
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

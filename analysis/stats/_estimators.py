@@ -265,24 +265,17 @@ def estimate_tau2(
     change = threshold + 1
     it = 0
     converged = True
+    broke_down = False
     while change > threshold:
         it += 1
         old = tau2
-        fit = model.fit(tau2)
-        w = fit.w
-        if method == "EB":
-            adj = (fit.rss * k / (k - p) - k) / fit.sw
-        else:
-            pr = w * fit.resid
-            ypPy = dot(pr, pr)
-            if method == "ML":
-                adj = (ypPy - fit.sw) / dot(w, w)
-            else:
-                trP, trPP = model.traces(fit)
-                adj = (ypPy - trP) / trPP
-        adj *= stepadj
+        adj = _fisher_step(model, method, tau2) * stepadj
         if not math.isfinite(adj):
-            adj = 0.0
+            # A step of NaN or infinity (sums that overflow or underflow) is a breakdown,
+            # not convergence: keep the last finite iterate and say so.
+            broke_down = True
+            converged = False
+            break
         while tau2 + adj < 0:
             adj /= 2
         tau2 = tau2 + adj
@@ -291,7 +284,13 @@ def estimate_tau2(
             converged = False
             break
     warnings: list[str] = []
-    if not converged:
+    if broke_down:
+        warnings.append(
+            f"{method}: Fisher scoring broke down at iteration {it} (the step is not finite; "
+            "the estimates or variances are too extreme for floating point); the reported "
+            "tau2 is the last finite iterate"
+        )
+    elif not converged:
         warnings.append(
             f"{method}: Fisher scoring did not converge in {maxiter} iterations "
             f"(last change in tau2 {change:.3g}); the reported tau2 is the last iterate"
@@ -307,11 +306,40 @@ def estimate_tau2(
             )
             tau2 = 0.0
     tau2 = max(0.0, tau2)
-    fit = model.fit(tau2)
-    if method == "ML":
-        se = math.sqrt(2 / dot(fit.w, fit.w))
-    elif method == "REML":
-        se = math.sqrt(2 / model.traces(fit)[1])
-    else:
-        se = math.sqrt(2 * k**2 / (k - p) / fit.sw**2)
-    return Tau2Estimate(tau2, se, converged, it, warnings)
+    return Tau2Estimate(tau2, _fisher_se(model, method, tau2), converged, it, warnings)
+
+
+def _fisher_step(model: Model, method: str, tau2: float) -> float:
+    """One Fisher-scoring step for ML, REML or EB; NaN when a sum under- or overflows."""
+    k, p = model.k, model.p
+    try:
+        with np.errstate(all="ignore"):
+            fit = model.fit(tau2)
+            w = fit.w
+            if method == "EB":
+                return (fit.rss * k / (k - p) - k) / fit.sw
+            pr = w * fit.resid
+            ypPy = dot(pr, pr)
+            if method == "ML":
+                return (ypPy - fit.sw) / dot(w, w)
+            trP, trPP = model.traces(fit)
+            return (ypPy - trP) / trPP
+    except (ZeroDivisionError, np.linalg.LinAlgError, OverflowError):
+        return math.nan
+
+
+def _fisher_se(model: Model, method: str, tau2: float) -> float | None:
+    """metafor's standard error of tau2 for ML, REML and EB; None where it is not finite."""
+    k, p = model.k, model.p
+    try:
+        with np.errstate(all="ignore"):
+            fit = model.fit(tau2)
+            if method == "ML":
+                se = math.sqrt(2 / dot(fit.w, fit.w))
+            elif method == "REML":
+                se = math.sqrt(2 / model.traces(fit)[1])
+            else:
+                se = math.sqrt(2 * k**2 / (k - p) / fit.sw**2)
+    except (ZeroDivisionError, np.linalg.LinAlgError, OverflowError, ValueError):
+        return None
+    return se if math.isfinite(se) else None
