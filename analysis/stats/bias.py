@@ -299,10 +299,10 @@ def _cdf_fourier(n: int, q: int) -> float:
     total = 0.0
     for start in range(1, s_max + 1, chunk):
         steps = np.arange(start, min(s_max, start + chunk - 1) + 1, dtype=np.float64)
-        t = 2 * math.pi * steps / size
-        sin_half = np.sin(t / 2)
-        cf = np.prod(np.sin(np.outer(t / 2, j)) / (j * sin_half[:, None]), axis=1)
-        total += float(np.sum(cf * np.cos(t * (m - q) / 2) * np.sin((q + 1) * t / 2) / sin_half))
+        ts = 2 * math.pi * steps / size
+        sin_half = np.sin(ts / 2)
+        cf = np.prod(np.sin(np.outer(ts / 2, j)) / (j * sin_half[:, None]), axis=1)
+        total += float(np.sum(cf * np.cos(ts * (m - q) / 2) * np.sin((q + 1) * ts / 2) / sin_half))
     total *= 2
     if size % 2 == 0 and s_max == half:  # the Nyquist term t = pi, counted once
         cf_pi = float(np.prod(np.sin(j * math.pi / 2) / j))
