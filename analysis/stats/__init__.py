@@ -19,6 +19,7 @@ from .effect_sizes import (
     sd_from_se,
     sd_from_t,
 )
+from .measures import transform
 from .pooling import MetaRegResult, metareg, pool
 from .results import PoolResult, QProfile
 from .sensitivity import (
@@ -60,5 +61,6 @@ __all__ = [
     "sd_from_se",
     "sd_from_t",
     "subgroups",
+    "transform",
     "trimfill",
 ]

@@ -21,12 +21,20 @@ import numpy as np
 from .bias import egger, trimfill
 from .binary import pool_mh, pool_peto
 from .effect_sizes import BINARY_MEASURES, CONTINUOUS_MEASURES, EffectSizes, escalc
+from .measures import OTHER_MEASURES
 from .pooling import pool
 from .sensitivity import leave_one_out, subgroups
 
 _COLUMNS = {
     "continuous": ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
 }
+
+
+#: metafor's argument names for the single-group, rate, correlation and paired measures.
+_METAFOR_COLUMNS = (
+    "xi", "mi", "ni", "ti", "x1i", "x2i", "t1i", "t2i", "ri", "sdi",
+    "m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i",
+)  # fmt: skip
 
 
 class InputError(Exception):
@@ -94,6 +102,9 @@ def _effect_sizes(
         else:
             tables = {"ai": col("ai"), "n1i": col("n1i"), "ci": col("ci"), "n2i": col("n2i")}
         es = escalc(measure, **tables, labels=labels)
+    elif measure in OTHER_MEASURES:
+        given: dict[str, Any] = {c: col(c) for c in _METAFOR_COLUMNS if c in header}
+        es = escalc(measure, **given, labels=labels)
     elif measure == "GEN":
         yi = col("yi")
         vi = col("vi") if "vi" in header else col("sei") ** 2
@@ -120,7 +131,9 @@ def _parser() -> argparse.ArgumentParser:
             "--measure",
             required=True,
             type=str.upper,
-            help="SMD, MD, ROM, RR, OR, RD, PETO or GEN (yi with vi or sei)",
+            help="SMD, MD, ROM, RR, OR, RD, PETO, any other metafor measure of escalc "
+            "(PR, PLO, PFT, IR, IRR, COR, ZCOR, MC, SMCR, MN, VR, ...; columns named as "
+            "metafor's arguments) or GEN (yi with vi or sei)",
         )
         s.add_argument(
             "--method",
