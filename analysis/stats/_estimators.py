@@ -14,7 +14,9 @@ log-likelihood at tau^2 = 0 ("ll0check").
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import optimize
@@ -29,6 +31,7 @@ THRESHOLD = 1e-5
 MAXITER = 100
 #: ``.Machine$double.eps^0.25``: uniroot's tolerance and the ll0check margin in metafor.
 R_TOL = float(np.finfo(float).eps) ** 0.25
+_EPS = float(np.finfo(float).eps)
 
 
 def normalise_method(method: str) -> str:
@@ -61,8 +64,23 @@ class Model:
         self.k = int(y.shape[0])
         self.p = 1 if X is None else int(X.shape[1])
 
+    # -- the common-effect fit (tau2 = 0), shared by the estimators and Q ---------------
+    @cached_property
+    def fit0(self) -> Fit:
+        """WLS fit with weights 1/v: Q, the DL and HS estimators and I^2 all start here."""
+        return self.fit_w(1.0 / self.v)
+
+    @cached_property
+    def sums0(self) -> tuple[float, float]:
+        """sum(w^2) and sum(w^3) for w = 1/v."""
+        w = self.fit0.w
+        w2 = w * w
+        return float(w2.sum()), dot(w2, w)
+
     # -- weighted least squares ---------------------------------------------------------
     def fit(self, tau2: float) -> Fit:
+        if tau2 == 0.0:
+            return self.fit0
         w = 1.0 / (self.v + tau2)
         return self.fit_w(w)
 
@@ -72,7 +90,7 @@ class Model:
             sw = float(w.sum())
             mu = dot(w, y) / sw
             r = y - mu
-            rss = dot(w * r, r)
+            rss = float(np.einsum("i,i,i->", w, r, r))
             return Fit(w, sw, np.array([mu]), np.array([[1.0 / sw]]), r, rss)
         X = self.X
         Xw = X * w[:, None]
@@ -80,29 +98,64 @@ class Model:
         ainv = np.linalg.inv(A).astype(np.float64, copy=False)
         beta = ainv @ (Xw.T @ y)
         r = y - X @ beta
-        rss = dot(w * r, r)
+        rss = float(np.einsum("i,i,i->", w, r, r))
         return Fit(w, float(w.sum()), beta, ainv, r, rss)
+
+    # -- intercept-only sums in scratch buffers ---------------------------------------
+    # At k = 100,000 allocating a fresh 800 kB array costs about as much as the arithmetic
+    # on it (page faults), so the loops below (root finding, Fisher scoring) reuse three
+    # buffers per model and return only sums.
+    @cached_property
+    def _scratch(self) -> FloatArray:
+        return np.empty((3, self.k))
+
+    def _weights(self, tau2: float) -> FloatArray:
+        w = np.add(self.v, tau2, out=self._scratch[0])
+        return np.reciprocal(w, out=w)
+
+    def sums(self, tau2: float) -> tuple[float, float, float, float, float]:
+        """Intercept-only: sum w, y'Py (= sum w r^2), y'PPy (= sum (w r)^2), sum w^2 and
+        sum w^3 for w = 1/(v + tau2), r = y - weighted mean."""
+        buf = self._scratch
+        w = self._weights(tau2)
+        sw = float(w.sum())
+        r = np.subtract(self.y, dot(w, self.y) / sw, out=buf[1])
+        wr = np.multiply(w, r, out=buf[2])
+        rss, ypPy = dot(wr, r), dot(wr, wr)
+        w2 = np.multiply(w, w, out=buf[1])
+        return sw, rss, ypPy, float(w2.sum()), dot(w2, w)
+
+    def q_slope(self, tau2: float) -> tuple[float, float]:
+        """Q(tau2) = y'P y and its derivative dQ/dtau2 = -y'PPy = -sum((w r)^2)."""
+        if self.X is None:
+            buf = self._scratch
+            w = self._weights(tau2)
+            r = np.subtract(self.y, dot(w, self.y) / float(w.sum()), out=buf[1])
+            wr = np.multiply(w, r, out=buf[2])
+            return dot(wr, r), -dot(wr, wr)
+        f = self.fit(tau2)
+        wr = f.w * f.resid
+        return f.rss, -dot(wr, wr)
 
     def q(self, tau2: float) -> float:
         """Generalised Q statistic y'P(tau2)y (monotone decreasing in tau2)."""
         if self.X is None:
-            w = 1.0 / (self.v + tau2)
-            sw = w.sum()
-            wy = w * self.y
-            # sum w (y - mu)^2 = sum w y^2 - (sum w y)^2 / sum w
-            r = self.y - wy.sum() / sw
-            return dot(w * r, r)
+            return self.q_slope(tau2)[0]
         return self.fit(tau2).rss
 
     # -- traces of P, PP, PV... ----------------------------------------------------------
     def traces(self, fit: Fit) -> tuple[float, float]:
         """tr(P) and tr(PP) for the weights of ``fit``."""
         w = fit.w
-        sw2 = dot(w, w)
         if self.X is None:
             s = fit.sw
-            sw3 = dot(w * w, w)
+            if fit is self.fit0:
+                sw2, sw3 = self.sums0
+            else:
+                w2 = w * w
+                sw2, sw3 = float(w2.sum()), dot(w2, w)
             return s - sw2 / s, sw2 - 2.0 * sw3 / s + (sw2 / s) ** 2
+        sw2 = dot(w, w)
         X, ainv = self.X, fit.ainv
         Xw = X * w[:, None]
         B = Xw.T @ Xw  # X'W^2X
@@ -143,7 +196,7 @@ class Model:
 
     def ols_rss(self) -> float:
         if self.X is None:
-            r = self.y - self.y.mean()
+            r = np.subtract(self.y, self.y.mean(), out=self._scratch[1])
             return dot(r, r)
         beta, *_ = np.linalg.lstsq(self.X, self.y, rcond=None)
         r = self.y - self.X @ beta
@@ -151,8 +204,18 @@ class Model:
 
     def loglik(self, tau2: float, reml: bool) -> float:
         """Log-likelihood as metafor's ll0check computes it (without the ln|X'X| constant)."""
-        fit = self.fit(tau2)
         k, p = self.k, self.p
+        if self.X is None:
+            sw, rss, _, _, _ = self.sums(tau2)
+            logv = np.log(np.add(self.v, tau2, out=self._scratch[0]), out=self._scratch[0])
+            n = k - p if reml else k
+            return float(
+                -0.5 * n * math.log(2 * math.pi)
+                - 0.5 * float(logv.sum())
+                - (0.5 * math.log(sw) if reml else 0.0)
+                - 0.5 * rss
+            )
+        fit = self.fit(tau2)
         if reml:
             _, logdet = np.linalg.slogdet(np.linalg.inv(fit.ainv))
             return float(
@@ -194,19 +257,39 @@ def _mad2(y: FloatArray) -> float:
     return float((1.4826 * np.median(np.abs(y - med))) ** 2)
 
 
-def _root_q(model: Model, target: float, lo: float, hi: float) -> tuple[float, bool]:
-    """Solve Q(tau2) = target on [lo, ...); Q decreases in tau2. Returns (root, bracket_ok)."""
+def _root_q(model: Model, target: float, lo: float, hi: Callable[[], float]) -> tuple[float, bool]:
+    """Solve Q(tau2) = target for tau2 >= lo, where Q(lo) >= target. Returns (root, ok).
+
+    Q is decreasing and convex in tau2 (y'P(tau2)y is the minimum over the coefficients of
+    sums of (y - Xb)^2 / (v + tau2), each jointly convex), so Newton's method started at
+    ``lo``, left of the root, climbs to it monotonically and converges quadratically, in
+    about 5 to 10 evaluations of Q and its derivative -y'PPy. Brent's method on
+    [lo, hi] (hi widened until it brackets the root) is the fallback.
+    """
+    t = lo
+    q, slope = model.q_slope(t)
+    for _ in range(100):
+        if not (math.isfinite(q) and math.isfinite(slope)) or slope >= 0:
+            break
+        step = (q - target) / -slope
+        t_new = max(lo, t + step)
+        if abs(t_new - t) <= 4 * _EPS * max(t_new, 1e-300) or step == 0:
+            return t_new, True
+        t = t_new
+        q, slope = model.q_slope(t)
+    return _brent_q(model, target, lo, max(hi(), t))
+
+
+def _brent_q(model: Model, target: float, lo: float, hi: float) -> tuple[float, bool]:
     f = lambda t: model.q(t) - target  # noqa: E731 -- a one-line alias reads better than a nested def
-    ok = True
     tries = 0
     while f(hi) > 0:
         hi *= 10
         tries += 1
         if tries > 30:
-            ok = False
-            return hi, ok
-    root = optimize.brentq(f, lo, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps, maxiter=500)
-    return float(root), ok
+            return hi, False
+    root = optimize.brentq(f, lo, hi, xtol=1e-12, rtol=4 * _EPS, maxiter=500)
+    return float(root), True
 
 
 def estimate_tau2(
@@ -249,16 +332,15 @@ def estimate_tau2(
         return Tau2Estimate(tau2, se)
     if method == "PM":
         target = float(k - p)
-        if model.q(0.0) < target:
+        if model.fit0.rss < target:
             tau2 = 0.0
         else:
-            hi = max(100.0, 10 * _mad2(model.y))
-            tau2, ok = _root_q(model, target, 0.0, hi)
+            tau2, ok = _root_q(model, target, 0.0, lambda: max(100.0, 10 * _mad2(model.y)))
             if not ok:
                 return Tau2Estimate(
                     tau2, None, False, 0, ["Paule-Mandel: no root of Q(tau2) = k - p found"]
                 )
-        sw = float((1.0 / (model.v + tau2)).sum())
+        sw = float(model._weights(tau2).sum()) if model.X is None else model.fit(tau2).sw
         return Tau2Estimate(tau2, math.sqrt(2 * k**2 / (k - p) / sw**2))
     # Fisher scoring: ML, REML, EB.
     tau2 = max(0.0, _he_raw(model)) if tau2_init is None else float(tau2_init)
@@ -314,6 +396,14 @@ def _fisher_step(model: Model, method: str, tau2: float) -> float:
     k, p = model.k, model.p
     try:
         with np.errstate(all="ignore"):
+            if model.X is None:
+                sw, rss, ypPy, sw2, sw3 = model.sums(tau2)
+                if method == "EB":
+                    return (rss * k / (k - p) - k) / sw
+                if method == "ML":
+                    return (ypPy - sw) / sw2
+                trP, trPP = sw - sw2 / sw, sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2
+                return (ypPy - trP) / trPP
             fit = model.fit(tau2)
             w = fit.w
             if method == "EB":
@@ -333,6 +423,14 @@ def _fisher_se(model: Model, method: str, tau2: float) -> float | None:
     k, p = model.k, model.p
     try:
         with np.errstate(all="ignore"):
+            if model.X is None:
+                sw, _, _, sw2, sw3 = model.sums(tau2)
+                trPP = sw2 - 2.0 * sw3 / sw + (sw2 / sw) ** 2
+                se = {
+                    "ML": lambda: math.sqrt(2 / sw2),
+                    "REML": lambda: math.sqrt(2 / trPP),
+                }.get(method, lambda: math.sqrt(2 * k**2 / (k - p) / sw**2))()
+                return se if math.isfinite(se) else None
             fit = model.fit(tau2)
             if method == "ML":
                 se = math.sqrt(2 / dot(fit.w, fit.w))
