@@ -273,7 +273,9 @@ def _root_q(model: Model, target: float, lo: float, hi: Callable[[], float]) -> 
             break
         step = (q - target) / -slope
         t_new = max(lo, t + step)
-        if abs(t_new - t) <= 4 * _EPS * max(t_new, 1e-300) or step == 0:
+        # Quadratic convergence: once a step is 1e-12 of tau2 the error left is far below
+        # rounding. A step <= 0 means Q was already at the target up to rounding noise.
+        if step <= 0 or abs(t_new - t) <= 1e-12 * t_new + 1e-300:
             return t_new, True
         t = t_new
         q, slope = model.q_slope(t)
