@@ -200,9 +200,9 @@ class PoolResult:
 def q_profile(model: Model, vt: float, alpha: float, tau2_hat: float) -> QProfile:
     """Q-profile CI for tau^2 (Viechtbauer 2007), as ``metafor::confint.rma.uni``.
 
-    The bounds solve Q(tau2) = chi2 quantiles with k - p df; Q(tau2) is monotone, so each
-    bound is a bracketed root (Brent). metafor's uniroot stops at a tolerance of 1.2e-4;
-    we solve to machine precision.
+    The bounds solve Q(tau2) = chi2 quantiles with k - p df; Q(tau2) is decreasing and
+    convex, so each bound is found by Newton's method from its left (Brent as fallback).
+    metafor's uniroot stops at a tolerance of 1.2e-4; we solve to about 1e-12 relative.
     """
     df = model.k - model.p
     if df < 1:
@@ -216,8 +216,10 @@ def q_profile(model: Model, vt: float, alpha: float, tau2_hat: float) -> QProfil
         lb = ub = 0.0
         null_set = True
     else:
-        ub, _ = _root_q(model, crit_l, 0.0, lambda: hi)
-        lb = 0.0 if q0 < crit_u else _root_q(model, crit_u, 0.0, lambda: max(hi, ub))[0]
+        # Q decreases, so the lower bound (Q = crit_u) lies left of the upper (Q = crit_l):
+        # Newton for the upper bound starts from the lower one.
+        lb = 0.0 if q0 < crit_u else _root_q(model, crit_u, 0.0, lambda: hi)[0]
+        ub, _ = _root_q(model, crit_l, lb, lambda: max(hi, lb))
 
     def i2(t: float) -> float:
         return 100.0 * t / (vt + t)
