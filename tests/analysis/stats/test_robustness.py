@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from analysis.stats import escalc, metareg, pool
@@ -89,3 +90,31 @@ def test_default_labels_of_different_sizes_do_not_interfere() -> None:
     big = pool([0.1] * 50 + [0.2] * 50, [0.1] * 100).labels
     small = pool([0.1, 0.2], [0.1, 0.1]).labels
     assert len(big) == 100 and big[-1] == "100" and small == ("1", "2")
+
+
+def _data(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    vi = rng.uniform(0.01, 0.5, k)
+    return rng.normal(0.2, np.sqrt(vi + 0.09)), vi
+
+
+def test_results_do_not_share_state_through_the_scratch_buffers() -> None:
+    # Fits reuse per-thread buffers; a result's lazy Q-profile, computed after other fits
+    # of other sizes, must equal the one computed straight away.
+    a_y, a_v = _data(300, 1)
+    expected = pool(a_y, a_v, method="PM").to_dict()
+    late = pool(a_y, a_v, method="PM")
+    for k, seed in ((50, 2), (2000, 3), (300, 4)):
+        pool(*_data(k, seed), method="REML").to_dict()
+    assert late.to_dict() == expected
+
+
+def test_fits_in_parallel_threads_agree_with_serial_fits() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sets = [_data(k, seed) for seed, k in enumerate((40, 5000, 200, 5000, 900, 77) * 3)]
+    jobs = [(y, v, "PM" if i % 2 else "REML") for i, (y, v) in enumerate(sets)]
+    serial = [pool(y, v, method=m).to_dict() for y, v, m in jobs]
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        threaded = list(ex.map(lambda j: pool(j[0], j[1], method=j[2]).to_dict(), jobs))
+    assert threaded == serial
