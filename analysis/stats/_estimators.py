@@ -276,16 +276,26 @@ def _mad2(y: FloatArray) -> float:
     return float((1.4826 * np.median(np.abs(y - med))) ** 2)
 
 
-def _root_q(model: Model, target: float, lo: float, hi: Callable[[], float]) -> tuple[float, bool]:
+def _root_q(
+    model: Model,
+    target: float,
+    lo: float,
+    hi: Callable[[], float],
+    start: float | None = None,
+) -> tuple[float, bool]:
     """Solve Q(tau2) = target for tau2 >= lo, where Q(lo) >= target. Returns (root, ok).
 
     Q is decreasing and convex in tau2 (y'P(tau2)y is the minimum over the coefficients of
     sums of (y - Xb)^2 / (v + tau2), each jointly convex), so Newton's method started at
     ``lo``, left of the root, climbs to it monotonically and converges quadratically, in
-    about 5 to 10 evaluations of Q and its derivative -y'PPy. Brent's method on
-    [lo, hi] (hi widened until it brackets the root) is the fallback.
+    about 5 to 10 evaluations of Q and its derivative -y'PPy. Started at ``start`` right
+    of the root instead, the first step lands left of it (the tangent of a convex function
+    lies below it) or is clamped at ``lo``, and the climb goes on from there; a good
+    ``start`` (PM: the DerSimonian-Laird estimate, free from the common-effect fit) saves
+    a few evaluations. Brent's method on [lo, hi] (hi widened until it brackets the root)
+    is the fallback.
     """
-    t = lo
+    t = lo if start is None else max(lo, start)
     q, slope = model.q_slope(t)
     for _ in range(100):
         if not (math.isfinite(q) and math.isfinite(slope)) or slope >= 0:
@@ -293,12 +303,21 @@ def _root_q(model: Model, target: float, lo: float, hi: Callable[[], float]) -> 
         step = (q - target) / -slope
         t_new = max(lo, t + step)
         # Quadratic convergence: once a step is 1e-12 of tau2 the error left is far below
-        # rounding. A step <= 0 means Q was already at the target up to rounding noise.
-        if step <= 0 or abs(t_new - t) <= 1e-12 * t_new + 1e-300:
+        # rounding (noise near the root also gives tiny steps of either sign).
+        if abs(t_new - t) <= 1e-12 * t_new + 1e-300:
             return t_new, True
         t = t_new
         q, slope = model.q_slope(t)
     return _brent_q(model, target, lo, max(hi(), t))
+
+
+def _dl_start(model: Model) -> float | None:
+    """The DerSimonian-Laird estimate (intercept only), from sums already computed."""
+    if model.X is not None:
+        return None
+    f0 = model.fit0
+    sw2 = model.sums0[0]
+    return max(0.0, (f0.rss - (model.k - 1)) / (f0.sw - sw2 / f0.sw))
 
 
 def _brent_q(model: Model, target: float, lo: float, hi: float) -> tuple[float, bool]:
@@ -356,7 +375,9 @@ def estimate_tau2(
         if model.fit0.rss < target:
             tau2 = 0.0
         else:
-            tau2, ok = _root_q(model, target, 0.0, lambda: max(100.0, 10 * _mad2(model.y)))
+            tau2, ok = _root_q(
+                model, target, 0.0, lambda: max(100.0, 10 * _mad2(model.y)), _dl_start(model)
+            )
             if not ok:
                 return Tau2Estimate(
                     tau2, None, False, 0, ["Paule-Mandel: no root of Q(tau2) = k - p found"]

@@ -216,10 +216,10 @@ def q_profile(model: Model, vt: float, alpha: float, tau2_hat: float) -> QProfil
         lb = ub = 0.0
         null_set = True
     else:
-        # Q decreases, so the lower bound (Q = crit_u) lies left of the upper (Q = crit_l):
-        # Newton for the upper bound starts from the lower one.
-        lb = 0.0 if q0 < crit_u else _root_q(model, crit_u, 0.0, lambda: hi)[0]
-        ub, _ = _root_q(model, crit_l, lb, lambda: max(hi, lb))
+        # Both bounds start from the estimate (Newton converges from either side on the
+        # convex Q); the upper bound lies right of the lower one.
+        lb = 0.0 if q0 < crit_u else _root_q(model, crit_u, 0.0, lambda: hi, tau2_hat)[0]
+        ub, _ = _root_q(model, crit_l, lb, lambda: max(hi, lb), max(lb, tau2_hat))
 
     def i2(t: float) -> float:
         return 100.0 * t / (vt + t)
