@@ -20,6 +20,7 @@ from .effect_sizes import (
     sd_from_t,
 )
 from .measures import transform
+from .multilevel import MultilevelResult, pool_multilevel
 from .pooling import MetaRegResult, metareg, pool
 from .results import PoolResult, QProfile
 from .sensitivity import (
@@ -36,6 +37,7 @@ __all__ = [
     "EffectSizes",
     "EggerResult",
     "MetaRegResult",
+    "MultilevelResult",
     "PoolResult",
     "QProfile",
     "SequentialResult",
@@ -54,6 +56,7 @@ __all__ = [
     "metareg",
     "pool",
     "pool_mh",
+    "pool_multilevel",
     "pool_peto",
     "sd_from_ci",
     "sd_from_md_ci",
