@@ -2,8 +2,11 @@
 
 Subcommands ``pool``, ``egger``, ``trimfill`` and ``leave1out`` read a CSV whose columns
 follow metafor's escalc names (``m1i sd1i n1i m2i sd2i n2i`` for continuous measures,
-``ai bi ci di`` or ``ai n1i ci n2i`` for 2x2 tables, ``yi`` with ``vi`` or ``sei`` for
-``--measure GEN``) plus an optional ``study`` label, and print the result as JSON.
+``ai bi ci di`` or ``ai n1i ci n2i`` for 2x2 tables, metafor's argument names for every
+other measure, e.g. ``xi ni`` for PLO, ``ri ni`` for ZCOR, ``x1i t1i x2i t2i`` for IRR,
+``yi`` with ``vi`` or ``sei`` for ``--measure GEN``) plus an optional ``study`` label, and
+print the result as JSON. Any error is printed as one line on stderr, without a traceback
+(exit code 2 for bad input, 1 for a computation that failed).
 """
 
 from __future__ import annotations
