@@ -918,6 +918,14 @@ def _same_abstract(a: _Prepared, b: _Prepared) -> bool:
     return fuzz.ratio(a.abstract, b.abstract, score_cutoff=ABSTRACT_SIMILARITY) > 0
 
 
+def _numbers_nest(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether one title's digits, in order, are all among the other's ("F2t" printed as "F",
+    "(2014-2017)" as "(20142017)", "[18F]" as "F-18")."""
+    shorter, longer = sorted(("".join(a), "".join(b)), key=len)
+    digits = iter(longer)
+    return all(digit in digits for digit in shorter)
+
+
 def _same_identifier(a: _Prepared, b: _Prepared) -> bool:
     """Whether a shared DOI or PMID is borne out: a supplement's DOI is given to each of its
     abstracts, and a wrong identifier comes with someone else's title."""
@@ -926,7 +934,10 @@ def _same_identifier(a: _Prepared, b: _Prepared) -> bool:
         return False
     if not a.title or not b.title or a.title == b.title:
         return True
-    if disagree or a.generic or b.generic:
+    # "Delta(8)-" against "Delta(9)-THC": a title naming another thing is a database's mistake
+    # for the reviewer to see, not a merge. A number lost with its subscript ("F2t" printed
+    # as "F") is no such thing.
+    if disagree or a.generic or b.generic or not _numbers_nest(a.numbers, b.numbers):
         return False
     return fuzz.token_set_ratio(a.title, b.title) >= 80
 

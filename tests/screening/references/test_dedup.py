@@ -535,3 +535,19 @@ def test_it_keeps_an_erratum_in_a_later_issue_apart_from_the_article() -> None:
     erratum = article(2, issue="8", pages="1107-1107")
 
     assert find_duplicates([article(1, issue="5"), erratum]).groups == []
+
+
+def test_it_leaves_a_shared_doi_whose_titles_name_other_numbers_to_a_reviewer() -> None:
+    doi = "10.3390/ph11010013"
+    title = "Haemodynamic effects of delta(9)-tetrahydrocannabinol: a meta-analysis"
+    unpaged = {"pages": "", "doi": doi}
+    eight = article(1, title=title.replace("(9)", "(8)"), **unpaged)
+    subscript_lost = article(3, title=title.replace("(9)", ""), **unpaged)
+
+    result = find_duplicates([eight, article(2, title=title, **unpaged)])
+
+    assert result.groups == []
+    assert [(p.a, p.b) for p in result.possible_pairs] == [(1, 2)]
+    assert groups_of(
+        find_duplicates([article(2, title=title, **unpaged), subscript_lost]).groups
+    ) == [(2, 3)]
