@@ -19,6 +19,7 @@ import re
 import shutil
 import struct
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -182,33 +183,40 @@ class TermFrequencyStore(WeightedRows):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        with path.open("rb") as handle:
-            magic, n_rows, nnz, n_features = _HEADER.unpack(handle.read(_HEADER.size))
-            if magic != _MAGIC or n_features != N_FEATURES:
-                raise ValueError(f"{path} is not a term-frequency store of this version")
-            self.ids = _read(handle, np.int64, n_rows)
-            self.indptr = _read(handle, np.int64, n_rows + 1)
-            self.df = _read(handle, np.int64, n_features)
-            self._indices_at = handle.tell()
+        # The file stays open for the store's life: another worker may replace it (records
+        # imported since) while this one reads, and the open file is still the old one.
+        handle = path.open("rb")
+        self._handle = handle
+        weakref.finalize(self, handle.close)
+        header = handle.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            raise ValueError(f"{path} is truncated")
+        magic, n_rows, nnz, n_features = _HEADER.unpack(header)
+        if magic != _MAGIC or n_features != N_FEATURES:
+            raise ValueError(f"{path} is not a term-frequency store of this version")
+        self.ids = _read(handle, np.int64, n_rows)
+        self.indptr = _read(handle, np.int64, n_rows + 1)
+        self.df = _read(handle, np.int64, n_features)
+        self._indices_at = handle.tell()
         self.n_rows = int(n_rows)
         self.nnz = int(nnz)
         self._data_at = self._indices_at + 4 * self.nnz
         self.weighting = Weighting.from_document_frequencies(self.df, self.n_rows)
-        if self.path.stat().st_size != self._data_at + 4 * self.nnz:
+        if os.fstat(handle.fileno()).st_size != self._data_at + 4 * self.nnz:
             raise ValueError(f"{path} is truncated")
 
     def raw_blocks(self, rows_per_block: int = ROW_BLOCK) -> Iterator[tuple[int, sp.csr_matrix]]:
         """(first row, term frequencies of the block), in row order."""
-        with self.path.open("rb") as handle:
-            for r0 in range(0, self.n_rows, rows_per_block):
-                r1 = min(self.n_rows, r0 + rows_per_block)
-                a, b = int(self.indptr[r0]), int(self.indptr[r1])
-                handle.seek(self._indices_at + 4 * a)
-                columns = _read(handle, np.int32, b - a)
-                handle.seek(self._data_at + 4 * a)
-                values = _read(handle, np.float32, b - a)
-                local = self.indptr[r0 : r1 + 1] - a
-                yield r0, sp.csr_matrix((values, columns, local), shape=(r1 - r0, N_FEATURES))
+        handle = self._handle
+        for r0 in range(0, self.n_rows, rows_per_block):
+            r1 = min(self.n_rows, r0 + rows_per_block)
+            a, b = int(self.indptr[r0]), int(self.indptr[r1])
+            handle.seek(self._indices_at + 4 * a)
+            columns = _read(handle, np.int32, b - a)
+            handle.seek(self._data_at + 4 * a)
+            values = _read(handle, np.float32, b - a)
+            local = self.indptr[r0 : r1 + 1] - a
+            yield r0, sp.csr_matrix((values, columns, local), shape=(r1 - r0, N_FEATURES))
 
     def blocks(self) -> Iterator[tuple[int, sp.csr_matrix]]:
         for r0, tf in self.raw_blocks():
@@ -224,7 +232,9 @@ class TermFrequencyStore(WeightedRows):
             lo, hi = np.searchsorted(wanted, [r0, r0 + tf.shape[0]])
             if hi > lo:
                 parts.append(tf[wanted[lo:hi] - r0])
-        picked = sp.vstack(parts, format="csr") if parts else tf[:0]
+        if not parts:
+            return sp.csr_matrix((0, self.weighting.n_columns), dtype=np.float32)
+        picked = sp.vstack(parts, format="csr")
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
         return self.weighting.apply(picked[inverse], copy=False)

@@ -127,3 +127,18 @@ def test_a_truncated_store_is_refused(tmp_path):
         handle.truncate(path.stat().st_size - 4)
     with pytest.raises(ValueError, match="truncated"):
         features.TermFrequencyStore(path)
+    path.write_bytes(b"RVTF")
+    with pytest.raises(ValueError, match="truncated"):
+        features.TermFrequencyStore(path)
+
+
+def test_a_store_being_read_keeps_its_rows_when_another_worker_extends_the_file(tmp_path):
+    texts, _ = corpus()
+    path = tmp_path / "r.rvtf"
+    reading = features.build_store(path, np.arange(40), texts[:40])
+    expected = [block.toarray() for _, block in reading.blocks()]
+    features.extend_store(features.TermFrequencyStore(path), np.arange(40, 72), texts[40:])
+    assert features.TermFrequencyStore(path).n_rows == 72
+    again = [block.toarray() for _, block in reading.blocks()]
+    assert len(again) == len(expected)
+    assert all((a == b).all() for a, b in zip(again, expected, strict=True))
