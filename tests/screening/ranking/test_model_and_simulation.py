@@ -142,3 +142,13 @@ def test_a_store_being_read_keeps_its_rows_when_another_worker_extends_the_file(
     again = [block.toarray() for _, block in reading.blocks()]
     assert len(again) == len(expected)
     assert all((a == b).all() for a, b in zip(again, expected, strict=True))
+
+
+def test_the_includes_together_weigh_the_chosen_ratio_of_the_excludes():
+    from screening.ranking.model import sample_weights
+
+    y = np.asarray([1, 0, 0, 0, 0, 0, 0, 1, 0, 0])
+    weights = sample_weights(y, 9.8)
+    assert weights[y == 1].sum() / weights[y == 0].sum() == pytest.approx(9.8)
+    assert weights.mean() == pytest.approx(1.0)  # C keeps its meaning
+    assert len(set(weights[y == 0].tolist())) == 1
