@@ -46,6 +46,7 @@ from analysis.stats.binary import pool_mh, pool_peto
 from analysis.stats.sensitivity import cumulative, leave_one_out, leave_one_out_tables
 from analysis.stats.sensitivity import subgroups as pool_subgroups
 from extraction.models import Outcome
+from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 
@@ -228,15 +229,18 @@ def _claim_send(analysis_id: int) -> bool:
 
 
 def _queue(analysis_id: int) -> None:
-    def send() -> None:
-        from analysis.tasks import recompute_analysis_task
+    """Call in the transaction that changed an input: the claim and the outbox row commit with
+    the change, so a broker that is down delays the recomputation but never loses it."""
+    from analysis.tasks import recompute_analysis_task
 
+    if _claim_send(analysis_id):
+        outbox_enqueue(recompute_analysis_task.name, analysis_id)
+
+    def bump() -> None:
         review_id = Analysis.objects.filter(pk=analysis_id).values_list("review_id", flat=True)
         bump_review_version(review_id.first())
-        if _claim_send(analysis_id):
-            recompute_analysis_task.delay(analysis_id)
 
-    transaction.on_commit(send)
+    transaction.on_commit(bump, robust=True)
 
 
 def _mark_and_queue(analyses: Any) -> list[int]:
@@ -288,9 +292,10 @@ def analyses_requeue_stale(*, review_id: int | None = None) -> list[int]:
     ids = list(stale.values_list("pk", flat=True))
     from analysis.tasks import recompute_analysis_task
 
-    Analysis.objects.filter(pk__in=ids).update(pending_since=timezone.now())
-    for pk in ids:
-        recompute_analysis_task.delay(pk)
+    with transaction.atomic():
+        Analysis.objects.filter(pk__in=ids).update(pending_since=timezone.now())
+        for pk in ids:
+            outbox_enqueue(recompute_analysis_task.name, pk)
     return ids
 
 

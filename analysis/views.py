@@ -19,6 +19,7 @@ from analysis.forms import AnalysisForm, GradeForm
 from analysis.models import Analysis, GradeRating, Preset
 from analysis.rscript import inputs_csv, r_script
 from extraction.models import Outcome
+from reviewapp.common.outbox import outbox_notice
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -100,6 +101,7 @@ def analysis_create(
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, f"Analysis '{analysis.name}' created; computing now.")
+            outbox_notice(request)
             return redirect("analysis_detail", review.pk, analysis.pk)
     context = {
         "review": review,
@@ -162,6 +164,7 @@ def analysis_settings(
             messages.error(request, exc.message)
         else:
             messages.success(request, "Settings saved; the result is being recomputed.")
+            outbox_notice(request)
     else:
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(map(str, errors))}")
@@ -187,6 +190,7 @@ def analysis_retry(
     analysis = selectors.analysis_get(review=review, pk=analysis_pk)
     services.analysis_retry_now(analysis=analysis)
     messages.success(request, "Recomputing.")
+    outbox_notice(request)
     return redirect("analysis_detail", review.pk, analysis_pk)
 
 

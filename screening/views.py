@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from reviewapp.common.outbox import outbox_notice
 from reviewapp.common.pagination import DeferredJoinPaginator
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
@@ -108,6 +109,7 @@ def import_upload(request: HttpRequest, *, review: Review, membership: Membershi
         except DomainError as exc:
             form.add_error("file" if exc.field == "file" else None, exc.message)
         else:
+            outbox_notice(request)
             return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
     batches = ImportBatch.objects.filter(review=review).select_related("created_by")
     context = {"review": review, "membership": membership, "form": form, "batches": batches}
@@ -746,6 +748,7 @@ def ranking_action(
         if action == "retrain":
             services_ranking.ranking_retrain_now(review=review)
             messages.success(request, "Retraining queued; screening goes on meanwhile.")
+            outbox_notice(request)
         elif action == "sample":
             services_ranking.stop_sample_start(
                 review=review,
