@@ -49,6 +49,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me")
+# HTTPS, applied by the production settings only (docs/deployment.md): redirect plain HTTP,
+# Strict-Transport-Security for this many seconds (0: none), and the header a TLS-terminating
+# proxy sets to say the request came over HTTPS (e.g. X-Forwarded-Proto; empty: no proxy).
+HTTPS_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+HTTPS_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+HTTPS_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+HTTPS_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+HTTPS_PROXY_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -134,7 +142,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "reviewapp" / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
@@ -211,6 +219,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One named enum per choice set that several fields share (otherwise the names collide).
+    "ENUM_NAME_OVERRIDES": {
+        "VerdictEnum": "screening.models.Verdict",
+        "RobToolKindEnum": "extraction.rob.models.RobTool.Kind",
+        "RobToolModeEnum": "extraction.rob.models.RobTool.Mode",
+        "ExtractionFormModeEnum": "extraction.models.ExtractionForm.Mode",
+        "GradeLevelEnum": "analysis.models.GradeRating.Level",
+    },
 }
 
 # Import progress lives in the cache (the import's own transaction hides it from the database).
