@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any, TypedDict
 
 import numpy as np
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -735,6 +736,11 @@ def analysis_store_result(
     )
     if updated:
         bump_review_version(analysis.review_id)
+        if django_settings.FIGURES_RENDER_ON_COMPUTE and not result.error:
+            from analysis import figures
+
+            # The worker draws the download files now, so the web process only serves them.
+            figures.figures_request(analysis=analysis, result=result, sort=analysis.sort_by)
     return result
 
 

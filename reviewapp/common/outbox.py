@@ -64,11 +64,21 @@ class OutboxTask(models.Model):
         return f"{TASK_ID_PREFIX}{self.pk}"
 
 
-def outbox_enqueue(task_name: str, *args: Any, countdown: float = 0) -> OutboxTask:
+def outbox_enqueue(
+    task_name: str, *args: Any, countdown: float = 0, coalesce: bool = False
+) -> OutboxTask | None:
     """Record `task_name(*args)` in the caller's transaction; send it once that commits.
 
     Arguments must be JSON values (ids, short strings). Outside a transaction the row is
-    written and sent at once."""
+    written and sent at once. With `coalesce`, nothing is added while the same call is still
+    unfinished (a page asked again before the worker got to it)."""
+    if (
+        coalesce
+        and OutboxTask.objects.filter(
+            task_name=task_name, args=list(args), finished_at__isnull=True
+        ).exists()
+    ):
+        return None
     not_before = timezone.now() + timedelta(seconds=countdown) if countdown > 0 else None
     row = OutboxTask.objects.create(task_name=task_name, args=list(args), not_before=not_before)
     # robust: whatever goes wrong while sending is recorded on the row; it never turns the

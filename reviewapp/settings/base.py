@@ -197,6 +197,10 @@ RANKING_CACHE_DIR = env_str("RANKING_CACHE_DIR", "")
 # Queue a training when labels change (off: only "Retrain now" trains; for load benchmarks
 # without a broker, where a training would run inside the web request).
 RANKING_AUTO_TRAIN = env_bool("RANKING_AUTO_TRAIN", True)
+# The worker draws a result's download figures (PNG, SVG, PDF; needs Chromium) once it is
+# computed. Off by default without a broker: the drawing would run inside the web request, so
+# figures are drawn when first downloaded instead.
+FIGURES_RENDER_ON_COMPUTE = env_bool("FIGURES_RENDER_ON_COMPUTE", not CELERY_TASK_ALWAYS_EAGER)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

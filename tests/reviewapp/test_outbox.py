@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from reviewapp.celery import app as celery_app
 from reviewapp.common import outbox
@@ -80,3 +81,12 @@ def test_a_finished_task_marks_its_row_and_other_task_ids_are_ignored():
     outbox.outbox_finish(task_id=row.task_id, error="ValueError: bad")
     row.refresh_from_db()
     assert row.finished_at is not None and row.last_error == "ValueError: bad"
+
+
+def test_a_coalesced_call_is_not_added_while_the_same_one_is_unfinished(no_broker):
+    first = outbox.outbox_enqueue(TASK, 1, "year", coalesce=True)
+    assert first is not None
+    assert outbox.outbox_enqueue(TASK, 1, "year", coalesce=True) is None
+    assert outbox.outbox_enqueue(TASK, 2, "year", coalesce=True) is not None
+    OutboxTask.objects.filter(pk=first.pk).update(finished_at=timezone.now())
+    assert outbox.outbox_enqueue(TASK, 1, "year", coalesce=True) is not None
