@@ -239,7 +239,12 @@ REDIS_CACHE_URL = env_str(
 )
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        {
+            # An unreachable Redis is a cache miss, not an error (reviewapp/common/cache.py).
+            "BACKEND": "reviewapp.common.cache.TolerantRedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
         if REDIS_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

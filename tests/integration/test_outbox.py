@@ -1,10 +1,12 @@
 """Background work survives the broker going away and a worker dying in the middle of a task.
 
-The broker here is a private redis-server on its own port, so stopping it takes nothing else
-away (the cache stays on the suite's Redis). Work written while it is down waits in the outbox
-(`reviewapp.common.outbox`) and is sent when a worker starts (or the periodic sweep runs)."""
+The broker here is a private redis-server on its own port that also holds the cache, as the
+one Redis of docker-compose.yml does, so stopping it takes both away. Work written while it is
+down waits in the outbox (`reviewapp.common.outbox`) and is sent when a worker starts (or the
+periodic sweep runs)."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
@@ -27,7 +28,6 @@ from screening.models import ImportBatch, Record
 from tests.conftest import FIXTURES, needs
 from tests.integration.test_analysis_worker import _wait
 from tests.integration.test_analysis_worker import analysis as analysis  # noqa: F401 -- fixture
-from tests.integration.test_celery_worker import _broker_up
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -72,6 +72,7 @@ class Broker:
     def __init__(self, tmp_path: Path) -> None:
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.cache_url = f"redis://127.0.0.1:{self.port}/1"
         self.dir = tmp_path
         self.process: subprocess.Popen | None = None
 
@@ -109,8 +110,7 @@ class Workers:
                 f":{db['PORT'] or 5432}/{db['NAME']}"
             ),
             "CELERY_BROKER_URL": broker.url,
-            # Progress and versions stay in the suite's cache, which this test reads.
-            "REDIS_CACHE_URL": django_settings.REDIS_CACHE_URL,
+            "REDIS_CACHE_URL": broker.cache_url,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "IMPORT_MARKER": str(tmp_path / "import-started"),
@@ -144,10 +144,17 @@ class Workers:
 
 
 @pytest.fixture
-def broker(tmp_path):
+def broker(tmp_path, settings):
     needs(connection.vendor == "postgresql", "a worker needs PostgreSQL (DATABASE_URL)")
-    needs(_broker_up(), "the cache needs Redis (CELERY_BROKER_URL)")
+    needs(shutil.which("redis-server") is not None, "needs redis-server (apt-get install redis)")
     own = Broker(tmp_path)
+    settings.CACHES = {  # as base settings configure it, on the private Redis
+        "default": {
+            "BACKEND": "reviewapp.common.cache.TolerantRedisCache",
+            "LOCATION": own.cache_url,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
     before = celery_app.conf.broker_write_url
     _point_celery_at(own.url)
     try:
