@@ -90,6 +90,9 @@ class Image:
         }
         self.env.pop("DEMO_LOGINS", None)
         self.servers: list[subprocess.Popen] = []
+        # A file, not a pipe: nobody reads a pipe while the test runs, and once its buffer is
+        # full of tracebacks gunicorn blocks writing its log.
+        self.log = tmp_path / "gunicorn.log"
 
     def collectstatic(self) -> None:
         subprocess.run(["sh", "-c", self.collect], cwd=REPO, env=self.env, check=True,
@@ -98,17 +101,17 @@ class Image:
 
     def serve(self) -> str:
         port = _free_port()
+        log = self.log.open("ab")
         server = subprocess.Popen(
             ["sh", "-c", self.cmd], cwd=REPO, env={**self.env, "PORT": str(port)},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         self.servers.append(server)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if server.poll() is not None:
-                out = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"the image's command exited:\n{out}")
+                pytest.fail(f"the image's command exited:\n{self.log.read_text()[-5000:]}")
             try:
                 requests.get(f"{base}/healthz", timeout=10)
                 return base
