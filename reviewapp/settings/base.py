@@ -191,6 +191,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "reviewapp")
+# A page hands its work to the broker after its transaction commits; when the broker is down
+# the work waits in the outbox, so the page gives up quickly instead of retrying for seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 # Prioritised screening: where a worker caches records' text features (a cache, safe to delete;
 # empty = the system's temporary directory).
 RANKING_CACHE_DIR = env_str("RANKING_CACHE_DIR", "")
