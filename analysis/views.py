@@ -21,7 +21,7 @@ from analysis.models import Analysis, AnalysisResult, GradeRating, Preset
 from analysis.rscript import inputs_csv, r_script
 from extraction.models import Outcome
 from reviewapp.celery import app as celery_app
-from reviewapp.common.outbox import outbox_notice
+from reviewapp.common.outbox import outbox_notice, outbox_waiting
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -55,6 +55,7 @@ def _result_context(analysis: Analysis, sort: str | None = None) -> dict[str, An
     sort = sort if sort in plots.SORTS else analysis.sort_by
     return {
         "analysis": analysis,
+        "waiting_for_worker": analysis.status == "updating" and outbox_waiting(),
         "result": result,
         "payload": payload,
         "figures": figures_json(analysis, payload, sort) if result and not result.error else {},

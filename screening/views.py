@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from reviewapp.common.outbox import outbox_notice
+from reviewapp.common.outbox import outbox_notice, outbox_waiting
 from reviewapp.common.pagination import DeferredJoinPaginator
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
@@ -126,6 +126,7 @@ def import_detail(
         "membership": membership,
         "batch": batch,
         "progress": services.import_progress_get(batch.pk) or {"percent": 0, "stage": "queued"},
+        "waiting_for_worker": batch.status == ImportBatch.Status.QUEUED and outbox_waiting(),
     }
     template = "screening/_import_status.html" if request.htmx else "screening/import_detail.html"  # type: ignore[attr-defined]  # django-htmx middleware sets it
     return render(request, template, context)

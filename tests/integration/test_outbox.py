@@ -202,6 +202,8 @@ def test_settings_saved_while_the_broker_is_down_are_computed_once_it_is_back(
     assert "when the background worker is back" in html
     saved = Analysis.objects.get(pk=analysis.pk)
     assert saved.tau2_method == "DL" and saved.status == "updating"
+    again = client.get(reverse("analysis_detail", args=[analysis.review_id, analysis.pk]))
+    assert "will update when the background worker is back" in again.content.decode()
     assert OutboxTask.objects.filter(sent_at__isnull=True, attempts__gte=1).exists()
 
     broker.start()
@@ -230,6 +232,8 @@ def test_an_upload_made_while_the_broker_is_down_is_imported_once_it_is_back(
     assert "when the background worker is back" in response.content.decode()
     batch = ImportBatch.objects.get(review=review)
     assert batch.status == ImportBatch.Status.QUEUED
+    again = client.get(reverse("import_detail", args=[review.pk, batch.pk]))
+    assert "starts when the background worker is back" in again.content.decode()
 
     broker.start()
     workers.start()
