@@ -19,8 +19,12 @@ from reviewapp.common.permissions import ReviewScopedAPIMixin
 from reviewapp.models import Role
 from screening import (
     selectors,
+    selectors_imports,
+    selectors_possible,
     selectors_ranking,
     services,
+    services_imports,
+    services_possible,
     services_ranking,
     services_screening,
 )
@@ -29,6 +33,7 @@ from screening.models import (
     DedupAction,
     FullTextReport,
     ImportBatch,
+    PossibleDuplicate,
     Record,
     ScreeningItem,
     Stage,
@@ -45,11 +50,14 @@ from screening.serializers import (
     FullTextSerializer,
     FullTextUploadSerializer,
     ImportBatchSerializer,
+    ImportDeletionPreviewSerializer,
+    ImportDeletionSerializer,
     ImportUploadSerializer,
     LeaseInputSerializer,
     MergeSerializer,
     NextRecordSerializer,
     NotRetrievedSerializer,
+    PossibleDuplicateSerializer,
     PrismaSerializer,
     RankingStatusSerializer,
     RecordSerializer,
@@ -68,10 +76,13 @@ class ImportViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Uploads of search results. An upload is imported by a worker; poll it for progress."""
+    """Uploads of search results. An upload is imported by a worker; poll it for progress.
+    The same file twice is refused unless `new_search`; the lead can delete an import (its
+    records without screening work), after looking at its deletion preview."""
 
     serializer_class = ImportBatchSerializer
     parser_classes = [MultiPartParser, FormParser]
+    role_by_action = {"deletion_preview": Role.LEAD}
 
     def get_queryset(self) -> QuerySet[ImportBatch]:
         return ImportBatch.objects.filter(review=self.review)
@@ -87,9 +98,51 @@ class ImportViewSet(
             source_database=data.validated_data["source_database"],
             search_date=data.validated_data.get("search_date"),
             search_string=data.validated_data.get("search_string", ""),
+            new_search=data.validated_data["new_search"],
         )
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=ImportDeletionPreviewSerializer)
+    @action(detail=True, methods=["get"], url_path="deletion-preview")
+    def deletion_preview(self, request: Request, review_pk: int, pk: int) -> Response:
+        preview = selectors_imports.import_deletion_preview(batch=self.get_object())
+        return Response(ImportDeletionPreviewSerializer(preview).data)
+
+    @extend_schema(request=None, responses={202: ImportBatchSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Undo a deletion: import the deleted import's stored file again, as a new import."""
+        again = services_imports.import_restore(batch=self.get_object(), user=request.user)
+        again.refresh_from_db()
+        return Response(ImportBatchSerializer(again).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "keep_screened",
+                OpenApiTypes.BOOL,
+                description="Delete only the records without screening work; needed when "
+                "some records have votes, full texts or study links.",
+            )
+        ],
+        responses=ImportDeletionSerializer,
+    )
+    def destroy(self, request: Request, review_pk: int, pk: int) -> Response:
+        keep = request.query_params.get("keep_screened", "").lower() in ("1", "true", "yes")
+        done = services_imports.import_delete(
+            batch=self.get_object(), user=request.user, keep_screened=keep
+        )
+        return Response(
+            ImportDeletionSerializer(
+                {
+                    "records_deleted": done.records_deleted,
+                    "records_kept": done.records_kept,
+                    "regrouped": done.regrouped,
+                    "import_deleted": done.batch.deleted_at is not None,
+                }
+            ).data
+        )
 
 
 LIBRARY_FILTERS = [
@@ -175,6 +228,60 @@ class DedupActionViewSet(
         services.dedup_undo(action=done, user=request.user)
         done.refresh_from_db()
         return Response(DedupActionSerializer(done).data)
+
+
+class PossibleDuplicateViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Pairs likely, but not certain, to be the same paper, oldest first. Reviewers confirm
+    (a merge) or separate (never merged later) an open pair; the newest decision can be undone.
+    An open pair whose records were since put in one group by hand is settled and not listed as
+    open."""
+
+    serializer_class = PossibleDuplicateSerializer
+    write_role = Role.REVIEWER
+
+    def get_queryset(self) -> QuerySet[PossibleDuplicate]:
+        wanted = self.request.query_params.get("status", "")
+        if wanted and wanted not in PossibleDuplicate.Status.values:
+            raise ValidationError({"status": f"One of: {', '.join(PossibleDuplicate.Status)}."})
+        return selectors_possible.possible_duplicates(review=self.review, status=wanted)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(PossibleDuplicate.Status.values))
+        ]
+    )
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def _pair(self, pk: int) -> PossibleDuplicate:
+        return get_object_or_404(PossibleDuplicate, pk=pk, review=self.review)
+
+    def _answer(self, pair: PossibleDuplicate) -> Response:
+        fresh = selectors_possible.possible_duplicates(review=self.review).get(pk=pair.pk)
+        return Response(PossibleDuplicateSerializer(fresh).data)
+
+    @extend_schema(request=None, responses=PossibleDuplicateSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, review_pk: int, pk: int) -> Response:
+        pair = services_possible.possible_confirm(pair=self._pair(pk), user=request.user)
+        return self._answer(pair)
+
+    @extend_schema(request=None, responses=PossibleDuplicateSerializer)
+    @action(detail=True, methods=["post"])
+    def separate(self, request: Request, review_pk: int, pk: int) -> Response:
+        pair = services_possible.possible_separate(pair=self._pair(pk), user=request.user)
+        return self._answer(pair)
+
+    @extend_schema(request=None, responses=PossibleDuplicateSerializer)
+    @action(detail=True, methods=["post"])
+    def undo(self, request: Request, review_pk: int, pk: int) -> Response:
+        pair = services_possible.possible_undo(pair=self._pair(pk), user=request.user)
+        return self._answer(pair)
 
 
 # --- screening -----------------------------------------------------------------------------
@@ -407,12 +514,15 @@ class PrismaView(ReviewScopedAPIMixin, APIView):
     @extend_schema(responses=PrismaSerializer)
     def get(self, request: Request, review_pk: int) -> Response:
         counts = selectors.prisma_counts(review=self.review)
-        pending = selectors.prisma_pending(counts)
+        pending = selectors.prisma_pending(
+            counts, possible_duplicates=selectors_possible.open_possible_count(review=self.review)
+        )
         payload = counts.to_dict()
         payload["problems"] = [] if pending.any else counts.reconcile()
         payload["pending"] = {
             "records_awaiting_outcome": pending.records_awaiting_outcome,
             "reports_awaiting_outcome": pending.reports_awaiting_outcome,
+            "possible_duplicates": pending.possible_duplicates,
         }
         return Response(PrismaSerializer(payload).data)
 

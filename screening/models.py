@@ -46,14 +46,35 @@ class ImportBatch(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # sha256 of the uploaded bytes: the same file imported twice would count its records twice
+    # in PRISMA, so a second upload is refused unless the lead imports it as a new search.
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    # The earlier import of the same file, when the lead imported it again as a new search.
+    same_file_as = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Deleting an import removes its records (all of them, or those without screening work)
+    # and keeps this row, so the review's history says what was deleted, when and by whom.
+    records_deleted = models.PositiveIntegerField(default=0)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["review", "content_sha256"], name="import_review_sha256_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.source_database})"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class Study(models.Model):
@@ -90,6 +111,23 @@ class RecordQuerySet(models.QuerySet["Record"]):
         """Records kept that have duplicates (a semi-join: no DISTINCT over a join)."""
         has_duplicates = Record.objects.filter(duplicate_of=models.OuterRef("pk"))
         return self.filter(models.Exists(has_duplicates), duplicate_of__isnull=True)
+
+    def with_work(self) -> "RecordQuerySet":
+        """Records a reviewer has worked on: a vote, a full text (or the reason it was not
+        found), or a link to a study. Deleting an import never deletes these silently."""
+        return self.filter(_work_q())
+
+    def without_work(self) -> "RecordQuerySet":
+        return self.exclude(_work_q())
+
+
+def _work_q() -> models.Q:
+    record = models.OuterRef("pk")
+    return (
+        models.Q(models.Exists(Decision.objects.filter(record=record)))
+        | models.Q(models.Exists(FullTextReport.objects.filter(record=record)))
+        | models.Q(study__isnull=False)
+    )
 
 
 class Record(models.Model):
@@ -173,6 +211,7 @@ class DedupAction(models.Model):
         SPLIT = "split", "Split from group"
         MERGE = "merge", "Merge"
         PRIMARY = "primary", "Make primary"
+        SEPARATE = "separate", "Not duplicates"
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="dedup_actions")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -198,6 +237,57 @@ class DedupAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_id}"
+
+
+class PossibleDuplicate(models.Model):
+    """Two records the matcher found likely, but not certain, to be the same paper: they stay
+    apart until a team member confirms them (a merge) or separates them (a cannot-link), so
+    PRISMA counts them once decided. `action` is the DedupAction that carried out the decision,
+    which undo reverses. The pair is stored once, lower record id first."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "To decide"
+        CONFIRMED = "confirmed", "Duplicates"
+        SEPARATED = "separated", "Not duplicates"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="possible_duplicates")
+    record_a = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    record_b = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    action = models.ForeignKey(
+        DedupAction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # {record_id: duplicate_reason} of the records a confirmation moved: the DedupAction's
+    # snapshot keeps where they pointed, this keeps why, so undo restores both exactly.
+    reasons_before = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["review", "status"], name="possible_review_status_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["record_a", "record_b"], name="possible_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(record_a__lt=models.F("record_b")),
+                name="possible_pair_ordered",
+            ),
+            # An open pair has no decision; a decided one says who decided and when.
+            models.CheckConstraint(
+                condition=(models.Q(status="open") & models.Q(decided_at__isnull=True))
+                | (~models.Q(status="open") & models.Q(decided_at__isnull=False)),
+                name="possible_decided_iff_not_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Possible duplicates {self.record_a_id} and {self.record_b_id}: {self.status}"
 
 
 # --- screening decisions ------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.db.models import (
     TextField,
 )
 from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
 
 from reviewapp.models import Review
 from screening.models import (
@@ -88,7 +89,9 @@ def library_facets(*, review: Review) -> dict[str, object]:
         .order_by("-year")
     )
     return {
-        "sources": ImportBatch.objects.filter(review=review, status=ImportBatch.Status.DONE),
+        "sources": ImportBatch.objects.filter(
+            review=review, status=ImportBatch.Status.DONE, deleted_at__isnull=True
+        ),
         "years": list(years),
         "statuses": DUPLICATE_STATUSES,
     }
@@ -111,7 +114,9 @@ def library_counts(*, review: Review) -> LibraryCounts:
         records=records,
         duplicates=duplicates,
         unique=records - duplicates,
-        imports=ImportBatch.objects.filter(review=review, status=ImportBatch.Status.DONE).count(),
+        imports=ImportBatch.objects.filter(
+            review=review, status=ImportBatch.Status.DONE, deleted_at__isnull=True
+        ).count(),
     )
 
 
@@ -325,22 +330,30 @@ def following_decision(
     return mine.order_by("id").first()
 
 
+def _with_votes(items: QuerySet[ScreeningItem], stage: str) -> QuerySet[ScreeningItem]:
+    return items.select_related("record", "resolved_by").prefetch_related(
+        Prefetch(
+            "record__decisions",
+            queryset=Decision.objects.filter(stage=stage).select_related("reviewer").order_by("id"),
+            to_attr="stage_votes",
+        )
+    )
+
+
 def conflicts(*, review: Review, stage: str, status: str = "conflict") -> QuerySet[ScreeningItem]:
     """Records in conflict (or resolved), each with every vote, for the arbiter."""
-    return (
-        ScreeningItem.objects.filter(review=review, stage=stage, status=status)
-        .select_related("record", "resolved_by")
-        .prefetch_related(
-            Prefetch(
-                "record__decisions",
-                queryset=Decision.objects.filter(stage=stage)
-                .select_related("reviewer")
-                .order_by("id"),
-                to_attr="stage_votes",
-            )
-        )
-        .order_by("record_id")
+    items = ScreeningItem.objects.filter(review=review, stage=stage, status=status)
+    return _with_votes(items, stage).order_by("record_id")
+
+
+def conflict_item(*, review: Review, stage: str, pk: int) -> ScreeningItem:
+    """One conflict, open or resolved, with its votes (the fragment the arbiter's keys swap)."""
+    items = ScreeningItem.objects.filter(
+        review=review,
+        stage=stage,
+        status__in=[ScreeningItem.Status.CONFLICT, ScreeningItem.Status.RESOLVED],
     )
+    return get_object_or_404(_with_votes(items, stage), pk=pk)
 
 
 @dataclass(frozen=True)
@@ -553,14 +566,19 @@ class PrismaPending:
 
     records_awaiting_outcome: int
     reports_awaiting_outcome: int
+    # Open pairs of the possible-duplicates queue: both records count as screened until a
+    # reviewer decides; a confirmation moves one to "duplicates removed". They never unbalance
+    # the boxes, so `any` leaves them out.
+    possible_duplicates: int = 0
 
     @property
     def any(self) -> bool:
         return bool(self.records_awaiting_outcome or self.reports_awaiting_outcome)
 
 
-def prisma_pending(counts: Any) -> PrismaPending:
+def prisma_pending(counts: Any, *, possible_duplicates: int = 0) -> PrismaPending:
     return PrismaPending(
+        possible_duplicates=possible_duplicates,
         records_awaiting_outcome=counts.records_screened
         - counts.records_excluded
         - counts.reports_sought,

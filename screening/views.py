@@ -17,19 +17,24 @@ from screening import (
     exports,
     plots_ranking,
     selectors,
+    selectors_imports,
+    selectors_possible,
     selectors_ranking,
     services,
+    services_imports,
+    services_possible,
     services_ranking,
     services_screening,
 )
 from screening.agreement import agreement_table_csv
-from screening.forms import ImportForm
+from screening.forms import ImportDeleteForm, ImportForm
 from screening.forms_screening import StageSettingsForm
 from screening.models import (
     Decision,
     DedupAction,
     FullTextReport,
     ImportBatch,
+    PossibleDuplicate,
     Record,
     ScreeningItem,
     Stage,
@@ -41,6 +46,9 @@ from screening.prisma import to_csv as prisma_to_csv
 
 LIBRARY_PAGE_SIZE = 50
 GROUPS_PAGE_SIZE = 20
+# Pairs of the possible-duplicates queue rendered at once; the next ones follow as they are
+# decided.
+POSSIBLE_SHOWN = 10
 
 
 @review_view()
@@ -87,7 +95,7 @@ def record_detail(
 @review_view()
 def imports(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     form = ImportForm()
-    batches = ImportBatch.objects.filter(review=review).select_related("created_by")
+    batches = selectors_imports.imports_of_review(review=review)
     context = {"review": review, "membership": membership, "form": form, "batches": batches}
     return render(request, "screening/imports.html", context)
 
@@ -105,13 +113,14 @@ def import_upload(request: HttpRequest, *, review: Review, membership: Membershi
                 source_database=form.cleaned_data["source_database"],
                 search_date=form.cleaned_data["search_date"],
                 search_string=form.cleaned_data["search_string"],
+                new_search=form.cleaned_data["new_search"],
             )
         except DomainError as exc:
             form.add_error("file" if exc.field == "file" else None, exc.message)
         else:
             outbox_notice(request)
             return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
-    batches = ImportBatch.objects.filter(review=review).select_related("created_by")
+    batches = selectors_imports.imports_of_review(review=review)
     context = {"review": review, "membership": membership, "form": form, "batches": batches}
     return render(request, "screening/imports.html", context, status=400)
 
@@ -127,9 +136,81 @@ def import_detail(
         "batch": batch,
         "progress": services.import_progress_get(batch.pk) or {"percent": 0, "stage": "queued"},
         "waiting_for_worker": batch.status == ImportBatch.Status.QUEUED and outbox_waiting(),
+        "possible_found": (
+            selectors_possible.open_possible_count_for_import(batch=batch)
+            if batch.status == ImportBatch.Status.DONE
+            else 0
+        ),
     }
     template = "screening/_import_status.html" if request.htmx else "screening/import_detail.html"  # type: ignore[attr-defined]  # django-htmx middleware sets it
     return render(request, template, context)
+
+
+@review_view(Role.LEAD)
+def import_delete(
+    request: HttpRequest, *, review: Review, membership: Membership, batch_pk: int
+) -> HttpResponse:
+    """GET: what deleting the import would remove and lose; POST: delete it."""
+    batch = get_object_or_404(ImportBatch, pk=batch_pk, review=review)
+    if request.method == "POST":
+        form = ImportDeleteForm(request.POST)
+        keep = form.is_valid() and form.cleaned_data["keep_screened"]
+        try:
+            done = services_imports.import_delete(
+                batch=batch, user=request.user, keep_screened=keep
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("import_delete", review_pk=review.pk, batch_pk=batch.pk)
+        kept = f"; {done.records_kept:,} screened record(s) kept" if done.records_kept else ""
+        messages.success(
+            request,
+            f"Deleted {done.records_deleted:,} record(s) of {batch.file_name}{kept}.",
+        )
+        return redirect("imports", review_pk=review.pk)
+    context = {
+        "review": review,
+        "membership": membership,
+        "batch": batch,
+        "preview": selectors_imports.import_deletion_preview(batch=batch),
+    }
+    return render(request, "screening/import_delete.html", context)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def import_restore(
+    request: HttpRequest, *, review: Review, membership: Membership, batch_pk: int
+) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch, pk=batch_pk, review=review)
+    try:
+        again = services_imports.import_restore(batch=batch, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
+    messages.success(request, f"Importing {batch.file_name} again.")
+    return redirect("import_detail", review_pk=review.pk, batch_pk=again.pk)
+
+
+def _possible_context(
+    review: Review,
+    membership: Membership,
+    *,
+    notice: str = "",
+    error: str = "",
+    focus: int | None = None,
+) -> dict[str, object]:
+    pairs = selectors_possible.open_possible_duplicates(review=review)
+    shown = list(pairs[:POSSIBLE_SHOWN])
+    return {
+        "items": [(p, selectors_possible.compare_records(p.record_a, p.record_b)) for p in shown],
+        "open_count": pairs.count() if len(shown) == POSSIBLE_SHOWN else len(shown),
+        "undoable": selectors_possible.undoable_possible_decision(review=review),
+        "can_decide": membership.has_role(Role.REVIEWER),
+        "notice": notice,
+        "error": error,
+        "focus": focus,
+    }
 
 
 @review_view()
@@ -140,12 +221,74 @@ def duplicates(request: HttpRequest, *, review: Review, membership: Membership) 
         "review": review,
         "membership": membership,
         "page": page,
+        "group_count": page.paginator.count,
         "groups": selectors.duplicate_groups(review=review, primary_ids=list(page.object_list)),
         "counts": selectors.library_counts(review=review),
         "actions": selectors.dedup_actions(review=review)[:10],
         "undoable": selectors.latest_undoable_action(review=review),
+        "possible": _possible_context(review, membership),
     }
     return render(request, "screening/duplicates.html", context)
+
+
+def _possible_response(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    *,
+    notice: str = "",
+    error: str = "",
+    focus: int | None = None,
+) -> HttpResponse:
+    """The queue again (htmx: with the page's summary and last change, out of band), or back to
+    the page with the outcome as a message when the form was posted without JavaScript."""
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
+        if error:
+            messages.error(request, error)
+        elif notice:
+            messages.success(request, notice)
+        return redirect("duplicates", review_pk=review.pk)
+    context = {
+        "review": review,
+        "membership": membership,
+        "counts": selectors.library_counts(review=review),
+        "group_count": selectors.duplicate_group_primary_ids(review=review).count(),
+        "undoable": selectors.latest_undoable_action(review=review),
+        "possible": _possible_context(review, membership, notice=notice, error=error, focus=focus),
+    }
+    return render(request, "screening/_possible_response.html", context)
+
+
+@review_view(Role.REVIEWER)
+@require_POST
+def possible_decide(
+    request: HttpRequest, *, review: Review, membership: Membership, possible_pk: int
+) -> HttpResponse:
+    pair = get_object_or_404(PossibleDuplicate, pk=possible_pk, review=review)
+    decision = request.POST.get("decision", "")
+    try:
+        if decision == "confirm":
+            services_possible.possible_confirm(pair=pair, user=request.user)
+            notice = f"Records {pair.record_a_id} and {pair.record_b_id} are duplicates."
+        elif decision == "separate":
+            services_possible.possible_separate(pair=pair, user=request.user)
+            notice = f"Records {pair.record_a_id} and {pair.record_b_id} are not duplicates."
+        else:
+            raise DomainError("Choose duplicates or not duplicates.")
+    except DomainError as exc:
+        return _possible_response(request, review, membership, error=exc.message, focus=pair.pk)
+    return _possible_response(request, review, membership, notice=notice)
+
+
+@review_view(Role.REVIEWER)
+@require_POST
+def possible_undo(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    try:
+        pair = services_possible.possible_undo_last(review=review, user=request.user)
+    except DomainError as exc:
+        return _possible_response(request, review, membership, error=exc.message)
+    notice = f"Undone: records {pair.record_a_id} and {pair.record_b_id} are to decide again."
+    return _possible_response(request, review, membership, notice=notice, focus=pair.pk)
 
 
 def _back(request: HttpRequest, review: Review) -> HttpResponse:
@@ -494,6 +637,32 @@ def conflicts_page(
     return render(request, "screening/conflicts.html", context)
 
 
+def _conflict_answer(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    stage: str,
+    item_pk: int,
+    error: str = "",
+) -> HttpResponse:
+    """htmx: the conflict's card again, resolved, reopened or with the error; otherwise back to
+    the list, with the outcome as a message."""
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
+        if error:
+            messages.error(request, error)
+        return redirect("conflicts", review_pk=review.pk, stage=stage)
+    context = {
+        "review": review,
+        "membership": membership,
+        "stage": stage,
+        "item": selectors.conflict_item(review=review, stage=stage, pk=item_pk),
+        "settings": selectors.stage_settings(review=review, stage=stage),
+        "error": error,
+    }
+    # htmx swaps only 2xx answers: a refusal is shown inside the card.
+    return render(request, "screening/_conflict.html", context)
+
+
 @review_view(Role.ARBITER)
 @require_POST
 def conflict_resolve(
@@ -510,10 +679,32 @@ def conflict_resolve(
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
-        messages.error(request, f"Record {item.record_id}: {exc.message}")
-    else:
+        return _conflict_answer(
+            request, review, membership, stage, item.pk, f"Record {item.record_id}: {exc.message}"
+        )
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
         messages.success(request, f"Record {item.record_id} resolved.")
-    return redirect("conflicts", review_pk=review.pk, stage=stage)
+    return _conflict_answer(request, review, membership, stage, item.pk)
+
+
+@review_view(Role.ARBITER)
+@require_POST
+def conflict_reopen(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str, item_pk: int
+) -> HttpResponse:
+    stage = _stage(stage)
+    item = get_object_or_404(ScreeningItem, pk=item_pk, review=review, stage=stage)
+    try:
+        services_screening.conflict_reopen(
+            item=item, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        return _conflict_answer(
+            request, review, membership, stage, item.pk, f"Record {item.record_id}: {exc.message}"
+        )
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
+        messages.success(request, f"Record {item.record_id} is in conflict again.")
+    return _conflict_answer(request, review, membership, stage, item.pk)
 
 
 @review_view(Role.ARBITER)
@@ -644,7 +835,9 @@ def fulltext_pdf(
 @review_view()
 def prisma_page(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     counts = selectors.prisma_counts(review=review)
-    pending = selectors.prisma_pending(counts)
+    pending = selectors.prisma_pending(
+        counts, possible_duplicates=selectors_possible.open_possible_count(review=review)
+    )
     context = {
         "review": review,
         "membership": membership,

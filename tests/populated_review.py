@@ -1,7 +1,8 @@
 """A review with a row in every review-scoped model: the BCG demo review, plus a real RIS import
-with duplicates, votes (changed, undone and resolved), a full-text PDF, risk of bias, GRADE and
-an invitation. Built with the app's own services, as a team would. Used by the archive tests and
-by the API fuzzing (tests/fuzz)."""
+with duplicates (and the same file imported again as a new search, then deleted), votes
+(changed, undone and resolved), a full-text PDF, risk of bias, GRADE and an invitation. Built
+with the app's own services, as a team would. Used by the archive tests and by the API fuzzing
+(tests/fuzz)."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,9 +21,12 @@ def populated_review(db, django_capture_on_commit_callbacks):
     from extraction.models import Outcome
     from extraction.rob import services as rob_services
     from screening import services as screening
+    from screening import services_possible as possible
     from screening import services_ranking
     from screening import services_screening as screening_votes
-    from screening.models import Record, ScreeningItem, Stage, Study
+    from screening.models import PossibleDuplicate, Record, ScreeningItem, Stage, Study
+    from screening.references.dedup import PossiblePair
+    from screening.services_imports import import_delete
 
     users = {name: UserFactory(username=name, email=email) for name, email, _r in DEMO_USERS}
     with django_capture_on_commit_callbacks(execute=True):
@@ -43,6 +47,39 @@ def populated_review(db, django_capture_on_commit_callbacks):
     duplicate = Record.objects.filter(review=review, duplicate_of__isnull=False).first()
     assert duplicate is not None, "the fixture file holds one duplicate"
     screening.dedup_split(record=duplicate, user=lead)
+    # The same file imported again as a new search, then deleted: a tombstone import.
+    with django_capture_on_commit_callbacks(execute=True):
+        rerun = screening.import_create(
+            review=review,
+            created_by=lead,
+            upload=SimpleUploadedFile(
+                "donners_rerun.ris", (FIXTURES / "donners_sample.ris").read_bytes()
+            ),
+            source_database="Embase",
+            new_search=True,
+            queue=False,
+        )
+    screening.import_run(batch_id=rerun.pk)
+    import_delete(batch=rerun, user=lead)
+
+    # The possible-duplicates queue: one pair confirmed (its reasons kept for undo), one
+    # separated, one still open.
+    singles = list(
+        Record.objects.filter(import_batch=batch, duplicate_of__isnull=True)
+        .exclude(duplicates__isnull=False)
+        .order_by("-pk")[:5]
+    )
+    screening.possible_pairs_store(
+        review_id=review.pk,
+        pairs=[
+            PossiblePair(a=singles[4].pk, b=singles[3].pk, reason="title 88% similar"),
+            PossiblePair(a=singles[2].pk, b=singles[1].pk, reason="title 87% similar"),
+            PossiblePair(a=singles[1].pk, b=singles[0].pk, reason="title 86% similar"),
+        ],
+    )
+    queued = list(PossibleDuplicate.objects.filter(review=review).order_by("pk"))
+    possible.possible_confirm(pair=queued[0], user=r1)
+    possible.possible_separate(pair=queued[1], user=r2)
 
     imported = list(Record.objects.filter(import_batch=batch).order_by("pk")[:3])
     ta = Stage.TITLE_ABSTRACT
