@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 from screening import selectors
@@ -307,14 +308,14 @@ def _maybe_queue(
         if not force and since < DEFAULT_SCHEDULE.labels_needed(state.labelled):
             continue
         wait = 0.0 if force else max(0.0, DEFAULT_SCHEDULE.min_seconds - seconds)
-        if _claim_send(state.pk):
-            from screening.tasks import train_ranking_task
+        from screening.tasks import train_ranking_task
 
-            if wait:
-                train_ranking_task.apply_async((review_id, stage), countdown=wait)
-            else:
-                train_ranking_task.delay(review_id, stage)
-            queued.append(stage)
+        # The claim and the outbox row commit together: a broker that is down delays the
+        # training (the outbox sends it when a worker starts) but never loses it.
+        with transaction.atomic():
+            if _claim_send(state.pk):
+                outbox_enqueue(train_ranking_task.name, review_id, stage, countdown=wait)
+                queued.append(stage)
     return queued
 
 
