@@ -12,7 +12,9 @@
   const merge = document.getElementById("merge-form");
   if (merge) {
     merge.addEventListener("submit", () => {
-      merge.action = merge.action.replace(/\/0\/$/, "/" + merge.elements.record.value + "/");
+      // getAttribute: the form's <input name="action"> shadows form.action.
+      const url = merge.getAttribute("action").replace(/\/0\/$/, "/" + merge.elements.record.value + "/");
+      merge.setAttribute("action", url);
     });
   }
 })();
