@@ -194,3 +194,16 @@ def _wait_until(condition, timeout=10.0):
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def test_the_api_docs_browsable_api_and_admin_login_keep_to_the_policy(
+    browser, live_server, populated
+):
+    page = _log_in(browser, live_server.url, populated.lead)
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".swagger-ui .opblock", state="attached")
+    page.goto(f"{live_server.url}/api/reviews/{populated.review.pk}/")
+    page.wait_for_selector(".response-info", state="attached")
+    page.goto(f"{live_server.url}/admin/")
+    page.wait_for_selector("#login-form, #content", state="attached")
+    # The autouse watch (conftest.py) fails the test on any violation or script error.

@@ -2,6 +2,8 @@
 page of a populated review holds markup that the policy blocks (tests/browser/test_csp.py
 checks the same pages in Chromium, where the policy is enforced)."""
 
+import base64
+import hashlib
 import json
 import logging
 
@@ -16,7 +18,8 @@ pytestmark = pytest.mark.django_db
 STRICT = {
     "default-src": "'self'",
     "script-src": "'self'",
-    "style-src": "'self'",
+    # The hash is the empty string's: plotly's empty <style> element, nothing else (settings).
+    "style-src": "'self' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
     "object-src": "'none'",
     "frame-ancestors": "'none'",
     "base-uri": "'self'",
@@ -186,3 +189,21 @@ def test_the_report_endpoint_is_throttled_per_address(client, settings, caplog):
         for _ in range(5)
     ]
     assert codes == [204, 204, 204, 429, 429]
+
+
+def test_the_only_inline_style_it_admits_is_the_empty_one(client):
+    """A hash in style-src admits a <style> element with exactly that content: it must stay the
+    empty string's, or the policy would admit some real inline stylesheet."""
+    empty = "'sha256-" + base64.b64encode(hashlib.sha256(b"").digest()).decode() + "'"
+    sources = _directives(client.get("/accounts/login/")["Content-Security-Policy"])["style-src"]
+    assert sources.split() == ["'self'", empty]
+
+
+def test_only_the_browsable_api_admits_inline_styles(client, populated):
+    client.force_login(populated.lead)
+    url = f"/api/reviews/{populated.review.pk}/"
+    html = _directives(client.get(url, HTTP_ACCEPT="text/html")["Content-Security-Policy"])
+    assert html["style-src"] == "'self' 'unsafe-inline'"
+    assert html["script-src"] == "'self'" and html["default-src"] == "'self'"
+    data = _directives(client.get(url, HTTP_ACCEPT="application/json")["Content-Security-Policy"])
+    assert "unsafe-inline" not in data["style-src"]
