@@ -32,6 +32,8 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+# The policy forbids eval in pages, Playwright's included: give wait_for_function a function
+# ("() => ...") rather than a bare expression, which Playwright would evaluate as a string.
 class WatchedBrowser:
     """The Chromium browser, but every context it opens reports Content-Security-Policy
     violations and uncaught script errors into `problems`; the autouse fixture below fails any

@@ -113,13 +113,13 @@ def test_moved_screening_behaviour_still_works(browser, live_server, populated):
     lead.click("details:has(#merge-form) > summary")
     lead.fill("#merge-record", str(second.pk))
     lead.fill("#merge-other", str(first.pk))
-    lead.click("#merge-form button[type=submit]")
-    lead.wait_for_load_state()
+    with lead.expect_navigation():
+        lead.click("#merge-form button[type=submit]")
     second.refresh_from_db()
     assert second.duplicate_of_id == first.pk
     lead.wait_for_selector("#undo")
-    lead.keyboard.press("u")
-    lead.wait_for_load_state()
+    with lead.expect_navigation():
+        lead.keyboard.press("u")
     _wait_until(lambda: Record.objects.get(pk=second.pk).duplicate_of_id is None)
     assert DedupAction.objects.filter(record=second, undone_at__isnull=False).exists()
 
