@@ -207,3 +207,25 @@ def test_the_api_docs_browsable_api_and_admin_login_keep_to_the_policy(
     page.goto(f"{live_server.url}/admin/")
     page.wait_for_selector("#login-form, #content", state="attached")
     # The autouse watch (conftest.py) fails the test on any violation or script error.
+
+
+def test_a_full_text_pdf_opens_in_the_browsers_viewer_under_the_policy(
+    browser, live_server, populated
+):
+    """Full texts open in their own tab; the policy on the PDF (object-src and frame-src 'none')
+    must not stop Chromium's PDF viewer, which older Chromium versions hosted in an <embed>."""
+    page = _log_in(browser, live_server.url, populated.lead)
+    record = populated.ids["fulltext_record_pk"]
+    url = f"/reviews/{populated.review.pk}/screening/full-texts/{record}/pdf/"
+    served = page.request.get(live_server.url + url)  # the answer as sent, with the session
+    assert served.headers["content-type"] == "application/pdf"
+    assert "object-src 'none'" in served.headers["content-security-policy"]
+    page.goto(live_server.url + url)
+    # The viewer starts in frames of its own; a policy that blocked it would be reported to the
+    # watch (conftest.py), which fails the test.
+    for _ in range(100):  # Playwright's own wait, so its frame events are processed
+        if any(f.url.startswith("chrome-extension://") for f in page.frames):
+            break
+        page.wait_for_timeout(100)
+    assert any(f.url.startswith("chrome-extension://") for f in page.frames), page.frames
+    page.wait_for_timeout(500)
