@@ -407,8 +407,10 @@ class ReviewerProgress:
 
 
 def reviewer_progress(*, review: Review, stage: str, user: Any) -> list[ReviewerProgress]:
-    """Per reviewer: votes on records that have all their votes (public even in blind mode),
-    and conflicts. The user's own row also counts votes still awaiting the other reviewer."""
+    """Per person who screens: votes and conflicts. Counts reveal no verdict, but in blind mode
+    a screener sees the others' votes only on records that have all their votes (their own row
+    counts everything); someone who does not screen (a PI, a viewer) sees every count.
+    Members who neither screen nor voted (the PI, an arbiter) are not listed."""
     settings = stage_settings(review=review, stage=stage)
     votes = Decision.objects.filter(review=review, stage=stage, record__duplicate_of__isnull=True)
     complete = ScreeningItem.objects.filter(record=OuterRef("record_id"), stage=stage).exclude(
@@ -417,7 +419,12 @@ def reviewer_progress(*, review: Review, stage: str, user: Any) -> list[Reviewer
     conflict = ScreeningItem.objects.filter(
         record=OuterRef("record_id"), stage=stage, status=ScreeningItem.Status.CONFLICT
     )
-    public = votes if not settings.blind else votes.filter(Exists(complete))
+    reviewers = set(
+        review.memberships.filter(is_reviewer=True).values_list("user__username", flat=True)
+    )
+    own = user.get_username()
+    screens = own in reviewers or votes.filter(reviewer=user).exists()
+    public = votes.filter(Exists(complete)) if settings.blind and screens else votes
     counted = dict(
         public.values_list("reviewer__username")
         .annotate(n=Count("id"))
@@ -431,11 +438,9 @@ def reviewer_progress(*, review: Review, stage: str, user: Any) -> list[Reviewer
         .order_by()
         .values_list("reviewer__username", "n")
     )
-    own = user.get_username()
-    if settings.blind:
+    if settings.blind and screens:
         counted[own] = votes.filter(reviewer=user).count()
-    reviewers = review.memberships.filter(is_reviewer=True).values_list("user__username", flat=True)
-    names = sorted(set(counted) | set(reviewers) | {own})
+    names = sorted({name for name, n in counted.items() if n} | reviewers)
     return [
         ReviewerProgress(name, counted.get(name, 0), in_conflict.get(name, 0), name == own)
         for name in names

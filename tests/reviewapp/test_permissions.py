@@ -22,6 +22,7 @@ NOT_REVIEW_SCOPED = {
     "review_create",  # anyone signed in may start a review
     "healthz",
     "csp_report",  # browsers report policy violations here, signed in or not
+    "favicon",  # a static icon
     "signup",
     "login",
     "logout",
