@@ -61,9 +61,17 @@ def test_no_page_holds_inline_script_handlers_or_styles(client, populated):
     assert pages >= 80
 
 
-def test_the_login_page_and_error_pages_carry_the_policy_too(client):
-    for url in ("/accounts/login/", "/reviews/999999/"):
-        assert "script-src 'self'" in client.get(url)["Content-Security-Policy"]
+def test_the_login_page_and_error_pages_carry_the_policy_too(client, populated):
+    responses = [client.get("/accounts/login/")]
+    client.force_login(populated.viewer)
+    responses += [
+        client.get("/reviews/999999/"),  # 404
+        client.get(f"/reviews/{populated.review.pk}/settings/"),  # 403: the lead's page
+    ]
+    assert [r.status_code for r in responses] == [200, 404, 403]
+    for response in responses:
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+        assert inline_code(response.content.decode()) == []
 
 
 def test_api_answers_carry_the_policy(populated):
