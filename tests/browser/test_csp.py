@@ -26,16 +26,27 @@ def populated():
     return populate("csp")
 
 
-def _log_in(browser, base, user):
-    context = browser.new_context(accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "pass-word-123")
-    page.press("#id_password", "Enter")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
+@pytest.fixture
+def log_in(browser, live_server):
+    """Log a user in, in a context of their own; the contexts close before the database is
+    flushed, so no page is still polling the server while it is."""
+    contexts = []
+
+    def log_in(user):
+        context = browser.new_context(accept_downloads=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", "pass-word-123")
+        page.press("#id_password", "Enter")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    yield log_in
+    for context in contexts:
+        context.close()
 
 
 def _walk(page, base, urls):
@@ -56,7 +67,7 @@ def _walk(page, base, urls):
 
 
 def test_every_page_keeps_to_the_policy_for_the_lead_and_a_reviewer(
-    browser, live_server, client, populated
+    browser, live_server, log_in, client, populated
 ):
     lead_pages = [url for url, _ in html_responses(client, populated, populated.lead)]
     reviewer_pages = [url for url, _ in html_responses(client, populated, populated.reviewer_a)]
@@ -66,15 +77,15 @@ def test_every_page_keeps_to_the_policy_for_the_lead_and_a_reviewer(
                    "/rob/", "/full-texts/", "/conflicts/", "/screen/"):  # fmt: skip
         assert any(wanted in url for url in lead_pages), wanted
 
-    drawn = _walk(_log_in(browser, live_server.url, populated.lead), live_server.url, lead_pages)
+    drawn = _walk(log_in(populated.lead), live_server.url, lead_pages)
     assert drawn >= 3  # the analysis, the dashboard, the ranking dashboard at least
-    _walk(_log_in(browser, live_server.url, populated.reviewer_a), live_server.url, reviewer_pages)
+    _walk(log_in(populated.reviewer_a), live_server.url, reviewer_pages)
     # The autouse watch (conftest.py) now fails the test on any violation or script error.
 
 
-def test_the_watch_catches_a_violation(browser, live_server, populated):
+def test_the_watch_catches_a_violation(browser, live_server, log_in, populated):
     """An inline script added to a page is blocked and reported: the walk above can fail."""
-    page = _log_in(browser, live_server.url, populated.lead)
+    page = log_in(populated.lead)
     page.goto(f"{live_server.url}/reviews/{populated.review.pk}/")
     page.evaluate(
         """() => {
@@ -93,9 +104,9 @@ def test_the_watch_catches_a_violation(browser, live_server, populated):
     assert any("style-src" in p for p in problems), problems
 
 
-def test_moved_screening_behaviour_still_works(browser, live_server, populated):
+def test_moved_screening_behaviour_still_works(browser, live_server, log_in, populated):
     review, base = populated.review, live_server.url
-    lead = _log_in(browser, base, populated.lead)
+    lead = log_in(populated.lead)
 
     # Library: "/" focuses the search box, and typing searches (htmx) without a reload.
     RecordFactory(review=review, title="Zoster vaccine in older adults: a randomised trial")
@@ -130,7 +141,7 @@ def test_moved_screening_behaviour_still_works(browser, live_server, populated):
     assert download.value.suggested_filename == f"prisma-review-{review.pk}.png"
 
     # Screening with the keyboard: "?" shows the help, "i" includes the record shown.
-    reviewer = _log_in(browser, base, populated.reviewer_a)
+    reviewer = log_in(populated.reviewer_a)
     reviewer.goto(f"{base}/reviews/{review.pk}/screening/ta/screen/")
     reviewer.keyboard.press("?")
     assert reviewer.locator("#help-overlay").is_visible()
@@ -144,9 +155,11 @@ def test_moved_screening_behaviour_still_works(browser, live_server, populated):
     )
 
 
-def test_moved_extraction_and_analysis_behaviour_still_works(browser, live_server, populated):
+def test_moved_extraction_and_analysis_behaviour_still_works(
+    browser, live_server, log_in, populated
+):
     review, base, ids = populated.review, live_server.url, populated.ids
-    lead = _log_in(browser, base, populated.lead)
+    lead = log_in(populated.lead)
 
     # The form builder asks before removing a section; dismissing keeps it.
     lead.goto(f"{base}/reviews/{review.pk}/extraction/forms/{ids['form_pk']}/")
@@ -197,9 +210,9 @@ def _wait_until(condition, timeout=10.0):
 
 
 def test_the_api_docs_browsable_api_and_admin_login_keep_to_the_policy(
-    browser, live_server, populated
+    browser, live_server, log_in, populated
 ):
-    page = _log_in(browser, live_server.url, populated.lead)
+    page = log_in(populated.lead)
     page.goto(f"{live_server.url}/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock", state="attached")
     page.goto(f"{live_server.url}/api/reviews/{populated.review.pk}/")
@@ -210,11 +223,11 @@ def test_the_api_docs_browsable_api_and_admin_login_keep_to_the_policy(
 
 
 def test_a_full_text_pdf_opens_in_the_browsers_viewer_under_the_policy(
-    browser, live_server, populated
+    browser, live_server, log_in, populated
 ):
     """Full texts open in their own tab; the policy on the PDF (object-src and frame-src 'none')
     must not stop Chromium's PDF viewer, which older Chromium versions hosted in an <embed>."""
-    page = _log_in(browser, live_server.url, populated.lead)
+    page = log_in(populated.lead)
     record = populated.ids["fulltext_record_pk"]
     url = f"/reviews/{populated.review.pk}/screening/full-texts/{record}/pdf/"
     served = page.request.get(live_server.url + url)  # the answer as sent, with the session
