@@ -219,6 +219,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "reviewapp.common.drf.exception_handler",
+    # The browsable API's own policy relaxes style-src for its templates (docs/security.md).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "reviewapp.common.drf.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
@@ -300,6 +305,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "anon": env_str("API_THROTTLE_ANON", "60/minute"),
     "user": env_str("API_THROTTLE_USER", "1200/minute"),
     "login": env_str("LOGIN_THROTTLE", "60/minute"),
+    # Content-Security-Policy violation reports (reviewapp/csp.py), per address
+    "csp_report": env_str("CSP_REPORT_THROTTLE", "120/minute"),
 }
 # django-axes: LOGIN_FAILURE_LIMIT wrong passwords for one username from one address lock that
 # pair out for LOGIN_LOCKOUT_MINUTES, on the login page and the token endpoint alike.
@@ -318,3 +325,32 @@ AXES_LOCKOUT_CALLABLE = "reviewapp.accounts.lockout_response"
 # Every way a password is saved (forms, admin, changepassword) tells the validators: this one
 # revokes the user's API tokens.
 AUTH_PASSWORD_VALIDATORS += [{"NAME": "reviewapp.accounts.RevokeApiTokensOnPasswordChange"}]
+
+# --- Content-Security-Policy (django-csp; docs/security.md) ---------------------------------
+# Every script is a static file and every figure's data a JSON block, so no page needs inline
+# script, inline style, eval or a third-party origin. img-src allows data: and blob: because
+# plotly's and the PRISMA page's image downloads draw the figure through an <img> first.
+# Browsers report violations to /csp-report/, which logs them (logger "reviewapp.csp").
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "reviewapp.csp.CSPMiddleware")  # fmt: skip
+CSP_SELF, CSP_NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        # plotly adds its rules through CSSOM (allowed) to a <style> element it creates empty:
+        # this hash is that of the empty string, so it admits empty <style> elements only.
+        "style-src": [CSP_SELF, "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"],
+        "img-src": [CSP_SELF, "data:", "blob:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "frame-src": [CSP_NONE],
+        "frame-ancestors": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "report-uri": "/csp-report/",
+        "report-to": "csp",
+    }
+}
