@@ -17,6 +17,8 @@ from django.db.models.functions import Left
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from reviewapp.common.locks import run_lock, survives_crash
+from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 from screening.models import DedupAction, ImportBatch, PossibleDuplicate, Record
@@ -122,7 +124,7 @@ def import_create(
     batch.save()
     import_progress_set(batch.pk, 0, "queued")
     if queue:
-        transaction.on_commit(lambda: import_references_task.delay(batch.pk))
+        outbox_enqueue(import_references_task.name, batch.pk)
     return batch
 
 
@@ -268,14 +270,25 @@ def _vacuum_records() -> None:
 def import_run(*, batch_id: int) -> ImportBatch:
     """Parse, store and deduplicate one upload. One import is one transaction: on any
     failure nothing is stored and the batch says why."""
-    # Claiming the batch with one conditional UPDATE makes a redelivered or duplicate task a
-    # no-op: only one run ever moves it from queued to running.
-    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
-        status=ImportBatch.Status.RUNNING
-    )
-    batch = ImportBatch.objects.get(pk=batch_id)
-    if not claimed:
-        return batch
+    # A redelivered or duplicate task is a no-op while a live run holds the batch's lock; a
+    # batch left "running" by a killed worker (its transaction rolled back, its lock released
+    # with its connection) is claimed again and imported from the start.
+    with run_lock("import", batch_id) as mine:
+        if not mine:
+            return ImportBatch.objects.get(pk=batch_id)
+        claimable = [ImportBatch.Status.QUEUED]
+        if survives_crash():
+            claimable.append(ImportBatch.Status.RUNNING)
+        claimed = ImportBatch.objects.filter(pk=batch_id, status__in=claimable).update(
+            status=ImportBatch.Status.RUNNING
+        )
+        batch = ImportBatch.objects.get(pk=batch_id)
+        if not claimed:
+            return batch
+        return _import_claimed(batch)
+
+
+def _import_claimed(batch: ImportBatch) -> ImportBatch:
     import_progress_set(batch.pk, 5, "reading")
     try:
         result = _parse_upload(batch)
