@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Left
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -22,6 +23,7 @@ from reviewapp.errors import DomainError
 from reviewapp.models import Review
 from screening.models import DedupAction, ImportBatch, PossibleDuplicate, Record
 from screening.references.dedup import (
+    ABSTRACT_PREFIX,
     DedupRecord,
     PossiblePair,
     find_duplicate_groups,
@@ -361,8 +363,11 @@ def _links(review_id: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]
 
 def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
     fields = ("title", "authors", "year", "journal", "doi", "pmid", "volume", "issue", "pages")
-    rows = Record.objects.filter(review_id=review_id).values_list(
-        "id", *fields, "issn", "record_type"
+    # The matcher reads only the start of an abstract; the rest never leaves the database.
+    rows = (
+        Record.objects.filter(review_id=review_id)
+        .annotate(abstract_start=Left("abstract", ABSTRACT_PREFIX))
+        .values_list("id", *fields, "issn", "record_type", "abstract_start")
     )
     for (
         pk,
@@ -377,6 +382,7 @@ def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
         pages,
         issn,
         kind,
+        abstract,
     ) in rows.iterator(chunk_size=5000):
         yield DedupRecord(
             id=pk,
@@ -391,6 +397,7 @@ def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
             pages=pages,
             issn=issn,
             record_type=kind,
+            abstract=abstract or "",
         )
 
 
