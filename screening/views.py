@@ -1003,7 +1003,7 @@ def lease_action(
             return _render_screen(request, context, status=400)
         upcoming = next_record(review=review, stage=stage, reviewer=request.user)
         notice = f"Skipped record {record_pk}: it comes back at the end of your queue."
-        if not request.htmx:  # type: ignore[attr-defined]
+        if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
             messages.success(request, notice)
             return redirect("screen", review_pk=review.pk, stage=stage)
         context = _screen_context(request, review, membership, stage, upcoming, notice=notice)
