@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
+from screening import keeper
+from screening.keeper import DedupPlan
 from screening.models import DedupAction, ImportBatch, Record
 from screening.references.dedup import DedupRecord, find_duplicate_groups
 from screening.references.parsers import (
@@ -403,9 +405,15 @@ def _point(ids: Iterable[int], primary_id: int | None, reason: str) -> None:
     )
 
 
+def _refuse(plan: DedupPlan) -> None:
+    if plan.refusal:
+        raise DomainError(plan.refusal)
+
+
 @transaction.atomic
 def dedup_split(*, record: Record, user: Any) -> DedupAction:
-    """Take a record out of its duplicate group: it was not a duplicate."""
+    """Take a record out of its duplicate group: it was not a duplicate. Nothing moves: the
+    record that carries the screening work keeps it (screening/keeper.py)."""
     record = Record.objects.select_for_update().get(pk=record.pk)
     primary_id, members = _group_of(record)
     if len(members) < 2:
@@ -429,7 +437,9 @@ def dedup_split(*, record: Record, user: Any) -> DedupAction:
 
 @transaction.atomic
 def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
-    """Put the record's whole group into the other record's group: a missed duplicate."""
+    """Put the record's whole group into the other record's group: a missed duplicate. The
+    screening work of the record's group follows it to the other group's kept record, or the
+    merge is refused when both groups carry work of one kind (screening/keeper.py)."""
     if record.review_id != other.review_id:
         raise DomainError("Both records must belong to the same review.")
     record = Record.objects.select_for_update().get(pk=record.pk)
@@ -438,7 +448,15 @@ def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
     target_primary, target_members = _group_of(other)
     if source_primary == target_primary:
         raise DomainError("These records are already in the same group.")
+    plan = keeper.plan_merge(
+        record_id=record.pk,
+        other_id=other.pk,
+        source_primary=source_primary,
+        target_primary=target_primary,
+    )
+    _refuse(plan)
     before = _snapshot(source_members + target_members)
+    moved = [keeper.move_work(source_id=source_primary, target_id=target_primary)]
     _point(source_members, target_primary, "merged by a reviewer")
     return DedupAction.objects.create(
         review_id=record.review_id,
@@ -447,18 +465,23 @@ def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
         other=other,
         before=before,
         must_link=[[source_primary, target_primary]],
+        moved=moved,
         created_by=user,
     )
 
 
 @transaction.atomic
 def dedup_make_primary(*, record: Record, user: Any) -> DedupAction:
-    """Keep this record rather than the current primary of its group."""
+    """Keep this record rather than the current primary of its group. The group's screening
+    work follows the paper to this record, or the change is refused when both copies carry
+    work of one kind (screening/keeper.py)."""
     record = Record.objects.select_for_update().get(pk=record.pk)
     primary_id, members = _group_of(record)
     if record.pk == primary_id:
         raise DomainError("This record is already the primary record of its group.")
+    _refuse(keeper.plan_primary(record_id=record.pk, primary_id=primary_id))
     before = _snapshot(members)
+    moved = [keeper.move_work(source_id=primary_id, target_id=record.pk)]
     _point([m for m in members if m != record.pk], record.pk, "primary changed by a reviewer")
     _point([record.pk], None, "")
     return DedupAction.objects.create(
@@ -466,13 +489,15 @@ def dedup_make_primary(*, record: Record, user: Any) -> DedupAction:
         kind=DedupAction.Kind.PRIMARY,
         record=record,
         before=before,
+        moved=moved,
         created_by=user,
     )
 
 
 @transaction.atomic
 def dedup_undo(*, action: DedupAction, user: Any) -> DedupAction:
-    """Undo the latest change; changes are undone newest first so each restores a known state."""
+    """Undo the latest change; changes are undone newest first so each restores a known state.
+    Work that moved with the change goes back to the record it came from."""
     latest = (
         DedupAction.objects.select_for_update()
         .filter(review_id=action.review_id, undone_at=None)
@@ -481,6 +506,8 @@ def dedup_undo(*, action: DedupAction, user: Any) -> DedupAction:
     )
     if latest is None or latest.pk != action.pk:
         raise DomainError("Undo the later duplicate changes first (newest first).")
+    for moved in reversed(action.moved or []):
+        keeper.restore_work(moved)
     for pk, dup in action.before.items():
         Record.objects.filter(id=int(pk), review_id=action.review_id).update(
             duplicate_of_id=dup, duplicate_reason="restored by undo" if dup else ""

@@ -1,0 +1,177 @@
+"""A changed keeper carries its work: votes, items, full text and study link follow the paper
+when the kept copy of a duplicate group changes, or the change is refused saying what would be
+lost; undo puts everything back."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from reviewapp.errors import DomainError
+from screening import selectors, services
+from screening import services_screening as screening
+from screening.models import Decision, FullTextReport, Record, ScreeningItem, Stage
+from tests.factories import RecordFactory
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def ft_settings(review):
+    screening.stage_settings_update(
+        review=review, stage=Stage.FULL_TEXT, reviewers_required=2, blind=True,
+        exclusion_reasons=["Not an RCT"],
+    )  # fmt: skip
+
+
+def screen_to_inclusion(record, a, b, *, study="Chinman 2015"):
+    """Dual-screened, included at title/abstract and full text, with a PDF and a study link."""
+    for user in (a, b):
+        screening.decision_record(record=record, stage=Stage.TITLE_ABSTRACT, reviewer=user,
+                                  verdict="include", note=f"{user.username} liked it")  # fmt: skip
+    screening.fulltext_attach(record=record, pdf=SimpleUploadedFile("p.pdf", PDF), user=a)
+    for user in (a, b):
+        screening.decision_record(record=record, stage=Stage.FULL_TEXT, reviewer=user,
+                                  verdict="include")  # fmt: skip
+    if study:
+        screening.study_link_report(record=record, new_label=study)
+
+
+def work_state(review):
+    """Everything that a change of keeper must carry, as plain values."""
+    return {
+        "records": sorted(
+            Record.objects.filter(review=review).values_list("id", "duplicate_of_id", "study_id")
+        ),
+        "decisions": sorted(
+            Decision.objects.filter(review=review).values_list(
+                "id", "record_id", "stage", "verdict", "note"
+            )
+        ),
+        "decision_history": sorted(
+            Decision.history.filter(review_id=review.pk).values_list("history_id", "record_id")
+        ),
+        "items": sorted(
+            ScreeningItem.objects.filter(review=review).values_list(
+                "id", "record_id", "stage", "status", "final_verdict", "votes"
+            )
+        ),
+        "fulltexts": sorted(
+            FullTextReport.objects.filter(review=review).values_list("id", "record_id", "pdf")
+        ),
+    }
+
+
+def accounts(review):
+    counts = selectors.prisma_counts(review=review)
+    return {
+        **counts.to_dict(),
+        "included_studies": [s.label for s in selectors.included_studies(review=review)],
+    }
+
+
+@pytest.fixture
+def screened_group(review, screener_a, screener_b, ft_settings):
+    kept = RecordFactory(review=review, title="Peer support for psychosis")
+    copy = RecordFactory(review=review, title="Peer support for psychosis", duplicate_of=kept)
+    other = RecordFactory(review=review, title="Exercise for depression")
+    screen_to_inclusion(other, screener_a, screener_b, study="Smith 2010")
+    screen_to_inclusion(kept, screener_a, screener_b)
+    return kept, copy
+
+
+def test_keep_this_one_after_screening_moves_the_work_to_the_new_keeper(
+    review, lead, screened_group
+):
+    kept, copy = screened_group
+    before = accounts(review)
+    services.dedup_make_primary(record=copy, user=lead)
+    copy.refresh_from_db()
+    assert copy.duplicate_of_id is None and copy.study is not None
+    assert copy.study.label == "Chinman 2015"
+    assert Decision.objects.filter(record=copy).count() == 4
+    assert Decision.objects.filter(record=kept).count() == 0
+    assert set(ScreeningItem.objects.filter(record=copy).values_list("stage", "final_verdict")) == {
+        (Stage.TITLE_ABSTRACT, "include"),
+        (Stage.FULL_TEXT, "include"),
+    }
+    assert FullTextReport.objects.get(record=copy).pdf
+    assert Decision.history.filter(record_id=kept.pk).count() == 0  # the history moved too
+    assert accounts(review) == before
+
+
+def test_undo_of_a_keeper_change_restores_exactly(review, lead, screened_group):
+    kept, copy = screened_group
+    before = work_state(review)
+    action = services.dedup_make_primary(record=copy, user=lead)
+    assert action.moved and action.moved[0]["from"] == kept.pk
+    services.dedup_undo(action=action, user=lead)
+    assert work_state(review) == before
+
+
+def test_keeper_change_is_refused_when_both_copies_have_votes(
+    review, lead, screener_a, screener_b, ft_settings
+):
+    kept = RecordFactory(review=review)
+    copy = RecordFactory(review=review)
+    screening.decision_record(record=kept, stage="ta", reviewer=screener_a, verdict="include")
+    screening.decision_record(record=kept, stage="ta", reviewer=screener_b, verdict="include")
+    screening.decision_record(record=copy, stage="ta", reviewer=screener_a, verdict="exclude")
+    screening.decision_record(record=copy, stage="ta", reviewer=screener_b, verdict="exclude")
+    with pytest.raises(DomainError) as refused:
+        services.dedup_merge(record=copy, other=kept, user=lead)
+    message = refused.value.message
+    assert "both copies have been screened at title and abstract" in message
+    assert f"record {copy.pk}: excluded" in message and f"record {kept.pk}: included" in message
+    assert Record.objects.get(pk=copy.pk).duplicate_of_id is None  # nothing changed
+
+
+def test_merging_a_screened_record_into_an_unscreened_one_moves_its_work(
+    review, lead, screener_a, screener_b, ft_settings
+):
+    screened = RecordFactory(review=review)
+    unscreened = RecordFactory(review=review)
+    screen_to_inclusion(screened, screener_a, screener_b)
+    before = accounts(review)
+    action = services.dedup_merge(record=screened, other=unscreened, user=lead)
+    assert Decision.objects.filter(record=unscreened).count() == 4
+    assert FullTextReport.objects.filter(record=unscreened).exists()
+    counts = accounts(review)
+    assert counts["studies_included"] == before["studies_included"] == 1
+    assert counts["included_studies"] == before["included_studies"]
+    assert counts["duplicates_removed"] == 1
+    services.dedup_undo(action=action, user=lead)
+    assert Decision.objects.filter(record=screened).count() == 4
+
+
+def test_votes_added_on_the_new_keeper_go_back_with_the_work_on_undo(
+    review, lead, screener_a, screener_b
+):
+    kept = RecordFactory(review=review)
+    copy = RecordFactory(review=review, duplicate_of=kept)
+    screening.decision_record(record=kept, stage="ta", reviewer=screener_a, verdict="include")
+    action = services.dedup_make_primary(record=copy, user=lead)
+    copy.refresh_from_db()
+    screening.decision_record(record=copy, stage="ta", reviewer=screener_b, verdict="include")
+    services.dedup_undo(action=action, user=lead)
+    item = ScreeningItem.objects.get(stage="ta")
+    assert item.record_id == kept.pk and item.votes == 2
+    assert set(Decision.objects.values_list("record_id", flat=True)) == {kept.pk}
+
+
+def test_splitting_a_screened_keeper_leaves_its_work_with_it(review, lead, screened_group):
+    kept, copy = screened_group
+    services.dedup_split(record=kept, user=lead)
+    assert Decision.objects.filter(record=kept).count() == 4
+    assert not Decision.objects.filter(record=copy).exists()
+
+
+def test_the_plan_says_what_moves(review, lead, screened_group):
+    kept, copy = screened_group
+    plan = selectors.dedup_plan(review=review, record=copy, action="primary")
+    assert plan.keeper_id == copy.pk and plan.moves_work and not plan.refusal
+    text = "\n".join(plan.lines())
+    assert f"Moves from record {kept.pk} to record {copy.pk}" in text
+    assert "Title and abstract: included (2 votes)" in text
+    assert "Full text: PDF attached" in text
+    assert "Report of the study 'Chinman 2015'" in text
