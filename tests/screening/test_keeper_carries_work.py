@@ -175,3 +175,57 @@ def test_the_plan_says_what_moves(review, lead, screened_group):
     assert "Title and abstract: included (2 votes)" in text
     assert "Full text: PDF attached" in text
     assert "Report of the study 'Chinman 2015'" in text
+
+
+def test_the_api_shows_the_plan_and_the_moved_work(review, lead, api_for, screened_group):
+    kept, copy = screened_group
+    api = api_for(lead)
+    base = f"/api/reviews/{review.pk}/records/{copy.pk}/"
+    plan = api.get(f"{base}dedup-plan/", {"action": "primary"})
+    assert plan.status_code == 200, plan.content
+    body = plan.json()
+    assert body["keeper_id"] == copy.pk and body["moves_work"] and body["refusal"] == ""
+    assert body["moves"][0]["source"]["record_id"] == kept.pk
+    assert "Full text: PDF attached" in body["moves"][0]["source"]["lines"]
+    done = api.post(f"{base}make-primary/")
+    assert done.status_code == 201
+    assert done.json()["moved"][0]["from"] == kept.pk
+
+
+def test_the_api_plan_of_a_refused_merge_says_what_would_be_lost(
+    review, lead, api_for, screener_a, screener_b
+):
+    one, two = RecordFactory(review=review), RecordFactory(review=review)
+    for record in (one, two):
+        screening.decision_record(record=record, stage="ta", reviewer=screener_a, verdict="include")
+    api = api_for(lead)
+    base = f"/api/reviews/{review.pk}/records/{one.pk}/"
+    body = api.get(f"{base}dedup-plan/", {"action": "merge", "other": two.pk}).json()
+    assert "both copies have been screened at title and abstract" in body["refusal"]
+    refused = api.post(f"{base}merge/", {"other": two.pk}, format="json")
+    assert refused.status_code == 400
+    assert "both copies have been screened" in str(refused.json())
+
+
+def test_keep_this_one_on_the_page_asks_first_when_work_moves(
+    review, lead, client_for, screened_group
+):
+    kept, copy = screened_group
+    client = client_for(lead)
+    url = f"/reviews/{review.pk}/duplicates/{copy.pk}/"
+    asked = client.post(url, {"action": "primary"})
+    assert asked.status_code == 302 and "/confirm/?action=primary" in asked["Location"]
+    assert Record.objects.get(pk=copy.pk).duplicate_of_id == kept.pk  # not yet
+    page = client.get(asked["Location"]).content.decode()
+    assert "Moves from record" in page and "PDF attached" in page and "Chinman 2015" in page
+    client.post(url, {"action": "primary", "confirmed": "1"})
+    assert Record.objects.get(pk=copy.pk).duplicate_of_id is None
+    assert Decision.objects.filter(record=copy).count() == 4
+
+
+def test_the_confirmation_page_is_not_found_by_outsiders(
+    review, outsider, client_for, screened_group
+):
+    _, copy = screened_group
+    url = f"/reviews/{review.pk}/duplicates/{copy.pk}/confirm/?action=primary"
+    assert client_for(outsider).get(url).status_code == 404
