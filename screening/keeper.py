@@ -156,11 +156,18 @@ def move_work(*, source_id: int, target_id: int) -> dict[str, Any]:
     stages = [stage for _, stage in items]
     # The target's items at those stages hold no votes (conflicts() saw to that): drop them.
     ScreeningItem.objects.filter(record_id=target_id, stage__in=stages).delete()
+    target_stages = sorted(
+        ScreeningItem.objects.filter(record_id=target_id).values_list("stage", flat=True)
+    )
+    target_fulltext = (
+        FullTextReport.objects.filter(record_id=target_id).values_list("id", flat=True).first()
+    )
     decisions = list(Decision.objects.filter(record_id=source_id).values_list("id", flat=True))
     fulltext = FullTextReport.objects.filter(record_id=source_id).values_list("id", flat=True)
     fulltext_id = fulltext.first()
-    if fulltext_id is not None:
-        FullTextReport.objects.filter(record_id=target_id).delete()  # an empty report at most
+    if fulltext_id is not None and target_fulltext is not None:
+        FullTextReport.objects.filter(pk=target_fulltext).delete()  # an empty report at most
+        target_fulltext = None
     _reassign(Decision, decisions, target_id)
     _reassign(ScreeningItem, [pk for pk, _ in items], target_id)
     _reassign(FullTextReport, [fulltext_id] if fulltext_id else [], target_id)
@@ -178,30 +185,35 @@ def move_work(*, source_id: int, target_id: int) -> dict[str, Any]:
         "fulltext": fulltext_id,
         "study": source_study,
         "target_study": target_study,
+        # What the target carried itself, which stays with it on undo.
+        "target_stages": target_stages,
+        "target_fulltext": target_fulltext,
     }
 
 
 def restore_work(moved: dict[str, Any]) -> None:
     """Undo one `move_work`: the work goes back to the record it came from, with whatever was
-    added to it on the kept copy since (votes at a moved stage belong to that stage's item)."""
+    added to it on the kept copy since; what the kept copy carried before stays with it."""
     source_id, target_id = int(moved["from"]), int(moved["to"])
-    stages = list(moved.get("stages") or [])
+    own_stages = list(moved.get("target_stages") or [])
     decisions = list(
-        Decision.objects.filter(record_id=target_id, stage__in=stages).values_list("id", flat=True)
+        Decision.objects.filter(record_id=target_id)
+        .exclude(stage__in=own_stages)
+        .values_list("id", flat=True)
     )
     items = list(
-        ScreeningItem.objects.filter(record_id=target_id, stage__in=stages).values_list(
-            "id", flat=True
-        )
+        ScreeningItem.objects.filter(record_id=target_id)
+        .exclude(stage__in=own_stages)
+        .values_list("id", flat=True)
     )
     _reassign(Decision, decisions, source_id)
     _reassign(ScreeningItem, items, source_id)
-    if moved.get("fulltext"):
+    if moved.get("target_fulltext") is None:
         fulltext = list(
             FullTextReport.objects.filter(record_id=target_id).values_list("id", flat=True)
         )
         _reassign(FullTextReport, fulltext, source_id)
-    if moved.get("study"):
+    if moved.get("study") or moved.get("target_study") is None:
         current = Record.objects.filter(pk=target_id).values_list("study_id", flat=True).first()
         Record.objects.filter(pk=source_id).update(study_id=current)
         Record.objects.filter(pk=target_id).update(study_id=moved.get("target_study"))

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
-from screening import keeper
+from screening import keeper, services_ranking
 from screening.keeper import DedupPlan
 from screening.models import DedupAction, ImportBatch, Record
 from screening.references.dedup import DedupRecord, find_duplicate_groups
@@ -410,6 +410,29 @@ def _refuse(plan: DedupPlan) -> None:
         raise DomainError(plan.refusal)
 
 
+def _pointers(ids: Iterable[int]) -> dict[int, int | None]:
+    return dict(Record.objects.filter(id__in=list(ids)).values_list("id", "duplicate_of_id"))
+
+
+def _check_nothing_hidden(before: dict[int, int | None], what: str) -> None:
+    """No change of deduplication may leave screening work on a record it turns into a
+    duplicate: that work would silently drop out of screening, PRISMA and every count."""
+    now = _pointers(before)
+    for pk in sorted(pk for pk, dup in before.items() if dup is None and now.get(pk)):
+        work = keeper.record_work(pk)
+        if not work.empty:
+            raise DomainError(
+                f"{what} would hide the screening work on record {pk} "
+                f"({'; '.join(work.describe())}). Withdraw that work first, or leave the "
+                "records as they are."
+            )
+
+
+def _labels_moved(review_id: int, moved: list[dict[str, Any]]) -> None:
+    for stage in sorted({s for m in moved for s in m.get("stages") or []}):
+        services_ranking.ranking_labels_changed(review_id=review_id, stage=stage)
+
+
 @transaction.atomic
 def dedup_split(*, record: Record, user: Any) -> DedupAction:
     """Take a record out of its duplicate group: it was not a duplicate. Nothing moves: the
@@ -419,12 +442,14 @@ def dedup_split(*, record: Record, user: Any) -> DedupAction:
     if len(members) < 2:
         raise DomainError("This record is not in a duplicate group.")
     before = _snapshot(members)
+    before_pointers = _pointers(members)
     others = [m for m in members if m != record.pk]
     if record.pk == primary_id:
         new_primary = min(others)
         _point([new_primary], None, "")
         _point([m for m in others if m != new_primary], new_primary, "kept in group after a split")
     _point([record.pk], None, "")
+    _check_nothing_hidden(before_pointers, "This split")
     return DedupAction.objects.create(
         review_id=record.review_id,
         kind=DedupAction.Kind.SPLIT,
@@ -456,8 +481,11 @@ def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
     )
     _refuse(plan)
     before = _snapshot(source_members + target_members)
+    pointers = _pointers(source_members + target_members)
     moved = [keeper.move_work(source_id=source_primary, target_id=target_primary)]
     _point(source_members, target_primary, "merged by a reviewer")
+    _check_nothing_hidden(pointers, "This merge")
+    _labels_moved(record.review_id, moved)
     return DedupAction.objects.create(
         review_id=record.review_id,
         kind=DedupAction.Kind.MERGE,
@@ -481,9 +509,12 @@ def dedup_make_primary(*, record: Record, user: Any) -> DedupAction:
         raise DomainError("This record is already the primary record of its group.")
     _refuse(keeper.plan_primary(record_id=record.pk, primary_id=primary_id))
     before = _snapshot(members)
+    pointers = _pointers(members)
     moved = [keeper.move_work(source_id=primary_id, target_id=record.pk)]
     _point([m for m in members if m != record.pk], record.pk, "primary changed by a reviewer")
     _point([record.pk], None, "")
+    _check_nothing_hidden(pointers, f"Keeping record {record.pk}")
+    _labels_moved(record.review_id, moved)
     return DedupAction.objects.create(
         review_id=record.review_id,
         kind=DedupAction.Kind.PRIMARY,
@@ -506,12 +537,15 @@ def dedup_undo(*, action: DedupAction, user: Any) -> DedupAction:
     )
     if latest is None or latest.pk != action.pk:
         raise DomainError("Undo the later duplicate changes first (newest first).")
+    pointers = _pointers(int(pk) for pk in action.before)
     for moved in reversed(action.moved or []):
         keeper.restore_work(moved)
     for pk, dup in action.before.items():
         Record.objects.filter(id=int(pk), review_id=action.review_id).update(
             duplicate_of_id=dup, duplicate_reason="restored by undo" if dup else ""
         )
+    _check_nothing_hidden(pointers, "This undo")
+    _labels_moved(action.review_id, action.moved or [])
     action.undone_at = timezone.now()
     action.save(update_fields=["undone_at"])
     return action

@@ -59,8 +59,8 @@ def _record_list(value: Any, remap: Remap) -> Any:
 
 
 def _dedup_moved(value: Any, remap: Remap) -> Any:
-    """[{from, to: record; decisions, items: lists; fulltext: one; study, target_study}]
-    (screening.keeper.move_work)."""
+    """[{from, to: record; decisions, items: lists; fulltext, target_fulltext: one; study,
+    target_study; stages, target_stages: stage codes}] (screening.keeper.move_work)."""
     if not isinstance(value, list):
         return value
     from screening.models import Decision, FullTextReport, ScreeningItem
@@ -85,6 +85,7 @@ def _dedup_moved(value: Any, remap: Remap) -> Any:
                 "fulltext": one(FullTextReport, move.get("fulltext")),
                 "study": one(study, move.get("study")),
                 "target_study": one(study, move.get("target_study")),
+                "target_fulltext": one(FullTextReport, move.get("target_fulltext")),
             }
         )
     return out

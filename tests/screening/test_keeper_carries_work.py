@@ -229,3 +229,31 @@ def test_the_confirmation_page_is_not_found_by_outsiders(
     _, copy = screened_group
     url = f"/reviews/{review.pk}/duplicates/{copy.pk}/confirm/?action=primary"
     assert client_for(outsider).get(url).status_code == 404
+
+
+def test_undoing_a_split_is_refused_once_the_split_record_was_screened(review, lead, screener_a):
+    kept = RecordFactory(review=review)
+    copy = RecordFactory(review=review, duplicate_of=kept)
+    split = services.dedup_split(record=copy, user=lead)
+    copy.refresh_from_db()
+    screening.decision_record(record=copy, stage="ta", reviewer=screener_a, verdict="include")
+    with pytest.raises(DomainError, match=f"would hide the screening work on record {copy.pk}"):
+        services.dedup_undo(action=split, user=lead)
+    assert Record.objects.get(pk=copy.pk).duplicate_of_id is None
+
+
+def test_full_text_votes_added_after_a_keeper_change_go_back_on_undo(
+    review, lead, screener_a, screener_b, ft_settings
+):
+    kept = RecordFactory(review=review)
+    copy = RecordFactory(review=review, duplicate_of=kept)
+    for user in (screener_a, screener_b):
+        screening.decision_record(record=kept, stage="ta", reviewer=user, verdict="include")
+    action = services.dedup_make_primary(record=copy, user=lead)
+    copy.refresh_from_db()
+    screening.decision_record(record=copy, stage="ft", reviewer=screener_a, verdict="include")
+    screening.study_link_report(record=copy, new_label="Later 2020")
+    services.dedup_undo(action=action, user=lead)
+    assert set(Decision.objects.values_list("record_id", flat=True)) == {kept.pk}
+    assert ScreeningItem.objects.get(stage="ft").record_id == kept.pk
+    assert Record.objects.get(pk=kept.pk).study.label == "Later 2020"
