@@ -653,7 +653,13 @@ def fulltext_action(
             messages.success(request, f"Record {record.pk} is a report of {linked.label}.")
         elif action == "unlink":
             services_screening.study_unlink_report(record=record)
-            messages.success(request, f"Record {record.pk} is no longer linked to a study.")
+            record.refresh_from_db()
+            messages.success(
+                request,
+                f"Record {record.pk} is now a study of its own ({record.study.label})."
+                if record.study
+                else f"Record {record.pk} is no longer linked to a study.",
+            )
         else:
             raise DomainError("Unknown action.")
     except DomainError as exc:
