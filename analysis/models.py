@@ -7,6 +7,8 @@ change the current result reflects. While `change_seq > computed_seq` the analys
 inputs, so recomputing unchanged inputs stores nothing new.
 """
 
+import math
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -199,6 +201,17 @@ class AnalysisResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.analysis} @ {self.input_hash[:8]}"
+
+    @property
+    def estimate_text(self) -> str:
+        """The pooled estimate as a reader expects it: "RR 0.49" (ratios on their natural
+        scale, never the log the engine pools on), "SMD -0.32"."""
+        if self.estimate is None:
+            return ""
+        ratio = bool(self.payload.get("ratio"))
+        value = math.exp(self.estimate) if ratio else self.estimate
+        measure = self.payload.get("measure") or ""
+        return f"{measure} {value:.2f}".strip()
 
 
 class GradeRating(models.Model):

@@ -215,9 +215,11 @@ def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
     sub = payload.get("subgroups")
     if sub:
         by_id = {s["study_id"]: s for s in studies}
+        variable = payload.get("subgroup_label") or payload.get("subgroup_field") or ""
         for n, group in enumerate(sub["groups"], start=1):
             members = [by_id[i] for i in group["studies"] if i in by_id]
-            rows.append(_Row("header", {"label": f"1.{n} {group['name']}"}, bold=True))
+            heading = f"{variable}: {group['name']}" if variable else str(group["name"])
+            rows.append(_Row("header", {"label": f"1.{n} {heading}"}, bold=True))
             rows += [
                 _Row("study", _study_cells(payload, s), study=s)
                 for s in _sort_studies(members, sort)

@@ -46,6 +46,7 @@ from analysis.stats.binary import pool_mh, pool_peto
 from analysis.stats.sensitivity import cumulative, leave_one_out, leave_one_out_tables
 from analysis.stats.sensitivity import subgroups as pool_subgroups
 from extraction.models import Outcome
+from extraction.selectors import study_variable_fields
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 
@@ -130,6 +131,24 @@ def _validate(analysis: Analysis) -> None:
             "Knapp-Hartung is for random-effects models; choose z for a common-effect model.",
             field="test",
         )
+    _validate_subgroup(analysis)
+
+
+def _validate_subgroup(analysis: Analysis) -> None:
+    """A subgroup variable is a study-level field of the review's forms: a typo would
+    otherwise put every study in one subgroup, "Not reported"."""
+    key = analysis.subgroup_field
+    if not key:
+        return
+    fields = study_variable_fields(review=analysis.outcome.review)
+    if key in fields:
+        return
+    offered = "; ".join(f"{label} ({k})" for k, label in fields.items()) or "none yet"
+    raise DomainError(
+        f"'{key}' is not a study-level field of this review's extraction forms. "
+        f"Fields you can group by: {offered}.",
+        field="subgroup_field",
+    )
 
 
 def _apply_preset(analysis: Analysis) -> None:
@@ -349,6 +368,8 @@ class Spec:
     revman: bool
     intervention_label: str
     control_label: str
+    # The subgroup variable's field label, for headings ("Design: cluster").
+    subgroup_label: str = ""
 
     @classmethod
     def of(cls, analysis: Analysis) -> Spec:
@@ -361,6 +382,12 @@ class Spec:
             mantel_haenszel=analysis.mantel_haenszel,
             level=float(analysis.level),
             subgroup_field=analysis.subgroup_field,
+            subgroup_label=(
+                study_variable_fields(review=analysis.outcome.review).get(analysis.subgroup_field)
+                or analysis.subgroup_field
+                if analysis.subgroup_field
+                else ""
+            ),
             exclude_high_rob=analysis.exclude_high_rob,
             leave_one_out=analysis.leave_one_out,
             cumulative=analysis.cumulative,
@@ -511,6 +538,7 @@ def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
         "intervention_label": spec.intervention_label,
         "control_label": spec.control_label,
         "subgroup_field": spec.subgroup_field,
+        "subgroup_label": spec.subgroup_label,
         "studies": [],
         "overall": None,
         "subgroups": None,

@@ -404,6 +404,17 @@ def _final_extractions(
     return by_study
 
 
+def study_variable_fields(*, review: Review) -> dict[str, str]:
+    """Field key -> label of the study-level fields analyses may group or regress on."""
+    fields = FormField.objects.filter(
+        form__review=review, removed_in_version__isnull=True, field_type__in=VARIABLE_TYPES
+    ).order_by("form__position", "form_id", "section__position", "position", "id")
+    out: dict[str, str] = {}
+    for key, label in fields.values_list("key", "label"):
+        out.setdefault(key, label)
+    return out
+
+
 def study_variables(*, review: Review) -> dict[int, dict[str, Any]]:
     """Study id -> {field key: answer} from the final records of every form."""
     kinds = {

@@ -584,10 +584,11 @@ def extraction_entry(
     record = selectors.extraction_for(
         form=form, study=study, user=request.user, consensus_record=consensus_record
     )
-    if record is None and not membership.has_role(Role.REVIEWER):
-        # Viewers read the record that feeds analyses.
-        record = selectors.extraction_for(
-            form=form, study=study, user=None, consensus_record=form.is_dual
+    if not membership.has_role(Role.REVIEWER):
+        # Viewers read the record that feeds analyses, labelled as what it is.
+        consensus_record = form.is_dual
+        record = record or selectors.extraction_for(
+            form=form, study=study, user=None, consensus_record=consensus_record
         )
     context = _entry_context(
         review=review,

@@ -4,15 +4,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-from reviewapp.models import VerifiedEmail
+from reviewapp.models import ROLE_DESCRIPTIONS, Role, VerifiedEmail
 
 User = get_user_model()
 
 ROLE_CHOICES = [
-    ("lead", "Lead (manages team, settings, forms)"),
-    ("reviewer", "Reviewer (screens and extracts)"),
-    ("arbiter", "Arbiter (resolves conflicts)"),
-    ("viewer", "Viewer (read-only)"),
+    (str(role), f"{role.label}: {ROLE_DESCRIPTIONS[role]}")
+    for role in (Role.LEAD, Role.REVIEWER, Role.ARBITER, Role.VIEWER)
 ]
 
 
@@ -77,8 +75,11 @@ class ReviewForm(forms.Form):
 
 class InviteForm(forms.Form):
     who = forms.CharField(label="Username or e-mail", max_length=254)
+    # Nothing ticked in advance: a viewer invited in a hurry must not become a reviewer.
     roles = forms.MultipleChoiceField(
-        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, initial=["reviewer"]
+        choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one role (Viewer for read-only access)."},
     )
 
 

@@ -18,6 +18,16 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# What each role can do, in one sentence: shown where roles are chosen and on the 403 page.
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    Role.LEAD: "manages the team, settings, imports and forms, and can do all a reviewer and "
+    "an arbiter can.",
+    Role.REVIEWER: "screens records and extracts data, blind to the other reviewers' votes.",
+    Role.ARBITER: "resolves conflicts between the reviewers' votes.",
+    Role.VIEWER: "read-only: follows progress and results, never votes or changes data.",
+}
+
+
 def _empty_list() -> list[str]:
     return []
 

@@ -7,18 +7,28 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import F, Func, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from reviewapp.demo import DEMO_TITLE, DEMO_USERS
 from reviewapp.models import ApiToken, Invitation, Membership, Review
 
 
+def _count_of(model: Any) -> Subquery:
+    """The number of `model` rows of the outer review, as a subquery: annotating with Count()
+    over a relation the query also filters on would count only the filtered rows."""
+    rows = model.objects.filter(review=OuterRef("pk")).order_by().values("review")
+    return Subquery(rows.annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+
+
 def reviews_for_user(*, user: Any) -> QuerySet[Review]:
+    from screening.models import Record
+
     return (
         Review.objects.filter(memberships__user=user)
         .annotate(
-            team_size=Count("memberships", distinct=True),
-            record_count=Count("records", distinct=True),
+            team_size=Coalesce(_count_of(Membership), 0),
+            record_count=Coalesce(_count_of(Record), 0),
         )
         .order_by("-created_at")
     )

@@ -1,8 +1,18 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says."""
+    return redirect(static("reviewapp/favicon.svg"), permanent=True)
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("reviewapp.urls_pages")),
     path("", include("screening.urls")),
     path("", include("extraction.urls")),
@@ -13,3 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "reviewapp.error_pages.permission_denied"
+handler404 = "reviewapp.error_pages.page_not_found"
+handler500 = "reviewapp.error_pages.server_error"

@@ -184,9 +184,13 @@ def review_restore(request: HttpRequest, *, review: Review, membership: Membersh
     return redirect("review_detail", review_pk=review.pk)
 
 
-@review_view()
-def team_page(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    form = InviteForm()
+def _render_team(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    form: InviteForm,
+    status: int = 200,
+) -> HttpResponse:
     context = {
         "review": review,
         "membership": membership,
@@ -196,7 +200,12 @@ def team_page(request: HttpRequest, *, review: Review, membership: Membership) -
         "role_choices": ROLE_CHOICES,
         "invitation_days": settings.INVITATION_DAYS,
     }
-    return render(request, "reviewapp/team.html", context)
+    return render(request, "reviewapp/team.html", context, status=status)
+
+
+@review_view()
+def team_page(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    return _render_team(request, review, membership, InviteForm())
 
 
 @review_view(Role.LEAD)
@@ -220,7 +229,8 @@ def team_invite(request: HttpRequest, *, review: Review, membership: Membership)
                 "in it.",
             )
     else:
-        messages.error(request, "Give a username or e-mail and at least one role.")
+        # Keep what was typed and say beside each field what is missing.
+        return _render_team(request, review, membership, form, status=400)
     return redirect("team", review_pk=review.pk)
 
 

@@ -19,8 +19,10 @@ from reviewapp.common.permissions import ReviewScopedAPIMixin
 from reviewapp.models import Role
 from screening import (
     selectors,
+    selectors_imports,
     selectors_ranking,
     services,
+    services_imports,
     services_ranking,
     services_screening,
 )
@@ -46,6 +48,8 @@ from screening.serializers import (
     FullTextSerializer,
     FullTextUploadSerializer,
     ImportBatchSerializer,
+    ImportDeletionPreviewSerializer,
+    ImportDeletionSerializer,
     ImportUploadSerializer,
     LeaseInputSerializer,
     MergeSerializer,
@@ -69,10 +73,13 @@ class ImportViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Uploads of search results. An upload is imported by a worker; poll it for progress."""
+    """Uploads of search results. An upload is imported by a worker; poll it for progress.
+    The same file twice is refused unless `new_search`; the lead can delete an import (its
+    records without screening work), after looking at its deletion preview."""
 
     serializer_class = ImportBatchSerializer
     parser_classes = [MultiPartParser, FormParser]
+    role_by_action = {"deletion_preview": Role.LEAD}
 
     def get_queryset(self) -> QuerySet[ImportBatch]:
         return ImportBatch.objects.filter(review=self.review)
@@ -88,9 +95,51 @@ class ImportViewSet(
             source_database=data.validated_data["source_database"],
             search_date=data.validated_data.get("search_date"),
             search_string=data.validated_data.get("search_string", ""),
+            new_search=data.validated_data["new_search"],
         )
         batch.refresh_from_db()
         return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=ImportDeletionPreviewSerializer)
+    @action(detail=True, methods=["get"], url_path="deletion-preview")
+    def deletion_preview(self, request: Request, review_pk: int, pk: int) -> Response:
+        preview = selectors_imports.import_deletion_preview(batch=self.get_object())
+        return Response(ImportDeletionPreviewSerializer(preview).data)
+
+    @extend_schema(request=None, responses={202: ImportBatchSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Undo a deletion: import the deleted import's stored file again, as a new import."""
+        again = services_imports.import_restore(batch=self.get_object(), user=request.user)
+        again.refresh_from_db()
+        return Response(ImportBatchSerializer(again).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "keep_screened",
+                OpenApiTypes.BOOL,
+                description="Delete only the records without screening work; needed when "
+                "some records have votes, full texts or study links.",
+            )
+        ],
+        responses=ImportDeletionSerializer,
+    )
+    def destroy(self, request: Request, review_pk: int, pk: int) -> Response:
+        keep = request.query_params.get("keep_screened", "").lower() in ("1", "true", "yes")
+        done = services_imports.import_delete(
+            batch=self.get_object(), user=request.user, keep_screened=keep
+        )
+        return Response(
+            ImportDeletionSerializer(
+                {
+                    "records_deleted": done.records_deleted,
+                    "records_kept": done.records_kept,
+                    "regrouped": done.regrouped,
+                    "import_deleted": done.batch.deleted_at is not None,
+                }
+            ).data
+        )
 
 
 LIBRARY_FILTERS = [

@@ -21,3 +21,13 @@ class ImportForm(forms.Form):
     search_string = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="The search as run."
     )
+    new_search = forms.BooleanField(
+        required=False,
+        label="Import again as a new search",
+        help_text="Only for a file already imported into this review: tick it when a new "
+        "search returned exactly the same file, so its records are counted again.",
+    )
+
+
+class ImportDeleteForm(forms.Form):
+    keep_screened = forms.BooleanField(required=False)

@@ -46,14 +46,35 @@ class ImportBatch(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # sha256 of the uploaded bytes: the same file imported twice would count its records twice
+    # in PRISMA, so a second upload is refused unless the lead imports it as a new search.
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    # The earlier import of the same file, when the lead imported it again as a new search.
+    same_file_as = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Deleting an import removes its records (all of them, or those without screening work)
+    # and keeps this row, so the review's history says what was deleted, when and by whom.
+    records_deleted = models.PositiveIntegerField(default=0)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["review", "content_sha256"], name="import_review_sha256_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.source_database})"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class Study(models.Model):
@@ -90,6 +111,23 @@ class RecordQuerySet(models.QuerySet["Record"]):
         """Records kept that have duplicates (a semi-join: no DISTINCT over a join)."""
         has_duplicates = Record.objects.filter(duplicate_of=models.OuterRef("pk"))
         return self.filter(models.Exists(has_duplicates), duplicate_of__isnull=True)
+
+    def with_work(self) -> "RecordQuerySet":
+        """Records a reviewer has worked on: a vote, a full text (or the reason it was not
+        found), or a link to a study. Deleting an import never deletes these silently."""
+        return self.filter(_work_q())
+
+    def without_work(self) -> "RecordQuerySet":
+        return self.exclude(_work_q())
+
+
+def _work_q() -> models.Q:
+    record = models.OuterRef("pk")
+    return (
+        models.Q(models.Exists(Decision.objects.filter(record=record)))
+        | models.Q(models.Exists(FullTextReport.objects.filter(record=record)))
+        | models.Q(study__isnull=False)
+    )
 
 
 class Record(models.Model):

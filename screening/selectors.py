@@ -18,6 +18,7 @@ from django.db.models import (
     TextField,
 )
 from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
 
 from reviewapp.models import Review
 from screening.models import (
@@ -88,7 +89,9 @@ def library_facets(*, review: Review) -> dict[str, object]:
         .order_by("-year")
     )
     return {
-        "sources": ImportBatch.objects.filter(review=review, status=ImportBatch.Status.DONE),
+        "sources": ImportBatch.objects.filter(
+            review=review, status=ImportBatch.Status.DONE, deleted_at__isnull=True
+        ),
         "years": list(years),
         "statuses": DUPLICATE_STATUSES,
     }
@@ -111,7 +114,9 @@ def library_counts(*, review: Review) -> LibraryCounts:
         records=records,
         duplicates=duplicates,
         unique=records - duplicates,
-        imports=ImportBatch.objects.filter(review=review, status=ImportBatch.Status.DONE).count(),
+        imports=ImportBatch.objects.filter(
+            review=review, status=ImportBatch.Status.DONE, deleted_at__isnull=True
+        ).count(),
     )
 
 
@@ -383,22 +388,30 @@ def following_decision(
     return mine.order_by("id").first()
 
 
+def _with_votes(items: QuerySet[ScreeningItem], stage: str) -> QuerySet[ScreeningItem]:
+    return items.select_related("record", "resolved_by").prefetch_related(
+        Prefetch(
+            "record__decisions",
+            queryset=Decision.objects.filter(stage=stage).select_related("reviewer").order_by("id"),
+            to_attr="stage_votes",
+        )
+    )
+
+
 def conflicts(*, review: Review, stage: str, status: str = "conflict") -> QuerySet[ScreeningItem]:
     """Records in conflict (or resolved), each with every vote, for the arbiter."""
-    return (
-        ScreeningItem.objects.filter(review=review, stage=stage, status=status)
-        .select_related("record", "resolved_by")
-        .prefetch_related(
-            Prefetch(
-                "record__decisions",
-                queryset=Decision.objects.filter(stage=stage)
-                .select_related("reviewer")
-                .order_by("id"),
-                to_attr="stage_votes",
-            )
-        )
-        .order_by("record_id")
+    items = ScreeningItem.objects.filter(review=review, stage=stage, status=status)
+    return _with_votes(items, stage).order_by("record_id")
+
+
+def conflict_item(*, review: Review, stage: str, pk: int) -> ScreeningItem:
+    """One conflict, open or resolved, with its votes (the fragment the arbiter's keys swap)."""
+    items = ScreeningItem.objects.filter(
+        review=review,
+        stage=stage,
+        status__in=[ScreeningItem.Status.CONFLICT, ScreeningItem.Status.RESOLVED],
     )
+    return get_object_or_404(_with_votes(items, stage), pk=pk)
 
 
 @dataclass(frozen=True)
@@ -465,8 +478,10 @@ class ReviewerProgress:
 
 
 def reviewer_progress(*, review: Review, stage: str, user: Any) -> list[ReviewerProgress]:
-    """Per reviewer: votes on records that have all their votes (public even in blind mode),
-    and conflicts. The user's own row also counts votes still awaiting the other reviewer."""
+    """Per person who screens: votes and conflicts. Counts reveal no verdict, but in blind mode
+    a screener sees the others' votes only on records that have all their votes (their own row
+    counts everything); someone who does not screen (a PI, a viewer) sees every count.
+    Members who neither screen nor voted (the PI, an arbiter) are not listed."""
     settings = stage_settings(review=review, stage=stage)
     votes = Decision.objects.filter(review=review, stage=stage, record__duplicate_of__isnull=True)
     complete = ScreeningItem.objects.filter(record=OuterRef("record_id"), stage=stage).exclude(
@@ -475,7 +490,12 @@ def reviewer_progress(*, review: Review, stage: str, user: Any) -> list[Reviewer
     conflict = ScreeningItem.objects.filter(
         record=OuterRef("record_id"), stage=stage, status=ScreeningItem.Status.CONFLICT
     )
-    public = votes if not settings.blind else votes.filter(Exists(complete))
+    reviewers = set(
+        review.memberships.filter(is_reviewer=True).values_list("user__username", flat=True)
+    )
+    own = user.get_username()
+    screens = own in reviewers or votes.filter(reviewer=user).exists()
+    public = votes.filter(Exists(complete)) if settings.blind and screens else votes
     counted = dict(
         public.values_list("reviewer__username")
         .annotate(n=Count("id"))
@@ -489,11 +509,9 @@ def reviewer_progress(*, review: Review, stage: str, user: Any) -> list[Reviewer
         .order_by()
         .values_list("reviewer__username", "n")
     )
-    own = user.get_username()
-    if settings.blind:
+    if settings.blind and screens:
         counted[own] = votes.filter(reviewer=user).count()
-    reviewers = review.memberships.filter(is_reviewer=True).values_list("user__username", flat=True)
-    names = sorted(set(counted) | set(reviewers) | {own})
+    names = sorted({name for name, n in counted.items() if n} | reviewers)
     return [
         ReviewerProgress(name, counted.get(name, 0), in_conflict.get(name, 0), name == own)
         for name in names

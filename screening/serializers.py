@@ -39,6 +39,10 @@ class ImportBatchSerializer(serializers.ModelSerializer):
             "error_line",
             "created_at",
             "finished_at",
+            "content_sha256",
+            "same_file_as",
+            "records_deleted",
+            "deleted_at",
         ]
         read_only_fields = fields
 
@@ -56,6 +60,42 @@ class ImportUploadSerializer(serializers.Serializer):
     source_database = serializers.CharField(max_length=200)
     search_date = serializers.DateField(required=False, allow_null=True)
     search_string = serializers.CharField(required=False, allow_blank=True, default="")
+    new_search = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Import a file already imported into the review again, as a new search "
+        "(otherwise it is refused, naming the earlier import).",
+    )
+
+
+class ImportDeletionPreviewSerializer(serializers.Serializer):
+    """What deleting the import would remove; `refusal` says why it cannot be deleted."""
+
+    records = serializers.IntegerField()
+    records_with_work = serializers.IntegerField(
+        help_text="Records with a vote, a full text or a study link: never deleted."
+    )
+    records_to_delete = serializers.IntegerField()
+    votes = serializers.IntegerField()
+    fulltexts = serializers.IntegerField()
+    study_links = serializers.IntegerField()
+    regrouped = serializers.IntegerField(
+        help_text="Records of other imports that get a new kept record or become unique."
+    )
+    keep_screened = serializers.BooleanField(
+        help_text="True when deleting needs keep_screened=true (only records without work go)."
+    )
+    loss = serializers.CharField()
+    refusal = serializers.CharField()
+
+
+class ImportDeletionSerializer(serializers.Serializer):
+    records_deleted = serializers.IntegerField()
+    records_kept = serializers.IntegerField()
+    regrouped = serializers.IntegerField()
+    import_deleted = serializers.BooleanField(
+        help_text="False when screened copies were kept: the import stays with those records."
+    )
 
 
 class AccessionSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """Writes on the reference library: imports and duplicate decisions."""
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from screening.references.parsers import (
     ParseResult,
     parse_references,
 )
+from screening.selectors_imports import import_same_file
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +79,16 @@ def import_create(
     source_database: str,
     search_date: date | None = None,
     search_string: str = "",
+    new_search: bool = False,
     queue: bool = True,
 ) -> ImportBatch:
     """Store the upload and queue its import once this transaction commits (or leave it for
-    the caller to run, as the command line does, with queue=False)."""
+    the caller to run, as the command line does, with queue=False).
+
+    A file whose bytes are already imported into the review is refused, naming that import,
+    unless `new_search`: the lead says a new search returned the same file, and the batch
+    records which import it repeats.
+    """
     from screening.tasks import import_references_task
 
     source_database = source_database.strip()
@@ -88,6 +96,12 @@ def import_create(
         raise DomainError("Name the database this file came from (e.g. MEDLINE).", field="source")
     file_name = Path(upload.name or "upload").name
     validate_upload(file_name=file_name, size=upload.size or 0)
+    content_sha256 = _content_sha256(upload)
+    # Serialises the uploads of one review, so two uploads of one file cannot both pass.
+    Review.all_objects.select_for_update().filter(pk=review.pk).values_list("pk").first()
+    earlier = import_same_file(review=review, content_sha256=content_sha256)
+    if earlier is not None and not new_search:
+        raise DomainError(_already_imported(file_name, earlier), field="file")
     batch = ImportBatch(
         review=review,
         created_by=created_by,
@@ -95,6 +109,8 @@ def import_create(
         search_date=search_date,
         search_string=search_string,
         file_name=file_name,
+        content_sha256=content_sha256,
+        same_file_as=earlier,
     )
     batch.file.save(file_name, upload, save=False)
     batch.save()
@@ -102,6 +118,25 @@ def import_create(
     if queue:
         transaction.on_commit(lambda: import_references_task.delay(batch.pk))
     return batch
+
+
+def _content_sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():  # chunks() starts from the beginning of the file
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _already_imported(file_name: str, earlier: ImportBatch) -> str:
+    who = earlier.created_by.get_username() if earlier.created_by else "an unknown user"
+    when = timezone.localtime(earlier.created_at).strftime("%d %b %Y")
+    same_name = "" if earlier.file_name == file_name else f" as {earlier.file_name}"
+    return (
+        f"{file_name} was already imported into this review{same_name} "
+        f"({earlier.source_database}, {when}, by {who}); importing it again would count its "
+        "records twice in PRISMA. If a new search returned exactly this file, import it again "
+        "as a new search."
+    )
 
 
 def _fail(batch: ImportBatch, message: str, line: int | None = None) -> ImportBatch:

@@ -451,6 +451,41 @@ def conflict_resolve(
     return item
 
 
+@transaction.atomic
+def conflict_reopen(*, item: ScreeningItem, user: Any, reason: str) -> ScreeningItem:
+    """Undo a resolution, with a reason kept in the item's history: the record is in conflict
+    again and the arbiter decides anew. Refused when the title/abstract resolution already led
+    to full-text votes, which reopening would silently strand."""
+    membership = Membership.objects.filter(review_id=item.review_id, user=user).first()
+    if membership is None or not membership.has_role(Role.ARBITER):
+        raise DomainError("Only the arbiter or the lead reopens a resolution.", field="user")
+    if not reason.strip():
+        raise DomainError("Say why the resolution is reopened.", field="reason")
+    item = ScreeningItem.objects.select_for_update().get(pk=item.pk)
+    if item.status != ScreeningItem.Status.RESOLVED:
+        raise DomainError(f"Record {item.record_id} is not resolved.", field="record")
+    if (
+        item.stage == Stage.TITLE_ABSTRACT
+        and Decision.objects.filter(record_id=item.record_id, stage=Stage.FULL_TEXT).exists()
+    ):
+        raise DomainError(
+            f"Record {item.record_id} already has full-text votes; reopening its title and "
+            "abstract decision would take it out of full-text screening. Resolve it at full "
+            "text instead.",
+            field="record",
+        )
+    item.status = ScreeningItem.Status.CONFLICT
+    item.final_verdict = ""
+    item.final_reason = ""
+    item.resolved_by = None
+    item.resolved_at = None
+    item.resolution_note = ""
+    item._change_reason = f"Reopened by {user}: {reason.strip()}"  # type: ignore[attr-defined]  # read by simple_history
+    item.save()
+    services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
+    return item
+
+
 # --- full texts and studies ----------------------------------------------------------------
 
 

@@ -16,6 +16,16 @@ urlpatterns = [
         views.import_detail,
         name="import_detail",
     ),
+    path(
+        "reviews/<int:review_pk>/imports/<int:batch_pk>/delete/",
+        views.import_delete,
+        name="import_delete",
+    ),
+    path(
+        "reviews/<int:review_pk>/imports/<int:batch_pk>/restore/",
+        views.import_restore,
+        name="import_restore",
+    ),
     path("reviews/<int:review_pk>/duplicates/", views.duplicates, name="duplicates"),
     path(
         "reviews/<int:review_pk>/duplicates/<int:record_pk>/",
@@ -100,6 +110,11 @@ urlpatterns = [
         "reviews/<int:review_pk>/screening/<str:stage>/conflicts/<int:item_pk>/resolve/",
         views.conflict_resolve,
         name="conflict_resolve",
+    ),
+    path(
+        "reviews/<int:review_pk>/screening/<str:stage>/conflicts/<int:item_pk>/reopen/",
+        views.conflict_reopen,
+        name="conflict_reopen",
     ),
     path(
         "reviews/<int:review_pk>/screening/<str:stage>/votes/<int:decision_pk>/amend/",

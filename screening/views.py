@@ -16,13 +16,15 @@ from screening import (
     exports,
     plots_ranking,
     selectors,
+    selectors_imports,
     selectors_ranking,
     services,
+    services_imports,
     services_ranking,
     services_screening,
 )
 from screening.agreement import agreement_table_csv
-from screening.forms import ImportForm
+from screening.forms import ImportDeleteForm, ImportForm
 from screening.forms_screening import StageSettingsForm
 from screening.models import (
     Decision,
@@ -86,7 +88,7 @@ def record_detail(
 @review_view()
 def imports(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     form = ImportForm()
-    batches = ImportBatch.objects.filter(review=review).select_related("created_by")
+    batches = selectors_imports.imports_of_review(review=review)
     context = {"review": review, "membership": membership, "form": form, "batches": batches}
     return render(request, "screening/imports.html", context)
 
@@ -104,12 +106,13 @@ def import_upload(request: HttpRequest, *, review: Review, membership: Membershi
                 source_database=form.cleaned_data["source_database"],
                 search_date=form.cleaned_data["search_date"],
                 search_string=form.cleaned_data["search_string"],
+                new_search=form.cleaned_data["new_search"],
             )
         except DomainError as exc:
             form.add_error("file" if exc.field == "file" else None, exc.message)
         else:
             return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
-    batches = ImportBatch.objects.filter(review=review).select_related("created_by")
+    batches = selectors_imports.imports_of_review(review=review)
     context = {"review": review, "membership": membership, "form": form, "batches": batches}
     return render(request, "screening/imports.html", context, status=400)
 
@@ -127,6 +130,52 @@ def import_detail(
     }
     template = "screening/_import_status.html" if request.htmx else "screening/import_detail.html"  # type: ignore[attr-defined]  # django-htmx middleware sets it
     return render(request, template, context)
+
+
+@review_view(Role.LEAD)
+def import_delete(
+    request: HttpRequest, *, review: Review, membership: Membership, batch_pk: int
+) -> HttpResponse:
+    """GET: what deleting the import would remove and lose; POST: delete it."""
+    batch = get_object_or_404(ImportBatch, pk=batch_pk, review=review)
+    if request.method == "POST":
+        form = ImportDeleteForm(request.POST)
+        keep = form.is_valid() and form.cleaned_data["keep_screened"]
+        try:
+            done = services_imports.import_delete(
+                batch=batch, user=request.user, keep_screened=keep
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("import_delete", review_pk=review.pk, batch_pk=batch.pk)
+        kept = f"; {done.records_kept:,} screened record(s) kept" if done.records_kept else ""
+        messages.success(
+            request,
+            f"Deleted {done.records_deleted:,} record(s) of {batch.file_name}{kept}.",
+        )
+        return redirect("imports", review_pk=review.pk)
+    context = {
+        "review": review,
+        "membership": membership,
+        "batch": batch,
+        "preview": selectors_imports.import_deletion_preview(batch=batch),
+    }
+    return render(request, "screening/import_delete.html", context)
+
+
+@review_view(Role.LEAD)
+@require_POST
+def import_restore(
+    request: HttpRequest, *, review: Review, membership: Membership, batch_pk: int
+) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch, pk=batch_pk, review=review)
+    try:
+        again = services_imports.import_restore(batch=batch, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
+    messages.success(request, f"Importing {batch.file_name} again.")
+    return redirect("import_detail", review_pk=review.pk, batch_pk=again.pk)
 
 
 @review_view()
@@ -531,6 +580,32 @@ def conflicts_page(
     return render(request, "screening/conflicts.html", context)
 
 
+def _conflict_answer(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    stage: str,
+    item_pk: int,
+    error: str = "",
+) -> HttpResponse:
+    """htmx: the conflict's card again, resolved, reopened or with the error; otherwise back to
+    the list, with the outcome as a message."""
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
+        if error:
+            messages.error(request, error)
+        return redirect("conflicts", review_pk=review.pk, stage=stage)
+    context = {
+        "review": review,
+        "membership": membership,
+        "stage": stage,
+        "item": selectors.conflict_item(review=review, stage=stage, pk=item_pk),
+        "settings": selectors.stage_settings(review=review, stage=stage),
+        "error": error,
+    }
+    # htmx swaps only 2xx answers: a refusal is shown inside the card.
+    return render(request, "screening/_conflict.html", context)
+
+
 @review_view(Role.ARBITER)
 @require_POST
 def conflict_resolve(
@@ -547,10 +622,32 @@ def conflict_resolve(
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
-        messages.error(request, f"Record {item.record_id}: {exc.message}")
-    else:
+        return _conflict_answer(
+            request, review, membership, stage, item.pk, f"Record {item.record_id}: {exc.message}"
+        )
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
         messages.success(request, f"Record {item.record_id} resolved.")
-    return redirect("conflicts", review_pk=review.pk, stage=stage)
+    return _conflict_answer(request, review, membership, stage, item.pk)
+
+
+@review_view(Role.ARBITER)
+@require_POST
+def conflict_reopen(
+    request: HttpRequest, *, review: Review, membership: Membership, stage: str, item_pk: int
+) -> HttpResponse:
+    stage = _stage(stage)
+    item = get_object_or_404(ScreeningItem, pk=item_pk, review=review, stage=stage)
+    try:
+        services_screening.conflict_reopen(
+            item=item, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        return _conflict_answer(
+            request, review, membership, stage, item.pk, f"Record {item.record_id}: {exc.message}"
+        )
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
+        messages.success(request, f"Record {item.record_id} is in conflict again.")
+    return _conflict_answer(request, review, membership, stage, item.pk)
 
 
 @review_view(Role.ARBITER)

@@ -1,7 +1,8 @@
 """A review with a row in every review-scoped model: the BCG demo review, plus a real RIS import
-with duplicates, votes (changed, undone and resolved), a full-text PDF, risk of bias, GRADE and
-an invitation. Built with the app's own services, as a team would. Used by the archive tests and
-by the API fuzzing (tests/fuzz)."""
+with duplicates (and the same file imported again as a new search, then deleted), votes
+(changed, undone and resolved), a full-text PDF, risk of bias, GRADE and an invitation. Built
+with the app's own services, as a team would. Used by the archive tests and by the API fuzzing
+(tests/fuzz)."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -23,6 +24,7 @@ def populated_review(db, django_capture_on_commit_callbacks):
     from screening import services_ranking
     from screening import services_screening as screening_votes
     from screening.models import Record, ScreeningItem, Stage, Study
+    from screening.services_imports import import_delete
 
     users = {name: UserFactory(username=name, email=email) for name, email, _r in DEMO_USERS}
     with django_capture_on_commit_callbacks(execute=True):
@@ -43,6 +45,20 @@ def populated_review(db, django_capture_on_commit_callbacks):
     duplicate = Record.objects.filter(review=review, duplicate_of__isnull=False).first()
     assert duplicate is not None, "the fixture file holds one duplicate"
     screening.dedup_split(record=duplicate, user=lead)
+    # The same file imported again as a new search, then deleted: a tombstone import.
+    with django_capture_on_commit_callbacks(execute=True):
+        rerun = screening.import_create(
+            review=review,
+            created_by=lead,
+            upload=SimpleUploadedFile(
+                "donners_rerun.ris", (FIXTURES / "donners_sample.ris").read_bytes()
+            ),
+            source_database="Embase",
+            new_search=True,
+            queue=False,
+        )
+    screening.import_run(batch_id=rerun.pk)
+    import_delete(batch=rerun, user=lead)
 
     imported = list(Record.objects.filter(import_batch=batch).order_by("pk")[:3])
     ta = Stage.TITLE_ABSTRACT

@@ -16,12 +16,14 @@ from .effect_sizes import (
     sd_from_se,
     sd_from_t,
 )
+from .multilevel import MultilevelResult, pool_multilevel
 from .pooling import MetaRegResult, metareg, pool
 from .results import PoolResult, QProfile
 
 __all__ = [
     "EffectSizes",
     "MetaRegResult",
+    "MultilevelResult",
     "PoolResult",
     "QProfile",
     "escalc",
@@ -31,6 +33,7 @@ __all__ = [
     "mean_sd_from_median_range",
     "metareg",
     "pool",
+    "pool_multilevel",
     "sd_from_ci",
     "sd_from_md_ci",
     "sd_from_p",

@@ -145,22 +145,34 @@ def _check_scope(tool: RobTool, study: Study, outcome: Outcome | None) -> None:
         raise DomainError("That outcome is not in this review.", field="outcome")
 
 
+def _own_lookup(tool: RobTool, study: Study, outcome: Outcome | None, user: Any) -> dict[str, Any]:
+    _check_scope(tool, study, outcome)
+    dual = tool.mode == RobTool.Mode.DUAL
+    return {
+        "tool": tool,
+        "study": study,
+        "outcome": _slot(tool, outcome),
+        "kind": RobAssessment.Kind.INDEPENDENT if dual else RobAssessment.Kind.SINGLE,
+        "assessor": user if dual else None,
+    }
+
+
+def assessment_or_blank(
+    *, tool: RobTool, study: Study, outcome: Outcome | None, user: Any
+) -> RobAssessment:
+    """The assessment `user` works on, or an unsaved blank one: viewing the page creates
+    nothing, so a study nobody has assessed never shows as "In progress"."""
+    lookup = _own_lookup(tool, study, outcome, user)
+    existing = RobAssessment.objects.filter(**lookup).first()
+    return existing or RobAssessment(review_id=tool.review_id, **lookup)
+
+
 def assessment_open(
     *, tool: RobTool, study: Study, outcome: Outcome | None, user: Any
 ) -> RobAssessment:
     """The assessment `user` works on for this study (and result): the shared one in single
-    mode, the user's own independent one in dual mode. Created on first opening; idempotent."""
-    _check_scope(tool, study, outcome)
-    outcome = _slot(tool, outcome)
-    dual = tool.mode == RobTool.Mode.DUAL
-    kind = RobAssessment.Kind.INDEPENDENT if dual else RobAssessment.Kind.SINGLE
-    lookup = {
-        "tool": tool,
-        "study": study,
-        "outcome": outcome,
-        "kind": kind,
-        "assessor": user if dual else None,
-    }
+    mode, the user's own independent one in dual mode. Created by the first save; idempotent."""
+    lookup = _own_lookup(tool, study, outcome, user)
     existing = RobAssessment.objects.filter(**lookup).first()
     if existing:
         return existing

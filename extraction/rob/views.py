@@ -303,10 +303,12 @@ def assess(
     tool = _tool(review, tool_pk)
     study = get_object_or_404(Study, pk=study_pk, review=review)
     outcome = _outcome(request, review, tool)
+    # Viewing shows a blank assessment; the first save creates it.
+    open_or_blank = (
+        services.assessment_open if request.method == "POST" else services.assessment_or_blank
+    )
     try:
-        assessment = services.assessment_open(
-            tool=tool, study=study, outcome=outcome, user=request.user
-        )
+        assessment = open_or_blank(tool=tool, study=study, outcome=outcome, user=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("rob_assessments", review_pk=review.pk, tool_pk=tool.pk)

@@ -12,11 +12,11 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import permissions
 from rest_framework.request import Request
 
+from reviewapp.errors import RoleRequired
 from reviewapp.models import Membership, Review, Role
 
 REVIEW_KWARG = "review_pk"
@@ -41,7 +41,7 @@ def review_access(
     if membership.review.deleted_at is not None and not include_deleted:
         raise Http404("No such review.")
     if not membership.has_role(role):
-        raise PermissionDenied(f"This needs the {role} role on this review.")
+        raise RoleRequired(review=membership.review, membership=membership, role=role)
     return membership.review, membership
 
 

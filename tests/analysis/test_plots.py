@@ -113,7 +113,8 @@ def test_subgroups_get_headers_subtotals_and_the_test_for_differences():
     kinds = [r.kind for r in plots.forest_rows(payload)]
     assert kinds.count("header") == 2 and kinds.count("subtotal") == 2 and kinds.count("total") == 1
     texts = _texts(plots.forest_plot(payload))
-    assert "<b>1.1 higher</b>" in texts and "<b>1.2 lower</b>" in texts
+    # Headings name the variable (issue 11); without a field label, by its key.
+    assert "<b>1.1 org_support: higher</b>" in texts and "<b>1.2 org_support: lower</b>" in texts
     assert any(
         t.startswith("Test for subgroup differences: Chi² = ") and "df = 1" in t for t in texts
     )

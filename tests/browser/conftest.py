@@ -4,7 +4,12 @@ import shutil
 import pytest
 
 # The analysis dashboard test builds its data with the analysis tests' fixtures.
-from tests.analysis.conftest import outcome, sheet  # noqa: F401 -- imported to register fixtures
+from tests.analysis.conftest import (  # noqa: F401 -- imported to register fixtures
+    hospitalised,
+    outcome,
+    sheet,
+    symptoms,
+)
 from tests.conftest import needs
 
 CHROMIUM_ARGS = [

@@ -5,6 +5,7 @@
 """
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -30,6 +31,13 @@ def _fresh_throttles():
 
 @pytest.fixture
 def rates(settings):
+    # Throttle history lives in the shared cache: a prefix of this test's own starts it empty,
+    # whatever earlier tests (or another run on the same Redis) requested in the last minute.
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}"}
+        for name, config in settings.CACHES.items()
+    }
+
     def set_rates(**rates):
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,

@@ -14,13 +14,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SAMPLE = FIXTURES / "donners_sample.ris"
 
 
-def _import(review, lead, name, data, source="MEDLINE"):
+def _import(review, lead, name, data, source="MEDLINE", new_search=False):
     batch = services.import_create(
         review=review,
         created_by=lead,
         upload=SimpleUploadedFile(name, data),
         source_database=source,
         search_string="peer AND support",
+        new_search=new_search,
     )
     batch.refresh_from_db()
     return batch
@@ -40,7 +41,10 @@ def test_an_import_stores_records_with_their_source_and_finds_duplicates(review,
 
 def test_a_second_import_is_deduplicated_against_the_first(review, lead):
     _import(review, lead, "medline.ris", SAMPLE.read_bytes())
-    second = _import(review, lead, "embase.ris", SAMPLE.read_bytes(), source="Embase")
+    # The same bytes: the second database returned the same records, a new search.
+    second = _import(
+        review, lead, "embase.ris", SAMPLE.read_bytes(), source="Embase", new_search=True
+    )
     assert second.duplicates_found == 21
     assert Record.objects.filter(review=review).unique().count() == 20
 

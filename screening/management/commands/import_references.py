@@ -23,6 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--search-date", default=None, help="YYYY-MM-DD")
         parser.add_argument("--search-string", default="")
         parser.add_argument(
+            "--new-search",
+            action="store_true",
+            help="Import a file already imported into the review again, as a new search",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Parse and report; needs no review, writes nothing",
@@ -53,6 +58,7 @@ class Command(BaseCommand):
                     source_database=options["source"] or path.stem,
                     search_date=options["search_date"],
                     search_string=options["search_string"],
+                    new_search=options["new_search"],
                     queue=False,
                 )
         except DomainError as exc:

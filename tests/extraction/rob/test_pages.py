@@ -195,3 +195,18 @@ def test_a_tampered_form_gets_a_clear_answer_not_an_error(
     response = client.post(url, _post_data(1, {"1.1": "yes please"}, outcome=outcome.pk))
     assert response.status_code == 400 and "is not one of" in response.content.decode()
     assert RobAssessment.objects.get(tool=rob2).answers == {}
+
+
+def test_opening_the_form_creates_nothing_until_the_first_save(
+    client_for, review, rob2, studies, outcome, screener_a
+):
+    client = client_for(screener_a)
+    url = _assess_url(review, rob2, studies[0], outcome)
+    page = client.get(url)
+    assert page.status_code == 200 and "Not started" in page.content.decode()
+    assert not RobAssessment.objects.filter(tool=rob2).exists()
+    grid = client.get(f"/reviews/{review.pk}/rob/tools/{rob2.pk}/").content.decode()
+    assert "In progress" not in grid
+
+    assert client.post(url, _post_data(1)).status_code in (200, 302)
+    assert RobAssessment.objects.filter(tool=rob2, study=studies[0]).count() == 1

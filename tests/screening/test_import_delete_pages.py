@@ -1,0 +1,204 @@
+"""The re-import rule and import deletion through the API and the pages."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from screening import selectors
+from screening import services_screening as votes
+from screening.models import ImportBatch, Record, Stage
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE = (FIXTURES / "donners_sample.ris").read_bytes()
+
+
+def _post_api(api, review, name="medline.ris", source="MEDLINE", **extra):
+    return api.post(
+        f"/api/reviews/{review.pk}/imports/",
+        {"file": SimpleUploadedFile(name, SAMPLE), "source_database": source, **extra},
+        format="multipart",
+    )
+
+
+@pytest.fixture
+def imported(review, lead, api_for, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post_api(api_for(lead), review)
+    assert response.status_code == 202, response.content
+    return ImportBatch.objects.get(pk=response.json()["id"])
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+def test_the_api_refuses_the_same_file_naming_the_earlier_import(imported, review, lead, api_for):
+    response = _post_api(api_for(lead), review, name="again.ris", source="Embase")
+    assert response.status_code == 400
+    message = response.json()["file"][0]
+    assert "medline.ris" in message and "MEDLINE" in message and "lead" in message
+    assert ImportBatch.objects.filter(review=review).count() == 1
+
+
+def test_the_api_imports_the_same_file_again_as_a_new_search(
+    imported, review, lead, api_for, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post_api(api_for(lead), review, name="again.ris", new_search="true")
+    assert response.status_code == 202, response.content
+    assert response.json()["same_file_as"] == imported.pk
+    assert response.json()["content_sha256"] == imported.content_sha256
+
+
+def test_the_api_previews_and_deletes_an_import(imported, review, lead, api_for):
+    api = api_for(lead)
+    url = f"/api/reviews/{review.pk}/imports/{imported.pk}/"
+    preview = api.get(url + "deletion-preview/").json()
+    assert preview["records"] == 21 and preview["records_to_delete"] == 21
+    assert preview["keep_screened"] is False and preview["refusal"] == ""
+
+    response = api.delete(url)
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "records_deleted": 21,
+        "records_kept": 0,
+        "regrouped": 0,
+        "import_deleted": True,
+    }
+    assert not Record.objects.filter(review=review).exists()
+    assert api.get(url).json()["deleted_at"] is not None
+    assert api.delete(url).status_code == 400  # already deleted
+
+
+def test_the_api_refuses_to_delete_screened_records_unless_asked_to_keep_them(
+    imported, review, lead, screener_a, api_for
+):
+    record = Record.objects.filter(import_batch=imported, duplicate_of__isnull=True).first()
+    votes.decision_record(
+        record=record, stage=Stage.TITLE_ABSTRACT, reviewer=screener_a, verdict="exclude"
+    )
+    api = api_for(lead)
+    url = f"/api/reviews/{review.pk}/imports/{imported.pk}/"
+    assert api.get(url + "deletion-preview/").json()["loss"] == "1 vote"
+
+    refused = api.delete(url)
+    assert refused.status_code == 400
+    assert "1 vote" in refused.json()["detail"][0]
+    assert Record.objects.filter(review=review).count() == 21
+
+    kept = api.delete(url + "?keep_screened=true")
+    assert kept.status_code == 200
+    assert kept.json()["records_kept"] == 1 and kept.json()["import_deleted"] is False
+    assert list(Record.objects.filter(review=review)) == [record]
+
+
+def test_only_the_lead_deletes_an_import_or_sees_its_preview(imported, review, screener_a, api_for):
+    api = api_for(screener_a)
+    url = f"/api/reviews/{review.pk}/imports/{imported.pk}/"
+    assert api.delete(url).status_code == 403
+    assert api.get(url + "deletion-preview/").status_code == 403
+    assert Record.objects.filter(review=review).count() == 21
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def test_the_upload_form_shows_the_refusal_and_takes_the_new_search_box(
+    imported, review, lead, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(lead)
+    url = f"/reviews/{review.pk}/imports/upload/"
+    refused = client.post(
+        url, {"file": SimpleUploadedFile("again.ris", SAMPLE), "source_database": "Embase"}
+    )
+    assert refused.status_code == 400
+    assert "already imported into this review as medline.ris" in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = client.post(
+            url,
+            {
+                "file": SimpleUploadedFile("again.ris", SAMPLE),
+                "source_database": "Embase",
+                "new_search": "on",
+            },
+        )
+    assert accepted.status_code == 302
+    again = ImportBatch.objects.get(review=review, file_name="again.ris")
+    assert again.same_file_as == imported
+    page = client.get(f"/reviews/{review.pk}/imports/").content.decode()
+    assert "imported again as a new search" in page
+
+
+def test_the_imports_page_offers_delete_to_the_lead_only(imported, review, lead, viewer, client):
+    delete_url = f"/reviews/{review.pk}/imports/{imported.pk}/delete/"
+    client.force_login(lead)
+    assert delete_url in client.get(f"/reviews/{review.pk}/imports/").content.decode()
+    client.force_login(viewer)
+    assert delete_url not in client.get(f"/reviews/{review.pk}/imports/").content.decode()
+    assert client.get(delete_url).status_code == 403
+    assert client.post(delete_url).status_code == 403
+
+
+def test_the_confirmation_page_lists_what_would_be_lost_and_keeps_the_screened_copies(
+    imported, review, lead, screener_a, client_for
+):
+    record = Record.objects.filter(import_batch=imported, duplicate_of__isnull=True).first()
+    votes.decision_record(
+        record=record, stage=Stage.TITLE_ABSTRACT, reviewer=screener_a, verdict="include"
+    )
+    votes.study_link_report(record=record, new_label="Donner 2020")
+    client = client_for(lead)
+    url = f"/reviews/{review.pk}/imports/{imported.pk}/delete/"
+    page = client.get(url).content.decode()
+    assert "would lose 1 vote, 1 study link" in page
+    assert "keep the screened copies" in page
+
+    refused = client.post(url, follow=True)  # without keep_screened
+    assert "1 vote" in [str(m) for m in refused.context["messages"]][0]
+    assert Record.objects.filter(review=review).count() == 21
+
+    done = client.post(url, {"keep_screened": "on"}, follow=True)
+    messages = [str(m) for m in done.context["messages"]]
+    assert messages == ["Deleted 20 record(s) of medline.ris; 1 screened record(s) kept."]
+    assert list(Record.objects.filter(review=review)) == [record]
+    counts = selectors.prisma_counts(review=review)
+    assert counts.identified_per_source == {"MEDLINE": 1}
+
+
+def test_deleting_from_the_page_marks_the_import_deleted(imported, review, lead, client_for):
+    client = client_for(lead)
+    url = f"/reviews/{review.pk}/imports/{imported.pk}/delete/"
+    assert "Delete the import" in client.get(url).content.decode()
+    done = client.post(url, follow=True)
+    assert [str(m) for m in done.context["messages"]] == ["Deleted 21 record(s) of medline.ris."]
+    page = done.content.decode()
+    assert "Deleted" in page and url not in page
+    again = client.post(url, follow=True)
+    assert "already deleted" in [str(m) for m in again.context["messages"]][0]
+
+
+def test_a_deleted_import_is_imported_again_from_its_stored_file(
+    imported, review, lead, client_for, api_for, django_capture_on_commit_callbacks
+):
+    client = client_for(lead)
+    client.post(f"/reviews/{review.pk}/imports/{imported.pk}/delete/")
+    page = client.get(f"/reviews/{review.pk}/imports/{imported.pk}/").content.decode()
+    assert "Import this file again" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(f"/reviews/{review.pk}/imports/{imported.pk}/restore/", follow=True)
+    assert [str(m) for m in done.context["messages"]] == ["Importing medline.ris again."]
+    again = ImportBatch.objects.exclude(pk=imported.pk).get(review=review)
+    assert (again.source_database, again.content_sha256) == ("MEDLINE", imported.content_sha256)
+    assert again.status == ImportBatch.Status.DONE and again.records_imported == 21
+    assert selectors.prisma_counts(review=review).identified_per_source == {"MEDLINE": 21}
+    # The file is standing again: restoring the deleted import twice is refused, by the API too.
+    refused = api_for(lead).post(f"/api/reviews/{review.pk}/imports/{imported.pk}/restore/")
+    assert refused.status_code == 400
+    assert "already imported" in refused.json()["file"][0]
+
+
+def test_only_a_deleted_import_can_be_restored(imported, review, lead, api_for):
+    response = api_for(lead).post(f"/api/reviews/{review.pk}/imports/{imported.pk}/restore/")
+    assert response.status_code == 400
+    assert "is not deleted" in response.json()["detail"][0]
