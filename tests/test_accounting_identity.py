@@ -1,9 +1,11 @@
 """Proof of the accounting identity (issue 9), on random review histories.
 
 Hypothesis runs short random histories through the real services: imports of small files in
-which papers repeat (so deduplication groups them), merges, splits, changes of the kept
-record and their undo, votes and their withdrawal at both stages, conflict resolutions,
-full texts attached or not retrieved, study links and unlinks. After every step it checks:
+which papers repeat (so deduplication groups them), re-imports of a file (refused, or taken as
+a new search), deletions of imports (refused with screened records, or keeping the screened
+copies), merges, splits, changes of the kept record and their undo, votes and their withdrawal
+at both stages, conflict resolutions, full texts attached or not retrieved, study links and
+unlinks. After every step it checks:
 
 - every imported record sits in exactly one PRISMA box (duplicate removed; excluded, awaiting
   or sought at title/abstract; not retrieved; excluded per reason, included or awaiting at full
@@ -45,10 +47,12 @@ from screening import services_screening as screening
 from screening.models import (
     DedupAction,
     FullTextReport,
+    ImportBatch,
     Record,
     ScreeningItem,
     Stage,
 )
+from screening.services_imports import import_delete
 from tests.factories import PDF, MembershipFactory, ReviewFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +99,8 @@ STEPS = st.one_of(
         j=PICK,
     ),
     _step("import_file", papers=FILE, source=st.sampled_from(SOURCES)),
+    _step("reimport", k=PICK, new_search=st.booleans()),
+    _step("delete_import", k=PICK, keep_screened=st.booleans()),
     _step(
         "resolve_conflict",
         i=PICK,
@@ -148,6 +154,7 @@ class ReviewHistory(RuleBasedStateMachine):
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
         self.imports = 0
+        self.files: list[tuple[str, bytes, str]] = []
         self.last_checked = None
         for name, value in self.team.items():
             setattr(self, name, value)
@@ -193,20 +200,40 @@ class ReviewHistory(RuleBasedStateMachine):
 
     def import_file(self, papers, source):
         self.imports += 1
+        name, data = f"search-{self.imports}.ris", ris(papers, f"search {self.imports}")
+        self.files.append((name, data, source))
         batch = services.import_create(
             review=self.review,
             created_by=self.lead,
-            upload=SimpleUploadedFile(
-                f"search-{self.imports}.ris", ris(papers, f"search {self.imports}")
-            ),
+            upload=SimpleUploadedFile(name, data),
             source_database=source,
             queue=False,
         )
         services.import_run(batch_id=batch.pk)
 
-    # Re-imports and deletions of imports (helper `imports`, issue 9) join here once merged:
-    # a rule that re-imports an earlier file (refused, or taken as a new search) and one that
-    # deletes an import, each followed by the same invariants.
+    def reimport(self, k, new_search):
+        """The same file again: refused, unless the lead says a new search returned it."""
+        name, data, source = self.files[k % len(self.files)]
+        self._try(
+            services.import_create, review=self.review, created_by=self.lead,
+            upload=SimpleUploadedFile(name, data), source_database=source,
+            new_search=new_search, queue=False,
+        )  # fmt: skip
+        batch = ImportBatch.objects.filter(review=self.review).order_by("-pk").first()
+        if batch is not None and batch.status == ImportBatch.Status.QUEUED:
+            services.import_run(batch_id=batch.pk)
+
+    def delete_import(self, k, keep_screened):
+        """Take an import back (refused when its records carry work, unless the screened
+        copies are kept)."""
+        batches = list(
+            ImportBatch.objects.filter(review=self.review, deleted_at__isnull=True).order_by("pk")
+        )
+        if batches:
+            self._try(
+                import_delete, batch=batches[k % len(batches)], user=self.lead,
+                keep_screened=keep_screened,
+            )  # fmt: skip
 
     def change_duplicates(self, kind, i, j):
         if kind == "undo":

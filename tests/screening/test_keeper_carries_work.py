@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from reviewapp.errors import DomainError
 from screening import selectors, services
 from screening import services_screening as screening
-from screening.models import Decision, FullTextReport, Record, ScreeningItem, Stage
+from screening.models import Decision, DedupAction, FullTextReport, Record, ScreeningItem, Stage
 from tests.factories import RecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -257,3 +257,17 @@ def test_full_text_votes_added_after_a_keeper_change_go_back_on_undo(
     assert set(Decision.objects.values_list("record_id", flat=True)) == {kept.pk}
     assert ScreeningItem.objects.get(stage="ft").record_id == kept.pk
     assert Record.objects.get(pk=kept.pk).study.label == "Later 2020"
+
+
+def test_undo_after_the_old_keepers_import_was_deleted_leaves_the_work_in_place(
+    review, lead, screened_group
+):
+    from screening.services_imports import import_delete
+
+    kept, copy = screened_group
+    action = services.dedup_make_primary(record=copy, user=lead)
+    import_delete(batch=kept.import_batch, user=lead)  # the old keeper has no work left
+    assert not Record.objects.filter(pk=kept.pk).exists()
+    services.dedup_undo(action=DedupAction.objects.get(pk=action.pk), user=lead)
+    assert Decision.objects.filter(record=copy).count() == 4
+    assert Record.objects.get(pk=copy.pk).duplicate_of_id is None

@@ -36,7 +36,7 @@ def give_included_reports_a_study(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("screening", "0007_prioritised_screening_leases_ranks"),
+        ("screening", "0008_import_hash_and_deletion"),
     ]
 
     operations = [
