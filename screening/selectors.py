@@ -20,7 +20,9 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
+from reviewapp.errors import DomainError
 from reviewapp.models import Review
+from screening import keeper
 from screening.models import (
     Decision,
     DedupAction,
@@ -181,9 +183,6 @@ def _group(record: Record) -> tuple[int, list[int]]:
 def dedup_plan(*, review: Review, record: Record, action: str, other: Record | None = None) -> Any:
     """What a split, merge or 'keep this one' would move (screening/keeper.py), for the
     confirmation; the service recomputes it under lock. Raises DomainError as the service would."""
-    from reviewapp.errors import DomainError
-    from screening import keeper
-
     primary_id, members = _group(record)
     if action == "primary":
         if record.pk == primary_id:
