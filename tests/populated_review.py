@@ -67,6 +67,12 @@ def populated_review(db, django_capture_on_commit_callbacks):
     screening_votes.decision_record(record=imported[0], stage=ta, reviewer=r2, verdict="include")
     item = ScreeningItem.objects.get(record=imported[0], stage=ta)
     screening_votes.conflict_resolve(item=item, arbiter=arbiter, verdict="include", note="RCT")
+    # Found to duplicate an unscreened record after it was screened: its votes and resolution
+    # follow the paper to the record kept (DedupAction.moved names them).
+    later = Record.objects.filter(import_batch=batch, duplicate_of__isnull=True).order_by("pk")[3]
+    moved = screening.dedup_merge(record=imported[0], other=later, user=lead)
+    assert moved.moved[0]["decisions"], "the merge moved the votes"
+    imported[0] = later
     screening_votes.decision_record(record=imported[1], stage=ta, reviewer=r1, verdict="maybe")
     undone = screening_votes.decision_record(
         record=imported[2], stage=ta, reviewer=r2, verdict="exclude"
