@@ -42,8 +42,20 @@ def inputs_csv(payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]]) 
             "study": row["label"],
             "subgroup": (row.get("subgroups") or {}).get(field) or "Not reported",
         }
-        writer.writerow(["" if values.get(c) is None else values.get(c) for c in cols])
+        writer.writerow([_cell(c, values.get(c)) for c in cols])
     return out.getvalue()
+
+
+#: Columns that count people or years: written as 4, not 4.0, when they are whole numbers.
+_COUNT_COLUMNS = frozenset({"year", "n1", "n2", "events1", "total1", "events2", "total2"})
+
+
+def _cell(column: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if column in _COUNT_COLUMNS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _r_string(s: str) -> str:

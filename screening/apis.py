@@ -20,9 +20,11 @@ from reviewapp.models import Role
 from screening import (
     selectors,
     selectors_imports,
+    selectors_possible,
     selectors_ranking,
     services,
     services_imports,
+    services_possible,
     services_ranking,
     services_screening,
 )
@@ -31,6 +33,7 @@ from screening.models import (
     DedupAction,
     FullTextReport,
     ImportBatch,
+    PossibleDuplicate,
     Record,
     ScreeningItem,
     Stage,
@@ -55,6 +58,7 @@ from screening.serializers import (
     MergeSerializer,
     NextRecordSerializer,
     NotRetrievedSerializer,
+    PossibleDuplicateSerializer,
     PrismaSerializer,
     RankingStatusSerializer,
     RecordSerializer,
@@ -247,6 +251,60 @@ class DedupActionViewSet(
         services.dedup_undo(action=done, user=request.user)
         done.refresh_from_db()
         return Response(DedupActionSerializer(done).data)
+
+
+class PossibleDuplicateViewSet(
+    ReviewScopedAPIMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Pairs likely, but not certain, to be the same paper, oldest first. Reviewers confirm
+    (a merge) or separate (never merged later) an open pair; the newest decision can be undone.
+    An open pair whose records were since put in one group by hand is settled and not listed as
+    open."""
+
+    serializer_class = PossibleDuplicateSerializer
+    write_role = Role.REVIEWER
+
+    def get_queryset(self) -> QuerySet[PossibleDuplicate]:
+        wanted = self.request.query_params.get("status", "")
+        if wanted and wanted not in PossibleDuplicate.Status.values:
+            raise ValidationError({"status": f"One of: {', '.join(PossibleDuplicate.Status)}."})
+        return selectors_possible.possible_duplicates(review=self.review, status=wanted)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(PossibleDuplicate.Status.values))
+        ]
+    )
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def _pair(self, pk: int) -> PossibleDuplicate:
+        return get_object_or_404(PossibleDuplicate, pk=pk, review=self.review)
+
+    def _answer(self, pair: PossibleDuplicate) -> Response:
+        fresh = selectors_possible.possible_duplicates(review=self.review).get(pk=pair.pk)
+        return Response(PossibleDuplicateSerializer(fresh).data)
+
+    @extend_schema(request=None, responses=PossibleDuplicateSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, review_pk: int, pk: int) -> Response:
+        pair = services_possible.possible_confirm(pair=self._pair(pk), user=request.user)
+        return self._answer(pair)
+
+    @extend_schema(request=None, responses=PossibleDuplicateSerializer)
+    @action(detail=True, methods=["post"])
+    def separate(self, request: Request, review_pk: int, pk: int) -> Response:
+        pair = services_possible.possible_separate(pair=self._pair(pk), user=request.user)
+        return self._answer(pair)
+
+    @extend_schema(request=None, responses=PossibleDuplicateSerializer)
+    @action(detail=True, methods=["post"])
+    def undo(self, request: Request, review_pk: int, pk: int) -> Response:
+        pair = services_possible.possible_undo(pair=self._pair(pk), user=request.user)
+        return self._answer(pair)
 
 
 # --- screening -----------------------------------------------------------------------------
@@ -479,12 +537,15 @@ class PrismaView(ReviewScopedAPIMixin, APIView):
     @extend_schema(responses=PrismaSerializer)
     def get(self, request: Request, review_pk: int) -> Response:
         counts = selectors.prisma_counts(review=self.review)
-        pending = selectors.prisma_pending(counts)
+        pending = selectors.prisma_pending(
+            counts, possible_duplicates=selectors_possible.open_possible_count(review=self.review)
+        )
         payload = counts.to_dict()
         payload["problems"] = [] if pending.any else counts.reconcile()
         payload["pending"] = {
             "records_awaiting_outcome": pending.records_awaiting_outcome,
             "reports_awaiting_outcome": pending.reports_awaiting_outcome,
+            "possible_duplicates": pending.possible_duplicates,
         }
         return Response(PrismaSerializer(payload).data)
 

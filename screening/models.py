@@ -211,6 +211,7 @@ class DedupAction(models.Model):
         SPLIT = "split", "Split from group"
         MERGE = "merge", "Merge"
         PRIMARY = "primary", "Make primary"
+        SEPARATE = "separate", "Not duplicates"
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="dedup_actions")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -239,6 +240,57 @@ class DedupAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_id}"
+
+
+class PossibleDuplicate(models.Model):
+    """Two records the matcher found likely, but not certain, to be the same paper: they stay
+    apart until a team member confirms them (a merge) or separates them (a cannot-link), so
+    PRISMA counts them once decided. `action` is the DedupAction that carried out the decision,
+    which undo reverses. The pair is stored once, lower record id first."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "To decide"
+        CONFIRMED = "confirmed", "Duplicates"
+        SEPARATED = "separated", "Not duplicates"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="possible_duplicates")
+    record_a = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    record_b = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    action = models.ForeignKey(
+        DedupAction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # {record_id: duplicate_reason} of the records a confirmation moved: the DedupAction's
+    # snapshot keeps where they pointed, this keeps why, so undo restores both exactly.
+    reasons_before = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["review", "status"], name="possible_review_status_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["record_a", "record_b"], name="possible_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(record_a__lt=models.F("record_b")),
+                name="possible_pair_ordered",
+            ),
+            # An open pair has no decision; a decided one says who decided and when.
+            models.CheckConstraint(
+                condition=(models.Q(status="open") & models.Q(decided_at__isnull=True))
+                | (~models.Q(status="open") & models.Q(decided_at__isnull=False)),
+                name="possible_decided_iff_not_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Possible duplicates {self.record_a_id} and {self.record_b_id}: {self.status}"
 
 
 # --- screening decisions ------------------------------------------------------------------

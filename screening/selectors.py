@@ -618,14 +618,19 @@ class PrismaPending:
 
     records_awaiting_outcome: int
     reports_awaiting_outcome: int
+    # Open pairs of the possible-duplicates queue: both records count as screened until a
+    # reviewer decides; a confirmation moves one to "duplicates removed". They never unbalance
+    # the boxes, so `any` leaves them out.
+    possible_duplicates: int = 0
 
     @property
     def any(self) -> bool:
         return bool(self.records_awaiting_outcome or self.reports_awaiting_outcome)
 
 
-def prisma_pending(counts: Any) -> PrismaPending:
+def prisma_pending(counts: Any, *, possible_duplicates: int = 0) -> PrismaPending:
     return PrismaPending(
+        possible_duplicates=possible_duplicates,
         records_awaiting_outcome=counts.records_screened
         - counts.records_excluded
         - counts.reports_sought,

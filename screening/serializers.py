@@ -7,6 +7,7 @@ from screening.models import (
     DedupAction,
     FullTextReport,
     ImportBatch,
+    PossibleDuplicate,
     Record,
     ScreeningItem,
     Stage,
@@ -466,3 +467,53 @@ class StopSampleInputSerializer(serializers.Serializer):
 class LeaseInputSerializer(serializers.Serializer):
     record = serializers.IntegerField()
     action = serializers.ChoiceField(choices=["skip", "release", "renew"])
+
+
+class PossibleRecordSerializer(serializers.ModelSerializer):
+    source_database = serializers.CharField(source="import_batch.source_database", read_only=True)
+
+    class Meta:
+        model = Record
+        fields = [
+            "id",
+            "title",
+            "authors",
+            "journal",
+            "year",
+            "volume",
+            "issue",
+            "pages",
+            "doi",
+            "pmid",
+            "issn",
+            "abstract",
+            "source_database",
+            "duplicate_of",
+        ]
+        read_only_fields = fields
+
+
+class PossibleDuplicateSerializer(serializers.ModelSerializer):
+    record_a = PossibleRecordSerializer(read_only=True)
+    record_b = PossibleRecordSerializer(read_only=True)
+    decided_by = serializers.CharField(
+        source="decided_by.username", read_only=True, default=None, allow_null=True
+    )
+    action = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The duplicate change that carried it out."
+    )
+
+    class Meta:
+        model = PossibleDuplicate
+        fields = [
+            "id",
+            "record_a",
+            "record_b",
+            "reason",
+            "status",
+            "action",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -12,15 +12,23 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
+from reviewapp.common.locks import run_lock, survives_crash
+from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 from screening import keeper, services_ranking
 from screening.keeper import DedupPlan
-from screening.models import DedupAction, ImportBatch, Record
-from screening.references.dedup import DedupRecord, find_duplicate_groups
+from screening.models import DedupAction, ImportBatch, PossibleDuplicate, Record
+from screening.references.dedup import (
+    DedupRecord,
+    PossiblePair,
+    find_duplicate_groups,
+    find_duplicates,
+)
 from screening.references.parsers import (
     SUPPORTED_EXTENSIONS,
     ParseError,
@@ -116,7 +124,7 @@ def import_create(
     batch.save()
     import_progress_set(batch.pk, 0, "queued")
     if queue:
-        transaction.on_commit(lambda: import_references_task.delay(batch.pk))
+        outbox_enqueue(import_references_task.name, batch.pk)
     return batch
 
 
@@ -262,14 +270,25 @@ def _vacuum_records() -> None:
 def import_run(*, batch_id: int) -> ImportBatch:
     """Parse, store and deduplicate one upload. One import is one transaction: on any
     failure nothing is stored and the batch says why."""
-    # Claiming the batch with one conditional UPDATE makes a redelivered or duplicate task a
-    # no-op: only one run ever moves it from queued to running.
-    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
-        status=ImportBatch.Status.RUNNING
-    )
-    batch = ImportBatch.objects.get(pk=batch_id)
-    if not claimed:
-        return batch
+    # A redelivered or duplicate task is a no-op while a live run holds the batch's lock; a
+    # batch left "running" by a killed worker (its transaction rolled back, its lock released
+    # with its connection) is claimed again and imported from the start.
+    with run_lock("import", batch_id) as mine:
+        if not mine:
+            return ImportBatch.objects.get(pk=batch_id)
+        claimable = [ImportBatch.Status.QUEUED]
+        if survives_crash():
+            claimable.append(ImportBatch.Status.RUNNING)
+        claimed = ImportBatch.objects.filter(pk=batch_id, status__in=claimable).update(
+            status=ImportBatch.Status.RUNNING
+        )
+        batch = ImportBatch.objects.get(pk=batch_id)
+        if not claimed:
+            return batch
+        return _import_claimed(batch)
+
+
+def _import_claimed(batch: ImportBatch) -> ImportBatch:
     import_progress_set(batch.pk, 5, "reading")
     try:
         result = _parse_upload(batch)
@@ -343,10 +362,24 @@ def _links(review_id: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]
 
 
 def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
+    fields = ("title", "authors", "year", "journal", "doi", "pmid", "volume", "issue", "pages")
     rows = Record.objects.filter(review_id=review_id).values_list(
-        "id", "title", "authors", "year", "journal", "doi", "pmid"
+        "id", *fields, "issn", "record_type"
     )
-    for pk, title, authors, year, journal, doi, pmid in rows.iterator(chunk_size=5000):
+    for (
+        pk,
+        title,
+        authors,
+        year,
+        journal,
+        doi,
+        pmid,
+        volume,
+        issue,
+        pages,
+        issn,
+        kind,
+    ) in rows.iterator(chunk_size=5000):
         yield DedupRecord(
             id=pk,
             title=title,
@@ -355,6 +388,11 @@ def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
             journal=journal,
             doi=doi,
             pmid=pmid,
+            volume=volume,
+            issue=issue,
+            pages=pages,
+            issn=issn,
+            record_type=kind,
         )
 
 
@@ -367,7 +405,8 @@ def dedup_new_records(*, review_id: int, new_ids: set[int]) -> int:
     if not new_ids:
         return 0
     cannot, must = _links(review_id)
-    groups = find_duplicate_groups(_dedup_records(review_id), cannot_link=cannot, must_link=must)
+    found = find_duplicates(_dedup_records(review_id), cannot_link=cannot, must_link=must)
+    groups = found.groups
     current = dict(
         Record.objects.filter(review_id=review_id, duplicate_of__isnull=False)
         .exclude(id__in=new_ids)
@@ -389,7 +428,70 @@ def dedup_new_records(*, review_id: int, new_ids: set[int]) -> int:
             reason = group.reasons.get(member) or group.reasons.get(target) or "matched"
             updates.append(Record(id=member, duplicate_of_id=target, duplicate_reason=reason[:200]))
     _set_duplicates(updates)
+    # Likely but not certain pairs wait for a reviewer, after the groups are set so that a pair
+    # now in one group is left out.
+    possible_pairs_store(review_id=review_id, pairs=found.possible_pairs)
     return len(updates)
+
+
+def _cannot_link(review_id: int) -> set[tuple[int, int]]:
+    pairs: set[tuple[int, int]] = set()
+    for links in DedupAction.objects.filter(review_id=review_id, undone_at=None).values_list(
+        "cannot_link", flat=True
+    ):
+        pairs.update((min(a, b), max(a, b)) for a, b in links)
+    return pairs
+
+
+def possible_pairs_store(*, review_id: int, pairs: Iterable[PossiblePair]) -> int:
+    """Queue the matcher's possible pairs; returns how many were new.
+
+    Left out: a pair already stored (open or decided: a decision is never asked again), a pair
+    whose records are already in one duplicate group (not "possible" any more), and a pair whose
+    groups a team member kept apart (a new copy of a separated record is not asked about again).
+    Runs inside the import's transaction, after its duplicates are set.
+    """
+    wanted: dict[tuple[int, int], str] = {}
+    for pair in pairs:
+        a, b = sorted((int(pair.a), int(pair.b)))
+        if a != b:
+            wanted.setdefault((a, b), (pair.reason or "")[:200])
+    if not wanted:
+        return 0
+    apart = _cannot_link(review_id)
+    ids = {i for key in wanted for i in key}
+    roots = {
+        pk: dup or pk
+        for pk, dup in Record.objects.filter(
+            review_id=review_id, id__in=ids | {i for key in apart for i in key}
+        ).values_list("id", "duplicate_of_id")
+    }
+    apart_groups = {
+        tuple(sorted((roots[x], roots[y]))) for x, y in apart if x in roots and y in roots
+    }
+    existing = set(
+        PossibleDuplicate.objects.filter(review_id=review_id, record_a_id__in=ids).values_list(
+            "record_a_id", "record_b_id"
+        )
+    )
+    new = [
+        PossibleDuplicate(review_id=review_id, record_a_id=a, record_b_id=b, reason=reason)
+        for (a, b), reason in sorted(wanted.items())
+        if a in roots
+        and b in roots
+        and roots[a] != roots[b]
+        and (a, b) not in existing
+        and tuple(sorted((roots[a], roots[b]))) not in apart_groups
+    ]
+    if not new:
+        return 0
+    try:
+        with transaction.atomic():
+            bulk_create_with_history(new, PossibleDuplicate, batch_size=1000)
+    except IntegrityError:
+        # A concurrent import of the same review stored some of these pairs first.
+        bulk_create_with_history(new, PossibleDuplicate, batch_size=1000, ignore_conflicts=True)
+    return len(new)
 
 
 def _set_duplicates(updates: list[Record]) -> None:
@@ -583,4 +685,19 @@ def dedup_undo(*, action: DedupAction, user: Any) -> DedupAction:
     _labels_moved(action.review_id, action.moved or [])
     action.undone_at = timezone.now()
     action.save(update_fields=["undone_at"])
+    for pair in PossibleDuplicate.objects.select_for_update().filter(action=action):
+        possible_reopen(pair=pair)
     return action
+
+
+def possible_reopen(*, pair: PossibleDuplicate) -> None:
+    """Put a decided possible pair back in the queue, once its DedupAction is undone: the
+    records' reasons as they were before the decision, the pair open again."""
+    for pk, reason in pair.reasons_before.items():
+        Record.objects.filter(id=int(pk), review_id=pair.review_id).update(duplicate_reason=reason)
+    pair.status = PossibleDuplicate.Status.OPEN
+    pair.action = None
+    pair.decided_by = None
+    pair.decided_at = None
+    pair.reasons_before = {}
+    pair.save(update_fields=["status", "action", "decided_by", "decided_at", "reasons_before"])

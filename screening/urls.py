@@ -28,6 +28,16 @@ urlpatterns = [
     ),
     path("reviews/<int:review_pk>/duplicates/", views.duplicates, name="duplicates"),
     path(
+        "reviews/<int:review_pk>/duplicates/possible/<int:possible_pk>/",
+        views.possible_decide,
+        name="possible_decide",
+    ),
+    path(
+        "reviews/<int:review_pk>/duplicates/possible/undo/",
+        views.possible_undo,
+        name="possible_undo",
+    ),
+    path(
         "reviews/<int:review_pk>/duplicates/<int:record_pk>/",
         views.duplicate_action,
         name="duplicate_action",

@@ -10,6 +10,7 @@ from screening.apis import (
     ImportViewSet,
     LeaseView,
     NextRecordView,
+    PossibleDuplicateViewSet,
     PrismaView,
     RankingRetrainView,
     RankingView,
@@ -23,6 +24,7 @@ router = SimpleRouter()
 router.register("imports", ImportViewSet, basename="import")
 router.register("records", RecordViewSet, basename="record")
 router.register("dedup-actions", DedupActionViewSet, basename="dedup-action")
+router.register("possible-duplicates", PossibleDuplicateViewSet, basename="possible-duplicate")
 router.register("screening/decisions", DecisionViewSet, basename="screening-decision")
 router.register("screening/conflicts", ConflictViewSet, basename="screening-conflict")
 router.register("screening/full-texts", FullTextViewSet, basename="screening-fulltext")

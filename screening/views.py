@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from reviewapp.common.outbox import outbox_notice, outbox_waiting
 from reviewapp.common.pagination import DeferredJoinPaginator
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
@@ -17,9 +18,11 @@ from screening import (
     plots_ranking,
     selectors,
     selectors_imports,
+    selectors_possible,
     selectors_ranking,
     services,
     services_imports,
+    services_possible,
     services_ranking,
     services_screening,
 )
@@ -31,6 +34,7 @@ from screening.models import (
     DedupAction,
     FullTextReport,
     ImportBatch,
+    PossibleDuplicate,
     Record,
     ScreeningItem,
     Stage,
@@ -42,6 +46,9 @@ from screening.prisma import to_csv as prisma_to_csv
 
 LIBRARY_PAGE_SIZE = 50
 GROUPS_PAGE_SIZE = 20
+# Pairs of the possible-duplicates queue rendered at once; the next ones follow as they are
+# decided.
+POSSIBLE_SHOWN = 10
 
 
 @review_view()
@@ -111,6 +118,7 @@ def import_upload(request: HttpRequest, *, review: Review, membership: Membershi
         except DomainError as exc:
             form.add_error("file" if exc.field == "file" else None, exc.message)
         else:
+            outbox_notice(request)
             return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
     batches = selectors_imports.imports_of_review(review=review)
     context = {"review": review, "membership": membership, "form": form, "batches": batches}
@@ -127,6 +135,12 @@ def import_detail(
         "membership": membership,
         "batch": batch,
         "progress": services.import_progress_get(batch.pk) or {"percent": 0, "stage": "queued"},
+        "waiting_for_worker": batch.status == ImportBatch.Status.QUEUED and outbox_waiting(),
+        "possible_found": (
+            selectors_possible.open_possible_count_for_import(batch=batch)
+            if batch.status == ImportBatch.Status.DONE
+            else 0
+        ),
     }
     template = "screening/_import_status.html" if request.htmx else "screening/import_detail.html"  # type: ignore[attr-defined]  # django-htmx middleware sets it
     return render(request, template, context)
@@ -178,6 +192,27 @@ def import_restore(
     return redirect("import_detail", review_pk=review.pk, batch_pk=again.pk)
 
 
+def _possible_context(
+    review: Review,
+    membership: Membership,
+    *,
+    notice: str = "",
+    error: str = "",
+    focus: int | None = None,
+) -> dict[str, object]:
+    pairs = selectors_possible.open_possible_duplicates(review=review)
+    shown = list(pairs[:POSSIBLE_SHOWN])
+    return {
+        "items": [(p, selectors_possible.compare_records(p.record_a, p.record_b)) for p in shown],
+        "open_count": pairs.count() if len(shown) == POSSIBLE_SHOWN else len(shown),
+        "undoable": selectors_possible.undoable_possible_decision(review=review),
+        "can_decide": membership.has_role(Role.REVIEWER),
+        "notice": notice,
+        "error": error,
+        "focus": focus,
+    }
+
+
 @review_view()
 def duplicates(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     primary_ids = selectors.duplicate_group_primary_ids(review=review)
@@ -186,12 +221,74 @@ def duplicates(request: HttpRequest, *, review: Review, membership: Membership) 
         "review": review,
         "membership": membership,
         "page": page,
+        "group_count": page.paginator.count,
         "groups": selectors.duplicate_groups(review=review, primary_ids=list(page.object_list)),
         "counts": selectors.library_counts(review=review),
         "actions": selectors.dedup_actions(review=review)[:10],
         "undoable": selectors.latest_undoable_action(review=review),
+        "possible": _possible_context(review, membership),
     }
     return render(request, "screening/duplicates.html", context)
+
+
+def _possible_response(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    *,
+    notice: str = "",
+    error: str = "",
+    focus: int | None = None,
+) -> HttpResponse:
+    """The queue again (htmx: with the page's summary and last change, out of band), or back to
+    the page with the outcome as a message when the form was posted without JavaScript."""
+    if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
+        if error:
+            messages.error(request, error)
+        elif notice:
+            messages.success(request, notice)
+        return redirect("duplicates", review_pk=review.pk)
+    context = {
+        "review": review,
+        "membership": membership,
+        "counts": selectors.library_counts(review=review),
+        "group_count": selectors.duplicate_group_primary_ids(review=review).count(),
+        "undoable": selectors.latest_undoable_action(review=review),
+        "possible": _possible_context(review, membership, notice=notice, error=error, focus=focus),
+    }
+    return render(request, "screening/_possible_response.html", context)
+
+
+@review_view(Role.REVIEWER)
+@require_POST
+def possible_decide(
+    request: HttpRequest, *, review: Review, membership: Membership, possible_pk: int
+) -> HttpResponse:
+    pair = get_object_or_404(PossibleDuplicate, pk=possible_pk, review=review)
+    decision = request.POST.get("decision", "")
+    try:
+        if decision == "confirm":
+            services_possible.possible_confirm(pair=pair, user=request.user)
+            notice = f"Records {pair.record_a_id} and {pair.record_b_id} are duplicates."
+        elif decision == "separate":
+            services_possible.possible_separate(pair=pair, user=request.user)
+            notice = f"Records {pair.record_a_id} and {pair.record_b_id} are not duplicates."
+        else:
+            raise DomainError("Choose duplicates or not duplicates.")
+    except DomainError as exc:
+        return _possible_response(request, review, membership, error=exc.message, focus=pair.pk)
+    return _possible_response(request, review, membership, notice=notice)
+
+
+@review_view(Role.REVIEWER)
+@require_POST
+def possible_undo(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
+    try:
+        pair = services_possible.possible_undo_last(review=review, user=request.user)
+    except DomainError as exc:
+        return _possible_response(request, review, membership, error=exc.message)
+    notice = f"Undone: records {pair.record_a_id} and {pair.record_b_id} are to decide again."
+    return _possible_response(request, review, membership, notice=notice, focus=pair.pk)
 
 
 def _back(request: HttpRequest, review: Review) -> HttpResponse:
@@ -784,7 +881,9 @@ def fulltext_pdf(
 @review_view()
 def prisma_page(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     counts = selectors.prisma_counts(review=review)
-    pending = selectors.prisma_pending(counts)
+    pending = selectors.prisma_pending(
+        counts, possible_duplicates=selectors_possible.open_possible_count(review=review)
+    )
     context = {
         "review": review,
         "membership": membership,
@@ -889,6 +988,7 @@ def ranking_action(
         if action == "retrain":
             services_ranking.ranking_retrain_now(review=review)
             messages.success(request, "Retraining queued; screening goes on meanwhile.")
+            outbox_notice(request)
         elif action == "sample":
             services_ranking.stop_sample_start(
                 review=review,

@@ -24,12 +24,14 @@ from screening.models import (
     Decision,
     DedupAction,
     ImportBatch,
+    PossibleDuplicate,
     Record,
     ScreeningItem,
     Stage,
     Study,
     Verdict,
 )
+from screening.references.dedup import PossiblePair
 from tests.factories import MembershipFactory, RecordFactory, UserFactory
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -54,6 +56,7 @@ API_COLLECTIONS = {
     "imports": "batch_pk",
     "records": "record_pk",
     "dedup-actions": "action_pk",
+    "possible-duplicates": "possible_pk",
     "screening/decisions": "decision_pk",
     "screening/conflicts": "item_pk",
     "screening/full-texts": "fulltext_record_pk",
@@ -177,6 +180,11 @@ def populate(prefix: str = "other") -> Populated:
         review=review, outcome=outcome, created_by=lead, name="Risk ratio", measure="RR"
     )
     analysis_services.grade_save(outcome=outcome, updated_by=lead, ratings={}, reasons={})
+    # A pair for the possible-duplicates queue, left open.
+    near = RecordFactory(review=review, title=f"{conflict.title} (a near copy)")
+    library.possible_pairs_store(
+        review_id=review.pk, pairs=[PossiblePair(a=conflict.pk, b=near.pk, reason="similar")]
+    )
     ids = {
         "review_pk": review.pk,
         "membership_pk": review.memberships.get(user=reviewer_a).pk,
@@ -196,5 +204,6 @@ def populate(prefix: str = "other") -> Populated:
         "tool_pk": tool.pk,
         "assessment_pk": assessment.pk,
         "analysis_pk": analysis.pk,
+        "possible_pk": PossibleDuplicate.objects.get(review=review).pk,
     }
     return Populated(review, lead, reviewer_a, reviewer_b, viewer, ids)

@@ -21,9 +21,11 @@ def populated_review(db, django_capture_on_commit_callbacks):
     from extraction.models import Outcome
     from extraction.rob import services as rob_services
     from screening import services as screening
+    from screening import services_possible as possible
     from screening import services_ranking
     from screening import services_screening as screening_votes
-    from screening.models import Record, ScreeningItem, Stage, Study
+    from screening.models import PossibleDuplicate, Record, ScreeningItem, Stage, Study
+    from screening.references.dedup import PossiblePair
     from screening.services_imports import import_delete
 
     users = {name: UserFactory(username=name, email=email) for name, email, _r in DEMO_USERS}
@@ -59,6 +61,25 @@ def populated_review(db, django_capture_on_commit_callbacks):
         )
     screening.import_run(batch_id=rerun.pk)
     import_delete(batch=rerun, user=lead)
+
+    # The possible-duplicates queue: one pair confirmed (its reasons kept for undo), one
+    # separated, one still open.
+    singles = list(
+        Record.objects.filter(import_batch=batch, duplicate_of__isnull=True)
+        .exclude(duplicates__isnull=False)
+        .order_by("-pk")[:5]
+    )
+    screening.possible_pairs_store(
+        review_id=review.pk,
+        pairs=[
+            PossiblePair(a=singles[4].pk, b=singles[3].pk, reason="title 88% similar"),
+            PossiblePair(a=singles[2].pk, b=singles[1].pk, reason="title 87% similar"),
+            PossiblePair(a=singles[1].pk, b=singles[0].pk, reason="title 86% similar"),
+        ],
+    )
+    queued = list(PossibleDuplicate.objects.filter(review=review).order_by("pk"))
+    possible.possible_confirm(pair=queued[0], user=r1)
+    possible.possible_separate(pair=queued[1], user=r2)
 
     imported = list(Record.objects.filter(import_batch=batch).order_by("pk")[:3])
     ta = Stage.TITLE_ABSTRACT

@@ -2,8 +2,11 @@
 
 Subcommands ``pool``, ``egger``, ``trimfill`` and ``leave1out`` read a CSV whose columns
 follow metafor's escalc names (``m1i sd1i n1i m2i sd2i n2i`` for continuous measures,
-``ai bi ci di`` or ``ai n1i ci n2i`` for 2x2 tables, ``yi`` with ``vi`` or ``sei`` for
-``--measure GEN``) plus an optional ``study`` label, and print the result as JSON.
+``ai bi ci di`` or ``ai n1i ci n2i`` for 2x2 tables, metafor's argument names for every
+other measure, e.g. ``xi ni`` for PLO, ``ri ni`` for ZCOR, ``x1i t1i x2i t2i`` for IRR,
+``yi`` with ``vi`` or ``sei`` for ``--measure GEN``) plus an optional ``study`` label, and
+print the result as JSON. Any error is printed as one line on stderr, without a traceback
+(exit code 2 for bad input, 1 for a computation that failed).
 """
 
 from __future__ import annotations
@@ -21,12 +24,20 @@ import numpy as np
 from .bias import egger, trimfill
 from .binary import pool_mh, pool_peto
 from .effect_sizes import BINARY_MEASURES, CONTINUOUS_MEASURES, EffectSizes, escalc
+from .measures import OTHER_MEASURES
 from .pooling import pool
 from .sensitivity import leave_one_out, subgroups
 
 _COLUMNS = {
     "continuous": ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),
 }
+
+
+#: metafor's argument names for the single-group, rate, correlation and paired measures.
+_METAFOR_COLUMNS = (
+    "xi", "mi", "ni", "ti", "x1i", "x2i", "t1i", "t2i", "ri", "sdi",
+    "m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i",
+)  # fmt: skip
 
 
 class InputError(Exception):
@@ -45,6 +56,10 @@ def _read_csv(path: str) -> tuple[list[str], list[dict[str, str]]]:
             ]
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the file is not UTF-8 text (save it as CSV UTF-8)") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV file ({exc})") from None
     if not rows:
         raise InputError(f"{path}: no data rows")
     return header, rows
@@ -90,6 +105,9 @@ def _effect_sizes(
         else:
             tables = {"ai": col("ai"), "n1i": col("n1i"), "ci": col("ci"), "n2i": col("n2i")}
         es = escalc(measure, **tables, labels=labels)
+    elif measure in OTHER_MEASURES:
+        given: dict[str, Any] = {c: col(c) for c in _METAFOR_COLUMNS if c in header}
+        es = escalc(measure, **given, labels=labels)
     elif measure == "GEN":
         yi = col("yi")
         vi = col("vi") if "vi" in header else col("sei") ** 2
@@ -116,7 +134,9 @@ def _parser() -> argparse.ArgumentParser:
             "--measure",
             required=True,
             type=str.upper,
-            help="SMD, MD, ROM, RR, OR, RD, PETO or GEN (yi with vi or sei)",
+            help="SMD, MD, ROM, RR, OR, RD, PETO, any other metafor measure of escalc "
+            "(PR, PLO, PFT, IR, IRR, COR, ZCOR, MC, SMCR, MN, VR, ...; columns named as "
+            "metafor's arguments) or GEN (yi with vi or sei)",
         )
         s.add_argument(
             "--method",
@@ -174,12 +194,23 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = run(argv)
+        text = json.dumps(result, indent=2, allow_nan=False)
     except (InputError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    json.dump(result, sys.stdout, indent=2, allow_nan=False)
+    except Exception as exc:  # noqa: BLE001 -- a command line reports every failure in one line
+        print(
+            f"error: the computation failed ({type(exc).__name__}: {_one_line(exc)})",
+            file=sys.stderr,
+        )
+        return 1
+    sys.stdout.write(text)
     sys.stdout.write("\n")
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -11,43 +13,23 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 
-class DefaultLabels(tuple[str, ...]):
-    """Labels "1".."k", built only when read: at k = 100,000, making the strings up front
-    would cost more than the whole REML fit."""
+#: "1", "2", ... shared by every call without labels: making 100,000 strings costs more than
+#: a whole REML fit at that size, slicing this real tuple only a pointer copy.
+_DEFAULT_LABELS: tuple[str, ...] = ()
+_DEFAULT_LABELS_CACHE_MAX = 1_000_000
 
-    _k: int
 
-    def __new__(cls, k: int) -> DefaultLabels:
-        obj = super().__new__(cls)
-        obj._k = k
-        return obj
-
-    def __len__(self) -> int:
-        return self._k
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return tuple(str(j + 1) for j in range(self._k)[i])
-        k = self._k
-        if not -k <= i < k:
-            raise IndexError(i)
-        return str(i % k + 1)
-
-    def __iter__(self) -> Any:
-        return (str(j + 1) for j in range(self._k))
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, tuple)
-            and len(other) == len(self)
-            and tuple(iter(self)) == tuple(iter(other))
-        )
-
-    def __hash__(self) -> int:
-        return hash(tuple(iter(self)))
-
-    def __repr__(self) -> str:
-        return f"DefaultLabels({self._k})"
+@lru_cache(maxsize=64)
+def default_labels(k: int) -> tuple[str, ...]:
+    """The labels "1".."k" as a plain tuple; the same object for the same k (cached)."""
+    global _DEFAULT_LABELS
+    base = _DEFAULT_LABELS
+    if k <= len(base):
+        return base[:k]
+    labels = base + tuple(str(j) for j in range(len(base) + 1, k + 1))
+    if k <= _DEFAULT_LABELS_CACHE_MAX:
+        _DEFAULT_LABELS = labels
+    return labels
 
 
 def dot(a: FloatArray, b: FloatArray) -> float:
@@ -61,8 +43,8 @@ def dot(a: FloatArray, b: FloatArray) -> float:
 
 def make_labels(labels: Sequence[Any] | None, k: int) -> tuple[str, ...]:
     if labels is None:
-        return DefaultLabels(k)
-    if isinstance(labels, DefaultLabels):
+        return default_labels(k)
+    if labels is default_labels(k):
         return labels
     out = tuple(str(x) for x in labels)
     if len(out) != k:
@@ -115,6 +97,10 @@ def check_yi_vi(
     labs = make_labels(labels, k)
     if k == 0:
         raise ValueError("no studies to pool (k = 0)")
+    # Fast path: two reductions instead of five masks. A sum is finite only if every term
+    # is (an overflowing sum falls through to the exact checks below).
+    if math.isfinite(float(y.sum()) + float(v.sum())) and float(v.min()) > 0:
+        return y, v, labs
     require(np.isnan(y), labs, "effect size yi is NaN (missing or not estimable)")
     require(np.isnan(v), labs, "sampling variance vi is NaN (missing or not estimable)")
     require(~np.isfinite(y), labs, "effect size yi is infinite")

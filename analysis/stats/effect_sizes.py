@@ -25,10 +25,12 @@ from scipy import special
 
 from ._checks import FloatArray, as_float_array, make_labels, require
 from ._dist import alpha_from_level
+from .measures import OTHER_MEASURES, escalc_other
 
 BINARY_MEASURES = ("RR", "OR", "RD", "PETO")
 CONTINUOUS_MEASURES = ("SMD", "MD", "ROM")
-MEASURES = BINARY_MEASURES + CONTINUOUS_MEASURES
+#: Every measure escalc computes (metafor's names).
+MEASURES = BINARY_MEASURES + CONTINUOUS_MEASURES + OTHER_MEASURES
 RATIO_MEASURES = ("RR", "OR", "PETO", "ROM", "HR")
 
 #: Measures whose estimate is undefined when both arms have zero events (or zero
@@ -123,8 +125,18 @@ def escalc(
     sd1i: Any = None,
     m2i: Any = None,
     sd2i: Any = None,
+    xi: Any = None,
+    mi: Any = None,
+    ni: Any = None,
+    ti: Any = None,
+    x1i: Any = None,
+    x2i: Any = None,
+    t1i: Any = None,
+    t2i: Any = None,
+    ri: Any = None,
+    sdi: Any = None,
     labels: Sequence[Any] | None = None,
-    add: float = 0.5,
+    add: float | None = None,
     to: str = "only0",
     drop00: bool | None = None,
     vtype: str = "LS",
@@ -135,8 +147,18 @@ def escalc(
     Parameters
     ----------
     measure
-        ``"SMD"`` (Hedges' g with the exact correction), ``"MD"``, ``"ROM"`` (log ratio of
-        means), ``"RR"``, ``"OR"`` (log scale), ``"RD"`` or ``"PETO"`` (Peto log odds ratio).
+        Two groups: ``"SMD"`` (Hedges' g with the exact correction), ``"MD"``, ``"ROM"``
+        (log ratio of means), ``"RR"``, ``"OR"`` (log scale), ``"RD"``, ``"PETO"`` (Peto log
+        odds ratio), ``"IRR"``, ``"IRD"``, ``"IRSD"`` (rates), ``"VR"``, ``"CVR"``
+        (variability). One group: ``"PR"``, ``"PLN"``, ``"PLO"``, ``"PAS"``, ``"PFT"``
+        (proportions from ``xi`` with ``ni`` or ``mi``), ``"IR"``, ``"IRLN"``, ``"IRS"``,
+        ``"IRFT"`` (rates from ``xi``, ``ti``), ``"MN"``, ``"MNLN"`` (``mi``, ``sdi``,
+        ``ni``). Correlations ``"COR"``, ``"UCOR"``, ``"ZCOR"`` (``ri``, ``ni``). Paired
+        designs ``"MC"``, ``"SMCC"``, ``"SMCR"``, ``"SMCRH"`` (``m1i m2i sd1i sd2i ni ri``;
+        time 1 minus time 2). Definitions and defaults as metafor's; see
+        docs/statistical-methods.md.
+    xi, mi, ni, ti, x1i, x2i, t1i, t2i, ri, sdi
+        metafor's arguments for the measures above.
     ai, bi, ci, di
         2x2 table: events and non-events in arm 1, events and non-events in arm 2.
         ``bi``/``di`` may be replaced by the arm totals ``n1i``/``n2i``.
@@ -147,6 +169,7 @@ def escalc(
     add, to
         Continuity correction: ``to="only0"`` (default) adds ``add`` to all four cells of a
         table with any zero cell; ``"all"``, ``"if0all"`` and ``"none"`` as in metafor.
+        ``add`` defaults to 1/2, and to 0 for PAS, PFT, IRS, IRFT and IRSD (metafor).
     drop00
         Report studies with no events (or only events) in both arms as not estimable.
         Default: True for RR, OR and PETO (as RevMan), False for RD. metafor's ``escalc``
@@ -173,11 +196,46 @@ def escalc(
     Viechtbauer (2010), J Stat Softw 36(3); Hedges (1981); Lajeunesse (2015).
     """
     measure = measure.upper()
+    if measure in OTHER_MEASURES:
+        data = {
+            "xi": xi, "mi": mi, "ni": ni, "ti": ti, "x1i": x1i, "x2i": x2i, "t1i": t1i,
+            "t2i": t2i, "ri": ri, "sdi": sdi, "m1i": m1i, "m2i": m2i, "sd1i": sd1i,
+            "sd2i": sd2i, "n1i": n1i, "n2i": n2i,
+        }  # fmt: skip
+        yi, vi, labs, notes, settings = escalc_other(measure, data, labels, add, to, drop00, vtype)
+        return _finish(measure, yi, vi, labs, notes, settings)
+    add = 0.5 if add is None else add
     if measure in BINARY_MEASURES:
         return _escalc_binary(measure, ai, bi, ci, di, n1i, n2i, labels, add, to, drop00, vtype)
     if measure in CONTINUOUS_MEASURES:
         return _escalc_continuous(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, labels, vtype, correct)
     raise ValueError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
+
+
+def _finish(
+    measure: str,
+    yi: Any,
+    vi: Any,
+    labs: tuple[str, ...],
+    notes: list[str | None],
+    settings: dict[str, Any],
+) -> EffectSizes:
+    """NaN (with a note) wherever the estimate or a positive variance does not exist."""
+    y = np.array(yi, dtype=np.float64)
+    v = np.array(vi, dtype=np.float64)
+    bad = ~(np.isfinite(y) & np.isfinite(v) & (v > 0))
+    for i in np.flatnonzero(bad).tolist():
+        note = notes[i]
+        if note is None or not note.startswith("not estimable"):
+            reason = "zero sampling variance" if np.isfinite(v[i]) and v[i] == 0 else "undefined"
+            notes[i] = f"not estimable: {measure} {reason} for this study" + (
+                f" ({note})" if note else ""
+            )
+    y[bad] = np.nan
+    v[bad] = np.nan
+    return EffectSizes(
+        measure=measure, yi=y, vi=v, labels=labs, notes=tuple(notes), settings=settings
+    )
 
 
 def table_2x2(
@@ -643,5 +701,6 @@ __all__ = [
     "mean_sd_from_median_iqr",
     "mean_sd_from_median_range",
     "mean_sd_from_five_numbers",
+    "MEASURES",
     "RATIO_MEASURES",
 ]

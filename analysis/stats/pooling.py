@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import FloatArray, as_float_array, check_yi_vi, dot, study_name
+from ._checks import FloatArray, as_float_array, check_yi_vi, study_name
 from ._dist import alpha_from_level, chi2_sf, f_sf, t_crit, t_pval, z_crit, z_pval
 from ._estimators import Model, Tau2Estimate, estimate_tau2, normalise_method
 from .effect_sizes import EffectSizes
@@ -140,14 +140,12 @@ def pool(
         est = estimate_tau2(model, method, threshold=threshold, maxiter=maxiter, stepadj=stepadj)
     notes.extend(est.warnings)
     tau2 = est.tau2
-    w = 1.0 / (v + tau2)
-    sw = float(w.sum())
-    mu = dot(w, y) / sw
-    r = y - mu
+    fit = model.fit(tau2)  # the common-effect fit is cached and shared with Q below
+    w, sw, mu = fit.w, fit.sw, float(fit.beta[0])
     var = 1.0 / sw
     df: float | None = None
     if test in ("knha", "adhoc"):
-        rss = dot(w * r, r)
+        rss = fit.rss
         s2 = 0.0 if rss <= _EPS else rss / (k - 1)
         if test == "adhoc":
             s2 = max(1.0, s2)
@@ -167,16 +165,10 @@ def pool(
         pval = t_pval(stat, df)
     ci_lb, ci_ub = mu - crit * se, mu + crit * se
     # Heterogeneity: Q always with common-effect weights 1/v.
-    if method == "FE":
-        w0, sw0 = w, sw
-        q = dot(w * r, r)
-    else:
-        w0 = 1.0 / v
-        sw0 = float(w0.sum())
-        r0 = y - dot(w0, y) / sw0
-        q = dot(w0 * r0, r0)
-    q = max(0.0, q)
-    sw02 = dot(w0, w0)
+    fit0 = model.fit0
+    q = max(0.0, fit0.rss)
+    sw0 = fit0.sw
+    sw02 = model.sums0[0]
     vt = (k - 1) * sw0 / (sw0 * sw0 - sw02)
     if method == "FE":
         i2 = max(0.0, 100.0 * (q - (k - 1)) / q) if q > 0 else 0.0
@@ -206,7 +198,9 @@ def pool(
         q=q,
         q_df=k - 1,
         q_pval=chi2_sf(q, k - 1),
-        weights=100.0 * w / sw,
+        # The final fit's weights are not needed again: scale them in place (the shared
+        # common-effect fit keeps its own).
+        weights=w * (100.0 / sw) if fit is model.fit0 else np.multiply(w, 100.0 / sw, out=w),
         labels=labs,
         df=df,
         pi_type=used_pi,

@@ -145,8 +145,11 @@ class PoolResult:
     def h2_ci_ub(self) -> float | None:
         return self.qprofile.h2_ci_ub
 
-    def to_dict(self) -> dict[str, Any]:
-        qp = self.qprofile
+    def to_dict(self, *, qprofile: bool = True) -> dict[str, Any]:
+        """Every result as JSON-safe values. ``qprofile=False`` leaves out the Q-profile
+        intervals (their keys hold None), which are the only part that needs more than the
+        fit itself: two root searches over Q(tau2)."""
+        qp = self.qprofile if qprofile else _NO_QP
         d: dict[str, Any] = {
             "k": self.k,
             "measure": self.measure,
@@ -197,24 +200,26 @@ class PoolResult:
 def q_profile(model: Model, vt: float, alpha: float, tau2_hat: float) -> QProfile:
     """Q-profile CI for tau^2 (Viechtbauer 2007), as ``metafor::confint.rma.uni``.
 
-    The bounds solve Q(tau2) = chi2 quantiles with k - p df; Q(tau2) is monotone, so each
-    bound is a bracketed root (Brent). metafor's uniroot stops at a tolerance of 1.2e-4;
-    we solve to machine precision.
+    The bounds solve Q(tau2) = chi2 quantiles with k - p df; Q(tau2) is decreasing and
+    convex, so each bound is found by Newton's method from its left (Brent as fallback).
+    metafor's uniroot stops at a tolerance of 1.2e-4; we solve to about 1e-12 relative.
     """
     df = model.k - model.p
     if df < 1:
         return _NO_QP
     crit_u = chi2_ppf(1 - alpha / 2, df)
     crit_l = chi2_ppf(alpha / 2, df)
-    q0 = model.q(0.0)
+    q0 = model.fit0.rss
     hi = max(100.0, 10.0 * tau2_hat)
     null_set = False
     if q0 < crit_l:
         lb = ub = 0.0
         null_set = True
     else:
-        ub, _ = _root_q(model, crit_l, 0.0, hi)
-        lb = 0.0 if q0 < crit_u else _root_q(model, crit_u, 0.0, max(hi, ub))[0]
+        # Both bounds start from the estimate (Newton converges from either side on the
+        # convex Q); the upper bound lies right of the lower one.
+        lb = 0.0 if q0 < crit_u else _root_q(model, crit_u, 0.0, lambda: hi, tau2_hat)[0]
+        ub, _ = _root_q(model, crit_l, lb, lambda: max(hi, lb), max(lb, tau2_hat))
 
     def i2(t: float) -> float:
         return 100.0 * t / (vt + t)

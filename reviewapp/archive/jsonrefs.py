@@ -44,6 +44,14 @@ def _dedup_before(value: Any, remap: Remap) -> Any:
     }
 
 
+def _record_keys(value: Any, remap: Remap) -> Any:
+    # {record_id: text}; JSON object keys are strings.
+    if not isinstance(value, dict):
+        return value
+    record = _record()
+    return {str(remap(record, int(key))): text for key, text in value.items()}
+
+
 def _record_pairs(value: Any, remap: Remap) -> Any:
     if not isinstance(value, list):
         return value
@@ -132,6 +140,7 @@ JSON_IDS: dict[tuple[str, str], Rewrite] = {
     ("screening.dedupaction", "cannot_link"): _record_pairs,
     ("screening.dedupaction", "must_link"): _record_pairs,
     ("screening.dedupaction", "moved"): _dedup_moved,
+    ("screening.possibleduplicate", "reasons_before"): _record_keys,
     ("analysis.analysisresult", "inputs"): _study_id_items,
     ("analysis.analysisresult", "missing"): _study_id_items,
     ("analysis.analysisresult", "payload"): _analysis_payload,

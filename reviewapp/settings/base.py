@@ -49,6 +49,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me")
+# HTTPS, applied by the production settings only (docs/deployment.md): redirect plain HTTP,
+# Strict-Transport-Security for this many seconds (0: none), and the header a TLS-terminating
+# proxy sets to say the request came over HTTPS (e.g. X-Forwarded-Proto; empty: no proxy).
+HTTPS_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+HTTPS_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+HTTPS_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+HTTPS_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+HTTPS_PROXY_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -134,7 +142,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "reviewapp" / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
@@ -183,12 +191,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "reviewapp")
+# A page hands its work to the broker after its transaction commits; when the broker is down
+# the work waits in the outbox, so the page gives up quickly instead of retrying for seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 # Prioritised screening: where a worker caches records' text features (a cache, safe to delete;
 # empty = the system's temporary directory).
 RANKING_CACHE_DIR = env_str("RANKING_CACHE_DIR", "")
 # Queue a training when labels change (off: only "Retrain now" trains; for load benchmarks
 # without a broker, where a training would run inside the web request).
 RANKING_AUTO_TRAIN = env_bool("RANKING_AUTO_TRAIN", True)
+# The worker draws a result's download figures (PNG, SVG, PDF; needs Chromium) once it is
+# computed. Off by default without a broker: the drawing would run inside the web request, so
+# figures are drawn when first downloaded instead.
+FIGURES_RENDER_ON_COMPUTE = env_bool("FIGURES_RENDER_ON_COMPUTE", not CELERY_TASK_ALWAYS_EAGER)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -211,6 +232,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One named enum per choice set that several fields share (otherwise the names collide).
+    "ENUM_NAME_OVERRIDES": {
+        "VerdictEnum": "screening.models.Verdict",
+        "RobToolKindEnum": "extraction.rob.models.RobTool.Kind",
+        "RobToolModeEnum": "extraction.rob.models.RobTool.Mode",
+        "ExtractionFormModeEnum": "extraction.models.ExtractionForm.Mode",
+        "GradeLevelEnum": "analysis.models.GradeRating.Level",
+    },
 }
 
 # Import progress lives in the cache (the import's own transaction hides it from the database).
@@ -219,7 +248,12 @@ REDIS_CACHE_URL = env_str(
 )
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        {
+            # An unreachable Redis is a cache miss, not an error (reviewapp/common/cache.py).
+            "BACKEND": "reviewapp.common.cache.TolerantRedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
         if REDIS_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

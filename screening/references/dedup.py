@@ -14,6 +14,7 @@ records to about half a million comparisons.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import sys
@@ -22,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Indel
@@ -30,8 +32,11 @@ from ._common import normalise_doi
 
 __all__ = [
     "DedupRecord",
+    "DedupResult",
     "DuplicateGroup",
+    "PossiblePair",
     "find_duplicate_groups",
+    "find_duplicates",
     "normalise_doi",
     "normalise_title",
 ]
@@ -46,18 +51,30 @@ class DedupRecord:
     journal: str
     doi: str
     pmid: str
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    issn: str = ""
+    record_type: str = ""
+    abstract: str = ""
 
     @classmethod
     def from_parsed(cls, id: int, parsed: Any) -> DedupRecord:  # noqa: A002 -- the field's name
-        """From a parser's ParsedRecord (or anything with its fields)."""
+        """From a parser's ParsedRecord or a stored Record (anything with their fields)."""
         return cls(
             id=id,
             title=parsed.title,
-            authors=tuple(parsed.authors),
+            authors=tuple(parsed.authors or ()),
             year=parsed.year,
             journal=parsed.journal,
             doi=parsed.doi,
             pmid=parsed.pmid,
+            volume=parsed.volume or "",
+            issue=parsed.issue or "",
+            pages=parsed.pages or "",
+            issn=parsed.issn or "",
+            record_type=parsed.record_type or "",
+            abstract=parsed.abstract or "",
         )
 
 
@@ -68,13 +85,36 @@ class DuplicateGroup:
     reasons: dict[int, str]
 
 
+@dataclass(frozen=True)
+class PossiblePair:
+    """Two records that are likely, but not certainly, the same paper; never merged
+    automatically, they wait for a reviewer. ``a < b`` are ``DedupRecord.id`` values."""
+
+    a: int
+    b: int
+    reason: str
+
+
+@dataclass
+class DedupResult:
+    groups: list[DuplicateGroup]
+    possible_pairs: list[PossiblePair]
+
+
 # Titles at least this similar (rapidfuzz ratio, 0-100) are compared further.
 TITLE_SIMILARITY = 90.0
+# Titles at least this similar, without a contradiction, are offered to a reviewer.
+POSSIBLE_SIMILARITY = 85.0
 # Each run of differing words may differ by this many character edits (typos, British/American
 # spelling); a whole added or removed word ("Female", "Non-") is a different paper.
 EDITS_PER_DIFFERENCE = 2
 # Every pair of a record's this many rarest title words is a blocking key.
 BLOCKING_KEYS = 4
+# Records sharing one DOI or PMID that are compared pairwise (a supplement's DOI is shared by
+# all its abstracts).
+MAX_IDENTIFIER_SHARERS = 60
+# Member pairs checked for a conflict before two groups are joined.
+MAX_GROUP_CHECKS = 2500
 # Characters of the space-free title used as prefix and suffix blocking keys.
 AFFIX_LENGTH = 16
 # A block this large comes from generic wording; its members still meet in other blocks.
@@ -113,6 +153,7 @@ _STOPWORDS = frozenset(
         "to",
         "und",
         "with",
+        "plus",
     ]
 )
 # Words that, first or last in a title, make a record a notice about another paper rather than
@@ -230,10 +271,26 @@ def _surnames_agree(a: str, b: str) -> bool:
     return fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")) >= 85  # "jorgensen"/"joergensen"
 
 
+# "PLoS ONE [Electronic Resource]"
+_BRACKETED = re.compile(r"\[[^\]]*\]")
+# Embase names the meeting after the journal: "Circulation. Conference: American Heart ...".
+_CONFERENCE_SUFFIX = re.compile(r"\.\s*(?:conference|congress|meeting)\b", re.IGNORECASE)
+
+
+# Some exports give the whole citation as the source: "Neuron.65 (1) ()(pp 40-52) 2010".
+_CITATION_TAIL = re.compile(r"\.\s*(\d+)\s*(?:\(|$).*", re.DOTALL)
+
+
+def _journal_name(journal: str) -> str:
+    name = _CONFERENCE_SUFFIX.split(_BRACKETED.sub(" ", journal), 1)[0]
+    return _CITATION_TAIL.sub("", name)
+
+
 def _journal_words(journal: str) -> tuple[str, ...]:
     # MEDLINE adds subtitles and places: "Haemophilia : the official journal of ...",
     # "Lancet (London, England)"; the name proper comes first.
-    name = journal.split(" : ", 1)[0].split("(", 1)[0]
+    name = _journal_name(journal)
+    name = name.split(" : ", 1)[0].split("(", 1)[0].split(";", 1)[0]
     words = tuple(w for w in normalise_title(name).split() if w not in _STOPWORDS)
     if " ".join(words) in _NOT_A_JOURNAL:
         return ()
@@ -254,10 +311,16 @@ def _abbreviates(short: str, full: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=65536)
+def _journal_vocabulary(journal: str) -> frozenset[str]:
+    return frozenset(normalise_title(journal).split())
+
+
+@functools.lru_cache(maxsize=65536)
 def _journal_forms(journal: str) -> tuple[tuple[str, ...], ...]:
     """The journal's name proper and, when it has one, the name with its subtitle."""
     short = _journal_words(journal)
-    full = tuple(w for w in normalise_title(journal).split() if w not in _STOPWORDS)
+    full = tuple(w for w in normalise_title(_journal_name(journal)).split() if w not in _STOPWORDS)
     if not short or full == short or " ".join(full) in _NOT_A_JOURNAL:
         return (short,) if short else ()
     return (short, full)
@@ -273,6 +336,8 @@ def journals_agree(a: Sequence[str], b: Sequence[str]) -> bool:
     """Whether two journal word lists can name the same journal (abbreviations allowed)."""
     if not a or not b or a == b:
         return True
+    if "".join(a) == "".join(b):
+        return True  # "Yao Xue Xue Bao" and "Yaoxue Xuebao"
     short, full = (a, b) if len("".join(a)) <= len("".join(b)) else (b, a)
     if len(short) == 1 and len(full) > 1 and short[0] == "".join(w[0] for w in full):
         return True  # "jama", "bmj"
@@ -293,6 +358,172 @@ def journals_agree(a: Sequence[str], b: Sequence[str]) -> bool:
     return fuzz.token_sort_ratio(" ".join(a), " ".join(b)) >= 92
 
 
+# Trailing annotations that databases add to a title: "[Review] [42 refs]", "[German]",
+# "[Erratum appears in ...]", "(author's transl)"; removed before titles are compared.
+_TRAILING_NOTE = re.compile(
+    r"(?:\s*(?:\[[^\[\]]{0,200}\]|\((?:authors?'?s? transl|author's transl)[^()]{0,20}\)))+"
+    r"[\s.;:]*$"
+)
+_NOTE_WORDS = re.compile(
+    r"^(?:\d+\s+refs?|review|erratum|errata|comment|retract|published erratum|update|"
+    r"corrected|see comment|article in|abstract|summary in|english abstract|"
+    r"[a-z]+(?:\s+(?:and|&)\s+[a-z]+)?\s*$)"
+)
+# A language tag left in the title by an export: "... surgery] LA: Chi".
+_LANGUAGE_TAG = re.compile(r"\s+LA:\s*[A-Za-z]{2,12}\.?\s*$")
+# MEDLINE's notes on a title, closed or cut off by a field limit: "[Erratum appears in ...".
+_CUT_NOTE = re.compile(
+    r"\s*\[(?:erratum|errata|comment|retraction|retracted|published erratum|update)\b",
+    re.IGNORECASE,
+)
+
+
+def _strip_title_notes(title: str) -> str:
+    """Drop database annotations and unwrap a title given in brackets as a translation."""
+    text = _LANGUAGE_TAG.sub("", _CUT_NOTE.split(title.strip(), 1)[0])
+    while True:
+        match = _TRAILING_NOTE.search(text)
+        if not match or match.start() == 0:
+            break
+        notes = re.findall(r"\[([^\[\]]*)\]|\(([^()]*)\)", match.group(0))
+        if not all(
+            _NOTE_WORDS.match((square or round_).strip().casefold()) for square, round_ in notes
+        ):
+            break
+        text = text[: match.start()].rstrip(" .;:")
+    if text.startswith("[") and "]" in text:
+        closing = text.rfind("]")
+        if closing > len(text) - 4 or text[closing + 1 :].strip(" .") == "":
+            text = text[1:closing] + text[closing + 1 :]
+    return text
+
+
+# Titles that name a kind of item rather than a paper; they never match on the title alone.
+_GENERIC_WORDS = frozenset(
+    [
+        *_NOTICE_WORDS,
+        "notes",
+        "note",
+        "editors",
+        "editor",
+        "abstracts",
+        "abstract",
+        "introduction",
+        "preface",
+        "foreword",
+        "news",
+        "announcement",
+        "announcements",
+        "index",
+        "contents",
+        "book",
+        "books",
+        "review",
+        "reviews",
+        "obituary",
+        "meeting",
+        "proceedings",
+        "congress",
+        "conference",
+        "symposium",
+        "poster",
+        "posters",
+        "session",
+        "sessions",
+        "oral",
+        "presentations",
+        "summary",
+        "highlights",
+        "issue",
+        "this",
+        "reviewers",
+        "acknowledgement",
+        "acknowledgements",
+        "acknowledgment",
+        "thanks",
+        "remarks",
+        "comments",
+        "quarterly",
+        "authors",
+        "author",
+        "reader",
+        "readers",
+        "case",
+        "report",
+        "reports",
+        "guest",
+        "invited",
+        "society",
+        "annual",
+        "scientific",
+        "international",
+        "national",
+        "supplement",
+        "selected",
+        "other",
+        "miscellaneous",
+        "corrigenda",
+        "errors",
+        "notice",
+        "response",
+        "reply",
+        "letters",
+        "editorials",
+        "to",
+        "the",
+    ]
+)
+_ANONYMOUS = frozenset(["anonymous", "anon", "no authorship indicated", "unknown", "na", "nn"])
+# "Terawaki Y.Nomiyama T." (Embase CSV): the next author starts right after an initial's dot.
+_RUN_TOGETHER = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z])")
+_PAGE = re.compile(r"([a-z]*)(\d+)(?:\s*[-\u2013]\s*([a-z]*)(\d+))?")
+_PAGE_COUNT = re.compile(r"\d+\s*(?:p|pp|pages?)\.?")
+_ABSTRACT_MARK = re.compile(r"conference|congress|meeting|symposium|abstract|suppl|poster")
+_ABSTRACT_TYPES = frozenset(
+    ["conf", "abst", "cpaper", "inproceedings", "conference", "proceedings", "meeting"]
+)
+_MONTH = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
+_ROMAN_PAGE = re.compile(r"([ivxlc]+)\b")
+_ISSN = re.compile(r"\d{4}-?\d{3}[\dx]")
+
+
+def _locator_number(value: str) -> str:
+    """The first number of a volume ("65 (Supplement 1)" -> "65"), or ""."""
+    match = re.search(r"(\d+)", value)
+    return match.group(1).lstrip("0") or "0" if match else ""
+
+
+def _pages(value: str) -> tuple[str, str, int]:
+    """Start page's letter prefix and number, and the page count (0 when unknown)."""
+    text = value.casefold().strip()
+    # "01-Aug" is a spreadsheet's date made of "1-8": its pages can no longer be read.
+    if not text or _PAGE_COUNT.fullmatch(text) or _MONTH.search(text):
+        return "", "", 0
+    match = _PAGE.search(text)
+    if not match:
+        roman = _ROMAN_PAGE.match(text)  # a preface on pages "v-vii"
+        return ("", roman.group(1), 1) if roman else ("", "", 0)
+    prefix, start, _, end = match.groups()
+    start = start.lstrip("0") or "0"
+    count = 1
+    if end:
+        end = end.lstrip("0") or "0"
+        if len(end) < len(start):  # "1442-8" is 1442-1448
+            end = start[: len(start) - len(end)] + end
+        count = max(1, int(end) - int(start) + 1) if int(end) >= int(start) else 1
+    return prefix, start, count
+
+
+def _overlap(a: _Prepared, b: _Prepared) -> bool:
+    """Whether two page ranges share a page ("S145-S146" and "S146")."""
+    if not (a.page.isdigit() and b.page.isdigit()):
+        return False
+    a_start, b_start = int(a.page), int(b.page)
+    return (
+        a_start <= b_start < a_start + a.page_count or b_start <= a_start < b_start + b.page_count
+    )
+
+
 @dataclass(slots=True)
 class _Prepared:
     index: int
@@ -303,19 +534,51 @@ class _Prepared:
     numbers: tuple[str, ...]
     notices: frozenset[str]
     code: str
+    generic: bool
     surname: str
+    name_words: frozenset[str]
     year: int | None
     journal: tuple[tuple[str, ...], ...]
+    issns: frozenset[str]
     squeezed: str
     doi: str
     pmid: str
+    volume: str
+    issue: str
+    page_prefix: str
+    page: str
+    page_count: int
+    abstract_like: bool  # a conference abstract or supplement item
+
+
+_SPREADSHEET_ERROR = re.compile(r"#(?:NAME\?|VALUE!|REF!|N/A|DIV/0!|NUM!|NULL!)")
+_DOI = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
+
+
+def _doi(value: str) -> str:
+    """The DOI in a field that may hold more ("15193 10.1038/ncomms15193")."""
+    value = unquote(value)
+    match = _DOI.search(value)
+    return normalise_doi(match.group(0)) if match else ""  # "JSTAGE/jphs/10136SC [pii]"
+
+
+def _first_author(authors: Sequence[str]) -> str:
+    for author in authors:
+        author = (author or "").strip()
+        if not author or author.casefold().strip("[]. ") in _ANONYMOUS:
+            continue
+        return _RUN_TOGETHER.split(author, 1)[0]
+    return ""
 
 
 def _prepare(index: int, record: DedupRecord) -> _Prepared:
-    title = normalise_title(record.title)
+    raw_title = record.title or ""
+    # "#NAME?": a spreadsheet's formula error where the title was.
+    title = "" if _SPREADSHEET_ERROR.fullmatch(raw_title.strip()) else raw_title
+    title = normalise_title(_strip_title_notes(title))
     # Interning shares each distinct word between records: 100,000 titles hold ~1.5M words.
     words = tuple(map(sys.intern, title.split()))
-    first_author = next((a for a in record.authors if a and a.strip()), "")
+    first_author = _first_author(record.authors)
     code = words[0] if words and _ABSTRACT_CODE.fullmatch(words[0]) else ""
     edges = {*words[:2], *words[-2:]}
     roman = [
@@ -323,23 +586,52 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         for position, w in enumerate(words)
         if w in _ROMAN and (position == len(words) - 1 or words[position - 1] in _NUMBERED)
     ]
+    content = tuple(dict.fromkeys(w for w in words if w not in _STOPWORDS))
+    page_prefix, page, page_count = _pages(record.pages or "")
+    if record.year is not None and page == str(record.year) and not page_prefix:
+        page_prefix, page, page_count = "", "", 0  # the year put in the pages field
+    journal = record.journal or ""
+    journal_words = _journal_vocabulary(journal)
+    issue = (record.issue or "").strip()
+    volume = record.volume or ""
+    if not volume:
+        tail = _CITATION_TAIL.search(record.journal or "")
+        volume = tail.group(1) if tail else ""
+    marks = f"{journal} {volume} {issue}".casefold()
+    abstract_like = (
+        bool(_ABSTRACT_MARK.search(marks))
+        or (record.record_type or "").casefold() in _ABSTRACT_TYPES
+        or (len(page_prefix) == 1 and page_prefix != "e" and page_count <= 2)
+    )
     return _Prepared(
         index=index,
         id=record.id,
         title=title,
         words=words,
-        content=tuple(dict.fromkeys(w for w in words if w not in _STOPWORDS)),
+        content=content,
         # Digits are read from the title without spaces so that "5-FU" and "5FU", "6.8" and
         # "68" agree; Roman numerals are whole words ("Part II").
         numbers=(*_DIGITS.findall(title.replace(" ", "")), *roman),
         notices=frozenset(w for w in edges if w in _NOTICE_WORDS),
         code=code,
+        # "Remarks from MIS Quarterly Editor": words of the journal's name say nothing either.
+        generic=len(content) < MIN_CONTENT_WORDS
+        or all(w in _GENERIC_WORDS or w in journal_words for w in content),
         surname=_surname(first_author),
+        name_words=frozenset(normalise_title(first_author).split()),
         year=record.year,
-        journal=_journal_forms(record.journal or ""),
+        journal=_journal_forms(journal),
+        issns=frozenset(m.replace("-", "") for m in _ISSN.findall((record.issn or "").casefold())),
         squeezed=title.replace(" ", ""),
-        doi=normalise_doi(record.doi or ""),
+        # Some exports percent-encode a DOI's brackets: "s0014-2999%2803%2901994-0".
+        doi=_doi(record.doi or ""),
         pmid=(record.pmid or "").strip().lstrip("0"),
+        volume=_locator_number(volume),
+        issue=issue.lstrip("0") if issue.isdigit() else "",
+        page_prefix=page_prefix,
+        page=page,
+        page_count=page_count,
+        abstract_like=abstract_like,
     )
 
 
@@ -380,51 +672,230 @@ def _words_differ_only_by_typos(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return True
 
 
-def _compare(a: _Prepared, b: _Prepared) -> tuple[float, str] | None:
-    """A fuzzy match score and its reason, or None when the two are different papers."""
-    if a.doi and b.doi and a.doi != b.doi:
-        return None
+def _evidence(a: _Prepared, b: _Prepared) -> tuple[list[str], int]:
+    """The fields on which two records disagree, and how many they agree on.
+
+    Only fields both records carry count: a missing volume or page is no evidence either way.
+    """
+    disagree: list[str] = []
+    agree = 0
+    if a.doi and b.doi:
+        if a.doi == b.doi:
+            agree += 1
+        else:
+            disagree.append("DOI")
     if a.pmid and b.pmid and a.pmid != b.pmid:
-        return None
+        disagree.append("PMID")
+    if a.year is not None and b.year is not None and a.year == b.year:
+        agree += 1
+    for field, left, right in (
+        ("volume", a.volume, b.volume),
+        ("issue", a.issue, b.issue),
+        ("pages", a.page, b.page),
+    ):
+        if left and right:
+            if left == right:
+                agree += 1
+            elif field != "pages" or not _overlap(a, b):
+                disagree.append(field)
+    if a.surname and b.surname:
+        if _authors_agree(a, b):
+            agree += 1
+        else:
+            disagree.append("first author")
+    if a.journal and b.journal and _journal_forms_agree(a.journal, b.journal):
+        agree += 1
+    return disagree, agree
+
+
+# One field may disagree (a typing error, a DOI registered twice, an issue number in the wrong
+# field) when this many others agree; two disagreeing fields always mean two items.
+AGREEMENT_TO_OVERRULE = 4
+
+
+def _judge(a: _Prepared, b: _Prepared) -> tuple[str, list[str]]:
+    """What shows the two records are different items ("" when nothing does), and the
+    fields that disagree all the same."""
     if a.year is not None and b.year is not None and abs(a.year - b.year) > 1:
-        return None
-    if not a.title or not b.title:
-        return None
+        return "year", ["year"]
+    disagree, agree = _evidence(a, b)
+    if not disagree:
+        return "", disagree
+    # The overruled field needs a witness that pins the item down: the same first page, or,
+    # when the pages are what differ, the same volume and issue.
+    anchored = (
+        bool(a.page and a.page == b.page)
+        or bool(a.doi and a.doi == b.doi)
+        or (
+            disagree == ["pages"]
+            and bool(a.volume and a.volume == b.volume)
+            and bool(a.issue and a.issue == b.issue)
+        )
+        # Issue numbers are the least reliable locator (record numbers land there); a long
+        # specific title is witness enough.
+        or (disagree == ["issue"] and not (a.generic or b.generic) and len(a.content) >= 6)
+    )
+    if len(disagree) > 1 or agree < AGREEMENT_TO_OVERRULE or not anchored:
+        return ", ".join(disagree), disagree
+    # The abstract on page A39 and the article on pages 321-326 are two versions of a paper,
+    # however much else they share.
+    # Consecutive papers of a series sit in one issue on neighbouring pages; only a page in
+    # another form ("2556" in print, "E1924" online) may be overruled.
+    if disagree == ["pages"] and (
+        a.abstract_like != b.abstract_like
+        or {a.page_prefix, b.page_prefix} - {"", "e"}
+        or a.page_prefix == b.page_prefix
+    ):
+        return "pages", disagree
+    if disagree == ["PMID"]:
+        return "PMID", disagree
+    return "", disagree
+
+
+def _conflict(a: _Prepared, b: _Prepared) -> str:
+    return _judge(a, b)[0]
+
+
+def _authors_agree(a: _Prepared, b: _Prepared) -> bool:
+    if _surnames_agree(a.surname, b.surname):
+        return True
+    # "Ching-yi, Wu" and "Wu, Ching-yi": given name and surname swapped by one database.
+    return bool(a.surname) and (
+        set(a.surname.split()) <= b.name_words or set(b.surname.split()) <= a.name_words
+    )
+
+
+def _journal_relation(a: _Prepared, b: _Prepared) -> str:
+    """ "same", "unknown" (one is missing) or "different"."""
+    if a.issns and b.issns and a.issns & b.issns:
+        return "same"
+    if not a.journal or not b.journal:
+        return "unknown"
+    return "same" if _journal_forms_agree(a.journal, b.journal) else "different"
+
+
+def _title_relation(a: _Prepared, b: _Prepared) -> float:
+    """100 for the same title, its similarity when only typos differ, 1 when one title is
+    the other with a subtitle or a byline added, else 0."""
+    if a.title == b.title:
+        return 100.0
     if a.numbers != b.numbers or a.notices != b.notices:
-        return None
+        return 0.0
     if a.code != b.code and not (
         # "CT-P10 from ..." and "CTP10 from ..." only look like different abstract codes.
         (a.code and b.squeezed.startswith(a.code)) or (b.code and a.squeezed.startswith(b.code))
     ):
-        return None
+        return 0.0
     similarity = fuzz.ratio(a.title, b.title, score_cutoff=TITLE_SIMILARITY)
-    if not similarity:
-        return None
-    both_authors = bool(a.surname and b.surname)
-    if both_authors and not _surnames_agree(a.surname, b.surname):
-        return None
-    if not _journal_forms_agree(a.journal, b.journal):
-        return None
-    if similarity < 100 and not _words_differ_only_by_typos(a.words, b.words):
-        return None
-    same_year = a.year is not None and a.year == b.year
-    # A short or generic title ("Abstracts", "Hemophilia A") needs everything else to agree.
-    short_title = min(len(a.content), len(b.content)) < MIN_CONTENT_WORDS
-    if short_title and (a.title != b.title or not both_authors or not same_year):
-        return None
-    # Nothing but the title to go on: accept only long titles, which are rarely reused.
-    title_only = not (both_authors or a.year is not None or a.journal)
-    if title_only and (len(a.content) < 6 or similarity < 97):
-        return None
+    if similarity and _words_differ_only_by_typos(a.words, b.words):
+        return float(similarity)
+    shorter, longer = sorted((a.words, b.words), key=len)
+    if len(shorter) >= 4 and longer[: len(shorter)] == shorter:
+        return 1.0
+    return 0.0
 
-    parts = [f"title {similarity:.0f}% similar" if similarity < 100 else "same title"]
+
+def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
+    """Whether two records are one paper: (certain, strength, reason), or None.
+
+    A certain match is merged; an uncertain one goes to a reviewer. Every field both records
+    carry must agree (``_conflict``); the title must be the same up to typos; then each thing
+    that can differ between two real versions of a paper (journal name, year, a missing first
+    author, a shortened title) needs the volume and first page to vouch for it.
+    """
+    if bool(a.title) != bool(b.title):
+        return None
+    conflict, disagree = _judge(a, b)
+    if conflict:
+        return None
+    located = bool(a.volume and a.page and a.volume == b.volume and a.page == b.page)
+    same_year = a.year is not None and a.year == b.year
+    both_authors = bool(a.surname and b.surname)
+    journal = _journal_relation(a, b)
+    similarity = _title_relation(a, b)
+    if not similarity:
+        if a.generic or b.generic or not (located or (both_authors and same_year)):
+            return None
+        if journal == "different" or not (both_authors or journal == "same"):
+            return None
+        near = fuzz.token_set_ratio(a.title, b.title, score_cutoff=POSSIBLE_SIMILARITY)
+        if not near:
+            return None
+        reason = f"titles {near:.0f}% alike, other details agree"
+        # One title holds the other's words and the volume and page vouch for it: a subtitle
+        # or a database's note added ("... Cyclooxygenase pathway").
+        if (
+            near >= 95
+            and located
+            and same_year
+            and both_authors
+            and not disagree
+            and a.numbers == b.numbers
+        ):
+            return True, near, reason + ", same volume and page"
+        return False, near, reason
+    parts = [
+        "same title"
+        if similarity == 100
+        else "title with a subtitle added"
+        if similarity == 1
+        else f"title {similarity:.0f}% similar"
+    ]
     if both_authors:
         parts.append("same first author")
     if a.year is not None and b.year is not None:
         parts.append("same year" if same_year else "year ±1")
-    if a.journal and b.journal:
+    if journal == "same":
         parts.append("same journal")
-    return similarity, ", ".join(parts)
+    if located:
+        parts.append("same volume and page")
+    reason = ", ".join(parts)
+
+    doubts: list[str] = []
+    if disagree and similarity < 97:
+        return None
+    if disagree:
+        reason += f", though the {disagree[0]} differs"
+    # "Editorial", "Reply", "Abstracts": the title names a kind of item, not a paper.
+    pinned = located and same_year and journal != "different" and a.issue == b.issue
+    if not a.title:
+        # No title to read ("#NAME?"): even when everything else agrees, a reviewer decides.
+        return (
+            (False, 50.0, "no title, but same authors, volume and page")
+            if (pinned and both_authors)
+            else None
+        )
+    if (a.generic or b.generic) and not pinned:
+        return None
+    if similarity == 1 and not located:
+        doubts.append("one title is longer")
+    if journal == "different" and not located:
+        doubts.append("journal names differ")
+    years_differ = a.year is not None and b.year is not None and a.year != b.year
+    # One year apart is the epub and the print record, or a registry entry and its update.
+    if years_differ and not located and not (both_authors and journal == "same"):
+        doubts.append("years differ")
+    well_known = journal == "same" and same_year and similarity >= 97 and len(a.content) >= 6
+    if not both_authors and not located and not well_known:
+        doubts.append("a first author is missing")
+    if a.abstract_like != b.abstract_like and not located:
+        doubts.append("a conference abstract and an article")
+    if doubts:
+        return False, similarity, f"{reason}; but {', '.join(doubts)}"
+    return True, similarity + (50.0 if located else 0.0), reason
+
+
+def _same_identifier(a: _Prepared, b: _Prepared) -> bool:
+    """Whether a shared DOI or PMID is borne out: a supplement's DOI is given to each of its
+    abstracts, and a wrong identifier comes with someone else's title."""
+    conflict, disagree = _judge(a, b)
+    if conflict:
+        return False
+    if not a.title or not b.title or a.title == b.title:
+        return True
+    if disagree or a.generic or b.generic:
+        return False
+    return fuzz.token_set_ratio(a.title, b.title) >= 80
 
 
 class _UnionFind:
@@ -435,6 +906,12 @@ class _UnionFind:
         self.cannot_link = cannot_link
         # Per root: the members that have cannot-link partners.
         self.guarded: dict[int, set[int]] = {i: {i} for i in cannot_link}
+        # Per root of a group of two or more: its members.
+        self.groups: dict[int, list[int]] = {}
+
+    def members(self, item: int) -> list[int]:
+        root = self.find(item)
+        return self.groups.get(root, [root])
 
     def find(self, item: int) -> int:
         root = item
@@ -455,6 +932,8 @@ class _UnionFind:
                 if any(self.find(other) == root_b for other in self.cannot_link[member]):
                     return False
         self.parent[root_b] = root_a
+        joined = self.groups.pop(root_b, [root_b])
+        self.groups.setdefault(root_a, [root_a]).extend(joined)
         if guarded_b:
             self.guarded.setdefault(root_a, set()).update(guarded_b)
             del self.guarded[root_b]
@@ -475,6 +954,9 @@ def _candidate_pairs(prepared: list[_Prepared]) -> Iterable[tuple[int, int]]:
             frequency[word] += 1
     blocks: dict[str, list[int]] = defaultdict(list)
     for item in prepared:
+        if item.volume and item.page:
+            # Same volume and first page finds a title given in another language or cut short.
+            blocks[f"#{item.volume}:{item.page}:{item.year}"].append(item.index)
         if not item.title:
             continue
         rarest = sorted(item.content, key=lambda w: (frequency[w], w))[:BLOCKING_KEYS]
@@ -502,6 +984,16 @@ def _candidate_pairs(prepared: list[_Prepared]) -> Iterable[tuple[int, int]]:
                     yield i, j
 
 
+def _groups_compatible(groups: _UnionFind, prepared: Sequence[_Prepared], i: int, j: int) -> bool:
+    """Whether no member of i's group conflicts with a member of j's (A~B and B~C must not
+    join A and C when their volumes or pages say they are different items)."""
+    members_i = groups.members(i)
+    members_j = groups.members(j)
+    if len(members_i) * len(members_j) > MAX_GROUP_CHECKS:
+        return False
+    return not any(_conflict(prepared[x], prepared[y]) for x in members_i for y in members_j)
+
+
 def find_duplicate_groups(
     records: Iterable[DedupRecord],
     *,
@@ -509,7 +1001,20 @@ def find_duplicate_groups(
     must_link: Iterable[tuple[int, int]] = (),
     keep: Iterable[int] = (),
 ) -> list[DuplicateGroup]:
-    """Group records that describe the same paper.
+    """Group records that describe the same paper (``find_duplicates(...).groups``)."""
+    return find_duplicates(records, cannot_link=cannot_link, must_link=must_link, keep=keep).groups
+
+
+def find_duplicates(
+    records: Iterable[DedupRecord],
+    *,
+    cannot_link: Iterable[tuple[int, int]] = (),
+    must_link: Iterable[tuple[int, int]] = (),
+    keep: Iterable[int] = (),
+) -> DedupResult:
+    """Group records that describe the same paper, and list the pairs a reviewer should judge.
+
+    Possible pairs are never in one group and never a ``cannot_link`` pair.
 
     ``must_link`` pairs are always grouped (a team member's merge wins over their own earlier
     ``cannot_link`` of the same pair); ``cannot_link`` pairs are never put in one group, so a
@@ -553,20 +1058,31 @@ def find_duplicate_groups(
             if value:
                 by_value[value].append(item.index)
         for indexes in by_value.values():
-            first = prepared[indexes[0]]
-            for other in indexes[1:]:
-                second = prepared[other]
-                if field == "pmid" and first.doi and second.doi and first.doi != second.doi:
-                    continue  # a shared PMID with two DOIs is a database error, not proof
-                edges.append((strength, first.index, other, reason))
+            # A supplement's DOI is shared by all its abstracts: each pair must bear it out.
+            for offset, i in enumerate(indexes[:MAX_IDENTIFIER_SHARERS]):
+                for j in indexes[offset + 1 : MAX_IDENTIFIER_SHARERS]:
+                    first, second = prepared[i], prepared[j]
+                    if field == "pmid" and first.doi and second.doi and first.doi != second.doi:
+                        continue  # a shared PMID with two DOIs is a database error, not proof
+                    if _same_identifier(first, second):
+                        edges.append((strength, i, j, reason))
 
+    maybe: dict[tuple[int, int], str] = {}
     for i, j in _candidate_pairs(prepared):
         result = _compare(prepared[i], prepared[j])
-        if result is not None:
-            edges.append((result[0], i, j, result[1]))
+        if result is None:
+            continue
+        certain, strength, reason = result
+        if certain:
+            edges.append((strength, i, j, reason))
+        else:
+            maybe[(i, j)] = reason
 
     edges.sort(key=lambda edge: (-edge[0], edge[1], edge[2]))
     for strength, i, j, reason in edges:
+        if groups.find(i) != groups.find(j) and not _groups_compatible(groups, prepared, i, j):
+            maybe.setdefault((min(i, j), max(i, j)), reason + "; but the groups disagree")
+            continue
         if groups.union(i, j):
             note(i, j, strength, reason)
 
@@ -590,4 +1106,14 @@ def find_duplicate_groups(
             reasons[member] = reason if partner_id == primary else f"{reason} (via {partner_id})"
         found.append(DuplicateGroup(primary_id=primary, member_ids=tuple(ids), reasons=reasons))
     found.sort(key=lambda group: group.primary_id)
-    return found
+    possible: dict[tuple[int, int], PossiblePair] = {}
+    for (i, j), why in maybe.items():
+        if groups.find(i) == groups.find(j) or j in forbidden.get(i, ()):
+            continue
+        a, b = sorted((prepared[i].id, prepared[j].id))
+        possible.setdefault((a, b), PossiblePair(a=a, b=b, reason=why))
+    return DedupResult(groups=found, possible_pairs=sorted(possible.values(), key=_pair_key))
+
+
+def _pair_key(pair: PossiblePair) -> tuple[int, int]:
+    return (pair.a, pair.b)

@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 
@@ -28,6 +29,22 @@ def test_the_csv_holds_the_pooled_rows_only():
     csv = inputs_csv(payload, [r.to_dict() for r in CONTINUOUS])
     assert csv.splitlines()[0] == "study_id,study,year,n1,m1,sd1,n2,m2,sd2,timepoint,rob"
     assert "Kelly 2017" not in csv and len(csv.splitlines()) == 5
+
+
+def test_the_csv_writes_counts_as_integers():
+    # Extraction stores counts as floats (4.0); the CSV must show them as people (4).
+    rows = [
+        replace(r, events1=float(r.events1), total1=float(r.total1), year=r.year)
+        for r in DICHOTOMOUS
+    ]
+    payload = dichotomous_payload()
+    lines = inputs_csv(payload, [r.to_dict() for r in rows]).splitlines()
+    assert lines[0].startswith("study_id,study,year,events1,total1,events2,total2")
+    first = dict(zip(lines[0].split(","), lines[1].split(","), strict=True))
+    assert (first["events1"], first["total1"], first["events2"]) == ("10", "38", "19")
+    fractional = [replace(DICHOTOMOUS[0], events1=10.5)]
+    line = inputs_csv(payload, [r.to_dict() for r in fractional]).splitlines()[1]
+    assert ",10.5," in line
 
 
 @pytest.mark.parametrize("choice", [{}, {"tau2_method": "DL", "test": "knha"}, {"model": "fixed"}])

@@ -223,3 +223,15 @@ def test_cli_prints_json_and_reports_bad_rows(tmp_path, capsys) -> None:
     neg.write_text("study,yi,sei\nA,0.1,0.2\nB,0.2,0\n")
     assert main(["pool", str(neg), "--measure", "GEN"]) == 2
     assert "study 2 (B)" in capsys.readouterr().err
+
+
+def test_to_dict_computes_the_q_profile_interval_only_when_asked() -> None:
+    res = pool([0.1, 0.3, -0.2, 0.5, 0.9], [0.04, 0.02, 0.05, 0.03, 0.01], method="PM")
+    lean = res.to_dict(qprofile=False)
+    assert "qprofile" not in res.__dict__  # nothing was computed
+    assert lean["tau2_ci_lb"] is None and lean["i2_ci_ub"] is None
+    full = res.to_dict()
+    assert full["tau2_ci_lb"] is not None and full["tau2_ci_ub"] > full["tau2_ci_lb"]
+    assert {k: v for k, v in full.items() if "_ci_" not in k} == {
+        k: v for k, v in lean.items() if "_ci_" not in k
+    }

@@ -6,6 +6,7 @@ from screening.references.dedup import (
     DedupRecord,
     DuplicateGroup,
     find_duplicate_groups,
+    find_duplicates,
     journals_agree,
     normalise_doi,
     normalise_title,
@@ -15,6 +16,8 @@ from tests.conftest import NO_SHARED_DATA, SHARED_SCREENING, needs
 SCREENING_DATA = SHARED_SCREENING
 
 TITLE = "Emicizumab prophylaxis in hemophilia A with inhibitors: a randomised trial"
+# The title without its subtitle: too different to match without an identifier.
+SHORT_TITLE = "Emicizumab prophylaxis in hemophilia A with inhibitors"
 
 
 def record(
@@ -51,14 +54,14 @@ def test_it_normalises_dois() -> None:
 
 def test_it_groups_records_with_the_same_doi() -> None:
     found = find_duplicate_groups(
-        [record(5, doi="10.1/X"), record(2, title="Other", doi="https://doi.org/10.1/x")]
+        [record(5, doi="10.1/X"), record(2, title=SHORT_TITLE, doi="https://doi.org/10.1/x")]
     )
 
     assert found == [DuplicateGroup(primary_id=2, member_ids=(2, 5), reasons={5: "same DOI"})]
 
 
 def test_it_groups_records_with_the_same_pmid() -> None:
-    found = find_duplicate_groups([record(1, pmid="123"), record(2, title="Z", pmid="123")])
+    found = find_duplicate_groups([record(1, pmid="123"), record(2, title=SHORT_TITLE, pmid="123")])
 
     assert found[0].reasons == {2: "same PMID"}
 
@@ -79,7 +82,7 @@ def test_it_matches_perturbed_copies_without_identifiers() -> None:
     copies = [
         record(2, title=TITLE.upper().replace(":", " -"), doi=""),
         record(3, title=TITLE.replace("prophylaxis", "prophylaxsi"), journal="N Engl J Med"),
-        record(4, authors=("Oldenburg J",), year=2018, journal=""),
+        record(4, authors=("Oldenburg J",), year=2018, journal="N Engl J Med"),
         record(5, authors=("Johannes Oldenburg", "Johnny Mahlangu", "et al.")),
     ]
 
@@ -187,8 +190,8 @@ def test_it_explains_a_transitive_member_through_its_partner() -> None:
     found = find_duplicate_groups(
         [
             record(1, doi="10.1/x"),
-            record(2, title="Unrelated", doi="10.1/x", pmid="5"),
-            record(3, title="Also unrelated", pmid="5"),
+            record(2, title=SHORT_TITLE, doi="10.1/x", pmid="5"),
+            record(3, title=SHORT_TITLE + ": results of a trial", pmid="5"),
         ]
     )
 
@@ -240,3 +243,247 @@ def test_dedup_does_not_import_django() -> None:
         for name in sys.modules
         if "screening.references" in str(sys.modules.get(name))
     )
+
+
+NEAR_TITLE = "Emicizumab prophylaxis in haemophilia A patients with inhibitors: a randomised trial"
+
+
+def test_it_offers_a_near_miss_as_a_possible_pair_without_merging_it() -> None:
+    from screening.references.dedup import PossiblePair, find_duplicates
+
+    near = record(9, title=NEAR_TITLE)
+
+    result = find_duplicates([record(4), near])
+
+    assert result.groups == []
+    assert [(p.a, p.b) for p in result.possible_pairs] == [(4, 9)]
+    assert isinstance(result.possible_pairs[0], PossiblePair)
+
+
+def test_it_never_offers_a_cannot_link_pair_again() -> None:
+    from screening.references.dedup import find_duplicates
+
+    near = record(9, title=NEAR_TITLE)
+
+    assert find_duplicates([record(4), near], cannot_link=[(9, 4)]).possible_pairs == []
+
+
+# --- what was seen on real multi-database exports (issue 9) --------------------------------
+
+
+def article(id: int, **fields: object) -> DedupRecord:
+    """A journal article as a database exports it, with every locator filled in."""
+    values: dict[str, object] = {
+        "title": "Gefitinib versus carboplatin-paclitaxel in pulmonary adenocarcinoma",
+        "authors": ("Mok, T. S.", "Wu, Y. L."),
+        "year": 2009,
+        "journal": "Chinese Journal of Lung Cancer",
+        "doi": "",
+        "pmid": "",
+        "volume": "12",
+        "issue": "3",
+        "pages": "321-326",
+    }
+    values.update(fields)
+    return DedupRecord(id=id, **values)  # type: ignore[arg-type] -- test data of known types
+
+
+def test_it_keeps_editorial_notes_from_different_issues_apart() -> None:
+    notes = [
+        article(1, title="Editorial Notes", authors=("Hartung, T.",), issue="1", pages="1"),
+        article(2, title="Editorial notes.", authors=("Hartung, T.",), issue="2", pages=""),
+        article(3, title="Editorial Notes", authors=("Hartung, T.",), issue="3", pages=""),
+    ]
+
+    assert find_duplicates(notes).groups == []
+
+
+def test_it_never_matches_a_generic_title_without_its_locator() -> None:
+    letters = [
+        article(1, title="Reply", volume="", issue="", pages=""),
+        article(2, title="Reply", volume="", issue="", pages=""),
+    ]
+
+    assert find_duplicates(letters).groups == []
+
+
+def test_it_keeps_a_conference_abstract_apart_from_the_full_article() -> None:
+    abstract = article(1, year=2008, journal="Journal of Thoracic Oncology", pages="A39")
+    full = article(2, journal="Journal of Thoracic Oncology")
+
+    assert find_duplicates([abstract, full]).groups == []
+
+
+def test_it_offers_an_abstract_without_pages_and_the_article_for_review() -> None:
+    abstract = article(
+        1,
+        journal="Journal of Thoracic Oncology. Conference: 12th World Conference",
+        volume="",
+        issue="",
+        pages="",
+    )
+    full = article(2, journal="Journal of Thoracic Oncology")
+
+    result = find_duplicates([abstract, full])
+
+    assert result.groups == []
+    assert [(p.a, p.b) for p in result.possible_pairs] == [(1, 2)]
+
+
+def test_it_keeps_registry_records_a_year_apart_without_the_same_authors_apart() -> None:
+    title = "A study of drug X in adults with moderate to severe plaque psoriasis"
+    first = article(
+        1, title=title, authors=(), year=2015, journal="", volume="", issue="", pages=""
+    )
+    second = article(
+        2,
+        title=title,
+        authors=("Pharma Inc.",),
+        year=2016,
+        journal="",
+        volume="",
+        issue="",
+        pages="",
+    )
+
+    assert find_duplicates([first, second]).groups == []
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Chinese Journal of Lung Cancer", "Zhongguo Fei Ai Za Zhi"),
+        ("Journal of Trauma-Injury Infection and Critical Care", "The Journal of trauma"),
+        ("Stroke (00392499)", "Stroke; a journal of cerebral circulation"),
+    ],
+)
+def test_it_matches_a_journal_under_another_name(one: str, other: str) -> None:
+    found = find_duplicates([article(1, journal=one), article(2, journal=other)]).groups
+
+    assert groups_of(found) == [(1, 2)]
+
+
+def test_it_matches_a_meeting_abstract_whose_journal_names_the_conference() -> None:
+    conference = article(
+        1,
+        journal="Circulation. Conference: American Heart Association Scientific Sessions",
+        volume="130",
+        issue="",
+        pages="",
+    )
+    supplement = article(2, journal="Circulation", volume="130", issue="SUPPL. 2", pages="")
+
+    assert groups_of(find_duplicates([conference, supplement]).groups) == [(1, 2)]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Gefitinib versus carboplatin-paclitaxel in pulmonary adenocarcinoma [Review] [42 refs]",
+        "[Gefitinib versus carboplatin-paclitaxel in pulmonary adenocarcinoma]",
+        "Gefitinib versus carboplatin-paclitaxel in pulmonary adenocarcinoma. [Chinese]",
+        "Gefitinib versus carboplatin&#8208;paclitaxel in pulmonary adenocarcinoma.",
+        "Gefitinib versus carboplatin-paclitaxel in pulmonary adenocarcinoma (author's transl)",
+    ],
+)
+def test_it_matches_titles_with_database_annotations(title: str) -> None:
+    found = find_duplicates([article(1), article(2, title=title, journal="Zhongguo Fei Ai Za Zhi")])
+
+    assert groups_of(found.groups) == [(1, 2)]
+
+
+def test_it_does_not_merge_abstracts_that_share_their_supplements_doi() -> None:
+    doi = "10.2337/db16-382-651"
+    first = article(1, doi=doi, journal="Diabetes", volume="65", issue="", pages="A128")
+    second = article(
+        2,
+        title="Empagliflozin prevents the high glucose-induced senescence of endothelial cells",
+        authors=("Khemais-Benkhiat, S.",),
+        doi=doi,
+        journal="Diabetes",
+        volume="65",
+        issue="",
+        pages="A129",
+    )
+
+    assert find_duplicates([first, second]).groups == []
+
+
+def test_it_reads_the_first_author_of_a_run_together_author_list() -> None:
+    unlocated = {"volume": "", "issue": "", "pages": ""}
+    one = article(1, authors=("Terawaki Y.Nomiyama T.Kawanami T.",), **unlocated)
+    other = article(2, authors=("Nomiyama T.Terawaki Y.",), **unlocated)
+    same = article(3, authors=("Terawaki, Y.",), **unlocated)
+
+    assert find_duplicates([one, other]).groups == []
+    assert groups_of(find_duplicates([one, same]).groups) == [(1, 3)]
+
+
+def test_it_overrules_one_disagreeing_field_when_all_else_agrees() -> None:
+    # The same DOI registered twice, or a typing error in a first author's name.
+    records = [
+        article(1, doi="10.1016/0092-8240(94)00028-b"),
+        article(2, doi="10.1007/bf02458320", pages="321-6"),
+        article(3, authors=("Chan, Tony",)),
+    ]
+
+    assert groups_of(find_duplicates(records).groups) == [(1, 2, 3)]
+
+
+def test_it_never_overrules_two_disagreeing_fields() -> None:
+    records = [article(1, doi="10.1/a"), article(2, doi="10.1/b", volume="13")]
+
+    assert find_duplicates(records).groups == []
+
+
+def test_it_does_not_chain_two_different_pages_into_one_group() -> None:
+    # 2 matches 1 and 3 (no pages of its own), but 1 and 3 are on different pages.
+    records = [article(1, pages="A39"), article(2, pages=""), article(3, pages="A40")]
+
+    found = find_duplicates(records).groups
+
+    assert not any({1, 3} <= set(group) for group in groups_of(found))
+
+
+def test_it_keeps_consecutive_papers_of_a_series_apart() -> None:
+    series = [
+        article(
+            1,
+            title="2-(N'-alkylidenehydrazino)adenosines: potent coronary vasodilators",
+            pages="4557-4561",
+        ),
+        article(
+            2,
+            title="2-(N'-aralkylidenehydrazino)adenosines: potent coronary vasodilators",
+            pages="4562-4566",
+        ),
+    ]
+
+    assert find_duplicates(series).groups == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("pages", "2009"),  # the year put in the pages field
+        ("pages", "01-Aug"),  # a spreadsheet's date made of "1-8"
+        ("doi", "JSTAGE/jphs/10136SC [pii]"),  # not a DOI
+    ],
+)
+def test_it_ignores_a_field_that_holds_something_else(field: str, value: str) -> None:
+    found = find_duplicates([article(1, doi="10.1254/jphs.10136sc"), article(2, **{field: value})])
+
+    assert groups_of(found.groups) == [(1, 2)]
+
+
+def test_it_reads_a_citation_given_as_the_journal() -> None:
+    cited = article(2, journal="Zhongguo Fei Ai Za Zhi.12 (3) ()(pp 321-326) 2009", volume="")
+
+    assert groups_of(find_duplicates([article(1), cited]).groups) == [(1, 2)]
+
+
+def test_it_leaves_records_without_a_readable_title_to_a_reviewer() -> None:
+    result = find_duplicates([article(1, title="#NAME?"), article(2, title="#NAME?")])
+
+    assert result.groups == []
+    assert [(p.a, p.b) for p in result.possible_pairs] == [(1, 2)]

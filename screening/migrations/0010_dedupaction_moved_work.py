@@ -36,7 +36,7 @@ def give_included_reports_a_study(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("screening", "0008_import_hash_and_deletion"),
+        ("screening", "0009_possible_duplicates"),
     ]
 
     operations = [
