@@ -98,7 +98,7 @@ def record_work(record_id: int) -> RecordWork:
 
 @dataclass(frozen=True)
 class Move:
-    """The work of `source` goes to `target` (which carried `target_before` until then)."""
+    """The work of `source` goes to `target`; `target` is what the target carries itself."""
 
     source: RecordWork
     target: RecordWork
