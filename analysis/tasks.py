@@ -14,6 +14,7 @@ MAX_RETRIES = 6
 
 
 @shared_task(
+    name=services.RECOMPUTE_TASK,
     bind=True,
     acks_late=True,
     # A worker killed mid-task leaves the message unacknowledged; the broker redelivers it.
