@@ -1,7 +1,7 @@
 """Each stage's services announce their changes (reviewapp/events.py) and analysis queues the
 recomputation of exactly the analyses that read them: one test per event and write path, the
 bulk outcome writes of an extraction save included. Everything goes through the real services;
-only the broker hand-off (`delay`) is recorded instead of sent."""
+only the outbox's hand-off to Celery (`apply_async`) is recorded instead of sent."""
 
 import pytest
 
@@ -24,9 +24,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def queued(monkeypatch):
-    """The analysis ids handed to the broker."""
+    """The analysis ids handed to Celery once the change commits."""
     sent: list[int] = []
-    monkeypatch.setattr(recompute_analysis_task, "delay", sent.append)
+    monkeypatch.setattr(
+        recompute_analysis_task, "apply_async", lambda args, **_: sent.append(args[0])
+    )
     return sent
 
 
