@@ -6,9 +6,9 @@ listens. A later stage subscribes once, from its `AppConfig.ready()` (analysis d
 `analysis/receivers.py`), and decides there what the fact means for its own data.
 
 Handlers run at once, inside the publisher's transaction: what a handler marks (an analysis
-behind its inputs) commits or rolls back with the change itself, so a crash between the commit
-and a callback can never lose it. A handler that sends work elsewhere (a Celery task, a cache
-bump) does that with `transaction.on_commit`, as every task is queued here.
+behind its inputs, the outbox row of its task) commits or rolls back with the change itself, so
+a crash between the commit and a callback can never lose it. Whatever leaves the database (the
+task handed to Celery, a cache bump) waits for the commit, as everywhere here.
 
 This module imports no app: every app may import it.
 """
