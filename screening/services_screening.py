@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from reviewapp import events
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
 from screening import services_ranking
@@ -250,9 +251,19 @@ def _outcome(settings: StageSettings, decisions: list[Decision]) -> tuple[str, s
     return ScreeningItem.Status.DECIDED, verdict, reason
 
 
+def _announce_inclusion(item: ScreeningItem, was: str) -> None:
+    """Tell the later stages when a full-text verdict moved to or from include: the studies
+    going on to extraction and analysis changed. Called in the transaction of the change."""
+    if item.stage == Stage.FULL_TEXT and (was == Verdict.INCLUDE) != (
+        item.final_verdict == Verdict.INCLUDE
+    ):
+        events.publish(events.InclusionChanged(item.review_id))
+
+
 def _item_recount(
     item: ScreeningItem, settings: StageSettings, decisions: list[Decision] | None = None
 ) -> ScreeningItem:
+    was = item.final_verdict
     if decisions is None:
         decisions = list(Decision.objects.filter(record_id=item.record_id, stage=item.stage))
     status, verdict, reason = _outcome(settings, decisions)
@@ -263,6 +274,7 @@ def _item_recount(
     item.final_reason = reason
     item.save(update_fields=["votes", "status", "final_verdict", "final_reason", "updated_at"])
     _give_included_report_a_study(item)
+    _announce_inclusion(item, was)
     if not (settings.blind and was_open and status == ScreeningItem.Status.OPEN):
         # A blind vote on a record still open is no label: the ranking must not learn of it.
         services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
@@ -439,6 +451,7 @@ def conflict_resolve(
             f"Record {item.record_id} is not in conflict ({item.get_status_display().lower()}).",
             field="record",
         )
+    was = item.final_verdict
     item.status = ScreeningItem.Status.RESOLVED
     item.final_verdict = verdict
     item.final_reason = reason
@@ -447,6 +460,7 @@ def conflict_resolve(
     item.resolution_note = note.strip()
     item.save()
     _give_included_report_a_study(item)
+    _announce_inclusion(item, was)
     services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
@@ -474,6 +488,7 @@ def conflict_reopen(*, item: ScreeningItem, user: Any, reason: str) -> Screening
             "text instead.",
             field="record",
         )
+    was = item.final_verdict
     item.status = ScreeningItem.Status.CONFLICT
     item.final_verdict = ""
     item.final_reason = ""
@@ -482,6 +497,7 @@ def conflict_reopen(*, item: ScreeningItem, user: Any, reason: str) -> Screening
     item.resolution_note = ""
     item._change_reason = f"Reopened by {user}: {reason.strip()}"  # type: ignore[attr-defined]  # read by simple_history
     item.save()
+    _announce_inclusion(item, was)
     services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
@@ -650,6 +666,7 @@ def study_link_report(*, record: Record, study: Study | None = None, new_label: 
         found, _ = Study.objects.get_or_create(review_id=record.review_id, label=label)
     record.study = found
     record.save(update_fields=["study"])
+    events.publish(events.InclusionChanged(record.review_id))
     return found
 
 
@@ -665,7 +682,9 @@ def study_unlink_report(*, record: Record) -> None:
             return
         record.study = Study.objects.create(review_id=record.review_id, label=_free_label(record))
         record.save(update_fields=["study"])
+        events.publish(events.InclusionChanged(record.review_id))
         return
     _leave_study(record)
     record.study = None
     record.save(update_fields=["study"])
+    events.publish(events.InclusionChanged(record.review_id))
