@@ -328,6 +328,7 @@ def rob(page, base: str, data: dict, n: int) -> tuple[list[float], list[float]]:
     page.locator("#rob-form").wait_for()
     page.select_option("#q-1-1", "Y")
     page.select_option("#q-1-2", "Y")
+    page.wait_for_load_state("networkidle")  # the proposals of these two answers are in
     answers = []
     for i in range(n):
         before = page.locator("#proposed-D1").get_attribute("data-j")
