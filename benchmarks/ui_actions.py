@@ -46,6 +46,7 @@ from reviewapp.demo import DEMO_PASSWORD, DEMO_USERS, load_bcg_demo
 from reviewapp.models import Review
 from screening.models import ImportBatch, Record, ScreeningItem, Stage, Study, Verdict
 from screening.services_screening import decision_record, stage_settings_update
+from tests.extraction.conftest import build_use_case_form
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -160,9 +161,12 @@ def setup_data(n: int) -> dict:
         )
     tool = rob_services.tool_create(review=review, user=users["lead"], kind="rob2")
     form = ExtractionForm.objects.get(review=review)
+    # The use case's form (docs/use-case.md), built as the extraction tests build it.
+    use_case_form = build_use_case_form(review, users["lead"], name="Use-case sheet")
     return {
         "review": review,
         "form": form,
+        "use_case_form": use_case_form,
         "tool": tool,
         "analysis": Analysis.objects.filter(review=review).first(),
         "study": Study.objects.filter(review=review).exclude(pk=fresh.pk).order_by("label")[0],
@@ -295,22 +299,33 @@ def extraction_saves(page, base: str, data: dict, n: int) -> list[float]:
 
 
 def extract_one_study(page, base: str, data: dict) -> tuple[int, int]:
-    """The clicks and keys to extract one study of the demo's form, start to saved."""
+    """The clicks and keys to extract one study on the use case's form (every field answered,
+    one follow-up row, two arms, one dichotomous outcome at one timepoint), start to saved."""
     page.goto(
-        f"{base}/reviews/{data['review'].pk}/extraction/forms/{data['form'].pk}"
+        f"{base}/reviews/{data['review'].pk}/extraction/forms/{data['use_case_form'].pk}"
         f"/studies/{data['fresh'].pk}/"
     )
     c = Counted(page)
-    c.select("#a-alloc", "random")
-    c.type_into("#a-ablat", "44")
-    c.type_into("[name=arm__0__label]", "BCG")
+    c.select("#a-design", "Individually randomised")
+    c.check("input[name=a__setting][value='Community services']")
+    c.type_into("#a-n_randomised", "609")
+    c.type_into("#a-recruitment_start", "2019-03-01")
+    c.type_into("[name=t__followups__0__timepoint]", "12 months")
+    c.type_into("[name=t__followups__0__weeks]", "52")
+    c.select("#a-peer_role", "In addition to care as usual")
+    for key, answer in (("peer_training", "yes"), ("peer_supervision", "yes")):
+        c.check(f"input[name=a__{key}][value={answer}]")
+    c.check("input[name=a__peer_integrated][value=no]")
+    c.type_into("#a-training_notes", "Two-day course")
+    c.type_into("#a-training_hours", "16")
+    c.type_into("[name=arm__0__label]", "Peer support")
     c.select("[name=arm__0__role]", "intervention")
     c.click("#add-arm")
-    c.type_into("[name=arm__1__label]", "No vaccine")
+    c.type_into("[name=arm__1__label]", "Usual care")
     c.select("[name=arm__1__role]", "control")
     c.click(".add-outcome-row")
-    for row, arm, events, total in ((0, "BCG", 6, 306), (1, "No vaccine", 29, 303)):
-        c.type_into(f"[name=o__{row}__timepoint]", "end of follow-up")
+    for row, arm, events, total in ((0, "Peer support", 6, 306), (1, "Usual care", 29, 303)):
+        c.type_into(f"[name=o__{row}__timepoint]", "12 months")
         c.type_into(f"[name=o__{row}__arm]", arm)
         c.type_into(f"[name=o__{row}__events]", str(events))
         c.type_into(f"[name=o__{row}__total]", str(total))
@@ -433,7 +448,7 @@ def main() -> None:
         )
     print(f"\nResolve 10 conflicts: {clicks_10} clicks, {keys_10} keys")
     print(
-        f"Extract one study (demo form, 2 arms, 1 dichotomous outcome): "
+        "Extract one study (use-case form, 2 arms, 1 dichotomous outcome): "
         f"{extract_clicks} clicks, {extract_keys} keys"
     )
 
