@@ -9,8 +9,9 @@ Loads the BCG demo review (13 trials extracted, an analysis) into the database, 
 screen, conflicts to resolve and a risk-of-bias tool, starts `manage.py runserver` on a free
 port against it and drives headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium) as the
 team would. Each action is timed in Python from the key press (or click) to the moment the page
-shows its result, so Playwright's round trips (a few ms) are included. The database is changed:
-give it a database of its own (benchmarks/run_all.py does).
+shows its result, so Playwright's round trips (a few ms) are included; the server's share (request
+sent to first byte of the answer, per Chromium's resource timing) is reported beside it. The
+database is changed: give it a database of its own (benchmarks/run_all.py does).
 """
 
 from __future__ import annotations
