@@ -40,7 +40,8 @@ HELP = {
     "outcome": "The outcome whose extracted data this analysis pools.",
     "name": "Shown in lists and on downloads; unique within the outcome.",
     "preset": "Fills the settings below with a package's defaults; change any to make it custom.",
-    "measure": "Left empty, the outcome's usual measure (SMD or RR).",
+    "measure": "Left empty, the outcome's usual measure (SMD, RR; logit PLO for proportions, "
+    "Fisher's z for correlations).",
     "model": "Random effects assume the true effect varies between studies; common effect "
     "that it is one value.",
     "tau2_method": "How the spread of true effects is estimated; REML is metafor's default, "

@@ -17,7 +17,13 @@ from typing import Any
 
 from django.db.models import Count, Max, Min
 
-from analysis.models import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES, Analysis
+from analysis.models import (
+    CONTINUOUS_MEASURES,
+    CORRELATION_MEASURES,
+    DICHOTOMOUS_MEASURES,
+    PROPORTION_MEASURES,
+    Analysis,
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,11 @@ class StudyRow:
     se: float | None = None
     ci_lower: float | None = None
     ci_upper: float | None = None
+    # One group per study: a proportion (events of total) or a correlation (r with n).
+    events: float | None = None
+    total: float | None = None
+    r: float | None = None
+    n: float | None = None
     timepoint: str = ""
     subgroups: Mapping[str, str] = field(default_factory=dict)
     rob: str | None = None
@@ -57,6 +68,9 @@ class StudyRow:
 
     @property
     def participants(self) -> int | None:
+        single = self.total if self.total is not None else self.n
+        if single is not None:
+            return int(single)
         a, b = (self.n1, self.n2) if self.n1 is not None else (self.total1, self.total2)
         if a is None or b is None:
             return None
@@ -110,6 +124,14 @@ def missing_reason(row: StudyRow, measure: str) -> str | None:
             if _blank(t):
                 return f"no total reported for the {arm} arm"
         return None
+    if measure in PROPORTION_MEASURES:
+        if _blank(row.events):
+            return "no event count reported"
+        return "no total reported" if _blank(row.total) else None
+    if measure in CORRELATION_MEASURES:
+        if _blank(row.r):
+            return "no correlation reported"
+        return "no sample size reported" if _blank(row.n) else None
     if _blank(row.estimate):
         return "no effect estimate reported"
     if _blank(row.se) and (_blank(row.ci_lower) or _blank(row.ci_upper)):
@@ -187,6 +209,10 @@ def row_from_extraction(item: Any, year: int | None = None) -> StudyRow | Missin
         se=_num(_get(item, "se")),
         ci_lower=_num(_get(item, "ci_lower")),
         ci_upper=_num(_get(item, "ci_upper")),
+        events=_num(_get(item, "events")),
+        total=_num(_get(item, "total")),
+        r=_num(_get(item, "r")),
+        n=_num(_get(item, "n")),
         timepoint=str(_get(item, "timepoint") or ""),
         subgroups={str(k): _variable(v) for k, v in dict(variables).items()},
     )

@@ -7,8 +7,6 @@ change the current result reflects. While `change_seq > computed_seq` the analys
 inputs, so recomputing unchanged inputs stores nothing new.
 """
 
-import math
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -35,11 +33,24 @@ class Measure(models.TextChoices):
     RD = "RD", "Risk difference"
     PETO = "PETO", "Peto odds ratio"
     GEN = "GEN", "Generic inverse variance"
+    # Single-group proportions (metafor's names): raw, log, logit, arcsine, Freeman-Tukey.
+    PLO = "PLO", "Proportion (logit transformed)"
+    PFT = "PFT", "Proportion (Freeman-Tukey double arcsine)"
+    PAS = "PAS", "Proportion (arcsine square root)"
+    PLN = "PLN", "Proportion (log transformed)"
+    PR = "PR", "Proportion (untransformed)"
+    # Correlations: Fisher's z (back-transformed to r) or raw r.
+    ZCOR = "ZCOR", "Correlation (Fisher's z)"
+    COR = "COR", "Correlation (raw r)"
 
 
 CONTINUOUS_MEASURES = ("SMD", "MD", "ROM")
 DICHOTOMOUS_MEASURES = ("RR", "OR", "RD", "PETO")
 MH_MEASURES = ("RR", "OR", "RD")
+PROPORTION_MEASURES = ("PLO", "PFT", "PAS", "PLN", "PR")
+CORRELATION_MEASURES = ("ZCOR", "COR")
+#: Measures of one group per study: no comparison, so no "favours" side and no null line.
+SINGLE_GROUP_MEASURES = PROPORTION_MEASURES + CORRELATION_MEASURES
 
 
 class ModelKind(models.TextChoices):
@@ -205,12 +216,18 @@ class AnalysisResult(models.Model):
     @property
     def estimate_text(self) -> str:
         """The pooled estimate as a reader expects it: "RR 0.49" (ratios on their natural
-        scale, never the log the engine pools on), "SMD -0.32"."""
+        scale, never the log the engine pools on), "SMD -0.32", "12.3% (PLO)" for a pooled
+        proportion, "ZCOR 0.31" (r) for a correlation."""
+        from analysis import scales  # scales reads this module's measure lists
+
         if self.estimate is None:
             return ""
-        ratio = bool(self.payload.get("ratio"))
-        value = math.exp(self.estimate) if ratio else self.estimate
+        value = scales.natural(self.payload, self.estimate)
+        if value is None:
+            return ""
         measure = self.payload.get("measure") or ""
+        if self.payload.get("percent"):
+            return f"{value:.1f}% ({measure})"
         return f"{measure} {value:.2f}".strip()
 
 

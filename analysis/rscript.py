@@ -9,6 +9,17 @@ from typing import Any
 
 CONTINUOUS = ("SMD", "MD", "ROM")
 DICHOTOMOUS = ("RR", "OR", "RD", "PETO")
+PROPORTIONS = ("PLO", "PFT", "PAS", "PLN", "PR")
+CORRELATIONS = ("ZCOR", "COR")
+#: metafor's back-transformation per measure, for predict(), forest() and the sensitivity
+#: analyses; PFT's takes the harmonic mean of the sample sizes (transf.ipft.hm).
+R_TRANSF = {
+    "PLO": "transf = transf.ilogit, ",
+    "PAS": "transf = transf.iarcsin, ",
+    "PLN": "transf = exp, ",
+    "PFT": "transf = transf.ipft.hm, targs = list(ni = dat$total), ",
+    "ZCOR": "transf = transf.ztor, ",
+}
 
 
 def _columns(measure: str, subgroup_field: str) -> list[str]:
@@ -17,6 +28,10 @@ def _columns(measure: str, subgroup_field: str) -> list[str]:
         cols = base + ["n1", "m1", "sd1", "n2", "m2", "sd2"]
     elif measure in DICHOTOMOUS:
         cols = base + ["events1", "total1", "events2", "total2"]
+    elif measure in PROPORTIONS:
+        cols = base + ["events", "total"]
+    elif measure in CORRELATIONS:
+        cols = base + ["r", "n"]
     else:
         cols = base + ["estimate", "se", "ci_lower", "ci_upper"]
     cols += ["timepoint", "rob"]
@@ -47,7 +62,9 @@ def inputs_csv(payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]]) 
 
 
 #: Columns that count people or years: written as 4, not 4.0, when they are whole numbers.
-_COUNT_COLUMNS = frozenset({"year", "n1", "n2", "events1", "total1", "events2", "total2"})
+_COUNT_COLUMNS = frozenset(
+    {"year", "n1", "n2", "events1", "total1", "events2", "total2", "events", "total", "n"}
+)
 
 
 def _cell(column: str, value: Any) -> Any:
@@ -93,6 +110,15 @@ def r_script(
             "n2i = total2, data = dat, slab = study, drop00 = "
             f"{'TRUE' if measure != 'RD' else 'FALSE'})"
         )
+    elif measure in PROPORTIONS:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", xi = events, ni = total, data = dat, '
+            "slab = study)"
+        )
+    elif measure in CORRELATIONS:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", ri = r, ni = n, data = dat, slab = study)'
+        )
     else:
         log = "log" if payload.get("ratio") else ""
         lines += [
@@ -127,7 +153,7 @@ def r_script(
             f"level = {level}, slab = study)"
         )
     lines += ["print(res)", ""]
-    tr = "transf = exp, " if payload.get("ratio") else ""
+    tr = R_TRANSF.get(measure, "transf = exp, " if payload.get("ratio") else "")
     if not fixed and overall.get("pi_lb") is not None:
         lines += [f"predict(res, {tr}digits = 4)", ""]
     if payload.get("subgroups"):
@@ -165,7 +191,8 @@ def r_script(
         "# Values the app computed, for comparison:",
         f"#   estimate {overall.get('estimate')}, "
         f"CI [{overall.get('ci_lb')}, {overall.get('ci_ub')}]"
-        + (" (log scale)" if payload.get("ratio") else ""),
+        + (" (log scale)" if payload.get("ratio") else "")
+        + (f" ({measure} scale; back-transform with predict())" if measure in R_TRANSF else ""),
         f"#   tau2 {overall.get('tau2')}, I2 {overall.get('i2')}, Q {overall.get('q')} "
         f"(df {overall.get('q_df')})",
     ]

@@ -27,12 +27,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from analysis import stats
+from analysis import scales, stats
 from analysis.inputs import AnalysisInputs, MissingStudy, StudyRow, load_inputs, split_usable
 from analysis.models import (
     CONTINUOUS_MEASURES,
+    CORRELATION_MEASURES,
     DICHOTOMOUS_MEASURES,
     MH_MEASURES,
+    PROPORTION_MEASURES,
+    SINGLE_GROUP_MEASURES,
     Analysis,
     AnalysisResult,
     GradeRating,
@@ -102,11 +105,27 @@ def measures_for(outcome: Outcome) -> tuple[str, ...]:
         return CONTINUOUS_MEASURES
     if outcome.outcome_type == Outcome.Type.DICHOTOMOUS:
         return DICHOTOMOUS_MEASURES
+    if outcome.outcome_type == Outcome.Type.PROPORTION:
+        return PROPORTION_MEASURES
+    if outcome.outcome_type == Outcome.Type.CORRELATION:
+        return CORRELATION_MEASURES
     return (Measure.GEN,)
 
 
+#: The measure an analysis gets when the lead does not choose one. Proportions: the logit
+#: (PLO), metafor's and most prevalence reviews' choice; the Freeman-Tukey transformation's
+#: back-transformation can mislead (Schwarzer et al. 2019), so PFT is offered, not default.
+#: Correlations: Fisher's z (ZCOR), shown back as r.
+DEFAULT_MEASURES = {
+    "continuous": "SMD",
+    "dichotomous": "RR",
+    "proportion": "PLO",
+    "correlation": "ZCOR",
+}
+
+
 def default_measure(outcome: Outcome) -> str:
-    return {"continuous": "SMD", "dichotomous": "RR"}.get(outcome.outcome_type, "GEN")
+    return DEFAULT_MEASURES.get(outcome.outcome_type, "GEN")
 
 
 def _validate(analysis: Analysis) -> None:
@@ -411,7 +430,9 @@ class Spec:
 
     @property
     def flip(self) -> bool:
-        return self.harmonise_signs and self.direction == "lower"
+        # A single group has no comparison whose sign could be harmonised.
+        single = self.measure in SINGLE_GROUP_MEASURES
+        return self.harmonise_signs and self.direction == "lower" and not single
 
 
 def input_hash(spec: Spec, inputs: AnalysisInputs) -> str:
@@ -444,6 +465,8 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
             ci=[r.events2 for r in rows], n2i=[r.total2 for r in rows],
             labels=labels,
         )  # fmt: skip
+    if spec.measure in SINGLE_GROUP_MEASURES:
+        return _single_group_effect_sizes(spec.measure, rows)
     est = [r.estimate for r in rows]
     nan = float("nan")
     return stats.generic_iv(
@@ -455,6 +478,17 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
         level=spec.level,
         labels=labels,
     )
+
+
+def _single_group_effect_sizes(measure: str, rows: Sequence[StudyRow]) -> stats.EffectSizes:
+    """Proportions (events of total) and correlations (r with n), in metafor's arguments."""
+    labels = [r.label for r in rows]
+    if measure in PROPORTION_MEASURES:
+        return stats.escalc(
+            measure, xi=[r.events for r in rows], ni=[r.total for r in rows], labels=labels
+        )
+    assert measure in CORRELATION_MEASURES
+    return stats.escalc(measure, ri=[r.r for r in rows], ni=[r.n for r in rows], labels=labels)
 
 
 class _Tables(TypedDict):
@@ -528,6 +562,7 @@ def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
         "measure": spec.measure,
         "measure_label": spec.generic_measure if spec.measure == "GEN" else spec.measure,
         "ratio": spec.is_ratio,
+        **scales.scale_fields(spec.measure),
         "model": spec.model,
         "method": spec.method,
         "test": spec.test,
@@ -592,6 +627,7 @@ def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
         )
     payload["studies"] = studies
     payload["overall"] = overall
+    payload.update(scales.sample_sizes(spec.measure, rows))
     payload["participants"] = sum(r.participants or 0 for r in rows)
     labels = [r.label for r in rows]
     common: dict[str, Any] = {"method": "FE" if tables else main.method,

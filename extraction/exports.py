@@ -142,6 +142,7 @@ LONG_HEADER = [
     "ci_lower",
     "ci_upper",
     "se",
+    "r",
     "conversion",
     "conversion_inputs",
     "notes",
@@ -189,6 +190,7 @@ def long_csv(*, review: Review) -> str:
                     r.ci_lower,
                     r.ci_upper,
                     r.se,
+                    r.r,
                     r.conversion,
                     json.dumps(r.conversion_inputs) if r.conversion_inputs else "",
                     r.notes,
@@ -202,6 +204,10 @@ def metafor_columns(outcome: Outcome) -> list[str]:
         return ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"]
     if outcome.outcome_type == Outcome.Type.DICHOTOMOUS:
         return ["ai", "n1i", "ci", "n2i"]
+    if outcome.outcome_type == Outcome.Type.PROPORTION:
+        return ["xi", "ni"]
+    if outcome.outcome_type == Outcome.Type.CORRELATION:
+        return ["ri", "ni"]
     return ["yi", "sei"]
 
 
@@ -222,6 +228,10 @@ def metafor_csv(*, outcome: Outcome) -> str:
             i, c = r.intervention, r.control
             assert i is not None and c is not None
             values = [i.events, i.total, c.events, c.total]
+        elif outcome.outcome_type == Outcome.Type.PROPORTION:
+            values = [r.events, r.total]
+        elif outcome.outcome_type == Outcome.Type.CORRELATION:
+            values = [r.r, r.n]
         else:
             ratio = outcome.effect_measure.upper() in RATIO_MEASURES
             es = stats.generic_iv(

@@ -17,6 +17,7 @@ from extraction.models import (
     Outcome,
     OutcomeData,
 )
+from extraction.validation import SINGLE_ROW_TYPES
 from reviewapp.models import Review
 from screening import selectors as screening_selectors
 from screening.models import Study
@@ -151,7 +152,7 @@ def outcome_row_dict(row: OutcomeData) -> dict[str, Any]:
         "timepoint_weeks": None if row.timepoint_weeks is None else float(row.timepoint_weeks),
         "arm": row.arm,
     }
-    for measure in ("mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se"):
+    for measure in ROW_NUMBERS:
         data[measure] = getattr(row, measure)
     if row.conversion:
         data["conversion"] = {"method": row.conversion, "inputs": dict(row.conversion_inputs)}
@@ -242,7 +243,9 @@ class ExtractionComparison:
 
 
 # The numbers an outcome row can carry, in the order they are shown and compared.
-ROW_NUMBERS = ("mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se")
+ROW_NUMBERS = (
+    "mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se", "r",
+)  # fmt: skip
 ROW_MEASURES = ("timepoint_weeks", *ROW_NUMBERS, "conversion")
 
 
@@ -360,6 +363,11 @@ class AnalysisRow:
     ci_lower: float | None = None
     ci_upper: float | None = None
     se: float | None = None
+    # Single-group outcomes (proportions, correlations): the whole sample's numbers.
+    events: int | None = None
+    total: int | None = None
+    r: float | None = None
+    n: int | None = None
     conversions: tuple[str, ...] = ()
     variables: dict[str, Any] = field(default_factory=dict)
     missing: str | None = None
@@ -464,6 +472,14 @@ def _choose_timepoint(
 def _missing_measures(
     outcome_type: str, arms: list[ArmData], generic: OutcomeData | None
 ) -> str | None:
+    if outcome_type == Outcome.Type.PROPORTION:
+        if generic is None or generic.events is None:
+            return "no event count reported"
+        return "no total reported" if generic.total is None else None
+    if outcome_type == Outcome.Type.CORRELATION:
+        if generic is None or generic.r is None:
+            return "no correlation reported"
+        return "no n reported" if generic.n is None else None
     if outcome_type == Outcome.Type.GENERIC:
         if generic is None or generic.estimate is None:
             return "no estimate reported"
@@ -485,6 +501,15 @@ def _missing_measures(
             if getattr(arm, attr) is None:
                 return f"{message} ({arm.label})"
     return None
+
+
+def _single_group_values(outcome: Outcome, row: OutcomeData | None) -> dict[str, Any]:
+    if row is None or outcome.outcome_type not in (
+        Outcome.Type.PROPORTION,
+        Outcome.Type.CORRELATION,
+    ):
+        return {}
+    return {"events": row.events, "total": row.total, "r": row.r, "n": row.n}
 
 
 def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
@@ -545,7 +570,7 @@ def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
             if r.arm
         ]
         generic = next((r for r in chosen if not r.arm), None)
-        if outcome.outcome_type == Outcome.Type.GENERIC and generic is None and chosen:
+        if outcome.outcome_type in SINGLE_ROW_TYPES and generic is None and chosen:
             generic = chosen[0]
         result.append(
             AnalysisRow(
@@ -559,6 +584,7 @@ def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
                 ci_lower=generic.ci_lower if generic else None,
                 ci_upper=generic.ci_upper if generic else None,
                 se=generic.se if generic else None,
+                **_single_group_values(outcome, generic),
                 conversions=tuple(sorted({r.conversion for r in chosen if r.conversion})),
                 missing=_missing_measures(outcome.outcome_type, arms, generic),
             )

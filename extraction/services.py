@@ -629,7 +629,9 @@ def outcome_save(
     name = _clean_name(name, "outcome")
     if outcome_type not in Outcome.Type.values:
         raise DomainError(
-            "Choose continuous, dichotomous or generic estimate.", field="outcome_type"
+            "Choose continuous, dichotomous, generic estimate, single-group proportion or "
+            "correlation.",
+            field="outcome_type",
         )
     if desirable_direction not in Outcome.Direction.values:
         raise DomainError("Say whether higher or lower is better.", field="desirable_direction")

@@ -207,7 +207,9 @@ def clean_arms(value: Any, errors: Errors) -> list[dict[str, str]]:
 
 # --- outcome data --------------------------------------------------------------------------
 
-MEASURES = ("mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se")
+MEASURES = ("mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se", "r")
+#: Outcome types entered as one row per study and timepoint for the whole sample (no arm).
+SINGLE_ROW_TYPES = ("generic", "proportion", "correlation")
 INTEGER_MEASURES = ("n", "events", "total")
 
 
@@ -348,7 +350,7 @@ def clean_outcome_rows(
                 )
                 weeks = None
         arm = " ".join(str(row.get("arm") or "").split())
-        if outcome.outcome_type != "generic" or arm:
+        if outcome.outcome_type not in SINGLE_ROW_TYPES or arm:
             if not arm:
                 errors.add(f"{at}.arm", f"{name}, {timepoint}: choose the arm.")
             elif arm.lower() not in arm_labels:
@@ -430,6 +432,8 @@ def _check_measures(kind: str, v: dict[str, Any], at: str, where: str, errors: E
         "continuous": {"mean", "sd", "n"},
         "dichotomous": {"events", "total"},
         "generic": {"estimate", "ci_lower", "ci_upper", "se", "n"},
+        "proportion": {"events", "total"},
+        "correlation": {"r", "n"},
     }[kind]
     for measure in sorted(set(v) - allowed):
         errors.add(f"{at}.{measure}", f"{where}: {measure} does not apply to a {kind} outcome.")
@@ -439,6 +443,8 @@ def _check_measures(kind: str, v: dict[str, Any], at: str, where: str, errors: E
         errors.add(f"{at}.se", f"{where}: SE must be greater than 0 (got {v['se']:g}).")
     if "n" in v and v["n"] < 2:
         errors.add(f"{at}.n", f"{where}: n must be at least 2 (got {v['n']}).")
+    if "r" in v and not -1 <= v["r"] <= 1:
+        errors.add(f"{at}.r", f"{where}: a correlation lies between -1 and 1 (got {v['r']:g}).")
     if "total" in v and v["total"] < 1:
         errors.add(f"{at}.total", f"{where}: the total must be at least 1.")
     if "events" in v and "total" in v and v["events"] > v["total"]:
@@ -470,6 +476,7 @@ def _check_measures(kind: str, v: dict[str, Any], at: str, where: str, errors: E
 
 __all__ = [
     "CONVERSIONS",
+    "SINGLE_ROW_TYPES",
     "Errors",
     "clean_arms",
     "clean_outcome_rows",

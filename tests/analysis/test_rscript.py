@@ -6,8 +6,16 @@ from dataclasses import replace
 
 import pytest
 
+from analysis.inputs import AnalysisInputs, StudyRow
 from analysis.rscript import inputs_csv, r_script
-from tests.analysis.payloads import CONTINUOUS, DICHOTOMOUS, continuous_payload, dichotomous_payload
+from analysis.services import compute_payload
+from tests.analysis.payloads import (
+    CONTINUOUS,
+    DICHOTOMOUS,
+    continuous_payload,
+    dichotomous_payload,
+    spec,
+)
 from tests.conftest import needs
 
 PRINT = 'cat(sprintf("%.10f %.10f %.10f\\n", as.numeric(coef(res))[1], res$ci.lb, res$ci.ub))\n'
@@ -62,3 +70,50 @@ def test_metafor_reproduces_a_mantel_haenszel_analysis():
     est, lb, ub = _run(script)
     o = payload["overall"]
     assert (est, lb, ub) == pytest.approx((o["estimate"], o["ci_lb"], o["ci_ub"]), abs=1e-6)
+
+
+# One group per study: a prevalence review (events of total, with a zero count) and a
+# correlational review (r with n), as extraction hands them to the analysis.
+PROPORTIONS = (
+    StudyRow(21, "Avery 2014", 2014, events=12, total=80),
+    StudyRow(22, "Brandt 2016", 2016, events=30, total=150),
+    StudyRow(23, "Cole 2018", 2018, events=0, total=45),
+    StudyRow(24, "Dunn 2019", 2019, events=41, total=120),
+    StudyRow(25, "Ives 2021", 2021, events=5, total=None),
+)
+CORRELATIONS = (
+    StudyRow(31, "Ellis 2012", 2012, r=0.31, n=120),
+    StudyRow(32, "Fox 2015", 2015, r=0.12, n=85),
+    StudyRow(33, "Grant 2017", 2017, r=0.45, n=60),
+    StudyRow(34, "Hale 2020", 2020, r=-0.05, n=200),
+)
+
+
+@pytest.mark.parametrize(
+    ("measure", "rows"),
+    [(m, PROPORTIONS) for m in ("PLO", "PFT", "PAS", "PLN", "PR")]
+    + [(m, CORRELATIONS) for m in ("ZCOR", "COR")],
+)
+def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measure, rows):
+    from analysis import scales
+
+    payload = compute_payload(spec(measure=measure), AnalysisInputs(rows=rows))
+    script = r_script(payload, [r.to_dict() for r in rows], title="t", revman=False)
+    assert "Ives 2021" not in script  # no total: left out, as in the app
+    natural = (
+        script.split("predict(res, ", 1)[1].split("digits", 1)[0] if "transf" in script else ""
+    )
+    back = (
+        f'p <- predict(res, {natural}digits = 12)\ncat(sprintf("%.10f\\n", p$pred))\n'
+        if natural
+        else 'cat(sprintf("%.10f\\n", as.numeric(coef(res))[1]))\n'
+    )
+    est, lb, ub = _run(script + back + PRINT)
+    o = payload["overall"]
+    assert (est, lb, ub) == pytest.approx((o["estimate"], o["ci_lb"], o["ci_ub"]), abs=1e-6)
+    out = subprocess.run(
+        ["Rscript", "-e", script + back], capture_output=True, text=True, timeout=120
+    )
+    shown = float(out.stdout.strip().splitlines()[-1])
+    factor = 100 if payload["percent"] else 1
+    assert scales.natural(payload, o["estimate"]) == pytest.approx(shown * factor, abs=1e-6)
