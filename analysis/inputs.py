@@ -22,6 +22,8 @@ from analysis.models import (
     CORRELATION_MEASURES,
     DICHOTOMOUS_MEASURES,
     PROPORTION_MEASURES,
+    RATE_MEASURES,
+    SINGLE_RATE_MEASURES,
     Analysis,
 )
 
@@ -43,6 +45,9 @@ class StudyRow:
     total1: float | None = None
     events2: float | None = None
     total2: float | None = None
+    # Events over person-time (rates): each arm's person-time, with events1 and events2.
+    pt1: float | None = None
+    pt2: float | None = None
     # Generic inverse variance: a reported estimate (ratios on their natural scale) with SE or CI.
     estimate: float | None = None
     se: float | None = None
@@ -53,6 +58,8 @@ class StudyRow:
     total: float | None = None
     r: float | None = None
     n: float | None = None
+    # A single group's person-time (with `events`), for single-group rates.
+    person_time: float | None = None
     timepoint: str = ""
     subgroups: Mapping[str, str] = field(default_factory=dict)
     rob: str | None = None
@@ -124,6 +131,20 @@ def missing_reason(row: StudyRow, measure: str) -> str | None:
             if _blank(t):
                 return f"no total reported for the {arm} arm"
         return None
+    if measure in RATE_MEASURES:
+        for arm, (e, t) in (
+            ("intervention", (row.events1, row.pt1)),
+            ("control", (row.events2, row.pt2)),
+        ):
+            if _blank(e):
+                return f"no event count reported for the {arm} arm"
+            if _blank(t):
+                return f"no person-time reported for the {arm} arm"
+        return None
+    if measure in SINGLE_RATE_MEASURES:
+        if _blank(row.events):
+            return "no event count reported"
+        return "no person-time reported" if _blank(row.person_time) else None
     if measure in PROPORTION_MEASURES:
         if _blank(row.events):
             return "no event count reported"
@@ -205,6 +226,8 @@ def row_from_extraction(item: Any, year: int | None = None) -> StudyRow | Missin
         total1=_num(_get(intervention, "total")),
         events2=_num(_get(control, "events")),
         total2=_num(_get(control, "total")),
+        pt1=_num(_get(intervention, "person_time")),
+        pt2=_num(_get(control, "person_time")),
         estimate=_num(_get(item, "estimate")),
         se=_num(_get(item, "se")),
         ci_lower=_num(_get(item, "ci_lower")),
@@ -213,6 +236,7 @@ def row_from_extraction(item: Any, year: int | None = None) -> StudyRow | Missin
         total=_num(_get(item, "total")),
         r=_num(_get(item, "r")),
         n=_num(_get(item, "n")),
+        person_time=_num(_get(item, "person_time")),
         timepoint=str(_get(item, "timepoint") or ""),
         subgroups={str(k): _variable(v) for k, v in dict(variables).items()},
     )

@@ -42,6 +42,13 @@ class Measure(models.TextChoices):
     # Correlations: Fisher's z (back-transformed to r) or raw r.
     ZCOR = "ZCOR", "Correlation (Fisher's z)"
     COR = "COR", "Correlation (raw r)"
+    # Events over person-time: two groups (ratio, difference) or one group (metafor's names).
+    IRR = "IRR", "Incidence rate ratio"
+    IRD = "IRD", "Incidence rate difference"
+    IRLN = "IRLN", "Incidence rate (log transformed)"
+    IR = "IR", "Incidence rate (untransformed)"
+    IRS = "IRS", "Incidence rate (square root transformed)"
+    IRFT = "IRFT", "Incidence rate (Freeman-Tukey transformed)"
 
 
 CONTINUOUS_MEASURES = ("SMD", "MD", "ROM")
@@ -49,8 +56,10 @@ DICHOTOMOUS_MEASURES = ("RR", "OR", "RD", "PETO")
 MH_MEASURES = ("RR", "OR", "RD")
 PROPORTION_MEASURES = ("PLO", "PFT", "PAS", "PLN", "PR")
 CORRELATION_MEASURES = ("ZCOR", "COR")
+RATE_MEASURES = ("IRR", "IRD")
+SINGLE_RATE_MEASURES = ("IRLN", "IR", "IRS", "IRFT")
 #: Measures of one group per study: no comparison, so no "favours" side and no null line.
-SINGLE_GROUP_MEASURES = PROPORTION_MEASURES + CORRELATION_MEASURES
+SINGLE_GROUP_MEASURES = PROPORTION_MEASURES + CORRELATION_MEASURES + SINGLE_RATE_MEASURES
 
 
 class ModelKind(models.TextChoices):

@@ -18,7 +18,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analysis import scales
-from analysis.models import CORRELATION_MEASURES, PROPORTION_MEASURES
+from analysis.models import (
+    CORRELATION_MEASURES,
+    PROPORTION_MEASURES,
+    RATE_MEASURES,
+    SINGLE_RATE_MEASURES,
+)
 
 ROW_PX = 22
 INK = "#1f2933"
@@ -133,6 +138,11 @@ def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if measure in ("RR", "OR", "RD", "PETO"):
         return [("events1", "Events", i), ("total1", "Total", i),
                 ("events2", "Events", c), ("total2", "Total", c)]  # fmt: skip
+    if measure in RATE_MEASURES:
+        return [("events1", "Events", i), ("pt1", "Person-time", i),
+                ("events2", "Events", c), ("pt2", "Person-time", c)]  # fmt: skip
+    if measure in SINGLE_RATE_MEASURES:
+        return [("events", "Events", ""), ("person_time", "Person-time", "")]
     if measure in PROPORTION_MEASURES:
         return [("events", "Events", ""), ("total", "Total", "")]
     if measure in CORRELATION_MEASURES:
@@ -222,6 +232,8 @@ def _pooled_rows(
 def _arm_totals(
     payload: Mapping[str, Any], studies: Sequence[Mapping[str, Any]]
 ) -> tuple[int, int]:
+    if payload.get("measure") in SINGLE_RATE_MEASURES + RATE_MEASURES:
+        return 0, 0  # person-time, not people: no participant totals
     if payload.get("single_group"):
         key = "total" if payload.get("measure") in PROPORTION_MEASURES else "n"
         return int(sum(s.get(key) or 0 for s in studies)), 0

@@ -11,6 +11,8 @@ CONTINUOUS = ("SMD", "MD", "ROM")
 DICHOTOMOUS = ("RR", "OR", "RD", "PETO")
 PROPORTIONS = ("PLO", "PFT", "PAS", "PLN", "PR")
 CORRELATIONS = ("ZCOR", "COR")
+RATES = ("IRR", "IRD")
+SINGLE_RATES = ("IRLN", "IR", "IRS", "IRFT")
 #: metafor's back-transformation per measure, for predict(), forest() and the sensitivity
 #: analyses; PFT's takes the harmonic mean of the sample sizes (transf.ipft.hm).
 R_TRANSF = {
@@ -19,6 +21,11 @@ R_TRANSF = {
     "PLN": "transf = exp, ",
     "PFT": "transf = transf.ipft.hm, targs = list(ni = dat$total), ",
     "ZCOR": "transf = transf.ztor, ",
+    "IRR": "transf = exp, ",
+    "IRLN": "transf = exp, ",
+    "IRS": "transf = transf.isqrt, ",
+    # transf.iirft takes one person-time; as for PFT, the harmonic mean of the studies'.
+    "IRFT": "transf = function(x) transf.iirft(x, ti = 1 / mean(1 / dat$person_time)), ",
 }
 
 
@@ -32,6 +39,10 @@ def _columns(measure: str, subgroup_field: str) -> list[str]:
         cols = base + ["events", "total"]
     elif measure in CORRELATIONS:
         cols = base + ["r", "n"]
+    elif measure in RATES:
+        cols = base + ["events1", "pt1", "events2", "pt2"]
+    elif measure in SINGLE_RATES:
+        cols = base + ["events", "person_time"]
     else:
         cols = base + ["estimate", "se", "ci_lower", "ci_upper"]
     cols += ["timepoint", "rob"]
@@ -113,6 +124,16 @@ def r_script(
     elif measure in PROPORTIONS:
         lines.append(
             f'dat <- escalc(measure = "{measure}", xi = events, ni = total, data = dat, '
+            "slab = study)"
+        )
+    elif measure in RATES:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", x1i = events1, t1i = pt1, x2i = events2, '
+            "t2i = pt2, data = dat, slab = study)"
+        )
+    elif measure in SINGLE_RATES:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", xi = events, ti = person_time, data = dat, '
             "slab = study)"
         )
     elif measure in CORRELATIONS:

@@ -19,12 +19,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analysis import stats
-from analysis.models import CORRELATION_MEASURES, PROPORTION_MEASURES, SINGLE_GROUP_MEASURES
+from analysis.models import (
+    CORRELATION_MEASURES,
+    PROPORTION_MEASURES,
+    SINGLE_GROUP_MEASURES,
+    SINGLE_RATE_MEASURES,
+)
+
+#: Single-group rates are shown per this many units of person-time (the unit extracted).
+RATE_PER = 1000
 
 #: Label of the effect column and axis for measures shown on a natural scale of their own.
 NATURAL_LABELS = {
     **{m: "Proportion (%)" for m in PROPORTION_MEASURES},
     **{m: "Correlation (r)" for m in CORRELATION_MEASURES},
+    **{m: f"Rate per {RATE_PER:,} person-time" for m in SINGLE_RATE_MEASURES},
 }
 
 
@@ -37,11 +46,16 @@ def scale_fields(measure: str) -> dict[str, Any]:
         "percent": measure in PROPORTION_MEASURES,
         "single_group": True,
         "natural_label": NATURAL_LABELS[measure],
+        "per": RATE_PER if measure in SINGLE_RATE_MEASURES else 1,
     }
 
 
 def sample_sizes(measure: str, rows: Sequence[Any]) -> dict[str, Any]:
-    """`transform_ni`: the harmonic mean of the studies' n, which PFT's inverse needs."""
+    """`transform_ni`: the harmonic mean of the studies' n, which PFT's inverse needs (and
+    `transform_ti`, of their person-times, for IRFT)."""
+    if measure == "IRFT":
+        times = [float(r.person_time) for r in rows if r.person_time]
+        return {"transform_ti": len(times) / sum(1.0 / t for t in times)} if times else {}
     if measure != "PFT":
         return {}
     sizes = [float(r.total) for r in rows if r.total]
@@ -51,10 +65,11 @@ def sample_sizes(measure: str, rows: Sequence[Any]) -> dict[str, Any]:
 
 
 def study_size(payload: Mapping[str, Any], study: Mapping[str, Any]) -> float | None:
-    """A study's own n for a per-study back-transformation (PFT only)."""
-    if payload.get("transform") != "PFT":
+    """A study's own n (PFT) or person-time (IRFT) for a per-study back-transformation."""
+    key = {"PFT": "total", "IRFT": "person_time"}.get(payload.get("transform") or "")
+    if key is None:
         return None
-    value = study.get("total")
+    value = study.get(key)
     return float(value) if value else None
 
 
@@ -71,8 +86,13 @@ def natural(payload: Mapping[str, Any], x: float | None, n: float | None = None)
         if not size:
             return None
         extra = {"ni": [size]}
+    if measure == "IRFT":
+        size = n if n is not None else payload.get("transform_ti")
+        if not size:
+            return None
+        extra = {"ti": [size]}
     value = float(stats.transform(measure, x, **extra))
-    return value * 100 if payload.get("percent") else value
+    return value * (100 if payload.get("percent") else payload.get("per") or 1)
 
 
 def digits(payload: Mapping[str, Any]) -> int:
@@ -83,7 +103,7 @@ def digits(payload: Mapping[str, Any]) -> int:
 def null_value(payload: Mapping[str, Any]) -> float | None:
     """Where the line of no effect is drawn; None for proportions (no comparison)."""
     measure = payload.get("transform")
-    if measure in PROPORTION_MEASURES:
+    if measure in PROPORTION_MEASURES or measure in SINGLE_RATE_MEASURES:
         return None
     if measure in CORRELATION_MEASURES:
         return 0.0
@@ -97,6 +117,8 @@ def bounds(payload: Mapping[str, Any]) -> tuple[float, float] | None:
         return (0.0, 100.0) if payload.get("percent") else (0.0, 1.0)
     if measure in CORRELATION_MEASURES:
         return (-1.0, 1.0)
+    if measure in SINGLE_RATE_MEASURES:
+        return (0.0, math.inf)
     return None
 
 

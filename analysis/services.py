@@ -35,7 +35,9 @@ from analysis.models import (
     DICHOTOMOUS_MEASURES,
     MH_MEASURES,
     PROPORTION_MEASURES,
+    RATE_MEASURES,
     SINGLE_GROUP_MEASURES,
+    SINGLE_RATE_MEASURES,
     Analysis,
     AnalysisResult,
     GradeRating,
@@ -58,7 +60,7 @@ logger = logging.getLogger(__name__)
 # Part of every input hash: a change to how results are computed makes new versions.
 ENGINE_VERSION = "1"
 PENDING_TTL = timedelta(minutes=2)
-RATIO_MEASURES = ("RR", "OR", "PETO", "ROM")
+RATIO_MEASURES = ("RR", "OR", "PETO", "ROM", "IRR")
 GENERIC_RATIOS = ("OR", "RR", "HR", "IRR", "ROM")
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -109,18 +111,25 @@ def measures_for(outcome: Outcome) -> tuple[str, ...]:
         return PROPORTION_MEASURES
     if outcome.outcome_type == Outcome.Type.CORRELATION:
         return CORRELATION_MEASURES
+    if outcome.outcome_type == Outcome.Type.RATE:
+        return RATE_MEASURES
+    if outcome.outcome_type == Outcome.Type.SINGLE_RATE:
+        return SINGLE_RATE_MEASURES
     return (Measure.GEN,)
 
 
 #: The measure an analysis gets when the lead does not choose one. Proportions: the logit
 #: (PLO), metafor's and most prevalence reviews' choice; the Freeman-Tukey transformation's
 #: back-transformation can mislead (Schwarzer et al. 2019), so PFT is offered, not default.
-#: Correlations: Fisher's z (ZCOR), shown back as r.
+#: Correlations: Fisher's z (ZCOR), shown back as r. Rates: the incidence rate ratio (IRR)
+#: for two arms, the log rate (IRLN) for one group, both shown back on the rate scale.
 DEFAULT_MEASURES = {
     "continuous": "SMD",
     "dichotomous": "RR",
     "proportion": "PLO",
     "correlation": "ZCOR",
+    "rate": "IRR",
+    "single_rate": "IRLN",
 }
 
 
@@ -467,6 +476,13 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
         )  # fmt: skip
     if spec.measure in SINGLE_GROUP_MEASURES:
         return _single_group_effect_sizes(spec.measure, rows)
+    if spec.measure in RATE_MEASURES:
+        return stats.escalc(
+            spec.measure,
+            x1i=[r.events1 for r in rows], t1i=[r.pt1 for r in rows],
+            x2i=[r.events2 for r in rows], t2i=[r.pt2 for r in rows],
+            labels=labels,
+        )  # fmt: skip
     est = [r.estimate for r in rows]
     nan = float("nan")
     return stats.generic_iv(
@@ -486,6 +502,10 @@ def _single_group_effect_sizes(measure: str, rows: Sequence[StudyRow]) -> stats.
     if measure in PROPORTION_MEASURES:
         return stats.escalc(
             measure, xi=[r.events for r in rows], ni=[r.total for r in rows], labels=labels
+        )
+    if measure in SINGLE_RATE_MEASURES:
+        return stats.escalc(
+            measure, xi=[r.events for r in rows], ti=[r.person_time for r in rows], labels=labels
         )
     assert measure in CORRELATION_MEASURES
     return stats.escalc(measure, ri=[r.r for r in rows], ni=[r.n for r in rows], labels=labels)

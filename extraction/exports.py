@@ -143,6 +143,7 @@ LONG_HEADER = [
     "ci_upper",
     "se",
     "r",
+    "person_time",
     "conversion",
     "conversion_inputs",
     "notes",
@@ -191,6 +192,7 @@ def long_csv(*, review: Review) -> str:
                     r.ci_upper,
                     r.se,
                     r.r,
+                    r.person_time,
                     r.conversion,
                     json.dumps(r.conversion_inputs) if r.conversion_inputs else "",
                     r.notes,
@@ -208,6 +210,10 @@ def metafor_columns(outcome: Outcome) -> list[str]:
         return ["xi", "ni"]
     if outcome.outcome_type == Outcome.Type.CORRELATION:
         return ["ri", "ni"]
+    if outcome.outcome_type == Outcome.Type.RATE:
+        return ["x1i", "t1i", "x2i", "t2i"]
+    if outcome.outcome_type == Outcome.Type.SINGLE_RATE:
+        return ["xi", "ti"]
     return ["yi", "sei"]
 
 
@@ -232,6 +238,12 @@ def metafor_csv(*, outcome: Outcome) -> str:
             values = [r.events, r.total]
         elif outcome.outcome_type == Outcome.Type.CORRELATION:
             values = [r.r, r.n]
+        elif outcome.outcome_type == Outcome.Type.RATE:
+            i, c = r.intervention, r.control
+            assert i is not None and c is not None
+            values = [i.events, i.person_time, c.events, c.person_time]
+        elif outcome.outcome_type == Outcome.Type.SINGLE_RATE:
+            values = [r.events, r.person_time]
         else:
             ratio = outcome.effect_measure.upper() in RATIO_MEASURES
             es = stats.generic_iv(

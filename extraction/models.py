@@ -37,6 +37,9 @@ class Outcome(models.Model):
         # One group per study (no comparison): prevalence reviews, associations.
         PROPORTION = "proportion", "Single-group proportion (events, total)"
         CORRELATION = "correlation", "Correlation (r, n)"
+        # Events over person-time: per arm (incidence rate ratio) or for one group.
+        RATE = "rate", "Events with person-time (per arm)"
+        SINGLE_RATE = "single_rate", "Single-group rate (events, person-time)"
 
     class Direction(models.TextChoices):
         HIGHER = "higher", "Higher is better"
@@ -298,6 +301,8 @@ class OutcomeData(models.Model):
     se = models.FloatField(null=True, blank=True)
     # Correlation outcomes: the reported correlation coefficient (with `n`).
     r = models.FloatField(null=True, blank=True)
+    # Rate outcomes: the person-time the events were counted over (with `events`).
+    person_time = models.FloatField(null=True, blank=True)
     # e.g. "sd_from_se" with the reported inputs, so the number can be traced back.
     conversion = models.CharField(max_length=40, blank=True)
     conversion_inputs = models.JSONField(default=_empty_dict, blank=True)
@@ -318,6 +323,10 @@ class OutcomeData(models.Model):
             models.CheckConstraint(
                 condition=Q(r__isnull=True) | (Q(r__gte=-1) & Q(r__lte=1)),
                 name="r_between_minus_one_and_one",
+            ),
+            models.CheckConstraint(
+                condition=Q(person_time__isnull=True) | Q(person_time__gt=0),
+                name="person_time_positive",
             ),
             models.CheckConstraint(
                 condition=Q(events__isnull=True)

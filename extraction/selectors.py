@@ -245,6 +245,7 @@ class ExtractionComparison:
 # The numbers an outcome row can carry, in the order they are shown and compared.
 ROW_NUMBERS = (
     "mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se", "r",
+    "person_time",
 )  # fmt: skip
 ROW_MEASURES = ("timepoint_weeks", *ROW_NUMBERS, "conversion")
 
@@ -339,6 +340,7 @@ class ArmData:
     n: int | None = None
     events: int | None = None
     total: int | None = None
+    person_time: float | None = None
     conversion: str = ""
 
 
@@ -368,6 +370,7 @@ class AnalysisRow:
     total: int | None = None
     r: float | None = None
     n: int | None = None
+    person_time: float | None = None
     conversions: tuple[str, ...] = ()
     variables: dict[str, Any] = field(default_factory=dict)
     missing: str | None = None
@@ -476,6 +479,10 @@ def _missing_measures(
         if generic is None or generic.events is None:
             return "no event count reported"
         return "no total reported" if generic.total is None else None
+    if outcome_type == Outcome.Type.SINGLE_RATE:
+        if generic is None or generic.events is None:
+            return "no event count reported"
+        return "no person-time reported" if generic.person_time is None else None
     if outcome_type == Outcome.Type.CORRELATION:
         if generic is None or generic.r is None:
             return "no correlation reported"
@@ -495,6 +502,8 @@ def _missing_measures(
         needed = (
             (("mean", "no mean reported"), ("sd", "no SD reported"), ("n", "no n reported"))
             if outcome_type == Outcome.Type.CONTINUOUS
+            else (("events", "no events reported"), ("person_time", "no person-time reported"))
+            if outcome_type == Outcome.Type.RATE
             else (("events", "no events reported"), ("total", "no total reported"))
         )
         for attr, message in needed:
@@ -507,9 +516,11 @@ def _single_group_values(outcome: Outcome, row: OutcomeData | None) -> dict[str,
     if row is None or outcome.outcome_type not in (
         Outcome.Type.PROPORTION,
         Outcome.Type.CORRELATION,
+        Outcome.Type.SINGLE_RATE,
     ):
         return {}
-    return {"events": row.events, "total": row.total, "r": row.r, "n": row.n}
+    return {"events": row.events, "total": row.total, "r": row.r, "n": row.n,
+            "person_time": row.person_time}  # fmt: skip
 
 
 def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
@@ -564,6 +575,7 @@ def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
                 n=r.n,
                 events=r.events,
                 total=r.total,
+                person_time=r.person_time,
                 conversion=r.conversion,
             )
             for r in chosen

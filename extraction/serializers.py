@@ -181,6 +181,7 @@ class AnalysisRowSerializer(serializers.Serializer):
     total = serializers.IntegerField(allow_null=True, help_text="Single-group proportions")
     r = serializers.FloatField(allow_null=True, help_text="Correlations")
     n = serializers.IntegerField(allow_null=True, help_text="Correlations")
+    person_time = serializers.FloatField(allow_null=True, help_text="Single-group rates")
     conversions = serializers.ListField(child=serializers.CharField())
     variables = serializers.DictField()
     missing = serializers.CharField(allow_null=True)

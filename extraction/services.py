@@ -629,8 +629,8 @@ def outcome_save(
     name = _clean_name(name, "outcome")
     if outcome_type not in Outcome.Type.values:
         raise DomainError(
-            "Choose continuous, dichotomous, generic estimate, single-group proportion or "
-            "correlation.",
+            "Choose continuous, dichotomous, generic estimate, single-group proportion, "
+            "correlation, events with person-time or single-group rate.",
             field="outcome_type",
         )
     if desirable_direction not in Outcome.Direction.values:

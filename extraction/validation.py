@@ -207,9 +207,12 @@ def clean_arms(value: Any, errors: Errors) -> list[dict[str, str]]:
 
 # --- outcome data --------------------------------------------------------------------------
 
-MEASURES = ("mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se", "r")
+MEASURES = (
+    "mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se", "r",
+    "person_time",
+)  # fmt: skip
 #: Outcome types entered as one row per study and timepoint for the whole sample (no arm).
-SINGLE_ROW_TYPES = ("generic", "proportion", "correlation")
+SINGLE_ROW_TYPES = ("generic", "proportion", "correlation", "single_rate")
 INTEGER_MEASURES = ("n", "events", "total")
 
 
@@ -434,6 +437,8 @@ def _check_measures(kind: str, v: dict[str, Any], at: str, where: str, errors: E
         "generic": {"estimate", "ci_lower", "ci_upper", "se", "n"},
         "proportion": {"events", "total"},
         "correlation": {"r", "n"},
+        "rate": {"events", "person_time"},
+        "single_rate": {"events", "person_time"},
     }[kind]
     for measure in sorted(set(v) - allowed):
         errors.add(f"{at}.{measure}", f"{where}: {measure} does not apply to a {kind} outcome.")
@@ -445,6 +450,11 @@ def _check_measures(kind: str, v: dict[str, Any], at: str, where: str, errors: E
         errors.add(f"{at}.n", f"{where}: n must be at least 2 (got {v['n']}).")
     if "r" in v and not -1 <= v["r"] <= 1:
         errors.add(f"{at}.r", f"{where}: a correlation lies between -1 and 1 (got {v['r']:g}).")
+    if "person_time" in v and not v["person_time"] > 0:
+        errors.add(
+            f"{at}.person_time",
+            f"{where}: person-time must be greater than 0 (got {v['person_time']:g}).",
+        )
     if "total" in v and v["total"] < 1:
         errors.add(f"{at}.total", f"{where}: the total must be at least 1.")
     if "events" in v and "total" in v and v["events"] > v["total"]:

@@ -56,6 +56,8 @@ MEASURES_BY_TYPE: dict[str, tuple[str, ...]] = {
     Outcome.Type.GENERIC: ("estimate", "ci_lower", "ci_upper", "se", "n"),
     Outcome.Type.PROPORTION: ("events", "total"),
     Outcome.Type.CORRELATION: ("r", "n"),
+    Outcome.Type.RATE: ("events", "person_time"),
+    Outcome.Type.SINGLE_RATE: ("events", "person_time"),
 }
 MEASURE_LABELS = {
     "mean": "Mean",
@@ -68,6 +70,7 @@ MEASURE_LABELS = {
     "ci_upper": "CI upper",
     "se": "SE",
     "r": "r",
+    "person_time": "Person-time",
     "timepoint_weeks": "Weeks",
     "conversion": "Converted:",
 }

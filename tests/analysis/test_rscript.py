@@ -89,10 +89,25 @@ CORRELATIONS = (
 )
 
 
+RATES = (
+    StudyRow(41, "Kemp 2011", 2011, events1=14, pt1=410.0, events2=25, pt2=395.5),
+    StudyRow(42, "Lund 2014", 2014, events1=9, pt1=220.0, events2=12, pt2=230.0),
+    StudyRow(43, "Moss 2017", 2017, events1=30, pt1=1020.0, events2=41, pt2=990.0),
+)
+SINGLE_RATES = (
+    StudyRow(51, "Nash 2010", 2010, events=18, person_time=2400.0),
+    StudyRow(52, "Odom 2013", 2013, events=7, person_time=1310.0),
+    StudyRow(53, "Pike 2016", 2016, events=33, person_time=5100.0),
+    StudyRow(54, "Quinn 2019", 2019, events=0, person_time=640.0),
+)
+
+
 @pytest.mark.parametrize(
     ("measure", "rows"),
     [(m, PROPORTIONS) for m in ("PLO", "PFT", "PAS", "PLN", "PR")]
-    + [(m, CORRELATIONS) for m in ("ZCOR", "COR")],
+    + [(m, CORRELATIONS) for m in ("ZCOR", "COR")]
+    + [(m, RATES) for m in ("IRR", "IRD")]
+    + [(m, SINGLE_RATES) for m in ("IRLN", "IR", "IRS", "IRFT")],
 )
 def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measure, rows):
     from analysis import scales
@@ -100,6 +115,7 @@ def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measur
     payload = compute_payload(spec(measure=measure), AnalysisInputs(rows=rows))
     script = r_script(payload, [r.to_dict() for r in rows], title="t", revman=False)
     assert "Ives 2021" not in script  # no total: left out, as in the app
+    # R shows rates per unit of person-time; the app per 1,000.
     natural = (
         script.split("predict(res, ", 1)[1].split("digits", 1)[0] if "transf" in script else ""
     )
@@ -115,5 +131,5 @@ def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measur
         ["Rscript", "-e", script + back], capture_output=True, text=True, timeout=120
     )
     shown = float(out.stdout.strip().splitlines()[-1])
-    factor = 100 if payload["percent"] else 1
+    factor = 100 if payload["percent"] else payload.get("per") or 1
     assert scales.natural(payload, o["estimate"]) == pytest.approx(shown * factor, abs=1e-6)

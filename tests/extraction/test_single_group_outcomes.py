@@ -101,3 +101,38 @@ def test_the_entry_page_offers_r_and_n_for_a_correlation_without_an_arm(
     )
     assert bad.status_code == 400
     assert "a correlation lies between -1 and 1 (got -2)" in bad.content.decode()
+
+
+def test_rates_take_events_and_person_time_per_arm_or_for_one_group(review, sheet, studies, lead):
+    rate = services.outcome_save(review=review, name="Relapses", outcome_type="rate")
+    single = services.outcome_save(review=review, name="Incidence", outcome_type="single_rate")
+    with pytest.raises(services.ValidationFailed) as caught:
+        _save(sheet, studies[0], lead, [
+            {"outcome": single.pk, "timepoint": "1 year", "events": 3, "person_time": 0},
+        ])  # fmt: skip
+    assert (
+        "person-time must be greater than 0 (got 0)"
+        in caught.value.errors["outcomes.0.person_time"][0]
+    )
+    services.extraction_save(
+        form=sheet, study=studies[0], user=lead, expected_version=0,
+        data=services.ExtractionInput(answers={}, arms=[
+            {"label": "Peer support", "role": "intervention"},
+            {"label": "Usual care", "role": "control"},
+        ], outcomes=[
+            {"outcome": rate.pk, "timepoint": "1 year", "arm": "Peer support", "events": 4,
+             "person_time": 120.5},
+            {"outcome": rate.pk, "timepoint": "1 year", "arm": "Usual care", "events": 9,
+             "person_time": 118},
+            {"outcome": single.pk, "timepoint": "1 year", "events": 13, "person_time": 238.5},
+        ]),
+    )  # fmt: skip
+    row = next(r for r in selectors.analysis_rows(outcome=rate) if r.study_id == studies[0].pk)
+    assert (row.intervention.events, row.intervention.person_time) == (4, 120.5)
+    assert row.missing is None
+    lines = exports.metafor_csv(outcome=rate).splitlines()
+    assert lines[0].startswith("study,timepoint,x1i,t1i,x2i,t2i,")
+    assert lines[1].startswith(f"{studies[0].label},1 year,4,120.5,9,118.0")
+    lines = exports.metafor_csv(outcome=single).splitlines()
+    assert lines[0].startswith("study,timepoint,xi,ti,")
+    assert lines[1].startswith(f"{studies[0].label},1 year,13,238.5")
