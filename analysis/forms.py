@@ -11,6 +11,7 @@ SETTINGS_FIELDS = [
     "name", "preset", "measure", "model", "tau2_method", "test", "prediction_interval",
     "mantel_haenszel", "level", "subgroup_field", "exclude_high_rob", "leave_one_out",
     "cumulative", "show_rob", "harmonise_signs", "intervention_label", "control_label", "sort_by",
+    "prepost_correlation",
 ]  # fmt: skip
 
 
@@ -35,6 +36,7 @@ LABELS = {
     "intervention_label": "Intervention group name",
     "control_label": "Control group name",
     "sort_by": "Order studies by",
+    "prepost_correlation": "Imputed pre-post correlation",
 }
 HELP = {
     "outcome": "The outcome whose extracted data this analysis pools.",
@@ -60,6 +62,8 @@ HELP = {
     "intervention_label": "Used in the forest plot's 'Favours ...' labels.",
     "control_label": "Used in the forest plot's 'Favours ...' labels.",
     "sort_by": "The order of the studies on the forest plot.",
+    "prepost_correlation": "Paired (pre-post) outcomes only: the correlation between baseline "
+    "and follow-up used for studies that do not report it (0.5 unless you change it).",
 }
 
 

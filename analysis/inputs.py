@@ -21,6 +21,7 @@ from analysis.models import (
     CONTINUOUS_MEASURES,
     CORRELATION_MEASURES,
     DICHOTOMOUS_MEASURES,
+    PAIRED_MEASURES,
     PROPORTION_MEASURES,
     RATE_MEASURES,
     SINGLE_RATE_MEASURES,
@@ -60,6 +61,12 @@ class StudyRow:
     n: float | None = None
     # A single group's person-time (with `events`), for single-group rates.
     person_time: float | None = None
+    # One group measured twice (paired): follow-up and baseline means and SDs, with `n` and
+    # `r` (the pre-post correlation; None when not reported, then the analysis imputes it).
+    mean: float | None = None
+    sd: float | None = None
+    mean_pre: float | None = None
+    sd_pre: float | None = None
     timepoint: str = ""
     subgroups: Mapping[str, str] = field(default_factory=dict)
     rob: str | None = None
@@ -140,6 +147,14 @@ def missing_reason(row: StudyRow, measure: str) -> str | None:
                 return f"no event count reported for the {arm} arm"
             if _blank(t):
                 return f"no person-time reported for the {arm} arm"
+        return None
+    if measure in PAIRED_MEASURES:
+        for value, what in (
+            (row.mean_pre, "baseline mean"), (row.sd_pre, "baseline SD"),
+            (row.mean, "follow-up mean"), (row.sd, "follow-up SD"), (row.n, "sample size"),
+        ):  # fmt: skip
+            if _blank(value):
+                return f"no {what} reported"
         return None
     if measure in SINGLE_RATE_MEASURES:
         if _blank(row.events):
@@ -237,6 +252,10 @@ def row_from_extraction(item: Any, year: int | None = None) -> StudyRow | Missin
         r=_num(_get(item, "r")),
         n=_num(_get(item, "n")),
         person_time=_num(_get(item, "person_time")),
+        mean=_num(_get(item, "mean")),
+        sd=_num(_get(item, "sd")),
+        mean_pre=_num(_get(item, "mean_pre")),
+        sd_pre=_num(_get(item, "sd_pre")),
         timepoint=str(_get(item, "timepoint") or ""),
         subgroups={str(k): _variable(v) for k, v in dict(variables).items()},
     )

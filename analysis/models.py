@@ -49,6 +49,9 @@ class Measure(models.TextChoices):
     IR = "IR", "Incidence rate (untransformed)"
     IRS = "IRS", "Incidence rate (square root transformed)"
     IRFT = "IRFT", "Incidence rate (Freeman-Tukey transformed)"
+    # One group measured twice: raw mean change, or standardised by the change-score SD.
+    SMCC = "SMCC", "Standardised mean change (change-score SD)"
+    MC = "MC", "Mean change"
 
 
 CONTINUOUS_MEASURES = ("SMD", "MD", "ROM")
@@ -58,8 +61,12 @@ PROPORTION_MEASURES = ("PLO", "PFT", "PAS", "PLN", "PR")
 CORRELATION_MEASURES = ("ZCOR", "COR")
 RATE_MEASURES = ("IRR", "IRD")
 SINGLE_RATE_MEASURES = ("IRLN", "IR", "IRS", "IRFT")
+PAIRED_MEASURES = ("SMCC", "MC")
 #: Measures of one group per study: no comparison, so no "favours" side and no null line.
 SINGLE_GROUP_MEASURES = PROPORTION_MEASURES + CORRELATION_MEASURES + SINGLE_RATE_MEASURES
+#: The pre-post correlation imputed for a paired study that does not report it (the lead
+#: changes it per analysis, e.g. for a sensitivity analysis at 0.3 and 0.7).
+DEFAULT_PREPOST_CORRELATION = 0.5
 
 
 class ModelKind(models.TextChoices):
@@ -126,6 +133,10 @@ class Analysis(models.Model):
     intervention_label = models.CharField(max_length=100, default="intervention")
     control_label = models.CharField(max_length=100, default="control")
     sort_by = models.CharField(max_length=6, choices=SortOrder.choices, default=SortOrder.STUDY)
+    prepost_correlation = models.FloatField(
+        default=DEFAULT_PREPOST_CORRELATION,
+        help_text="Paired (pre-post) outcomes: the correlation used where a study reports none.",
+    )
     position = models.PositiveIntegerField(default=0)
     # Optimistic concurrency: an edit names the version it started from.
     version = models.PositiveIntegerField(default=1)
@@ -168,6 +179,10 @@ class Analysis(models.Model):
             models.UniqueConstraint(fields=["outcome", "name"], name="analysis_name_unique"),
             models.CheckConstraint(
                 condition=Q(level__gt=50) & Q(level__lt=100), name="analysis_level_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(prepost_correlation__gt=-1) & Q(prepost_correlation__lt=1),
+                name="analysis_prepost_correlation_in_range",
             ),
             models.CheckConstraint(
                 condition=Q(computed_seq__lte=F("change_seq")),

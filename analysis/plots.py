@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 from analysis import scales
 from analysis.models import (
     CORRELATION_MEASURES,
+    PAIRED_MEASURES,
     PROPORTION_MEASURES,
     RATE_MEASURES,
     SINGLE_RATE_MEASURES,
@@ -138,6 +139,10 @@ def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if measure in ("RR", "OR", "RD", "PETO"):
         return [("events1", "Events", i), ("total1", "Total", i),
                 ("events2", "Events", c), ("total2", "Total", c)]  # fmt: skip
+    if measure in PAIRED_MEASURES:
+        return [("mean_pre", "Mean", "Baseline"), ("sd_pre", "SD", "Baseline"),
+                ("mean", "Mean", "Follow-up"), ("sd", "SD", "Follow-up"),
+                ("n", "n", ""), ("r", "r", "")]  # fmt: skip
     if measure in RATE_MEASURES:
         return [("events1", "Events", i), ("pt1", "Person-time", i),
                 ("events2", "Events", c), ("pt2", "Person-time", c)]  # fmt: skip

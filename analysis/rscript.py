@@ -12,6 +12,7 @@ DICHOTOMOUS = ("RR", "OR", "RD", "PETO")
 PROPORTIONS = ("PLO", "PFT", "PAS", "PLN", "PR")
 CORRELATIONS = ("ZCOR", "COR")
 RATES = ("IRR", "IRD")
+PAIRED = ("SMCC", "MC")
 SINGLE_RATES = ("IRLN", "IR", "IRS", "IRFT")
 #: metafor's back-transformation per measure, for predict(), forest() and the sensitivity
 #: analyses; PFT's takes the harmonic mean of the sample sizes (transf.ipft.hm).
@@ -41,6 +42,8 @@ def _columns(measure: str, subgroup_field: str) -> list[str]:
         cols = base + ["r", "n"]
     elif measure in RATES:
         cols = base + ["events1", "pt1", "events2", "pt2"]
+    elif measure in PAIRED:
+        cols = base + ["mean", "sd", "mean_pre", "sd_pre", "n", "r"]
     elif measure in SINGLE_RATES:
         cols = base + ["events", "person_time"]
     else:
@@ -126,6 +129,13 @@ def r_script(
             f'dat <- escalc(measure = "{measure}", xi = events, ni = total, data = dat, '
             "slab = study)"
         )
+    elif measure in PAIRED:
+        r = payload.get("prepost_correlation", 0.5)
+        lines += [
+            f"dat$r[is.na(dat$r)] <- {r}  # pre-post correlation imputed where not reported",
+            f'dat <- escalc(measure = "{measure}", m1i = mean, sd1i = sd, m2i = mean_pre, '
+            "sd2i = sd_pre, ni = n, ri = r, data = dat, slab = study)",
+        ]
     elif measure in RATES:
         lines.append(
             f'dat <- escalc(measure = "{measure}", x1i = events1, t1i = pt1, x2i = events2, '

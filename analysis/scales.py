@@ -21,6 +21,7 @@ from typing import Any
 from analysis import stats
 from analysis.models import (
     CORRELATION_MEASURES,
+    PAIRED_MEASURES,
     PROPORTION_MEASURES,
     SINGLE_GROUP_MEASURES,
     SINGLE_RATE_MEASURES,
@@ -39,6 +40,9 @@ NATURAL_LABELS = {
 
 def scale_fields(measure: str) -> dict[str, Any]:
     """The payload keys that tell plots and tables how to show this measure."""
+    if measure in PAIRED_MEASURES:
+        # A change within one group: on its own scale, with a line at no change.
+        return {"transform": None, "percent": False, "single_group": True}
     if measure not in SINGLE_GROUP_MEASURES:
         return {"transform": None, "percent": False, "single_group": False}
     return {

@@ -34,6 +34,7 @@ from analysis.models import (
     CORRELATION_MEASURES,
     DICHOTOMOUS_MEASURES,
     MH_MEASURES,
+    PAIRED_MEASURES,
     PROPORTION_MEASURES,
     RATE_MEASURES,
     SINGLE_GROUP_MEASURES,
@@ -99,6 +100,7 @@ EDITABLE = (
     "name", "preset", "measure", "model", "tau2_method", "test", "prediction_interval",
     "mantel_haenszel", "level", "subgroup_field", "exclude_high_rob", "leave_one_out",
     "cumulative", "show_rob", "harmonise_signs", "intervention_label", "control_label", "sort_by",
+    "prepost_correlation",
 )  # fmt: skip
 
 
@@ -115,6 +117,8 @@ def measures_for(outcome: Outcome) -> tuple[str, ...]:
         return RATE_MEASURES
     if outcome.outcome_type == Outcome.Type.SINGLE_RATE:
         return SINGLE_RATE_MEASURES
+    if outcome.outcome_type == Outcome.Type.PAIRED:
+        return PAIRED_MEASURES
     return (Measure.GEN,)
 
 
@@ -130,6 +134,8 @@ DEFAULT_MEASURES = {
     "correlation": "ZCOR",
     "rate": "IRR",
     "single_rate": "IRLN",
+    # Paired: the standardised mean change (change-score SD), as SMD for two groups.
+    "paired": "SMCC",
 }
 
 
@@ -152,6 +158,11 @@ def _validate(analysis: Analysis) -> None:
         )
     if not (50 < float(analysis.level) < 100):
         raise DomainError("The confidence level must be between 50 and 100.", field="level")
+    if not -1 < float(analysis.prepost_correlation) < 1:
+        raise DomainError(
+            "The imputed pre-post correlation must lie between -1 and 1.",
+            field="prepost_correlation",
+        )
     if not analysis.name.strip():
         raise DomainError("Name the analysis.", field="name")
     if analysis.test == Inference.KNHA and analysis.model == ModelKind.FIXED:
@@ -398,6 +409,8 @@ class Spec:
     control_label: str
     # The subgroup variable's field label, for headings ("Design: cluster").
     subgroup_label: str = ""
+    # Paired outcomes: the pre-post correlation used where a study reports none.
+    prepost_correlation: float = 0.5
 
     @classmethod
     def of(cls, analysis: Analysis) -> Spec:
@@ -425,6 +438,7 @@ class Spec:
             revman=analysis.preset == Preset.REVMAN5,
             intervention_label=analysis.intervention_label,
             control_label=analysis.control_label,
+            prepost_correlation=float(analysis.prepost_correlation),
         )
 
     @property
@@ -476,6 +490,13 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
         )  # fmt: skip
     if spec.measure in SINGLE_GROUP_MEASURES:
         return _single_group_effect_sizes(spec.measure, rows)
+    if spec.measure in PAIRED_MEASURES:
+        return stats.escalc(
+            spec.measure,
+            m1i=[r.mean for r in rows], sd1i=[r.sd for r in rows],
+            m2i=[r.mean_pre for r in rows], sd2i=[r.sd_pre for r in rows],
+            ni=[r.n for r in rows], ri=[_prepost_r(spec, r) for r in rows], labels=labels,
+        )  # fmt: skip
     if spec.measure in RATE_MEASURES:
         return stats.escalc(
             spec.measure,
@@ -494,6 +515,23 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
         level=spec.level,
         labels=labels,
     )
+
+
+def _prepost_r(spec: Spec, row: StudyRow) -> float:
+    return spec.prepost_correlation if row.r is None else row.r
+
+
+def _imputation_notes(spec: Spec, rows: Sequence[StudyRow]) -> list[str]:
+    """Which paired studies had their pre-post correlation imputed, and with what."""
+    if spec.measure not in PAIRED_MEASURES:
+        return []
+    imputed = [r.label for r in rows if r.r is None]
+    if not imputed:
+        return []
+    return [
+        f"Pre-post correlation not reported, {spec.prepost_correlation:g} used (a setting of "
+        f"this analysis) for: {', '.join(imputed)}."
+    ]
 
 
 def _single_group_effect_sizes(measure: str, rows: Sequence[StudyRow]) -> stats.EffectSizes:
@@ -648,6 +686,9 @@ def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
     payload["studies"] = studies
     payload["overall"] = overall
     payload.update(scales.sample_sizes(spec.measure, rows))
+    if spec.measure in PAIRED_MEASURES:
+        payload["prepost_correlation"] = spec.prepost_correlation
+        warnings += _imputation_notes(spec, rows)
     payload["participants"] = sum(r.participants or 0 for r in rows)
     labels = [r.label for r in rows]
     common: dict[str, Any] = {"method": "FE" if tables else main.method,

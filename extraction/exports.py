@@ -144,6 +144,8 @@ LONG_HEADER = [
     "se",
     "r",
     "person_time",
+    "mean_pre",
+    "sd_pre",
     "conversion",
     "conversion_inputs",
     "notes",
@@ -193,6 +195,8 @@ def long_csv(*, review: Review) -> str:
                     r.se,
                     r.r,
                     r.person_time,
+                    r.mean_pre,
+                    r.sd_pre,
                     r.conversion,
                     json.dumps(r.conversion_inputs) if r.conversion_inputs else "",
                     r.notes,
@@ -214,6 +218,8 @@ def metafor_columns(outcome: Outcome) -> list[str]:
         return ["x1i", "t1i", "x2i", "t2i"]
     if outcome.outcome_type == Outcome.Type.SINGLE_RATE:
         return ["xi", "ti"]
+    if outcome.outcome_type == Outcome.Type.PAIRED:
+        return ["m1i", "sd1i", "m2i", "sd2i", "ni", "ri"]  # 1: follow-up, 2: baseline
     return ["yi", "sei"]
 
 
@@ -244,6 +250,8 @@ def metafor_csv(*, outcome: Outcome) -> str:
             values = [i.events, i.person_time, c.events, c.person_time]
         elif outcome.outcome_type == Outcome.Type.SINGLE_RATE:
             values = [r.events, r.person_time]
+        elif outcome.outcome_type == Outcome.Type.PAIRED:
+            values = [r.mean, r.sd, r.mean_pre, r.sd_pre, r.n, r.r]
         else:
             ratio = outcome.effect_measure.upper() in RATIO_MEASURES
             es = stats.generic_iv(

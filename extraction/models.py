@@ -40,6 +40,8 @@ class Outcome(models.Model):
         # Events over person-time: per arm (incidence rate ratio) or for one group.
         RATE = "rate", "Events with person-time (per arm)"
         SINGLE_RATE = "single_rate", "Single-group rate (events, person-time)"
+        # One group measured twice (pre-post): both means and SDs, n, and the correlation.
+        PAIRED = "paired", "Paired pre-post (means, SDs, n, r)"
 
     class Direction(models.TextChoices):
         HIGHER = "higher", "Higher is better"
@@ -303,6 +305,10 @@ class OutcomeData(models.Model):
     r = models.FloatField(null=True, blank=True)
     # Rate outcomes: the person-time the events were counted over (with `events`).
     person_time = models.FloatField(null=True, blank=True)
+    # Paired (pre-post) outcomes: the baseline mean and SD; `mean`, `sd` are at follow-up,
+    # `r` the pre-post correlation (imputed by the analysis where not reported).
+    mean_pre = models.FloatField(null=True, blank=True)
+    sd_pre = models.FloatField(null=True, blank=True)
     # e.g. "sd_from_se" with the reported inputs, so the number can be traced back.
     conversion = models.CharField(max_length=40, blank=True)
     conversion_inputs = models.JSONField(default=_empty_dict, blank=True)
@@ -327,6 +333,9 @@ class OutcomeData(models.Model):
             models.CheckConstraint(
                 condition=Q(person_time__isnull=True) | Q(person_time__gt=0),
                 name="person_time_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(sd_pre__isnull=True) | Q(sd_pre__gt=0), name="sd_pre_positive"
             ),
             models.CheckConstraint(
                 condition=Q(events__isnull=True)

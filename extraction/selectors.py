@@ -245,7 +245,7 @@ class ExtractionComparison:
 # The numbers an outcome row can carry, in the order they are shown and compared.
 ROW_NUMBERS = (
     "mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se", "r",
-    "person_time",
+    "person_time", "mean_pre", "sd_pre",
 )  # fmt: skip
 ROW_MEASURES = ("timepoint_weeks", *ROW_NUMBERS, "conversion")
 
@@ -371,6 +371,11 @@ class AnalysisRow:
     r: float | None = None
     n: int | None = None
     person_time: float | None = None
+    # Paired (pre-post) outcomes: follow-up and baseline means and SDs (with `n` and `r`).
+    mean: float | None = None
+    sd: float | None = None
+    mean_pre: float | None = None
+    sd_pre: float | None = None
     conversions: tuple[str, ...] = ()
     variables: dict[str, Any] = field(default_factory=dict)
     missing: str | None = None
@@ -483,6 +488,15 @@ def _missing_measures(
         if generic is None or generic.events is None:
             return "no event count reported"
         return "no person-time reported" if generic.person_time is None else None
+    if outcome_type == Outcome.Type.PAIRED:
+        for attr, message in (
+            ("mean_pre", "no baseline mean reported"), ("sd_pre", "no baseline SD reported"),
+            ("mean", "no follow-up mean reported"), ("sd", "no follow-up SD reported"),
+            ("n", "no n reported"),
+        ):  # fmt: skip
+            if generic is None or getattr(generic, attr) is None:
+                return message
+        return None
     if outcome_type == Outcome.Type.CORRELATION:
         if generic is None or generic.r is None:
             return "no correlation reported"
@@ -517,10 +531,12 @@ def _single_group_values(outcome: Outcome, row: OutcomeData | None) -> dict[str,
         Outcome.Type.PROPORTION,
         Outcome.Type.CORRELATION,
         Outcome.Type.SINGLE_RATE,
+        Outcome.Type.PAIRED,
     ):
         return {}
     return {"events": row.events, "total": row.total, "r": row.r, "n": row.n,
-            "person_time": row.person_time}  # fmt: skip
+            "person_time": row.person_time, "mean": row.mean, "sd": row.sd,
+            "mean_pre": row.mean_pre, "sd_pre": row.sd_pre}  # fmt: skip
 
 
 def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:

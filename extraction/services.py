@@ -630,7 +630,7 @@ def outcome_save(
     if outcome_type not in Outcome.Type.values:
         raise DomainError(
             "Choose continuous, dichotomous, generic estimate, single-group proportion, "
-            "correlation, events with person-time or single-group rate.",
+            "correlation, events with person-time, single-group rate or paired pre-post.",
             field="outcome_type",
         )
     if desirable_direction not in Outcome.Direction.values:

@@ -209,10 +209,10 @@ def clean_arms(value: Any, errors: Errors) -> list[dict[str, str]]:
 
 MEASURES = (
     "mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se", "r",
-    "person_time",
+    "person_time", "mean_pre", "sd_pre",
 )  # fmt: skip
 #: Outcome types entered as one row per study and timepoint for the whole sample (no arm).
-SINGLE_ROW_TYPES = ("generic", "proportion", "correlation", "single_rate")
+SINGLE_ROW_TYPES = ("generic", "proportion", "correlation", "single_rate", "paired")
 INTEGER_MEASURES = ("n", "events", "total")
 
 
@@ -439,11 +439,14 @@ def _check_measures(kind: str, v: dict[str, Any], at: str, where: str, errors: E
         "correlation": {"r", "n"},
         "rate": {"events", "person_time"},
         "single_rate": {"events", "person_time"},
+        "paired": {"mean_pre", "sd_pre", "mean", "sd", "n", "r"},
     }[kind]
     for measure in sorted(set(v) - allowed):
         errors.add(f"{at}.{measure}", f"{where}: {measure} does not apply to a {kind} outcome.")
     if "sd" in v and not v["sd"] > 0:
         errors.add(f"{at}.sd", f"{where}: SD must be greater than 0 (got {v['sd']:g}).")
+    if "sd_pre" in v and not v["sd_pre"] > 0:
+        errors.add(f"{at}.sd_pre", f"{where}: SD must be greater than 0 (got {v['sd_pre']:g}).")
     if "se" in v and not v["se"] > 0:
         errors.add(f"{at}.se", f"{where}: SE must be greater than 0 (got {v['se']:g}).")
     if "n" in v and v["n"] < 2:

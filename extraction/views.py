@@ -58,6 +58,7 @@ MEASURES_BY_TYPE: dict[str, tuple[str, ...]] = {
     Outcome.Type.CORRELATION: ("r", "n"),
     Outcome.Type.RATE: ("events", "person_time"),
     Outcome.Type.SINGLE_RATE: ("events", "person_time"),
+    Outcome.Type.PAIRED: ("mean_pre", "sd_pre", "mean", "sd", "n", "r"),
 }
 MEASURE_LABELS = {
     "mean": "Mean",
@@ -71,6 +72,8 @@ MEASURE_LABELS = {
     "se": "SE",
     "r": "r",
     "person_time": "Person-time",
+    "mean_pre": "Baseline mean",
+    "sd_pre": "Baseline SD",
     "timepoint_weeks": "Weeks",
     "conversion": "Converted:",
 }

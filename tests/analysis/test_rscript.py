@@ -100,6 +100,11 @@ SINGLE_RATES = (
     StudyRow(53, "Pike 2016", 2016, events=33, person_time=5100.0),
     StudyRow(54, "Quinn 2019", 2019, events=0, person_time=640.0),
 )
+PAIRED = (
+    StudyRow(61, "Abel 2013", 2013, mean_pre=22.0, sd_pre=6.1, mean=17.5, sd=6.4, n=40, r=0.62),
+    StudyRow(62, "Boyd 2016", 2016, mean_pre=25.3, sd_pre=5.0, mean=21.9, sd=5.6, n=28),
+    StudyRow(63, "Cruz 2018", 2018, mean_pre=19.8, sd_pre=7.2, mean=18.1, sd=7.0, n=75, r=0.71),
+)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +112,8 @@ SINGLE_RATES = (
     [(m, PROPORTIONS) for m in ("PLO", "PFT", "PAS", "PLN", "PR")]
     + [(m, CORRELATIONS) for m in ("ZCOR", "COR")]
     + [(m, RATES) for m in ("IRR", "IRD")]
-    + [(m, SINGLE_RATES) for m in ("IRLN", "IR", "IRS", "IRFT")],
+    + [(m, SINGLE_RATES) for m in ("IRLN", "IR", "IRS", "IRFT")]
+    + [(m, PAIRED) for m in ("SMCC", "MC")],
 )
 def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measure, rows):
     from analysis import scales

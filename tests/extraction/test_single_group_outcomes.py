@@ -136,3 +136,36 @@ def test_rates_take_events_and_person_time_per_arm_or_for_one_group(review, shee
     lines = exports.metafor_csv(outcome=single).splitlines()
     assert lines[0].startswith("study,timepoint,xi,ti,")
     assert lines[1].startswith(f"{studies[0].label},1 year,13,238.5")
+
+
+def test_a_paired_outcome_takes_both_occasions_and_an_optional_correlation(
+    review, sheet, studies, lead
+):
+    paired = services.outcome_save(review=review, name="Symptoms", outcome_type="paired")
+    with pytest.raises(services.ValidationFailed) as caught:
+        _save(sheet, studies[0], lead, [
+            {"outcome": paired.pk, "timepoint": "12 weeks", "mean_pre": 20, "sd_pre": -1,
+             "mean": 18, "sd": 5, "n": 30},
+        ])  # fmt: skip
+    assert "SD must be greater than 0 (got -1)" in caught.value.errors["outcomes.0.sd_pre"][0]
+    _save(sheet, studies[0], lead, [
+        {"outcome": paired.pk, "timepoint": "12 weeks", "mean_pre": 20, "sd_pre": 6,
+         "mean": 18, "sd": 5.5, "n": 30},
+    ])  # fmt: skip
+    _save(sheet, studies[1], lead, [
+        {"outcome": paired.pk, "timepoint": "12 weeks", "mean": 18, "sd": 5.5, "n": 30},
+    ])  # fmt: skip
+    rows = {r.study_label: r for r in selectors.analysis_rows(outcome=paired)}
+    first = rows[studies[0].label]
+    assert (first.mean_pre, first.sd_pre, first.mean, first.sd, first.n, first.r) == (
+        20,
+        6,
+        18,
+        5.5,
+        30,
+        None,
+    )
+    assert first.missing is None  # the correlation is imputed by the analysis
+    assert rows[studies[1].label].missing == "no baseline mean reported"
+    lines = exports.metafor_csv(outcome=paired).splitlines()
+    assert lines[0].startswith("study,timepoint,m1i,sd1i,m2i,sd2i,ni,ri,")
