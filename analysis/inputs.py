@@ -299,7 +299,10 @@ def load_inputs(analysis: Analysis) -> AnalysisInputs:
     selector = _optional("extraction.selectors", "analysis_rows")
     if selector is None:
         return AnalysisInputs(rows=())
-    items = list(selector(outcome=analysis.outcome))
+    if analysis.multilevel:
+        items = list(selector(outcome=analysis.outcome, every_timepoint=True))
+    else:
+        items = list(selector(outcome=analysis.outcome))
     years = study_years(int(_get(i, "study_id")) for i in items)
     rows: list[StudyRow] = []
     missing: list[MissingStudy] = []

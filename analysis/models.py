@@ -133,6 +133,12 @@ class Analysis(models.Model):
     intervention_label = models.CharField(max_length=100, default="intervention")
     control_label = models.CharField(max_length=100, default="control")
     sort_by = models.CharField(max_length=6, choices=SortOrder.choices, default=SortOrder.STUDY)
+    # Several effect sizes per study (every timepoint reported): a three-level model,
+    # metafor's rma.mv(yi, vi, random = ~ 1 | study/es).
+    multilevel = models.BooleanField(
+        default=False,
+        help_text="Pool every timepoint of every study with a three-level model.",
+    )
     prepost_correlation = models.FloatField(
         default=DEFAULT_PREPOST_CORRELATION,
         help_text="Paired (pre-post) outcomes: the correlation used where a study reports none.",

@@ -91,6 +91,8 @@ def method_label(payload: Mapping[str, Any]) -> str:
 
 
 def heterogeneity_text(pool: Mapping[str, Any], fixed: bool) -> str:
+    if "sigma2_between" in pool:
+        return _multilevel_heterogeneity_text(pool)
     parts = []
     if not fixed and pool.get("tau2") is not None:
         parts.append(f"Tau² = {_fmt(pool['tau2'])}")
@@ -99,6 +101,17 @@ def heterogeneity_text(pool: Mapping[str, Any], fixed: bool) -> str:
     if pool.get("i2") is not None:
         parts.append(f"I² = {pool['i2']:.0f}%")
     return "Heterogeneity: " + ("; ".join(parts) if parts else "not applicable")
+
+
+def _multilevel_heterogeneity_text(pool: Mapping[str, Any]) -> str:
+    """Variance components and the I² split of the three-level model."""
+    return (
+        f"Heterogeneity: σ² between studies = {_fmt(pool.get('sigma2_between'), 3)}, "
+        f"within studies = {_fmt(pool.get('sigma2_within'), 3)}; "
+        f"Q = {_fmt(pool.get('q'))}, df = {pool.get('q_df')} ({_p(pool.get('q_pval'))}); "
+        f"I² between = {_fmt(pool.get('i2_between'), 0)}%, "
+        f"within = {_fmt(pool.get('i2_within'), 0)}%"
+    )
 
 
 def overall_test_text(pool: Mapping[str, Any]) -> str:
@@ -255,7 +268,9 @@ def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
     studies = list(payload.get("studies") or [])
     rows: list[_Row] = []
     sub = payload.get("subgroups")
-    if sub:
+    if payload.get("multilevel"):
+        rows += _multilevel_rows(payload, studies, sort)
+    elif sub:
         by_id = {s["study_id"]: s for s in studies}
         variable = payload.get("subgroup_label") or payload.get("subgroup_field") or ""
         for n, group in enumerate(sub["groups"], start=1):
@@ -280,6 +295,24 @@ def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
         rows += _pooled_rows(payload, overall, "Total", "total", n1, n2)
     if sub:
         rows.append(_Row("test", {"label": subgroup_test_text(sub["test"])}))
+    return rows
+
+
+def _multilevel_rows(
+    payload: Mapping[str, Any], studies: Sequence[Mapping[str, Any]], sort: str
+) -> list[_Row]:
+    """Effect sizes grouped under their study (the three-level model), each by timepoint."""
+    order: dict[int, list[Mapping[str, Any]]] = {}
+    for s in _sort_studies(studies, sort):
+        order.setdefault(s["study_id"], []).append(s)
+    rows: list[_Row] = []
+    for members in order.values():
+        rows.append(_Row("header", {"label": members[0]["label"]}, bold=True))
+        for s in members:
+            cells = _study_cells(payload, s)
+            cells["label"] = f"  {s.get('timepoint') or 'effect size'}"
+            rows.append(_Row("study", cells, study=s))
+    rows.append(_Row("blank"))
     return rows
 
 

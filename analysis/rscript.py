@@ -58,13 +58,15 @@ def inputs_csv(payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]]) 
     """The rows the engine pooled (after missing-data exclusions), one line per study."""
     measure = payload.get("measure") or ""
     field = payload.get("subgroup_field") or ""
-    used = {s["study_id"] for s in payload.get("studies") or []}
+    # Three-level models pool several rows per study: a row is used by study and timepoint.
+    ml = bool(payload.get("multilevel"))
+    used = {_row_key(s, ml) for s in payload.get("studies") or []}
     cols = _columns(measure, field)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(cols)
     for row in inputs:
-        if row["study_id"] not in used:
+        if _row_key(row, ml) not in used:
             continue
         values = {
             **row,
@@ -73,6 +75,10 @@ def inputs_csv(payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]]) 
         }
         writer.writerow([_cell(c, values.get(c)) for c in cols])
     return out.getvalue()
+
+
+def _row_key(row: Mapping[str, Any], multilevel: bool) -> Any:
+    return (row["study_id"], row.get("timepoint")) if multilevel else row["study_id"]
 
 
 #: Columns that count people or years: written as 4, not 4.0, when they are whole numbers.
@@ -162,7 +168,13 @@ def r_script(
     if payload.get("harmonised"):
         lines.append("dat$yi <- -dat$yi  # signs harmonised: lower is better for this outcome")
     lines.append("")
-    if overall.get("method") == "MH":
+    if payload.get("multilevel"):
+        lines += [
+            "dat$es <- seq_len(nrow(dat))  # effect sizes nested in studies",
+            f'res <- rma.mv(yi, vi, random = ~ 1 | study_id/es, data = dat, method = "{method}", '
+            f"level = {level}, slab = paste(study, timepoint))",
+        ]
+    elif overall.get("method") == "MH":
         lines.append(
             f"res <- rma.mh(ai = events1, n1i = total1, ci = events2, n2i = total2, "
             f'measure = "{measure}", data = dat, slab = study, level = {level})'

@@ -100,7 +100,7 @@ EDITABLE = (
     "name", "preset", "measure", "model", "tau2_method", "test", "prediction_interval",
     "mantel_haenszel", "level", "subgroup_field", "exclude_high_rob", "leave_one_out",
     "cumulative", "show_rob", "harmonise_signs", "intervention_label", "control_label", "sort_by",
-    "prepost_correlation",
+    "prepost_correlation", "multilevel",
 )  # fmt: skip
 
 
@@ -158,6 +158,17 @@ def _validate(analysis: Analysis) -> None:
         )
     if not (50 < float(analysis.level) < 100):
         raise DomainError("The confidence level must be between 50 and 100.", field="level")
+    if analysis.multilevel and (
+        analysis.model != ModelKind.RANDOM or analysis.tau2_method not in ("REML", "ML")
+    ):
+        raise DomainError(
+            "The three-level model is a random-effects model fitted by REML or ML; choose "
+            "random effects with one of them.",
+            field="multilevel",
+        )
+    if analysis.multilevel and analysis.mantel_haenszel:
+        raise DomainError("Mantel-Haenszel pools one table per study; turn it off for the "
+                          "three-level model.", field="mantel_haenszel")  # fmt: skip
     if not -1 < float(analysis.prepost_correlation) < 1:
         raise DomainError(
             "The imputed pre-post correlation must lie between -1 and 1.",
@@ -411,6 +422,8 @@ class Spec:
     subgroup_label: str = ""
     # Paired outcomes: the pre-post correlation used where a study reports none.
     prepost_correlation: float = 0.5
+    # Three-level model over every timepoint of every study (analysis.multilevel).
+    multilevel: bool = False
 
     @classmethod
     def of(cls, analysis: Analysis) -> Spec:
@@ -439,6 +452,7 @@ class Spec:
             intervention_label=analysis.intervention_label,
             control_label=analysis.control_label,
             prepost_correlation=float(analysis.prepost_correlation),
+            multilevel=analysis.multilevel,
         )
 
     @property
@@ -613,6 +627,10 @@ def _pool_dict(spec: Spec, res: stats.PoolResult) -> dict[str, Any]:
 
 def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
     """Run the engine on the inputs. Pure: no database. Raises ValueError on impossible data."""
+    if spec.multilevel:
+        from analysis.multilevel import multilevel_payload
+
+        return multilevel_payload(spec, inputs)
     usable, missing = split_usable(inputs.rows, spec.measure)
     missing = list(inputs.missing) + missing
     warnings: list[str] = []

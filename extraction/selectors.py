@@ -539,9 +539,51 @@ def _single_group_values(outcome: Outcome, row: OutcomeData | None) -> dict[str,
             "mean_pre": row.mean_pre, "sd_pre": row.sd_pre}  # fmt: skip
 
 
-def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
+def _row_at(
+    outcome: Outcome, base: dict[str, Any], record: Extraction, chosen: list[OutcomeData]
+) -> AnalysisRow:
+    """The study's row from its outcome data at one timepoint."""
+    roles = {a["label"].lower(): a["role"] for a in record.arms}
+    arms = [
+        ArmData(
+            label=r.arm,
+            role=roles.get(r.arm.lower(), "other"),
+            mean=r.mean,
+            sd=r.sd,
+            n=r.n,
+            events=r.events,
+            total=r.total,
+            person_time=r.person_time,
+            conversion=r.conversion,
+        )
+        for r in chosen
+        if r.arm
+    ]
+    generic = next((r for r in chosen if not r.arm), None)
+    if outcome.outcome_type in SINGLE_ROW_TYPES and generic is None and chosen:
+        generic = chosen[0]
+    return AnalysisRow(
+        **base,
+        timepoint=chosen[0].timepoint,
+        timepoint_weeks=None
+        if chosen[0].timepoint_weeks is None
+        else float(chosen[0].timepoint_weeks),
+        arms=tuple(arms),
+        estimate=generic.estimate if generic else None,
+        ci_lower=generic.ci_lower if generic else None,
+        ci_upper=generic.ci_upper if generic else None,
+        se=generic.se if generic else None,
+        **_single_group_values(outcome, generic),
+        conversions=tuple(sorted({r.conversion for r in chosen if r.conversion})),
+        missing=_missing_measures(outcome.outcome_type, arms, generic),
+    )
+
+
+def analysis_rows(*, outcome: Outcome, every_timepoint: bool = False) -> list[AnalysisRow]:
     """Per included study, its arm-level data for this outcome from the consensus (dual) or
-    single extraction, at the timepoint the outcome's rule picks, or the reason it is missing."""
+    single extraction, at the timepoint the outcome's rule picks, or the reason it is missing.
+    With `every_timepoint`, one row per timepoint the study reports instead (several dependent
+    effect sizes per study, for the three-level model)."""
     review = outcome.review
     studies = list(included_studies_qs(review=review))
     finals = _final_extractions(review, outcome)
@@ -577,46 +619,19 @@ def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
         if not data:
             result.append(AnalysisRow(**base, missing="outcome not reported"))
             continue
+        if every_timepoint:
+            # Dependent effect sizes (three-level model): every timepoint, in follow-up order.
+            by_tp: dict[str, list[OutcomeData]] = {}
+            for r in data:
+                by_tp.setdefault(r.timepoint.lower(), []).append(r)
+            for rows_at in by_tp.values():
+                result.append(_row_at(outcome, base, record, rows_at))
+            continue
         chosen, reason = _choose_timepoint(outcome, data)
         if reason:
             result.append(AnalysisRow(**base, missing=reason))
             continue
-        roles = {a["label"].lower(): a["role"] for a in record.arms}
-        arms = [
-            ArmData(
-                label=r.arm,
-                role=roles.get(r.arm.lower(), "other"),
-                mean=r.mean,
-                sd=r.sd,
-                n=r.n,
-                events=r.events,
-                total=r.total,
-                person_time=r.person_time,
-                conversion=r.conversion,
-            )
-            for r in chosen
-            if r.arm
-        ]
-        generic = next((r for r in chosen if not r.arm), None)
-        if outcome.outcome_type in SINGLE_ROW_TYPES and generic is None and chosen:
-            generic = chosen[0]
-        result.append(
-            AnalysisRow(
-                **base,
-                timepoint=chosen[0].timepoint,
-                timepoint_weeks=None
-                if chosen[0].timepoint_weeks is None
-                else float(chosen[0].timepoint_weeks),
-                arms=tuple(arms),
-                estimate=generic.estimate if generic else None,
-                ci_lower=generic.ci_lower if generic else None,
-                ci_upper=generic.ci_upper if generic else None,
-                se=generic.se if generic else None,
-                **_single_group_values(outcome, generic),
-                conversions=tuple(sorted({r.conversion for r in chosen if r.conversion})),
-                missing=_missing_measures(outcome.outcome_type, arms, generic),
-            )
-        )
+        result.append(_row_at(outcome, base, record, chosen))
     return result
 
 
