@@ -85,6 +85,8 @@ class AnalysisForm(forms.ModelForm):
         outcome = cast(forms.ModelChoiceField, self.fields["outcome"])
         outcome.queryset = Outcome.objects.filter(review=review)
         self.fields["measure"].required = False
+        # Only paired outcomes use it: left empty, the analysis keeps its value (0.5 at first).
+        self.fields["prepost_correlation"].required = False
         variables = study_variable_fields(review=review)
         current = self.instance.subgroup_field if self.instance.pk else ""
         choices = [("", "No subgroups")] + [(k, f"{label} ({k})") for k, label in variables.items()]
@@ -109,10 +111,20 @@ class AnalysisForm(forms.ModelForm):
             "outcome": str(self.instance.outcome_id or ""),
         }
 
+    def clean_prepost_correlation(self) -> float | None:
+        value = self.cleaned_data.get("prepost_correlation")
+        if value is not None and not -1 < value < 1:
+            raise forms.ValidationError(
+                "The imputed pre-post correlation must lie between -1 and 1."
+            )
+        return cast("float | None", value)
+
     def settings(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k in SETTINGS_FIELDS}
         if not data.get("measure"):
             data.pop("measure", None)
+        if data.get("prepost_correlation") is None:
+            data.pop("prepost_correlation", None)
         return data
 
 

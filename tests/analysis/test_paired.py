@@ -98,3 +98,24 @@ def test_the_r_script_imputes_the_same_correlation(
     assert "dat$r[is.na(dat$r)] <- 0.6" in script
     assert ('escalc(measure = "SMCC", m1i = mean, sd1i = sd, m2i = mean_pre, sd2i = sd_pre, '
             "ni = n, ri = r") in script  # fmt: skip
+
+
+def test_the_lead_sets_the_imputed_correlation_on_the_analysis_form(
+    client_for, review, lead, symptoms
+):
+    client = client_for(lead)
+    base = {"outcome": symptoms.pk, "preset": "custom", "model": "random", "tau2_method": "REML",
+            "test": "z", "level": 95, "intervention_label": "i", "control_label": "c",
+            "sort_by": "study"}  # fmt: skip
+    url = reverse("analysis_create", args=[review.pk])
+    assert client.post(url, {**base, "name": "Default r"}).status_code == 302
+    assert (
+        client.post(url, {**base, "name": "r 0.3", "prepost_correlation": "0.3"}).status_code == 302
+    )
+    bad = client.post(url, {**base, "name": "r 1", "prepost_correlation": "1"})
+    assert bad.status_code == 400 and "between -1 and 1" in bad.content.decode()
+    from analysis.models import Analysis
+
+    saved = dict(Analysis.objects.values_list("name", "prepost_correlation"))
+    assert saved == {"Default r": 0.5, "r 0.3": 0.3}
+    assert Analysis.objects.get(name="r 0.3").measure == "SMCC"
