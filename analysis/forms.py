@@ -11,7 +11,7 @@ SETTINGS_FIELDS = [
     "name", "preset", "measure", "model", "tau2_method", "test", "prediction_interval",
     "mantel_haenszel", "level", "subgroup_field", "exclude_high_rob", "leave_one_out",
     "cumulative", "show_rob", "harmonise_signs", "intervention_label", "control_label", "sort_by",
-    "prepost_correlation", "multilevel",
+    "prepost_correlation", "multilevel", "robust",
 ]  # fmt: skip
 
 
@@ -38,6 +38,7 @@ LABELS = {
     "sort_by": "Order studies by",
     "prepost_correlation": "Imputed pre-post correlation",
     "multilevel": "Three-level model (several effect sizes per study)",
+    "robust": "Cluster-robust inference (CR2)",
 }
 HELP = {
     "outcome": "The outcome whose extracted data this analysis pools.",
@@ -63,6 +64,8 @@ HELP = {
     "intervention_label": "Used in the forest plot's 'Favours ...' labels.",
     "control_label": "Used in the forest plot's 'Favours ...' labels.",
     "sort_by": "The order of the studies on the forest plot.",
+    "robust": "Three-level model only: standard error, t test and CI robust to the "
+    "dependence within studies, with the CR2 small-sample correction (clubSandwich).",
     "multilevel": "Pools every timepoint each study reports, effect sizes nested in studies "
     "(metafor's rma.mv); for random effects by REML or ML.",
     "prepost_correlation": "Paired (pre-post) outcomes only: the correlation between baseline "

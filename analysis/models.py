@@ -139,6 +139,11 @@ class Analysis(models.Model):
         default=False,
         help_text="Pool every timepoint of every study with a three-level model.",
     )
+    # With the three-level model: cluster-robust SE, t test and CI with the CR2 small-sample
+    # correction (metafor's robust(..., clubSandwich = TRUE)).
+    robust = models.BooleanField(
+        default=False, help_text="Three-level model: cluster-robust (CR2) inference."
+    )
     prepost_correlation = models.FloatField(
         default=DEFAULT_PREPOST_CORRELATION,
         help_text="Paired (pre-post) outcomes: the correlation used where a study reports none.",

@@ -79,7 +79,7 @@ def multilevel_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
             "random-effects model, with the within-study variance not identified."
         )
     fit = stats.pool_multilevel(
-        yi, vi, clusters, method=spec.tau2_method, level=spec.level
+        yi, vi, clusters, method=spec.tau2_method, level=spec.level, robust=spec.robust
     ).to_dict()
     fit.update({"method": spec.tau2_method, "k": len(rows), "pi_lb": None, "pi_ub": None})
     # For the shared text helpers: the total variance and the total I².

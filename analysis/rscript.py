@@ -174,6 +174,11 @@ def r_script(
             f'res <- rma.mv(yi, vi, random = ~ 1 | study_id/es, data = dat, method = "{method}", '
             f"level = {level}, slab = paste(study, timepoint))",
         ]
+        if overall.get("robust"):
+            lines += [
+                "library(clubSandwich)  # cluster-robust inference, CR2 correction",
+                "res <- robust(res, cluster = dat$study_id, clubSandwich = TRUE)",
+            ]
     elif overall.get("method") == "MH":
         lines.append(
             f"res <- rma.mh(ai = events1, n1i = total1, ci = events2, n2i = total2, "

@@ -100,7 +100,7 @@ EDITABLE = (
     "name", "preset", "measure", "model", "tau2_method", "test", "prediction_interval",
     "mantel_haenszel", "level", "subgroup_field", "exclude_high_rob", "leave_one_out",
     "cumulative", "show_rob", "harmonise_signs", "intervention_label", "control_label", "sort_by",
-    "prepost_correlation", "multilevel",
+    "prepost_correlation", "multilevel", "robust",
 )  # fmt: skip
 
 
@@ -165,6 +165,11 @@ def _validate(analysis: Analysis) -> None:
             "The three-level model is a random-effects model fitted by REML or ML; choose "
             "random effects with one of them.",
             field="multilevel",
+        )
+    if analysis.robust and not analysis.multilevel:
+        raise DomainError(
+            "Cluster-robust inference is for the three-level model; turn that on first.",
+            field="robust",
         )
     if analysis.multilevel and analysis.mantel_haenszel:
         raise DomainError("Mantel-Haenszel pools one table per study; turn it off for the "
@@ -424,6 +429,7 @@ class Spec:
     prepost_correlation: float = 0.5
     # Three-level model over every timepoint of every study (analysis.multilevel).
     multilevel: bool = False
+    robust: bool = False
 
     @classmethod
     def of(cls, analysis: Analysis) -> Spec:
@@ -453,6 +459,7 @@ class Spec:
             control_label=analysis.control_label,
             prepost_correlation=float(analysis.prepost_correlation),
             multilevel=analysis.multilevel,
+            robust=analysis.robust,
         )
 
     @property

@@ -109,3 +109,26 @@ def test_the_three_level_model_needs_random_effects_by_reml_or_ml(review, lead, 
     with pytest.raises(DomainError, match="REML or ML"):
         services.analysis_create(review=review, outcome=outcome, created_by=lead,
                                  multilevel=True, model="fixed")  # fmt: skip
+
+
+def test_cluster_robust_inference_uses_the_engines_cr2(
+    review, lead, outcome, repeated, eager, django_capture_on_commit_callbacks
+):
+    analysis = _create(review, outcome, lead, django_capture_on_commit_callbacks,
+                       multilevel=True, robust=True)  # fmt: skip
+    overall = analysis.current_result.payload["overall"]
+    arms = [a for points in DATA.values() for a in points.values()]
+    es = stats.escalc(
+        "SMD", m1i=[a[0][0] for a in arms], sd1i=[a[0][1] for a in arms],
+        n1i=[a[0][2] for a in arms], m2i=[a[1][0] for a in arms],
+        sd2i=[a[1][1] for a in arms], n2i=[a[1][2] for a in arms],
+    )  # fmt: skip
+    study = [label for label, points in DATA.items() for _ in points]
+    expected = stats.pool_multilevel(es.yi, es.vi, study, robust=True).to_dict()
+    assert overall["robust"] is True
+    for key in ("se", "tval", "df", "pval", "ci_lb", "ci_ub"):
+        assert overall[key] == pytest.approx(expected[key], rel=1e-10), key
+    assert overall["se"] != pytest.approx(_engine().se, rel=1e-6)
+    with pytest.raises(DomainError, match="three-level model"):
+        services.analysis_create(review=review, outcome=outcome, created_by=lead,
+                                 name="Robust alone", robust=True)  # fmt: skip

@@ -141,16 +141,18 @@ def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measur
     assert scales.natural(payload, o["estimate"]) == pytest.approx(shown * factor, abs=1e-6)
 
 
-def test_metafor_reproduces_a_three_level_model():
+@pytest.mark.parametrize("robust", [False, True])
+def test_metafor_reproduces_a_three_level_model(robust):
     rows = tuple(
         replace(r, timepoint=tp, m1=r.m1 + shift)
         for r in CONTINUOUS[:4]
         for tp, shift in (("6 months", 0.0), ("12 months", 0.4 if r.study_id % 2 else -0.3))
     )
-    payload = compute_payload(spec(multilevel=True), AnalysisInputs(rows=rows))
+    payload = compute_payload(spec(multilevel=True, robust=robust), AnalysisInputs(rows=rows))
     assert (payload["overall"]["k"], payload["overall"]["n_studies"]) == (8, 4)
     script = r_script(payload, [r.to_dict() for r in rows], title="t", revman=False)
     assert "rma.mv(" in script
+    assert ("clubSandwich = TRUE" in script) is robust
     est, lb, ub = _run(script)
     o = payload["overall"]
     assert (est, lb, ub) == pytest.approx((o["estimate"], o["ci_lb"], o["ci_ub"]), abs=1e-6)
