@@ -11,6 +11,7 @@ SETTINGS_FIELDS = [
     "name", "preset", "measure", "model", "tau2_method", "test", "prediction_interval",
     "mantel_haenszel", "level", "subgroup_field", "exclude_high_rob", "leave_one_out",
     "cumulative", "show_rob", "harmonise_signs", "intervention_label", "control_label", "sort_by",
+    "prepost_correlation", "multilevel", "robust",
 ]  # fmt: skip
 
 
@@ -35,12 +36,16 @@ LABELS = {
     "intervention_label": "Intervention group name",
     "control_label": "Control group name",
     "sort_by": "Order studies by",
+    "prepost_correlation": "Imputed pre-post correlation",
+    "multilevel": "Three-level model (several effect sizes per study)",
+    "robust": "Cluster-robust inference (CR2)",
 }
 HELP = {
     "outcome": "The outcome whose extracted data this analysis pools.",
     "name": "Shown in lists and on downloads; unique within the outcome.",
     "preset": "Fills the settings below with a package's defaults; change any to make it custom.",
-    "measure": "Left empty, the outcome's usual measure (SMD or RR).",
+    "measure": "Left empty, the outcome's usual measure (SMD, RR; logit PLO for proportions, "
+    "Fisher's z for correlations).",
     "model": "Random effects assume the true effect varies between studies; common effect "
     "that it is one value.",
     "tau2_method": "How the spread of true effects is estimated; REML is metafor's default, "
@@ -59,6 +64,12 @@ HELP = {
     "intervention_label": "Used in the forest plot's 'Favours ...' labels.",
     "control_label": "Used in the forest plot's 'Favours ...' labels.",
     "sort_by": "The order of the studies on the forest plot.",
+    "robust": "Three-level model only: standard error, t test and CI robust to the "
+    "dependence within studies, with the CR2 small-sample correction (clubSandwich).",
+    "multilevel": "Pools every timepoint each study reports, effect sizes nested in studies "
+    "(metafor's rma.mv); for random effects by REML or ML.",
+    "prepost_correlation": "Paired (pre-post) outcomes only: the correlation between baseline "
+    "and follow-up used for studies that do not report it (0.5 unless you change it).",
 }
 
 
@@ -77,6 +88,8 @@ class AnalysisForm(forms.ModelForm):
         outcome = cast(forms.ModelChoiceField, self.fields["outcome"])
         outcome.queryset = Outcome.objects.filter(review=review)
         self.fields["measure"].required = False
+        # Only paired outcomes use it: left empty, the analysis keeps its value (0.5 at first).
+        self.fields["prepost_correlation"].required = False
         variables = study_variable_fields(review=review)
         current = self.instance.subgroup_field if self.instance.pk else ""
         choices = [("", "No subgroups")] + [(k, f"{label} ({k})") for k, label in variables.items()]
@@ -101,10 +114,20 @@ class AnalysisForm(forms.ModelForm):
             "outcome": str(self.instance.outcome_id or ""),
         }
 
+    def clean_prepost_correlation(self) -> float | None:
+        value = self.cleaned_data.get("prepost_correlation")
+        if value is not None and not -1 < value < 1:
+            raise forms.ValidationError(
+                "The imputed pre-post correlation must lie between -1 and 1."
+            )
+        return cast("float | None", value)
+
     def settings(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k in SETTINGS_FIELDS}
         if not data.get("measure"):
             data.pop("measure", None)
+        if data.get("prepost_correlation") is None:
+            data.pop("prepost_correlation", None)
         return data
 
 

@@ -16,7 +16,16 @@ from typing import Any
 
 from django.db.models import Count, Max, Min
 
-from analysis.models import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES, Analysis
+from analysis.models import (
+    CONTINUOUS_MEASURES,
+    CORRELATION_MEASURES,
+    DICHOTOMOUS_MEASURES,
+    PAIRED_MEASURES,
+    PROPORTION_MEASURES,
+    RATE_MEASURES,
+    SINGLE_RATE_MEASURES,
+    Analysis,
+)
 from extraction import selectors as extraction_selectors
 from extraction.models import Extraction
 from extraction.rob import plots as rob_plots
@@ -44,11 +53,27 @@ class StudyRow:
     total1: float | None = None
     events2: float | None = None
     total2: float | None = None
+    # Events over person-time (rates): each arm's person-time, with events1 and events2.
+    pt1: float | None = None
+    pt2: float | None = None
     # Generic inverse variance: a reported estimate (ratios on their natural scale) with SE or CI.
     estimate: float | None = None
     se: float | None = None
     ci_lower: float | None = None
     ci_upper: float | None = None
+    # One group per study: a proportion (events of total) or a correlation (r with n).
+    events: float | None = None
+    total: float | None = None
+    r: float | None = None
+    n: float | None = None
+    # A single group's person-time (with `events`), for single-group rates.
+    person_time: float | None = None
+    # One group measured twice (paired): follow-up and baseline means and SDs, with `n` and
+    # `r` (the pre-post correlation; None when not reported, then the analysis imputes it).
+    mean: float | None = None
+    sd: float | None = None
+    mean_pre: float | None = None
+    sd_pre: float | None = None
     timepoint: str = ""
     subgroups: Mapping[str, str] = field(default_factory=dict)
     rob: str | None = None
@@ -64,6 +89,9 @@ class StudyRow:
 
     @property
     def participants(self) -> int | None:
+        single = self.total if self.total is not None else self.n
+        if single is not None:
+            return int(single)
         a, b = (self.n1, self.n2) if self.n1 is not None else (self.total1, self.total2)
         if a is None or b is None:
             return None
@@ -117,6 +145,36 @@ def missing_reason(row: StudyRow, measure: str) -> str | None:
             if _blank(t):
                 return f"no total reported for the {arm} arm"
         return None
+    if measure in RATE_MEASURES:
+        for arm, (e, t) in (
+            ("intervention", (row.events1, row.pt1)),
+            ("control", (row.events2, row.pt2)),
+        ):
+            if _blank(e):
+                return f"no event count reported for the {arm} arm"
+            if _blank(t):
+                return f"no person-time reported for the {arm} arm"
+        return None
+    if measure in PAIRED_MEASURES:
+        for value, what in (
+            (row.mean_pre, "baseline mean"), (row.sd_pre, "baseline SD"),
+            (row.mean, "follow-up mean"), (row.sd, "follow-up SD"), (row.n, "sample size"),
+        ):  # fmt: skip
+            if _blank(value):
+                return f"no {what} reported"
+        return None
+    if measure in SINGLE_RATE_MEASURES:
+        if _blank(row.events):
+            return "no event count reported"
+        return "no person-time reported" if _blank(row.person_time) else None
+    if measure in PROPORTION_MEASURES:
+        if _blank(row.events):
+            return "no event count reported"
+        return "no total reported" if _blank(row.total) else None
+    if measure in CORRELATION_MEASURES:
+        if _blank(row.r):
+            return "no correlation reported"
+        return "no sample size reported" if _blank(row.n) else None
     if _blank(row.estimate):
         return "no effect estimate reported"
     if _blank(row.se) and (_blank(row.ci_lower) or _blank(row.ci_upper)):
@@ -182,10 +240,21 @@ def row_from_extraction(item: Any, year: int | None = None) -> StudyRow | Missin
         total1=_num(_get(intervention, "total")),
         events2=_num(_get(control, "events")),
         total2=_num(_get(control, "total")),
+        pt1=_num(_get(intervention, "person_time")),
+        pt2=_num(_get(control, "person_time")),
         estimate=_num(_get(item, "estimate")),
         se=_num(_get(item, "se")),
         ci_lower=_num(_get(item, "ci_lower")),
         ci_upper=_num(_get(item, "ci_upper")),
+        events=_num(_get(item, "events")),
+        total=_num(_get(item, "total")),
+        r=_num(_get(item, "r")),
+        n=_num(_get(item, "n")),
+        person_time=_num(_get(item, "person_time")),
+        mean=_num(_get(item, "mean")),
+        sd=_num(_get(item, "sd")),
+        mean_pre=_num(_get(item, "mean_pre")),
+        sd_pre=_num(_get(item, "sd_pre")),
         timepoint=str(_get(item, "timepoint") or ""),
         subgroups={str(k): _variable(v) for k, v in dict(variables).items()},
     )
@@ -223,7 +292,12 @@ def rob_by_study(analysis: Analysis) -> dict[int, str]:
 
 def load_inputs(analysis: Analysis) -> AnalysisInputs:
     """Consensus data for the analysis's outcome, with RoB judgements attached."""
-    items = list(extraction_selectors.analysis_rows(outcome=analysis.outcome))
+    if analysis.multilevel:
+        items = list(
+            extraction_selectors.analysis_rows(outcome=analysis.outcome, every_timepoint=True)
+        )
+    else:
+        items = list(extraction_selectors.analysis_rows(outcome=analysis.outcome))
     years = study_years(int(_get(i, "study_id")) for i in items)
     rows: list[StudyRow] = []
     missing: list[MissingStudy] = []

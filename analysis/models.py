@@ -7,8 +7,6 @@ change the current result reflects. While `change_seq > computed_seq` the analys
 inputs, so recomputing unchanged inputs stores nothing new.
 """
 
-import math
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -35,11 +33,40 @@ class Measure(models.TextChoices):
     RD = "RD", "Risk difference"
     PETO = "PETO", "Peto odds ratio"
     GEN = "GEN", "Generic inverse variance"
+    # Single-group proportions (metafor's names): raw, log, logit, arcsine, Freeman-Tukey.
+    PLO = "PLO", "Proportion (logit transformed)"
+    PFT = "PFT", "Proportion (Freeman-Tukey double arcsine)"
+    PAS = "PAS", "Proportion (arcsine square root)"
+    PLN = "PLN", "Proportion (log transformed)"
+    PR = "PR", "Proportion (untransformed)"
+    # Correlations: Fisher's z (back-transformed to r) or raw r.
+    ZCOR = "ZCOR", "Correlation (Fisher's z)"
+    COR = "COR", "Correlation (raw r)"
+    # Events over person-time: two groups (ratio, difference) or one group (metafor's names).
+    IRR = "IRR", "Incidence rate ratio"
+    IRD = "IRD", "Incidence rate difference"
+    IRLN = "IRLN", "Incidence rate (log transformed)"
+    IR = "IR", "Incidence rate (untransformed)"
+    IRS = "IRS", "Incidence rate (square root transformed)"
+    IRFT = "IRFT", "Incidence rate (Freeman-Tukey transformed)"
+    # One group measured twice: raw mean change, or standardised by the change-score SD.
+    SMCC = "SMCC", "Standardised mean change (change-score SD)"
+    MC = "MC", "Mean change"
 
 
 CONTINUOUS_MEASURES = ("SMD", "MD", "ROM")
 DICHOTOMOUS_MEASURES = ("RR", "OR", "RD", "PETO")
 MH_MEASURES = ("RR", "OR", "RD")
+PROPORTION_MEASURES = ("PLO", "PFT", "PAS", "PLN", "PR")
+CORRELATION_MEASURES = ("ZCOR", "COR")
+RATE_MEASURES = ("IRR", "IRD")
+SINGLE_RATE_MEASURES = ("IRLN", "IR", "IRS", "IRFT")
+PAIRED_MEASURES = ("SMCC", "MC")
+#: Measures of one group per study: no comparison, so no "favours" side and no null line.
+SINGLE_GROUP_MEASURES = PROPORTION_MEASURES + CORRELATION_MEASURES + SINGLE_RATE_MEASURES
+#: The pre-post correlation imputed for a paired study that does not report it (the lead
+#: changes it per analysis, e.g. for a sensitivity analysis at 0.3 and 0.7).
+DEFAULT_PREPOST_CORRELATION = 0.5
 
 
 class ModelKind(models.TextChoices):
@@ -106,6 +133,21 @@ class Analysis(models.Model):
     intervention_label = models.CharField(max_length=100, default="intervention")
     control_label = models.CharField(max_length=100, default="control")
     sort_by = models.CharField(max_length=6, choices=SortOrder.choices, default=SortOrder.STUDY)
+    # Several effect sizes per study (every timepoint reported): a three-level model,
+    # metafor's rma.mv(yi, vi, random = ~ 1 | study/es).
+    multilevel = models.BooleanField(
+        default=False,
+        help_text="Pool every timepoint of every study with a three-level model.",
+    )
+    # With the three-level model: cluster-robust SE, t test and CI with the CR2 small-sample
+    # correction (metafor's robust(..., clubSandwich = TRUE)).
+    robust = models.BooleanField(
+        default=False, help_text="Three-level model: cluster-robust (CR2) inference."
+    )
+    prepost_correlation = models.FloatField(
+        default=DEFAULT_PREPOST_CORRELATION,
+        help_text="Paired (pre-post) outcomes: the correlation used where a study reports none.",
+    )
     position = models.PositiveIntegerField(default=0)
     # Optimistic concurrency: an edit names the version it started from.
     version = models.PositiveIntegerField(default=1)
@@ -148,6 +190,10 @@ class Analysis(models.Model):
             models.UniqueConstraint(fields=["outcome", "name"], name="analysis_name_unique"),
             models.CheckConstraint(
                 condition=Q(level__gt=50) & Q(level__lt=100), name="analysis_level_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(prepost_correlation__gt=-1) & Q(prepost_correlation__lt=1),
+                name="analysis_prepost_correlation_in_range",
             ),
             models.CheckConstraint(
                 condition=Q(computed_seq__lte=F("change_seq")),
@@ -205,12 +251,18 @@ class AnalysisResult(models.Model):
     @property
     def estimate_text(self) -> str:
         """The pooled estimate as a reader expects it: "RR 0.49" (ratios on their natural
-        scale, never the log the engine pools on), "SMD -0.32"."""
+        scale, never the log the engine pools on), "SMD -0.32", "12.3% (PLO)" for a pooled
+        proportion, "ZCOR 0.31" (r) for a correlation."""
+        from analysis import scales  # scales reads this module's measure lists
+
         if self.estimate is None:
             return ""
-        ratio = bool(self.payload.get("ratio"))
-        value = math.exp(self.estimate) if ratio else self.estimate
+        value = scales.natural(self.payload, self.estimate)
+        if value is None:
+            return ""
         measure = self.payload.get("measure") or ""
+        if self.payload.get("percent"):
+            return f"{value:.1f}% ({measure})"
         return f"{measure} {value:.2f}".strip()
 
 

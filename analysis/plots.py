@@ -17,6 +17,15 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from analysis import scales
+from analysis.models import (
+    CORRELATION_MEASURES,
+    PAIRED_MEASURES,
+    PROPORTION_MEASURES,
+    RATE_MEASURES,
+    SINGLE_RATE_MEASURES,
+)
+
 ROW_PX = 22
 INK = "#1f2933"
 SQUARE = "#1f4e8c"
@@ -55,20 +64,23 @@ def _p(p: float | None) -> str:
 def favours_labels(payload: Mapping[str, Any]) -> tuple[str, str]:
     """(left, right) labels. Lower-is-better outcomes put the intervention on the left, unless
     the lead harmonised signs (then the data were flipped and the labels stay put)."""
+    if payload.get("single_group"):
+        return "", ""  # one group per study: nothing is favoured
     intervention = f"Favours {payload.get('intervention_label') or 'intervention'}"
     control = f"Favours {payload.get('control_label') or 'control'}"
     lower_better = payload.get("direction") == "lower" and not payload.get("harmonised")
     return (intervention, control) if lower_better else (control, intervention)
 
 
-def _scale(payload: Mapping[str, Any], x: float | None) -> float | None:
-    if x is None:
-        return None
-    return math.exp(x) if payload.get("ratio") else x
+def _scale(payload: Mapping[str, Any], x: float | None, n: float | None = None) -> float | None:
+    """The natural scale (see analysis.scales); `n` is a study's own size where PFT needs it."""
+    return scales.natural(payload, x, n)
 
 
 def method_label(payload: Mapping[str, Any]) -> str:
     measure = payload.get("measure_label") or payload.get("measure")
+    if payload.get("natural_label"):
+        measure = f"{payload['natural_label']}, {measure}"
     if payload.get("overall") and payload["overall"].get("method") in ("MH", "PETO"):
         how = "M-H" if payload["overall"]["method"] == "MH" else "Peto"
     else:
@@ -79,6 +91,8 @@ def method_label(payload: Mapping[str, Any]) -> str:
 
 
 def heterogeneity_text(pool: Mapping[str, Any], fixed: bool) -> str:
+    if "sigma2_between" in pool:
+        return _multilevel_heterogeneity_text(pool)
     parts = []
     if not fixed and pool.get("tau2") is not None:
         parts.append(f"Tau² = {_fmt(pool['tau2'])}")
@@ -87,6 +101,17 @@ def heterogeneity_text(pool: Mapping[str, Any], fixed: bool) -> str:
     if pool.get("i2") is not None:
         parts.append(f"I² = {pool['i2']:.0f}%")
     return "Heterogeneity: " + ("; ".join(parts) if parts else "not applicable")
+
+
+def _multilevel_heterogeneity_text(pool: Mapping[str, Any]) -> str:
+    """Variance components and the I² split of the three-level model."""
+    return (
+        f"Heterogeneity: σ² between studies = {_fmt(pool.get('sigma2_between'), 3)}, "
+        f"within studies = {_fmt(pool.get('sigma2_within'), 3)}; "
+        f"Q = {_fmt(pool.get('q'))}, df = {pool.get('q_df')} ({_p(pool.get('q_pval'))}); "
+        f"I² between = {_fmt(pool.get('i2_between'), 0)}%, "
+        f"within = {_fmt(pool.get('i2_within'), 0)}%"
+    )
 
 
 def overall_test_text(pool: Mapping[str, Any]) -> str:
@@ -127,6 +152,19 @@ def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     if measure in ("RR", "OR", "RD", "PETO"):
         return [("events1", "Events", i), ("total1", "Total", i),
                 ("events2", "Events", c), ("total2", "Total", c)]  # fmt: skip
+    if measure in PAIRED_MEASURES:
+        return [("mean_pre", "Mean", "Baseline"), ("sd_pre", "SD", "Baseline"),
+                ("mean", "Mean", "Follow-up"), ("sd", "SD", "Follow-up"),
+                ("n", "n", ""), ("r", "r", "")]  # fmt: skip
+    if measure in RATE_MEASURES:
+        return [("events1", "Events", i), ("pt1", "Person-time", i),
+                ("events2", "Events", c), ("pt2", "Person-time", c)]  # fmt: skip
+    if measure in SINGLE_RATE_MEASURES:
+        return [("events", "Events", ""), ("person_time", "Person-time", "")]
+    if measure in PROPORTION_MEASURES:
+        return [("events", "Events", ""), ("total", "Total", "")]
+    if measure in CORRELATION_MEASURES:
+        return [("r", "r", ""), ("n", "n", "")]
     return [("estimate", "Estimate", ""), ("se", "SE", "")]
 
 
@@ -137,20 +175,28 @@ def _study_cells(payload: Mapping[str, Any], s: Mapping[str, Any]) -> dict[str, 
     }
     for key, _h, _g in _arm_columns(payload):
         v = s.get(key)
-        cells[key] = (
-            _fmt(v, 0) if key in ("n1", "n2", "events1", "events2", "total1", "total2") else _fmt(v)
-        )
+        cells[key] = _fmt(v, 0) if key in _COUNT_KEYS else _fmt(v)
     cells["weight"] = f"{s['weight']:.1f}%" if s.get("weight") is not None else ""
-    cells["effect"] = _effect_text(payload, s.get("yi"), s.get("ci_lb"), s.get("ci_ub"))
+    cells["effect"] = _effect_text(
+        payload, s.get("yi"), s.get("ci_lb"), s.get("ci_ub"), scales.study_size(payload, s)
+    )
     cells["rob"] = (s.get("rob") or "").lower()
     return cells
 
 
-def _effect_text(payload: Mapping[str, Any], est: Any, lb: Any, ub: Any) -> str:
+_COUNT_KEYS = ("n1", "n2", "events1", "events2", "total1", "total2", "events", "total", "n")
+
+
+def _effect_text(
+    payload: Mapping[str, Any], est: Any, lb: Any, ub: Any, n: float | None = None
+) -> str:
     if est is None:
         return "Not estimable"
-    e, lo, hi = (_scale(payload, v) for v in (est, lb, ub))
-    return f"{e:.2f} [{lo:.2f}, {hi:.2f}]"
+    e, lo, hi = (_scale(payload, v, n) for v in (est, lb, ub))
+    if e is None or lo is None or hi is None:
+        return "Not estimable"
+    d = scales.digits(payload)
+    return f"{e:.{d}f} [{lo:.{d}f}, {hi:.{d}f}]"
 
 
 def _sort_studies(studies: Sequence[Mapping[str, Any]], sort: str) -> list[Mapping[str, Any]]:
@@ -177,6 +223,10 @@ def _pooled_rows(
         cells.update({"n1": str(n1), "n2": str(n2)})
     elif measure in ("RR", "OR", "RD", "PETO"):
         cells.update({"total1": str(n1), "total2": str(n2)})
+    elif measure in PROPORTION_MEASURES:
+        cells["total"] = str(n1)
+    elif measure in CORRELATION_MEASURES:
+        cells["n"] = str(n1)
     rows = [_Row(kind, cells, pool=pool, bold=True)]
     if pool.get("pi_lb") is not None and pool.get("pi_ub") is not None:
         rows.append(
@@ -200,6 +250,11 @@ def _pooled_rows(
 def _arm_totals(
     payload: Mapping[str, Any], studies: Sequence[Mapping[str, Any]]
 ) -> tuple[int, int]:
+    if payload.get("measure") in SINGLE_RATE_MEASURES + RATE_MEASURES:
+        return 0, 0  # person-time, not people: no participant totals
+    if payload.get("single_group"):
+        key = "total" if payload.get("measure") in PROPORTION_MEASURES else "n"
+        return int(sum(s.get(key) or 0 for s in studies)), 0
     if payload.get("measure") in ("RR", "OR", "RD", "PETO"):
         return (int(sum(s.get("total1") or 0 for s in studies)),
                 int(sum(s.get("total2") or 0 for s in studies)))  # fmt: skip
@@ -213,7 +268,9 @@ def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
     studies = list(payload.get("studies") or [])
     rows: list[_Row] = []
     sub = payload.get("subgroups")
-    if sub:
+    if payload.get("multilevel"):
+        rows += _multilevel_rows(payload, studies, sort)
+    elif sub:
         by_id = {s["study_id"]: s for s in studies}
         variable = payload.get("subgroup_label") or payload.get("subgroup_field") or ""
         for n, group in enumerate(sub["groups"], start=1):
@@ -238,6 +295,24 @@ def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
         rows += _pooled_rows(payload, overall, "Total", "total", n1, n2)
     if sub:
         rows.append(_Row("test", {"label": subgroup_test_text(sub["test"])}))
+    return rows
+
+
+def _multilevel_rows(
+    payload: Mapping[str, Any], studies: Sequence[Mapping[str, Any]], sort: str
+) -> list[_Row]:
+    """Effect sizes grouped under their study (the three-level model), each by timepoint."""
+    order: dict[int, list[Mapping[str, Any]]] = {}
+    for s in _sort_studies(studies, sort):
+        order.setdefault(s["study_id"], []).append(s)
+    rows: list[_Row] = []
+    for members in order.values():
+        rows.append(_Row("header", {"label": members[0]["label"]}, bold=True))
+        for s in members:
+            cells = _study_cells(payload, s)
+            cells["label"] = f"  {s.get('timepoint') or 'effect size'}"
+            rows.append(_Row("study", cells, study=s))
+    rows.append(_Row("blank"))
     return rows
 
 
@@ -382,7 +457,12 @@ def _draw_plot_column(
         s = row.study
         if s is None or s.get("yi") is None:
             continue
-        lo, est, hi = sx(s["ci_lb"]), sx(s["yi"]), sx(s["ci_ub"])
+        own = scales.study_size(payload, s)
+        lo, est, hi = (
+            _scale(payload, s["ci_lb"], own),
+            _scale(payload, s["yi"], own),
+            _scale(payload, s["ci_ub"], own),
+        )
         ci_x += [lo, hi, None]
         ci_y += [y, y, None]
         xs_all += [lo, hi]
@@ -391,7 +471,8 @@ def _draw_plot_column(
         w = s.get("weight") or 0
         sq_size.append(5 + 13 * math.sqrt(w / wmax) if wmax > 0 else 6)
         sq_text.append(
-            f"<b>{s['label']}</b><br>{_effect_text(payload, s['yi'], s['ci_lb'], s['ci_ub'])}"
+            f"<b>{s['label']}</b><br>"
+            f"{_effect_text(payload, s['yi'], s['ci_lb'], s['ci_ub'], own)}"
             f"<br>Weight {w:.1f}%"
             + (f"<br>{s.get('group')}" if s.get("group") else "")
             + (f"<br>Risk of bias: {s['rob']}" if s.get("rob") else "")
@@ -474,10 +555,14 @@ def _draw_plot_column(
             row=1,
             col=col,
         )
-    null = 1.0 if ratio else 0.0
-    lo_x, hi_x = _axis_range(xs_all, ratio)
-    fig.add_shape(type="line", x0=null, x1=null, y0=-(len(rows) + 0.5), y1=0.5,
-                  line={"color": "#555", "width": 1}, row=1, col=col)  # fmt: skip
+    null = scales.null_value(payload)
+    if payload.get("transform"):
+        lo_x, hi_x = scales.axis_range(payload, xs_all)
+    else:
+        lo_x, hi_x = _axis_range(xs_all, ratio)
+    if null is not None:
+        fig.add_shape(type="line", x0=null, x1=null, y0=-(len(rows) + 0.5), y1=0.5,
+                      line={"color": "#555", "width": 1}, row=1, col=col)  # fmt: skip
     left, right = favours_labels(payload)
     axis: dict[str, Any] = {
         "type": "log" if ratio else "linear",
@@ -594,7 +679,7 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
         )
     fig.add_trace(
         go.Scatter(
-            x=[_scale(payload, s["yi"]) for s in studies],
+            x=[_scale(payload, s["yi"], scales.study_size(payload, s)) for s in studies],
             y=ses,
             mode="markers",
             name="Studies",
@@ -646,6 +731,8 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
                            showarrow=False, xanchor="right", yanchor="bottom",
                            bgcolor="rgba(255,255,255,0.8)", font={"size": 11})  # fmt: skip
     measure = payload.get("measure_label") or payload.get("measure") or "effect"
+    if payload.get("natural_label"):
+        measure = f"{payload['natural_label']}, {measure}"
     fig.update_xaxes(title=f"{measure}" + (" (log scale)" if ratio else ""),
                      type="log" if ratio else "linear", showgrid=False, zeroline=False)  # fmt: skip
     if ratio and (xs := _positive_x(fig)):
@@ -699,7 +786,9 @@ def _sequence_plot(
     ratio = bool(payload.get("ratio"))
     if overall.get("estimate") is not None:
         fig.add_vline(x=sx(overall["estimate"]), line={"color": "#888", "dash": "dash", "width": 1})
-    fig.add_vline(x=1.0 if ratio else 0.0, line={"color": "#555", "width": 1})
+    null = scales.null_value(payload)
+    if null is not None:
+        fig.add_vline(x=null, line={"color": "#555", "width": 1})
     left, right = favours_labels(payload)
     fig.add_annotation(x=0, y=-0.12, xref="paper", yref="paper", text=left, showarrow=False,
                        xanchor="left", font={"size": 11})  # fmt: skip

@@ -9,6 +9,25 @@ from typing import Any
 
 CONTINUOUS = ("SMD", "MD", "ROM")
 DICHOTOMOUS = ("RR", "OR", "RD", "PETO")
+PROPORTIONS = ("PLO", "PFT", "PAS", "PLN", "PR")
+CORRELATIONS = ("ZCOR", "COR")
+RATES = ("IRR", "IRD")
+PAIRED = ("SMCC", "MC")
+SINGLE_RATES = ("IRLN", "IR", "IRS", "IRFT")
+#: metafor's back-transformation per measure, for predict(), forest() and the sensitivity
+#: analyses; PFT's takes the harmonic mean of the sample sizes (transf.ipft.hm).
+R_TRANSF = {
+    "PLO": "transf = transf.ilogit, ",
+    "PAS": "transf = transf.iarcsin, ",
+    "PLN": "transf = exp, ",
+    "PFT": "transf = transf.ipft.hm, targs = list(ni = dat$total), ",
+    "ZCOR": "transf = transf.ztor, ",
+    "IRR": "transf = exp, ",
+    "IRLN": "transf = exp, ",
+    "IRS": "transf = transf.isqrt, ",
+    # transf.iirft takes one person-time; as for PFT, the harmonic mean of the studies'.
+    "IRFT": "transf = function(x) transf.iirft(x, ti = 1 / mean(1 / dat$person_time)), ",
+}
 
 
 def _columns(measure: str, subgroup_field: str) -> list[str]:
@@ -17,6 +36,16 @@ def _columns(measure: str, subgroup_field: str) -> list[str]:
         cols = base + ["n1", "m1", "sd1", "n2", "m2", "sd2"]
     elif measure in DICHOTOMOUS:
         cols = base + ["events1", "total1", "events2", "total2"]
+    elif measure in PROPORTIONS:
+        cols = base + ["events", "total"]
+    elif measure in CORRELATIONS:
+        cols = base + ["r", "n"]
+    elif measure in RATES:
+        cols = base + ["events1", "pt1", "events2", "pt2"]
+    elif measure in PAIRED:
+        cols = base + ["mean", "sd", "mean_pre", "sd_pre", "n", "r"]
+    elif measure in SINGLE_RATES:
+        cols = base + ["events", "person_time"]
     else:
         cols = base + ["estimate", "se", "ci_lower", "ci_upper"]
     cols += ["timepoint", "rob"]
@@ -29,13 +58,15 @@ def inputs_csv(payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]]) 
     """The rows the engine pooled (after missing-data exclusions), one line per study."""
     measure = payload.get("measure") or ""
     field = payload.get("subgroup_field") or ""
-    used = {s["study_id"] for s in payload.get("studies") or []}
+    # Three-level models pool several rows per study: a row is used by study and timepoint.
+    ml = bool(payload.get("multilevel"))
+    used = {_row_key(s, ml) for s in payload.get("studies") or []}
     cols = _columns(measure, field)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(cols)
     for row in inputs:
-        if row["study_id"] not in used:
+        if _row_key(row, ml) not in used:
             continue
         values = {
             **row,
@@ -46,8 +77,14 @@ def inputs_csv(payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]]) 
     return out.getvalue()
 
 
+def _row_key(row: Mapping[str, Any], multilevel: bool) -> Any:
+    return (row["study_id"], row.get("timepoint")) if multilevel else row["study_id"]
+
+
 #: Columns that count people or years: written as 4, not 4.0, when they are whole numbers.
-_COUNT_COLUMNS = frozenset({"year", "n1", "n2", "events1", "total1", "events2", "total2"})
+_COUNT_COLUMNS = frozenset(
+    {"year", "n1", "n2", "events1", "total1", "events2", "total2", "events", "total", "n"}
+)
 
 
 def _cell(column: str, value: Any) -> Any:
@@ -93,6 +130,32 @@ def r_script(
             "n2i = total2, data = dat, slab = study, drop00 = "
             f"{'TRUE' if measure != 'RD' else 'FALSE'})"
         )
+    elif measure in PROPORTIONS:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", xi = events, ni = total, data = dat, '
+            "slab = study)"
+        )
+    elif measure in PAIRED:
+        r = payload.get("prepost_correlation", 0.5)
+        lines += [
+            f"dat$r[is.na(dat$r)] <- {r}  # pre-post correlation imputed where not reported",
+            f'dat <- escalc(measure = "{measure}", m1i = mean, sd1i = sd, m2i = mean_pre, '
+            "sd2i = sd_pre, ni = n, ri = r, data = dat, slab = study)",
+        ]
+    elif measure in RATES:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", x1i = events1, t1i = pt1, x2i = events2, '
+            "t2i = pt2, data = dat, slab = study)"
+        )
+    elif measure in SINGLE_RATES:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", xi = events, ti = person_time, data = dat, '
+            "slab = study)"
+        )
+    elif measure in CORRELATIONS:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", ri = r, ni = n, data = dat, slab = study)'
+        )
     else:
         log = "log" if payload.get("ratio") else ""
         lines += [
@@ -105,7 +168,18 @@ def r_script(
     if payload.get("harmonised"):
         lines.append("dat$yi <- -dat$yi  # signs harmonised: lower is better for this outcome")
     lines.append("")
-    if overall.get("method") == "MH":
+    if payload.get("multilevel"):
+        lines += [
+            "dat$es <- seq_len(nrow(dat))  # effect sizes nested in studies",
+            f'res <- rma.mv(yi, vi, random = ~ 1 | study_id/es, data = dat, method = "{method}", '
+            f"level = {level}, slab = paste(study, timepoint))",
+        ]
+        if overall.get("robust"):
+            lines += [
+                "library(clubSandwich)  # cluster-robust inference, CR2 correction",
+                "res <- robust(res, cluster = dat$study_id, clubSandwich = TRUE)",
+            ]
+    elif overall.get("method") == "MH":
         lines.append(
             f"res <- rma.mh(ai = events1, n1i = total1, ci = events2, n2i = total2, "
             f'measure = "{measure}", data = dat, slab = study, level = {level})'
@@ -127,7 +201,7 @@ def r_script(
             f"level = {level}, slab = study)"
         )
     lines += ["print(res)", ""]
-    tr = "transf = exp, " if payload.get("ratio") else ""
+    tr = R_TRANSF.get(measure, "transf = exp, " if payload.get("ratio") else "")
     if not fixed and overall.get("pi_lb") is not None:
         lines += [f"predict(res, {tr}digits = 4)", ""]
     if payload.get("subgroups"):
@@ -165,7 +239,8 @@ def r_script(
         "# Values the app computed, for comparison:",
         f"#   estimate {overall.get('estimate')}, "
         f"CI [{overall.get('ci_lb')}, {overall.get('ci_ub')}]"
-        + (" (log scale)" if payload.get("ratio") else ""),
+        + (" (log scale)" if payload.get("ratio") else "")
+        + (f" ({measure} scale; back-transform with predict())" if measure in R_TRANSF else ""),
         f"#   tau2 {overall.get('tau2')}, I2 {overall.get('i2')}, Q {overall.get('q')} "
         f"(df {overall.get('q_df')})",
     ]

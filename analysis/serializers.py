@@ -60,6 +60,12 @@ class AnalysisWriteSerializer(serializers.Serializer):
     sort_by = serializers.ChoiceField(
         choices=Analysis._meta.get_field("sort_by").choices, required=False
     )
+    multilevel = serializers.BooleanField(required=False)
+    robust = serializers.BooleanField(required=False)
+    prepost_correlation = serializers.FloatField(
+        required=False, min_value=-0.99, max_value=0.99,
+        help_text="Paired outcomes: the pre-post correlation imputed where none is reported.",
+    )  # fmt: skip
 
 
 class AnalysisResultSerializer(serializers.ModelSerializer):

@@ -28,12 +28,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from analysis import stats
+from analysis import scales, stats
 from analysis.inputs import AnalysisInputs, MissingStudy, StudyRow, load_inputs, split_usable
 from analysis.models import (
     CONTINUOUS_MEASURES,
+    CORRELATION_MEASURES,
     DICHOTOMOUS_MEASURES,
     MH_MEASURES,
+    PAIRED_MEASURES,
+    PROPORTION_MEASURES,
+    RATE_MEASURES,
+    SINGLE_GROUP_MEASURES,
+    SINGLE_RATE_MEASURES,
     Analysis,
     AnalysisResult,
     GradeRating,
@@ -57,7 +63,7 @@ logger = logging.getLogger(__name__)
 # Part of every input hash: a change to how results are computed makes new versions.
 ENGINE_VERSION = "1"
 PENDING_TTL = timedelta(minutes=2)
-RATIO_MEASURES = ("RR", "OR", "PETO", "ROM")
+RATIO_MEASURES = ("RR", "OR", "PETO", "ROM", "IRR")
 GENERIC_RATIOS = ("OR", "RR", "HR", "IRR", "ROM")
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -96,6 +102,7 @@ EDITABLE = (
     "name", "preset", "measure", "model", "tau2_method", "test", "prediction_interval",
     "mantel_haenszel", "level", "subgroup_field", "exclude_high_rob", "leave_one_out",
     "cumulative", "show_rob", "harmonise_signs", "intervention_label", "control_label", "sort_by",
+    "prepost_correlation", "multilevel", "robust",
 )  # fmt: skip
 
 
@@ -104,11 +111,38 @@ def measures_for(outcome: Outcome) -> tuple[str, ...]:
         return CONTINUOUS_MEASURES
     if outcome.outcome_type == Outcome.Type.DICHOTOMOUS:
         return DICHOTOMOUS_MEASURES
+    if outcome.outcome_type == Outcome.Type.PROPORTION:
+        return PROPORTION_MEASURES
+    if outcome.outcome_type == Outcome.Type.CORRELATION:
+        return CORRELATION_MEASURES
+    if outcome.outcome_type == Outcome.Type.RATE:
+        return RATE_MEASURES
+    if outcome.outcome_type == Outcome.Type.SINGLE_RATE:
+        return SINGLE_RATE_MEASURES
+    if outcome.outcome_type == Outcome.Type.PAIRED:
+        return PAIRED_MEASURES
     return (Measure.GEN,)
 
 
+#: The measure an analysis gets when the lead does not choose one. Proportions: the logit
+#: (PLO), metafor's and most prevalence reviews' choice; the Freeman-Tukey transformation's
+#: back-transformation can mislead (Schwarzer et al. 2019), so PFT is offered, not default.
+#: Correlations: Fisher's z (ZCOR), shown back as r. Rates: the incidence rate ratio (IRR)
+#: for two arms, the log rate (IRLN) for one group, both shown back on the rate scale.
+DEFAULT_MEASURES = {
+    "continuous": "SMD",
+    "dichotomous": "RR",
+    "proportion": "PLO",
+    "correlation": "ZCOR",
+    "rate": "IRR",
+    "single_rate": "IRLN",
+    # Paired: the standardised mean change (change-score SD), as SMD for two groups.
+    "paired": "SMCC",
+}
+
+
 def default_measure(outcome: Outcome) -> str:
-    return {"continuous": "SMD", "dichotomous": "RR"}.get(outcome.outcome_type, "GEN")
+    return DEFAULT_MEASURES.get(outcome.outcome_type, "GEN")
 
 
 def _validate(analysis: Analysis) -> None:
@@ -126,6 +160,27 @@ def _validate(analysis: Analysis) -> None:
         )
     if not (50 < float(analysis.level) < 100):
         raise DomainError("The confidence level must be between 50 and 100.", field="level")
+    if analysis.multilevel and (
+        analysis.model != ModelKind.RANDOM or analysis.tau2_method not in ("REML", "ML")
+    ):
+        raise DomainError(
+            "The three-level model is a random-effects model fitted by REML or ML; choose "
+            "random effects with one of them.",
+            field="multilevel",
+        )
+    if analysis.robust and not analysis.multilevel:
+        raise DomainError(
+            "Cluster-robust inference is for the three-level model; turn that on first.",
+            field="robust",
+        )
+    if analysis.multilevel and analysis.mantel_haenszel:
+        raise DomainError("Mantel-Haenszel pools one table per study; turn it off for the "
+                          "three-level model.", field="mantel_haenszel")  # fmt: skip
+    if not -1 < float(analysis.prepost_correlation) < 1:
+        raise DomainError(
+            "The imputed pre-post correlation must lie between -1 and 1.",
+            field="prepost_correlation",
+        )
     if not analysis.name.strip():
         raise DomainError("Name the analysis.", field="name")
     if analysis.test == Inference.KNHA and analysis.model == ModelKind.FIXED:
@@ -383,6 +438,11 @@ class Spec:
     control_label: str
     # The subgroup variable's field label, for headings ("Design: cluster").
     subgroup_label: str = ""
+    # Paired outcomes: the pre-post correlation used where a study reports none.
+    prepost_correlation: float = 0.5
+    # Three-level model over every timepoint of every study (analysis.multilevel).
+    multilevel: bool = False
+    robust: bool = False
 
     @classmethod
     def of(cls, analysis: Analysis) -> Spec:
@@ -410,6 +470,9 @@ class Spec:
             revman=analysis.preset == Preset.REVMAN5,
             intervention_label=analysis.intervention_label,
             control_label=analysis.control_label,
+            prepost_correlation=float(analysis.prepost_correlation),
+            multilevel=analysis.multilevel,
+            robust=analysis.robust,
         )
 
     @property
@@ -424,7 +487,9 @@ class Spec:
 
     @property
     def flip(self) -> bool:
-        return self.harmonise_signs and self.direction == "lower"
+        # A single group has no comparison whose sign could be harmonised.
+        single = self.measure in SINGLE_GROUP_MEASURES
+        return self.harmonise_signs and self.direction == "lower" and not single
 
 
 def input_hash(spec: Spec, inputs: AnalysisInputs) -> str:
@@ -457,6 +522,22 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
             ci=[r.events2 for r in rows], n2i=[r.total2 for r in rows],
             labels=labels,
         )  # fmt: skip
+    if spec.measure in SINGLE_GROUP_MEASURES:
+        return _single_group_effect_sizes(spec.measure, rows)
+    if spec.measure in PAIRED_MEASURES:
+        return stats.escalc(
+            spec.measure,
+            m1i=[r.mean for r in rows], sd1i=[r.sd for r in rows],
+            m2i=[r.mean_pre for r in rows], sd2i=[r.sd_pre for r in rows],
+            ni=[r.n for r in rows], ri=[_prepost_r(spec, r) for r in rows], labels=labels,
+        )  # fmt: skip
+    if spec.measure in RATE_MEASURES:
+        return stats.escalc(
+            spec.measure,
+            x1i=[r.events1 for r in rows], t1i=[r.pt1 for r in rows],
+            x2i=[r.events2 for r in rows], t2i=[r.pt2 for r in rows],
+            labels=labels,
+        )  # fmt: skip
     est = [r.estimate for r in rows]
     nan = float("nan")
     return stats.generic_iv(
@@ -468,6 +549,38 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
         level=spec.level,
         labels=labels,
     )
+
+
+def _prepost_r(spec: Spec, row: StudyRow) -> float:
+    return spec.prepost_correlation if row.r is None else row.r
+
+
+def _imputation_notes(spec: Spec, rows: Sequence[StudyRow]) -> list[str]:
+    """Which paired studies had their pre-post correlation imputed, and with what."""
+    if spec.measure not in PAIRED_MEASURES:
+        return []
+    imputed = [r.label for r in rows if r.r is None]
+    if not imputed:
+        return []
+    return [
+        f"Pre-post correlation not reported, {spec.prepost_correlation:g} used (a setting of "
+        f"this analysis) for: {', '.join(imputed)}."
+    ]
+
+
+def _single_group_effect_sizes(measure: str, rows: Sequence[StudyRow]) -> stats.EffectSizes:
+    """Proportions (events of total) and correlations (r with n), in metafor's arguments."""
+    labels = [r.label for r in rows]
+    if measure in PROPORTION_MEASURES:
+        return stats.escalc(
+            measure, xi=[r.events for r in rows], ni=[r.total for r in rows], labels=labels
+        )
+    if measure in SINGLE_RATE_MEASURES:
+        return stats.escalc(
+            measure, xi=[r.events for r in rows], ti=[r.person_time for r in rows], labels=labels
+        )
+    assert measure in CORRELATION_MEASURES
+    return stats.escalc(measure, ri=[r.r for r in rows], ni=[r.n for r in rows], labels=labels)
 
 
 class _Tables(TypedDict):
@@ -534,6 +647,10 @@ def _pool_dict(spec: Spec, res: stats.PoolResult) -> dict[str, Any]:
 
 def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
     """Run the engine on the inputs. Pure: no database. Raises ValueError on impossible data."""
+    if spec.multilevel:
+        from analysis.multilevel import multilevel_payload
+
+        return multilevel_payload(spec, inputs)
     usable, missing = split_usable(inputs.rows, spec.measure)
     missing = list(inputs.missing) + missing
     warnings: list[str] = []
@@ -541,6 +658,7 @@ def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
         "measure": spec.measure,
         "measure_label": spec.generic_measure if spec.measure == "GEN" else spec.measure,
         "ratio": spec.is_ratio,
+        **scales.scale_fields(spec.measure),
         "model": spec.model,
         "method": spec.method,
         "test": spec.test,
@@ -605,6 +723,10 @@ def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
         )
     payload["studies"] = studies
     payload["overall"] = overall
+    payload.update(scales.sample_sizes(spec.measure, rows))
+    if spec.measure in PAIRED_MEASURES:
+        payload["prepost_correlation"] = spec.prepost_correlation
+        warnings += _imputation_notes(spec, rows)
     payload["participants"] = sum(r.participants or 0 for r in rows)
     labels = [r.label for r in rows]
     common: dict[str, Any] = {"method": "FE" if tables else main.method,

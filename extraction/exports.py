@@ -142,6 +142,10 @@ LONG_HEADER = [
     "ci_lower",
     "ci_upper",
     "se",
+    "r",
+    "person_time",
+    "mean_pre",
+    "sd_pre",
     "conversion",
     "conversion_inputs",
     "notes",
@@ -189,6 +193,10 @@ def long_csv(*, review: Review) -> str:
                     r.ci_lower,
                     r.ci_upper,
                     r.se,
+                    r.r,
+                    r.person_time,
+                    r.mean_pre,
+                    r.sd_pre,
                     r.conversion,
                     json.dumps(r.conversion_inputs) if r.conversion_inputs else "",
                     r.notes,
@@ -202,6 +210,16 @@ def metafor_columns(outcome: Outcome) -> list[str]:
         return ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"]
     if outcome.outcome_type == Outcome.Type.DICHOTOMOUS:
         return ["ai", "n1i", "ci", "n2i"]
+    if outcome.outcome_type == Outcome.Type.PROPORTION:
+        return ["xi", "ni"]
+    if outcome.outcome_type == Outcome.Type.CORRELATION:
+        return ["ri", "ni"]
+    if outcome.outcome_type == Outcome.Type.RATE:
+        return ["x1i", "t1i", "x2i", "t2i"]
+    if outcome.outcome_type == Outcome.Type.SINGLE_RATE:
+        return ["xi", "ti"]
+    if outcome.outcome_type == Outcome.Type.PAIRED:
+        return ["m1i", "sd1i", "m2i", "sd2i", "ni", "ri"]  # 1: follow-up, 2: baseline
     return ["yi", "sei"]
 
 
@@ -222,6 +240,18 @@ def metafor_csv(*, outcome: Outcome) -> str:
             i, c = r.intervention, r.control
             assert i is not None and c is not None
             values = [i.events, i.total, c.events, c.total]
+        elif outcome.outcome_type == Outcome.Type.PROPORTION:
+            values = [r.events, r.total]
+        elif outcome.outcome_type == Outcome.Type.CORRELATION:
+            values = [r.r, r.n]
+        elif outcome.outcome_type == Outcome.Type.RATE:
+            i, c = r.intervention, r.control
+            assert i is not None and c is not None
+            values = [i.events, i.person_time, c.events, c.person_time]
+        elif outcome.outcome_type == Outcome.Type.SINGLE_RATE:
+            values = [r.events, r.person_time]
+        elif outcome.outcome_type == Outcome.Type.PAIRED:
+            values = [r.mean, r.sd, r.mean_pre, r.sd_pre, r.n, r.r]
         else:
             ratio = outcome.effect_measure.upper() in RATIO_MEASURES
             es = stats.generic_iv(

@@ -34,6 +34,14 @@ class Outcome(models.Model):
         CONTINUOUS = "continuous", "Continuous (mean, SD, n)"
         DICHOTOMOUS = "dichotomous", "Dichotomous (events, total)"
         GENERIC = "generic", "Generic estimate (with CI or SE)"
+        # One group per study (no comparison): prevalence reviews, associations.
+        PROPORTION = "proportion", "Single-group proportion (events, total)"
+        CORRELATION = "correlation", "Correlation (r, n)"
+        # Events over person-time: per arm (incidence rate ratio) or for one group.
+        RATE = "rate", "Events with person-time (per arm)"
+        SINGLE_RATE = "single_rate", "Single-group rate (events, person-time)"
+        # One group measured twice (pre-post): both means and SDs, n, and the correlation.
+        PAIRED = "paired", "Paired pre-post (means, SDs, n, r)"
 
     class Direction(models.TextChoices):
         HIGHER = "higher", "Higher is better"
@@ -272,7 +280,8 @@ class Extraction(models.Model):
 
 
 class OutcomeData(models.Model):
-    """One arm of one study at one timepoint for one outcome (generic estimates: arm is '')."""
+    """One arm of one study at one timepoint for one outcome (generic estimates, single-group
+    proportions and correlations: arm is '', the study's whole sample)."""
 
     extraction = models.ForeignKey(
         Extraction, on_delete=models.CASCADE, related_name="outcome_data"
@@ -292,6 +301,14 @@ class OutcomeData(models.Model):
     ci_lower = models.FloatField(null=True, blank=True)
     ci_upper = models.FloatField(null=True, blank=True)
     se = models.FloatField(null=True, blank=True)
+    # Correlation outcomes: the reported correlation coefficient (with `n`).
+    r = models.FloatField(null=True, blank=True)
+    # Rate outcomes: the person-time the events were counted over (with `events`).
+    person_time = models.FloatField(null=True, blank=True)
+    # Paired (pre-post) outcomes: the baseline mean and SD; `mean`, `sd` are at follow-up,
+    # `r` the pre-post correlation (imputed by the analysis where not reported).
+    mean_pre = models.FloatField(null=True, blank=True)
+    sd_pre = models.FloatField(null=True, blank=True)
     # e.g. "sd_from_se" with the reported inputs, so the number can be traced back.
     conversion = models.CharField(max_length=40, blank=True)
     conversion_inputs = models.JSONField(default=_empty_dict, blank=True)
@@ -309,6 +326,17 @@ class OutcomeData(models.Model):
             models.CheckConstraint(condition=Q(sd__isnull=True) | Q(sd__gt=0), name="sd_positive"),
             models.CheckConstraint(condition=Q(n__isnull=True) | Q(n__gte=2), name="n_at_least_2"),
             models.CheckConstraint(condition=Q(se__isnull=True) | Q(se__gt=0), name="se_positive"),
+            models.CheckConstraint(
+                condition=Q(r__isnull=True) | (Q(r__gte=-1) & Q(r__lte=1)),
+                name="r_between_minus_one_and_one",
+            ),
+            models.CheckConstraint(
+                condition=Q(person_time__isnull=True) | Q(person_time__gt=0),
+                name="person_time_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(sd_pre__isnull=True) | Q(sd_pre__gt=0), name="sd_pre_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(events__isnull=True)
                 | Q(total__isnull=True)

@@ -17,6 +17,7 @@ from extraction.models import (
     Outcome,
     OutcomeData,
 )
+from extraction.validation import SINGLE_ROW_TYPES
 from reviewapp.models import Review
 from screening import selectors as screening_selectors
 from screening.models import Study
@@ -151,7 +152,7 @@ def outcome_row_dict(row: OutcomeData) -> dict[str, Any]:
         "timepoint_weeks": None if row.timepoint_weeks is None else float(row.timepoint_weeks),
         "arm": row.arm,
     }
-    for measure in ("mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se"):
+    for measure in ROW_NUMBERS:
         data[measure] = getattr(row, measure)
     if row.conversion:
         data["conversion"] = {"method": row.conversion, "inputs": dict(row.conversion_inputs)}
@@ -242,7 +243,10 @@ class ExtractionComparison:
 
 
 # The numbers an outcome row can carry, in the order they are shown and compared.
-ROW_NUMBERS = ("mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se")
+ROW_NUMBERS = (
+    "mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se", "r",
+    "person_time", "mean_pre", "sd_pre",
+)  # fmt: skip
 ROW_MEASURES = ("timepoint_weeks", *ROW_NUMBERS, "conversion")
 
 
@@ -336,6 +340,7 @@ class ArmData:
     n: int | None = None
     events: int | None = None
     total: int | None = None
+    person_time: float | None = None
     conversion: str = ""
 
 
@@ -360,6 +365,17 @@ class AnalysisRow:
     ci_lower: float | None = None
     ci_upper: float | None = None
     se: float | None = None
+    # Single-group outcomes (proportions, correlations): the whole sample's numbers.
+    events: int | None = None
+    total: int | None = None
+    r: float | None = None
+    n: int | None = None
+    person_time: float | None = None
+    # Paired (pre-post) outcomes: follow-up and baseline means and SDs (with `n` and `r`).
+    mean: float | None = None
+    sd: float | None = None
+    mean_pre: float | None = None
+    sd_pre: float | None = None
     conversions: tuple[str, ...] = ()
     variables: dict[str, Any] = field(default_factory=dict)
     missing: str | None = None
@@ -464,6 +480,27 @@ def _choose_timepoint(
 def _missing_measures(
     outcome_type: str, arms: list[ArmData], generic: OutcomeData | None
 ) -> str | None:
+    if outcome_type == Outcome.Type.PROPORTION:
+        if generic is None or generic.events is None:
+            return "no event count reported"
+        return "no total reported" if generic.total is None else None
+    if outcome_type == Outcome.Type.SINGLE_RATE:
+        if generic is None or generic.events is None:
+            return "no event count reported"
+        return "no person-time reported" if generic.person_time is None else None
+    if outcome_type == Outcome.Type.PAIRED:
+        for attr, message in (
+            ("mean_pre", "no baseline mean reported"), ("sd_pre", "no baseline SD reported"),
+            ("mean", "no follow-up mean reported"), ("sd", "no follow-up SD reported"),
+            ("n", "no n reported"),
+        ):  # fmt: skip
+            if generic is None or getattr(generic, attr) is None:
+                return message
+        return None
+    if outcome_type == Outcome.Type.CORRELATION:
+        if generic is None or generic.r is None:
+            return "no correlation reported"
+        return "no n reported" if generic.n is None else None
     if outcome_type == Outcome.Type.GENERIC:
         if generic is None or generic.estimate is None:
             return "no estimate reported"
@@ -479,6 +516,8 @@ def _missing_measures(
         needed = (
             (("mean", "no mean reported"), ("sd", "no SD reported"), ("n", "no n reported"))
             if outcome_type == Outcome.Type.CONTINUOUS
+            else (("events", "no events reported"), ("person_time", "no person-time reported"))
+            if outcome_type == Outcome.Type.RATE
             else (("events", "no events reported"), ("total", "no total reported"))
         )
         for attr, message in needed:
@@ -487,9 +526,64 @@ def _missing_measures(
     return None
 
 
-def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
+def _single_group_values(outcome: Outcome, row: OutcomeData | None) -> dict[str, Any]:
+    if row is None or outcome.outcome_type not in (
+        Outcome.Type.PROPORTION,
+        Outcome.Type.CORRELATION,
+        Outcome.Type.SINGLE_RATE,
+        Outcome.Type.PAIRED,
+    ):
+        return {}
+    return {"events": row.events, "total": row.total, "r": row.r, "n": row.n,
+            "person_time": row.person_time, "mean": row.mean, "sd": row.sd,
+            "mean_pre": row.mean_pre, "sd_pre": row.sd_pre}  # fmt: skip
+
+
+def _row_at(
+    outcome: Outcome, base: dict[str, Any], record: Extraction, chosen: list[OutcomeData]
+) -> AnalysisRow:
+    """The study's row from its outcome data at one timepoint."""
+    roles = {a["label"].lower(): a["role"] for a in record.arms}
+    arms = [
+        ArmData(
+            label=r.arm,
+            role=roles.get(r.arm.lower(), "other"),
+            mean=r.mean,
+            sd=r.sd,
+            n=r.n,
+            events=r.events,
+            total=r.total,
+            person_time=r.person_time,
+            conversion=r.conversion,
+        )
+        for r in chosen
+        if r.arm
+    ]
+    generic = next((r for r in chosen if not r.arm), None)
+    if outcome.outcome_type in SINGLE_ROW_TYPES and generic is None and chosen:
+        generic = chosen[0]
+    return AnalysisRow(
+        **base,
+        timepoint=chosen[0].timepoint,
+        timepoint_weeks=None
+        if chosen[0].timepoint_weeks is None
+        else float(chosen[0].timepoint_weeks),
+        arms=tuple(arms),
+        estimate=generic.estimate if generic else None,
+        ci_lower=generic.ci_lower if generic else None,
+        ci_upper=generic.ci_upper if generic else None,
+        se=generic.se if generic else None,
+        **_single_group_values(outcome, generic),
+        conversions=tuple(sorted({r.conversion for r in chosen if r.conversion})),
+        missing=_missing_measures(outcome.outcome_type, arms, generic),
+    )
+
+
+def analysis_rows(*, outcome: Outcome, every_timepoint: bool = False) -> list[AnalysisRow]:
     """Per included study, its arm-level data for this outcome from the consensus (dual) or
-    single extraction, at the timepoint the outcome's rule picks, or the reason it is missing."""
+    single extraction, at the timepoint the outcome's rule picks, or the reason it is missing.
+    With `every_timepoint`, one row per timepoint the study reports instead (several dependent
+    effect sizes per study, for the three-level model)."""
     review = outcome.review
     studies = list(included_studies_qs(review=review))
     finals = _final_extractions(review, outcome)
@@ -525,44 +619,19 @@ def analysis_rows(*, outcome: Outcome) -> list[AnalysisRow]:
         if not data:
             result.append(AnalysisRow(**base, missing="outcome not reported"))
             continue
+        if every_timepoint:
+            # Dependent effect sizes (three-level model): every timepoint, in follow-up order.
+            by_tp: dict[str, list[OutcomeData]] = {}
+            for r in data:
+                by_tp.setdefault(r.timepoint.lower(), []).append(r)
+            for rows_at in by_tp.values():
+                result.append(_row_at(outcome, base, record, rows_at))
+            continue
         chosen, reason = _choose_timepoint(outcome, data)
         if reason:
             result.append(AnalysisRow(**base, missing=reason))
             continue
-        roles = {a["label"].lower(): a["role"] for a in record.arms}
-        arms = [
-            ArmData(
-                label=r.arm,
-                role=roles.get(r.arm.lower(), "other"),
-                mean=r.mean,
-                sd=r.sd,
-                n=r.n,
-                events=r.events,
-                total=r.total,
-                conversion=r.conversion,
-            )
-            for r in chosen
-            if r.arm
-        ]
-        generic = next((r for r in chosen if not r.arm), None)
-        if outcome.outcome_type == Outcome.Type.GENERIC and generic is None and chosen:
-            generic = chosen[0]
-        result.append(
-            AnalysisRow(
-                **base,
-                timepoint=chosen[0].timepoint,
-                timepoint_weeks=None
-                if chosen[0].timepoint_weeks is None
-                else float(chosen[0].timepoint_weeks),
-                arms=tuple(arms),
-                estimate=generic.estimate if generic else None,
-                ci_lower=generic.ci_lower if generic else None,
-                ci_upper=generic.ci_upper if generic else None,
-                se=generic.se if generic else None,
-                conversions=tuple(sorted({r.conversion for r in chosen if r.conversion})),
-                missing=_missing_measures(outcome.outcome_type, arms, generic),
-            )
-        )
+        result.append(_row_at(outcome, base, record, chosen))
     return result
 
 

@@ -630,7 +630,9 @@ def outcome_save(
     name = _clean_name(name, "outcome")
     if outcome_type not in Outcome.Type.values:
         raise DomainError(
-            "Choose continuous, dichotomous or generic estimate.", field="outcome_type"
+            "Choose continuous, dichotomous, generic estimate, single-group proportion, "
+            "correlation, events with person-time, single-group rate or paired pre-post.",
+            field="outcome_type",
         )
     if desirable_direction not in Outcome.Direction.values:
         raise DomainError("Say whether higher or lower is better.", field="desirable_direction")

@@ -207,7 +207,12 @@ def clean_arms(value: Any, errors: Errors) -> list[dict[str, str]]:
 
 # --- outcome data --------------------------------------------------------------------------
 
-MEASURES = ("mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se")
+MEASURES = (
+    "mean", "sd", "n", "events", "total", "estimate", "ci_lower", "ci_upper", "se", "r",
+    "person_time", "mean_pre", "sd_pre",
+)  # fmt: skip
+#: Outcome types entered as one row per study and timepoint for the whole sample (no arm).
+SINGLE_ROW_TYPES = ("generic", "proportion", "correlation", "single_rate", "paired")
 INTEGER_MEASURES = ("n", "events", "total")
 
 
@@ -348,7 +353,7 @@ def clean_outcome_rows(
                 )
                 weeks = None
         arm = " ".join(str(row.get("arm") or "").split())
-        if outcome.outcome_type != "generic" or arm:
+        if outcome.outcome_type not in SINGLE_ROW_TYPES or arm:
             if not arm:
                 errors.add(f"{at}.arm", f"{name}, {timepoint}: choose the arm.")
             elif arm.lower() not in arm_labels:
@@ -430,15 +435,29 @@ def _check_measures(kind: str, v: dict[str, Any], at: str, where: str, errors: E
         "continuous": {"mean", "sd", "n"},
         "dichotomous": {"events", "total"},
         "generic": {"estimate", "ci_lower", "ci_upper", "se", "n"},
+        "proportion": {"events", "total"},
+        "correlation": {"r", "n"},
+        "rate": {"events", "person_time"},
+        "single_rate": {"events", "person_time"},
+        "paired": {"mean_pre", "sd_pre", "mean", "sd", "n", "r"},
     }[kind]
     for measure in sorted(set(v) - allowed):
         errors.add(f"{at}.{measure}", f"{where}: {measure} does not apply to a {kind} outcome.")
     if "sd" in v and not v["sd"] > 0:
         errors.add(f"{at}.sd", f"{where}: SD must be greater than 0 (got {v['sd']:g}).")
+    if "sd_pre" in v and not v["sd_pre"] > 0:
+        errors.add(f"{at}.sd_pre", f"{where}: SD must be greater than 0 (got {v['sd_pre']:g}).")
     if "se" in v and not v["se"] > 0:
         errors.add(f"{at}.se", f"{where}: SE must be greater than 0 (got {v['se']:g}).")
     if "n" in v and v["n"] < 2:
         errors.add(f"{at}.n", f"{where}: n must be at least 2 (got {v['n']}).")
+    if "r" in v and not -1 <= v["r"] <= 1:
+        errors.add(f"{at}.r", f"{where}: a correlation lies between -1 and 1 (got {v['r']:g}).")
+    if "person_time" in v and not v["person_time"] > 0:
+        errors.add(
+            f"{at}.person_time",
+            f"{where}: person-time must be greater than 0 (got {v['person_time']:g}).",
+        )
     if "total" in v and v["total"] < 1:
         errors.add(f"{at}.total", f"{where}: the total must be at least 1.")
     if "events" in v and "total" in v and v["events"] > v["total"]:
@@ -470,6 +489,7 @@ def _check_measures(kind: str, v: dict[str, Any], at: str, where: str, errors: E
 
 __all__ = [
     "CONVERSIONS",
+    "SINGLE_ROW_TYPES",
     "Errors",
     "clean_arms",
     "clean_outcome_rows",

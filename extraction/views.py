@@ -24,7 +24,13 @@ from extraction.models import (
     FormSection,
     Outcome,
 )
-from extraction.validation import ARM_ROLES, CONVERSIONS, YES_NO_UNCLEAR, is_blank
+from extraction.validation import (
+    ARM_ROLES,
+    CONVERSIONS,
+    SINGLE_ROW_TYPES,
+    YES_NO_UNCLEAR,
+    is_blank,
+)
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -48,6 +54,11 @@ MEASURES_BY_TYPE: dict[str, tuple[str, ...]] = {
     Outcome.Type.CONTINUOUS: ("mean", "sd", "n"),
     Outcome.Type.DICHOTOMOUS: ("events", "total"),
     Outcome.Type.GENERIC: ("estimate", "ci_lower", "ci_upper", "se", "n"),
+    Outcome.Type.PROPORTION: ("events", "total"),
+    Outcome.Type.CORRELATION: ("r", "n"),
+    Outcome.Type.RATE: ("events", "person_time"),
+    Outcome.Type.SINGLE_RATE: ("events", "person_time"),
+    Outcome.Type.PAIRED: ("mean_pre", "sd_pre", "mean", "sd", "n", "r"),
 }
 MEASURE_LABELS = {
     "mean": "Mean",
@@ -59,6 +70,10 @@ MEASURE_LABELS = {
     "ci_lower": "CI lower",
     "ci_upper": "CI upper",
     "se": "SE",
+    "r": "r",
+    "person_time": "Person-time",
+    "mean_pre": "Baseline mean",
+    "sd_pre": "Baseline SD",
     "timepoint_weeks": "Weeks",
     "conversion": "Converted:",
 }
@@ -500,7 +515,8 @@ def _outcome_blocks(
     for block in blocks.values():
         if block.rows:
             continue
-        labels = [""] if block.outcome.outcome_type == Outcome.Type.GENERIC else arm_labels
+        single = block.outcome.outcome_type in SINGLE_ROW_TYPES
+        labels = [""] if single else arm_labels
         for label in labels:
             block.rows.append(RowView(index, {"arm": label}, {}))
             index += 1
