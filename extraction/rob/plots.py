@@ -71,7 +71,9 @@ GLYPH_WIDTH = 0.62  # a generous average glyph width of a sans-serif font, as a 
 LINE_HEIGHT = 1.35  # line height of wrapped tick labels, as a share of the font size
 LABEL_CHARS = 22  # tick labels wrap after this many characters (bounds the left margin)
 KEY_CHARS = 40  # the traffic light's domain key wraps here (fits a phone's width)
-TITLE_SPACE = 44  # the figure title, above everything else
+TITLE_SIZE = 15
+TITLE_CHARS = 34  # the title wraps here (fits a phone's width)
+TITLE_SPACE = 44  # space reserved for a one-line title, above everything else
 LEGEND_ROW = 26  # one row of a horizontal legend
 LEGEND_ROWS = 2  # rows reserved for the legend (plotly widens the margin if it needs more)
 BAR_GAP = 0.25
@@ -86,6 +88,24 @@ def wrap_label(text: str, width: int = LABEL_CHARS) -> list[str]:
 def text_width(lines: Sequence[str], size: float = FONT_SIZE) -> int:
     """Width in pixels of the longest line, over-estimated rather than under."""
     return math.ceil(max((len(line) for line in lines), default=0) * size * GLYPH_WIDTH)
+
+
+def _title(text: str) -> tuple[dict[str, object], int]:
+    """The figure's title, wrapped, at the top left, and the height it takes."""
+    lines = wrap_label(text, TITLE_CHARS)
+    extra = math.ceil((len(lines) - 1) * TITLE_SIZE * LINE_HEIGHT)
+    title = {
+        "text": "<br>".join(lines),
+        "font": {"size": TITLE_SIZE},
+        "x": 0,
+        "xanchor": "left",
+        "y": 1,
+        "yref": "container",
+        "yanchor": "top",
+        # plotly anchors a wrapped title by its first line: pad by the lines below it.
+        "pad": {"t": 10 + extra, "l": 8},
+    }
+    return title, TITLE_SPACE + 2 * extra
 
 
 def _legend(plot_height: int, offset: int = 0) -> dict[str, object]:
@@ -139,19 +159,12 @@ def traffic_light(studies: Sequence[StudyJudgements], spec: PlotSpec) -> go.Figu
     row = max(MARKER + 14, math.ceil(lines_per_row * FONT_SIZE * LINE_HEIGHT) + 10)
     plot_height = row * max(len(studies), 1)
     tick_space = FONT_SIZE * 2  # the domain names drawn above the plot
-    top = TITLE_SPACE + LEGEND_ROWS * LEGEND_ROW + tick_space
+    title, title_space = _title(spec.title)
+    top = title_space + LEGEND_ROWS * LEGEND_ROW + tick_space
     bottom = 16 + math.ceil(len(key_lines) * (FONT_SIZE - 1) * LINE_HEIGHT)
     left = text_width([line for w in wrapped.values() for line in w]) + 16
     fig.update_layout(
-        title={
-            "text": spec.title,
-            "x": 0,
-            "xanchor": "left",
-            "y": 1,
-            "yref": "container",
-            "yanchor": "top",
-            "pad": {"t": 10},
-        },  # fmt: skip
+        title=title,
         template="plotly_white",
         font={"size": FONT_SIZE},
         height=top + plot_height + bottom,
@@ -232,18 +245,11 @@ def summary_bar(
     # A row holds its wrapped label; its bar takes (1 - BAR_GAP) of it, never under 24 px.
     row = max(32, math.ceil(lines_per_row * FONT_SIZE * LINE_HEIGHT) + 12)
     plot_height = row * len(columns)
-    top = TITLE_SPACE + LEGEND_ROWS * LEGEND_ROW
+    title, title_space = _title(spec.title + (" (weighted)" if weighted else ""))
+    top = title_space + LEGEND_ROWS * LEGEND_ROW
     bottom = 3 * FONT_SIZE + 16  # tick labels and the axis title
     fig.update_layout(
-        title={
-            "text": spec.title + (" (weighted)" if weighted else ""),
-            "x": 0,
-            "xanchor": "left",
-            "y": 1,
-            "yref": "container",
-            "yanchor": "top",
-            "pad": {"t": 10},
-        },  # fmt: skip
+        title=title,
         barmode="stack",
         bargap=BAR_GAP,
         template="plotly_white",
