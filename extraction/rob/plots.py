@@ -70,6 +70,7 @@ FONT_SIZE = 13
 GLYPH_WIDTH = 0.62  # a generous average glyph width of a sans-serif font, as a share of its size
 LINE_HEIGHT = 1.35  # line height of wrapped tick labels, as a share of the font size
 LABEL_CHARS = 22  # tick labels wrap after this many characters (bounds the left margin)
+STUDY_CHARS = 16  # the traffic light's study labels wrap here
 KEY_CHARS = 40  # the traffic light's domain key wraps here (fits a phone's width)
 TITLE_SIZE = 15
 TITLE_CHARS = 34  # the title wraps here (fits a phone's width)
@@ -110,11 +111,14 @@ def _title(text: str) -> tuple[dict[str, object], int]:
 
 def _legend(plot_height: int, offset: int = 0) -> dict[str, object]:
     """A horizontal legend just above the plot area (and `offset` pixels higher, above axis tick
-    labels drawn on top), left-aligned, wrapping into further rows on narrow screens."""
+    labels drawn on top), at the figure's left edge, wrapping into further rows on narrow
+    screens, in the judgements' order (best first)."""
     return {
         "orientation": "h",
+        "xref": "container",
         "x": 0,
         "xanchor": "left",
+        "traceorder": "normal",
         "y": 1 + offset / max(plot_height, 1),
         "yanchor": "bottom",
         "font": {"size": FONT_SIZE},
@@ -127,7 +131,8 @@ def traffic_light(studies: Sequence[StudyJudgements], spec: PlotSpec) -> go.Figu
     below the plot names the domains."""
     columns = [key for key, _ in spec.domains] + ["Overall"]
     labels = [s.label for s in studies]
-    wrapped = {label: wrap_label(label) for label in labels}
+    # Study labels wrap narrower than domain names: the columns need the phone's width.
+    wrapped = {label: wrap_label(label, STUDY_CHARS) for label in labels}
     fig = go.Figure()
     for judgement in spec.judgements:
         xs: list[str] = []
@@ -158,7 +163,8 @@ def traffic_light(studies: Sequence[StudyJudgements], spec: PlotSpec) -> go.Figu
     lines_per_row = max((len(w) for w in wrapped.values()), default=1)
     row = max(MARKER + 14, math.ceil(lines_per_row * FONT_SIZE * LINE_HEIGHT) + 10)
     plot_height = row * max(len(studies), 1)
-    tick_space = FONT_SIZE * 2  # the domain names drawn above the plot
+    # The column names above the plot, upright or (on a narrow screen) turned by plotly.
+    tick_space = text_width(columns) + 10
     title, title_space = _title(spec.title)
     top = title_space + LEGEND_ROWS * LEGEND_ROW + tick_space
     bottom = 16 + math.ceil(len(key_lines) * (FONT_SIZE - 1) * LINE_HEIGHT)

@@ -3,6 +3,7 @@ from extraction.rob.plots import (
     KEY_CHARS,
     LABEL_CHARS,
     LEGEND_ROW,
+    STUDY_CHARS,
     TITLE_SPACE,
     PlotSpec,
     StudyJudgements,
@@ -110,9 +111,20 @@ def test_the_summary_bar_legend_sits_in_the_figure_above_the_bars():
     fig = summary_bar(ROWS, LONG)
     legend = fig.layout.legend
     assert legend.orientation == "h" and legend.yanchor == "bottom" and legend.y >= 1
-    assert legend.xanchor == "left" and legend.x == 0
+    assert legend.xanchor == "left" and legend.x == 0 and legend.xref == "container"
+    assert legend.traceorder == "normal"  # best judgement first, as the bars stack
     # The top margin holds the title and two legend rows (plotly widens it if more are needed).
     assert fig.layout.margin.t >= TITLE_SPACE + 2 * LEGEND_ROW
+
+
+def test_a_long_title_wraps_to_a_phone_width_and_gets_the_room_it_needs():
+    title = "RoB 2 (randomised trials: parallel, cluster, crossover)"
+    spec = PlotSpec(LONG.domains, LONG.judgements, title=title)
+    short, long = summary_bar(ROWS, LONG), summary_bar(ROWS, spec)
+    lines = long.layout.title.text.split("<br>")
+    assert " ".join(lines) == title
+    assert len(lines) > 1 and text_width(lines, long.layout.title.font.size) <= PHONE_WIDTH
+    assert long.layout.margin.t > short.layout.margin.t
 
 
 def test_the_traffic_light_height_grows_with_the_studies():
@@ -125,8 +137,9 @@ def test_the_traffic_light_margins_fit_study_labels_and_the_domain_key():
     studies = _studies(2, label="Cooperative Research Group on Long Study Names 2019")
     fig = traffic_light(studies, LONG)
     lines = [line for label in fig.layout.yaxis.categoryarray for line in label.split("<br>")]
-    assert max(len(line) for line in lines) <= LABEL_CHARS
+    assert max(len(line) for line in lines) <= STUDY_CHARS
     assert fig.layout.margin.l >= text_width(lines)
+    assert fig.layout.margin.l <= PHONE_WIDTH * 0.5  # half a phone's width for the circles
     key = fig.layout.annotations[0]
     key_lines = key.text.split("<br>")
     assert max(len(line) for line in key_lines) <= KEY_CHARS
@@ -142,5 +155,6 @@ def test_the_traffic_light_legend_sits_above_the_domain_names():
     legend = fig.layout.legend
     assert legend.orientation == "h" and legend.yanchor == "bottom"
     above_plot = (legend.y - 1) * _plot_height(fig)
-    assert above_plot >= fig.layout.font.size * 1.5  # clear of the D1..Overall tick labels
+    # Clear of the D1..Overall tick labels, even when plotly turns them upright.
+    assert above_plot >= text_width(["Overall"]) + 4
     assert fig.layout.margin.t >= above_plot + TITLE_SPACE + LEGEND_ROW
