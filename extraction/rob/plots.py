@@ -69,7 +69,7 @@ class PlotSpec:
 FONT_SIZE = 13
 GLYPH_WIDTH = 0.62  # a generous average glyph width of a sans-serif font, as a share of its size
 LINE_HEIGHT = 1.35  # line height of wrapped tick labels, as a share of the font size
-LABEL_CHARS = 22  # tick labels wrap after this many characters (bounds the left margin)
+LABEL_CHARS = 18  # tick labels wrap after this many characters (bounds the left margin)
 STUDY_CHARS = 16  # the traffic light's study labels wrap here
 KEY_CHARS = 40  # the traffic light's domain key wraps here (fits a phone's width)
 TITLE_SIZE = 15
@@ -111,11 +111,10 @@ def _title(text: str) -> tuple[dict[str, object], int]:
 
 def _legend(plot_height: int, offset: int = 0) -> dict[str, object]:
     """A horizontal legend just above the plot area (and `offset` pixels higher, above axis tick
-    labels drawn on top), at the figure's left edge, wrapping into further rows on narrow
+    labels drawn on top), at the plot's left edge, wrapping into further rows on narrow
     screens, in the judgements' order (best first)."""
     return {
         "orientation": "h",
-        "xref": "container",
         "x": 0,
         "xanchor": "left",
         "traceorder": "normal",

@@ -48,6 +48,7 @@ MEASURE = """(selector) => {
     scroll: box.scrollWidth,
     overflow: getComputedStyle(box).overflowX,
     svg: svg.width,
+    plot: box.querySelector(".nsewdrag").getBoundingClientRect().width,
     legend: parts(".legend .traces"),
     labels: parts(".xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .gtitle, "
       + ".annotation-text"),
@@ -83,6 +84,8 @@ def _assert_readable(page, selector, *, bars=True):
     page.locator(f"{selector} .main-svg").first.wait_for()
     m = page.evaluate(MEASURE, selector)
     assert m["svg"] <= m["box"] + 1, f"{selector}: the figure is wider than its box"
+    # Labels and legend leave the data most of the width, never squashing it.
+    assert m["plot"] >= 0.4 * m["svg"], f"{selector}: plot area {m['plot']} of {m['svg']} px"
     for part in ("legend", "labels"):
         outside = [(p["text"], p["at"]) for p in m[part] if not p["inside"]]
         assert m[part] and not outside, f"{selector}: {part} outside the figure: {outside}"
