@@ -65,8 +65,8 @@ test: install-test ## Install test needs and run the whole suite
 test-fast: install-test ## Run the suite without the browser and worker tests
 	$(PY) -m pytest -m "not browser and not integration"
 
-lint: install-test ## Check formatting and lint rules
-	$(VENV)/bin/ruff format --check . && $(VENV)/bin/ruff check .
+lint: install-test ## Check formatting, lint rules and the import contracts (.importlinter)
+	$(VENV)/bin/ruff format --check . && $(VENV)/bin/ruff check . && $(VENV)/bin/lint-imports
 
 typecheck: install-test ## Run mypy
 	$(VENV)/bin/mypy reviewapp screening extraction analysis

@@ -5,6 +5,9 @@ class AnalysisConfig(AppConfig):
     name = "analysis"
 
     def ready(self) -> None:
-        from analysis.inputs import watch_other_stages
+        from analysis import receivers, tasks  # noqa: F401  # tasks: registers the recompute task
+        from analysis.history import HISTORY_MODELS
+        from reviewapp import history
 
-        watch_other_stages()
+        history.register(HISTORY_MODELS)
+        receivers.connect()

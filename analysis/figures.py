@@ -73,11 +73,13 @@ def build_figure(analysis: Analysis, payload: dict[str, Any], name: str, sort: s
     return plots.FIGURES[name](payload, title=title)
 
 
+# Named, not imported: analysis.tasks imports this module (the task calls figures_render).
+RENDER_FIGURES_TASK = "analysis.tasks.render_figures_task"
+
+
 def figures_request(*, analysis: Analysis, result: AnalysisResult, sort: str) -> None:
     """Queue the drawing of the result's figures in this sort order (after commit)."""
-    from analysis.tasks import render_figures_task
-
-    outbox_enqueue(render_figures_task.name, analysis.pk, result.pk, sort, coalesce=True)
+    outbox_enqueue(RENDER_FIGURES_TASK, analysis.pk, result.pk, sort, coalesce=True)
 
 
 def figures_render(*, analysis_id: int, result_id: int, sort: str | None = None) -> list[str]:

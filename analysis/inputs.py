@@ -8,7 +8,6 @@ never silently dropped.
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -18,6 +17,14 @@ from typing import Any
 from django.db.models import Count, Max, Min
 
 from analysis.models import CONTINUOUS_MEASURES, DICHOTOMOUS_MEASURES, Analysis
+from extraction import selectors as extraction_selectors
+from extraction.models import Extraction
+from extraction.rob import plots as rob_plots
+from extraction.rob import selectors as rob_selectors
+from extraction.rob.models import RobAssessment
+from screening import prisma
+from screening import selectors as screening_selectors
+from screening.models import Record, ScreeningItem, Stage
 
 
 @dataclass(frozen=True)
@@ -134,14 +141,6 @@ def split_usable(
 # --- the other stages ------------------------------------------------------------------------
 
 
-def _optional(module: str, name: str) -> Any:
-    """A selector another stage provides, or None while that stage has not landed."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def _num(x: Any) -> float | None:
     if x is None or x == "":
         return None
@@ -207,8 +206,6 @@ def _year_in(label: str) -> int | None:
 
 def study_years(study_ids: Iterable[int]) -> dict[int, int]:
     """The earliest publication year among each study's reports (screening records)."""
-    from screening.models import Record
-
     rows = (
         Record.objects.filter(study_id__in=list(study_ids), year__isnull=False)
         .values("study_id")
@@ -218,19 +215,15 @@ def study_years(study_ids: Iterable[int]) -> dict[int, int]:
 
 
 def rob_by_study(analysis: Analysis) -> dict[int, str]:
-    selector = _optional("extraction.rob.selectors", "rob_overall_by_study")
-    if selector is None:
-        return {}
-    judgements = selector(review=analysis.review, outcome=analysis.outcome)
+    judgements = rob_selectors.rob_overall_by_study(
+        review=analysis.review, outcome=analysis.outcome
+    )
     return {int(k): str(v) for k, v in judgements.items() if v}
 
 
 def load_inputs(analysis: Analysis) -> AnalysisInputs:
     """Consensus data for the analysis's outcome, with RoB judgements attached."""
-    selector = _optional("extraction.selectors", "analysis_rows")
-    if selector is None:
-        return AnalysisInputs(rows=())
-    items = list(selector(outcome=analysis.outcome))
+    items = list(extraction_selectors.analysis_rows(outcome=analysis.outcome))
     years = study_years(int(_get(i, "study_id")) for i in items)
     rows: list[StudyRow] = []
     missing: list[MissingStudy] = []
@@ -251,10 +244,7 @@ def load_inputs(analysis: Analysis) -> AnalysisInputs:
 
 
 def rob_domains_by_study(analysis: Analysis) -> dict[int, dict[str, str]]:
-    selector = _optional("extraction.rob.selectors", "rob_judgements_by_study")
-    if selector is None:
-        return {}
-    judged = selector(review=analysis.review, outcome=analysis.outcome)
+    judged = rob_selectors.rob_judgements_by_study(review=analysis.review, outcome=analysis.outcome)
     return {
         int(study_id): {key: str(j) for key, j in rob.domains.items() if j}
         for study_id, rob in judged.items()
@@ -262,44 +252,28 @@ def rob_domains_by_study(analysis: Analysis) -> dict[int, dict[str, str]]:
 
 
 def review_progress(review: Any, user: Any = None) -> dict[str, Any]:
-    """What the dashboard shows from screening, extraction and RoB (each part only when that
-    stage provides it)."""
-    out: dict[str, Any] = {}
-    stage_progress = _optional("screening.selectors", "stage_progress")
-    if stage_progress is not None:
-        from screening.models import Stage
-
-        reviewers = _optional("screening.selectors", "reviewer_progress")
-        out["stages"] = [
+    """What the dashboard shows from screening, extraction and RoB."""
+    figures = []
+    for tool in rob_selectors.rob_tools(review=review):
+        rows = rob_selectors.plot_rows(tool=tool)
+        if rows:
+            bar = rob_plots.summary_bar(rows, rob_selectors.plot_spec(tool=tool))
+            figures.append({"id": tool.pk, "name": tool.name, "json": bar.to_json()})
+    return {
+        "stages": [
             {
-                "progress": stage_progress(review=review, stage=stage),
-                "reviewers": reviewers(review=review, stage=stage, user=user) if reviewers else [],
+                "progress": screening_selectors.stage_progress(review=review, stage=stage),
+                "reviewers": screening_selectors.reviewer_progress(
+                    review=review, stage=stage, user=user
+                ),
             }
             for stage in Stage.values
-        ]
-    agreement = _optional("screening.selectors", "agreement_by_pair")
-    if agreement is not None:
-        out["agreement"] = agreement(review=review)
-    prisma = _optional("screening.selectors", "prisma_counts")
-    render_svg = _optional("screening.prisma", "render_svg")
-    if prisma is not None and render_svg is not None:
-        out["prisma_svg"] = render_svg(prisma(review=review))
-    extraction = _optional("extraction.selectors", "extraction_progress")
-    if extraction is not None:
-        out["extraction"] = extraction(review=review)
-    tools = _optional("extraction.rob.selectors", "rob_tools")
-    bar = _optional("extraction.rob.plots", "summary_bar")
-    if tools is not None and bar is not None:
-        from extraction.rob import selectors as rob
-
-        figures = []
-        for tool in tools(review=review):
-            rows = rob.plot_rows(tool=tool)
-            if rows:
-                figures.append({"id": tool.pk, "name": tool.name,
-                                "json": bar(rows, rob.plot_spec(tool=tool)).to_json()})  # fmt: skip
-        out["rob_figures"] = figures
-    return out
+        ],
+        "agreement": screening_selectors.agreement_by_pair(review=review),
+        "prisma_svg": prisma.render_svg(screening_selectors.prisma_counts(review=review)),
+        "extraction": extraction_selectors.extraction_progress(review=review),
+        "rob_figures": figures,
+    }
 
 
 def progress_token(review: Any) -> str:
@@ -307,74 +281,14 @@ def progress_token(review: Any) -> str:
     three indexed MAX() lookups, for the dashboard's cheap version poll. Blind screening and
     blind dual extraction stay blind: open screening items (votes still awaited) and
     independent extractions do not count, so a poll cannot reveal that someone voted."""
-    lookups = (
-        ("screening.models", "ScreeningItem", {"review": review}, {"status": "open"}),
-        ("extraction.models", "Extraction", {"form__review": review}, {"kind": "independent"}),
-        ("extraction.rob.models", "RobAssessment", {"review": review}, {"kind": "independent"}),
+    lookups: tuple[tuple[Any, dict[str, Any], dict[str, Any]], ...] = (
+        (ScreeningItem, {"review": review}, {"status": ScreeningItem.Status.OPEN}),
+        (Extraction, {"form__review": review}, {"kind": Extraction.Kind.INDEPENDENT}),
+        (RobAssessment, {"review": review}, {"kind": RobAssessment.Kind.INDEPENDENT}),
     )
     parts = []
-    for module, model, filters, hidden in lookups:
-        cls = _optional(module, model)
-        if cls is None:
-            continue
-        field = "updated_at" if hasattr(cls, "updated_at") else "pk"
-        qs = cls.objects.filter(**filters)
-        if all(hasattr(cls, k) for k in hidden):
-            qs = qs.exclude(**hidden)
-        latest = qs.aggregate(latest=Max(field), n=Count("pk"))
+    for model, filters, hidden in lookups:
+        qs = model.objects.filter(**filters).exclude(**hidden)
+        latest = qs.aggregate(latest=Max("updated_at"), n=Count("pk"))
         parts.append(f"{latest['latest']}/{latest['n']}")
     return "|".join(parts)
-
-
-# --- when the other stages change ------------------------------------------------------------
-#
-# The other stages do not know about analyses; the adapter watches their saves and marks the
-# affected analyses stale in the same transaction (the task is queued on commit). Receivers do
-# nothing else: which analyses are affected is decided in analysis.services.
-
-
-def _outcome_data_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from analysis import services
-
-    services.analyses_outcome_data_changed(outcome_id=instance.outcome_id)
-
-
-def _extraction_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from django.db import transaction
-
-    from analysis import services
-
-    if getattr(instance, "kind", None) not in ("single", "consensus"):
-        return  # a blind independent copy never feeds analyses
-    rid = sender.objects.filter(pk=instance.pk).values_list("form__review_id", flat=True).first()
-    if rid is None:
-        return
-    # Mark what is known now in this transaction (the outcomes the record had, and analyses
-    # reading study-level answers); the outcome rows are written after the record, in bulk and
-    # without signals, so the outcomes it gains are marked once the transaction commits.
-    marked = set(services.analyses_extraction_changed(review_id=rid, extraction_id=instance.pk))
-    transaction.on_commit(
-        lambda: services.analyses_extraction_changed(
-            review_id=rid, extraction_id=instance.pk, skip=marked
-        ),
-        robust=True,  # the extraction is saved; what this misses is found as stale later
-    )
-
-
-def _rob_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from analysis import services
-
-    services.analyses_rob_changed(review_id=instance.review_id)
-
-
-def watch_other_stages() -> None:
-    """Connected once from AnalysisConfig.ready()."""
-    from django.db.models.signals import post_delete, post_save
-
-    for signal in (post_save, post_delete):
-        signal.connect(_outcome_data_saved, sender="extraction.OutcomeData",
-                       dispatch_uid=f"analysis-outcome-data-{signal is post_save}")  # fmt: skip
-        signal.connect(_rob_saved, sender="rob.RobAssessment",
-                       dispatch_uid=f"analysis-rob-{signal is post_save}")  # fmt: skip
-    post_save.connect(_extraction_saved, sender="extraction.Extraction",
-                      dispatch_uid="analysis-extraction")  # fmt: skip

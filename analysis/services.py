@@ -248,13 +248,16 @@ def _claim_send(analysis_id: int) -> bool:
     )
 
 
+# The task is named, not imported: `analysis.tasks` imports this module (tasks are thin
+# adapters over services); the outbox sends by name.
+RECOMPUTE_TASK = "analysis.tasks.recompute_analysis_task"
+
+
 def _queue(analysis_id: int) -> None:
     """Call in the transaction that changed an input: the claim and the outbox row commit with
     the change, so a broker that is down delays the recomputation but never loses it."""
-    from analysis.tasks import recompute_analysis_task
-
     if _claim_send(analysis_id):
-        outbox_enqueue(recompute_analysis_task.name, analysis_id)
+        outbox_enqueue(RECOMPUTE_TASK, analysis_id)
 
     def bump() -> None:
         review_id = Analysis.objects.filter(pk=analysis_id).values_list("review_id", flat=True)
@@ -272,26 +275,32 @@ def _mark_and_queue(analyses: Any) -> list[int]:
     return ids
 
 
-@transaction.atomic
-def analyses_outcome_data_changed(*, outcome_id: int) -> list[int]:
-    """Call in the transaction that saves consensus data for this outcome."""
-    return _mark_and_queue(Analysis.objects.filter(outcome_id=outcome_id))
+# What the other stages' events mean for analyses (analysis/receivers.py calls these in the
+# transaction of the change; the task is queued once it commits).
 
 
 @transaction.atomic
-def analyses_extraction_changed(
-    *, review_id: int, extraction_id: int, skip: Collection[int] = ()
-) -> list[int]:
-    """A final (single or consensus) extraction was saved: its outcomes' analyses, and the
-    analyses that read study-level answers (subgroups) or years."""
-    from extraction.models import OutcomeData
+def analyses_outcome_data_changed(*, outcome_ids: Collection[int]) -> list[int]:
+    """Consensus (or single) outcome data of these outcomes changed: their analyses."""
+    return _mark_and_queue(Analysis.objects.filter(outcome_id__in=list(outcome_ids)))
 
-    outcome_ids = OutcomeData.objects.filter(extraction_id=extraction_id).values("outcome_id")
+
+@transaction.atomic
+def analyses_study_answers_changed(*, review_id: int) -> list[int]:
+    """A final extraction's study-level answers changed: the analyses that read them
+    (subgroups) or order studies (cumulative)."""
     return _mark_and_queue(
-        Analysis.objects.filter(review_id=review_id)
-        .filter(Q(outcome_id__in=outcome_ids) | ~Q(subgroup_field="") | Q(cumulative=True))
-        .exclude(pk__in=list(skip))
+        Analysis.objects.filter(review_id=review_id).filter(
+            ~Q(subgroup_field="") | Q(cumulative=True)
+        )
     )
+
+
+@transaction.atomic
+def analyses_inclusion_changed(*, review_id: int) -> list[int]:
+    """The included studies (or their reports, which give the years) changed: every analysis
+    of the review reads them."""
+    return _mark_and_queue(Analysis.objects.filter(review_id=review_id))
 
 
 @transaction.atomic
@@ -310,12 +319,10 @@ def analyses_requeue_stale(*, review_id: int | None = None) -> list[int]:
     if review_id is not None:
         stale = stale.filter(review_id=review_id)
     ids = list(stale.values_list("pk", flat=True))
-    from analysis.tasks import recompute_analysis_task
-
     with transaction.atomic():
         Analysis.objects.filter(pk__in=ids).update(pending_since=timezone.now())
         for pk in ids:
-            outbox_enqueue(recompute_analysis_task.name, pk)
+            outbox_enqueue(RECOMPUTE_TASK, pk)
     return ids
 
 

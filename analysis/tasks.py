@@ -14,6 +14,7 @@ MAX_RETRIES = 6
 
 
 @shared_task(
+    name=services.RECOMPUTE_TASK,
     bind=True,
     acks_late=True,
     # A worker killed mid-task leaves the message unacknowledged; the broker redelivers it.
@@ -35,7 +36,7 @@ def recompute_analysis_task(self: Any, analysis_id: int) -> str | None:
     return result.input_hash if result else None
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=figures.RENDER_FIGURES_TASK, acks_late=True, reject_on_worker_lost=True)
 def render_figures_task(analysis_id: int, result_id: int, sort: str | None = None) -> int:
     """Draw the result's download figures with Chromium (idempotent: drawn files are kept)."""
     return len(figures.figures_render(analysis_id=analysis_id, result_id=result_id, sort=sort))

@@ -27,7 +27,10 @@ HELPERS = {"run_all", "corpus", "dedup_datasets"}  # imported by benchmarks, not
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 LATENCY_DB = "reviewapp_bench_analysis"
 # Benchmarks that need a PostgreSQL database of their own, recreated for each run.
-OWN_DATABASE = {"figure_download": "reviewapp_bench_figures"}
+OWN_DATABASE = {
+    "figure_download": "reviewapp_bench_figures",
+    "ui_actions": "reviewapp_bench_ui",
+}
 
 
 def benchmarks() -> list[str]:

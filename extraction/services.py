@@ -4,7 +4,7 @@ consensus. Keyword-only, atomic, raising DomainError with the field it concerns.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,6 +34,7 @@ from extraction.validation import (
     clean_value,
     is_blank,
 )
+from reviewapp import events
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 from screening.models import Study
@@ -651,6 +652,7 @@ def outcome_save(
             f"{outcome.get_outcome_type_display().lower()}; its type can no longer change.",
             field="outcome_type",
         )
+    edited = outcome is not None
     if outcome is None:
         position = (
             Outcome.objects.filter(review=review).aggregate(m=Max("position"))["m"] or 0
@@ -664,6 +666,9 @@ def outcome_save(
     outcome.effect_measure = effect_measure.strip()[:20]
     outcome.description = description.strip()
     outcome.save()
+    if edited:
+        # The timepoint rule picks which rows analyses read; the direction reads the result.
+        events.publish(events.OutcomeDataChanged(review.pk, frozenset({outcome.pk})))
     return outcome
 
 
@@ -757,8 +762,9 @@ def clean_answers(
     return result
 
 
-def _store_outcome_rows(extraction: Extraction, rows: Sequence[Any], user: Any) -> None:
-    """Write only what changed, with history, so an unchanged save costs one SELECT."""
+def _store_outcome_rows(extraction: Extraction, rows: Sequence[Any], user: Any) -> set[int]:
+    """Write only what changed, with history, so an unchanged save costs one SELECT. Returns
+    the outcomes whose rows were created, changed or deleted."""
     existing = {
         (r.outcome_id, r.timepoint.lower(), r.arm.lower()): r for r in extraction.outcome_data.all()
     }
@@ -797,6 +803,17 @@ def _store_outcome_rows(extraction: Extraction, rows: Sequence[Any], user: Any) 
         bulk_update_with_history(update, OutcomeData, fields, batch_size=500, default_user=user)
     if create:
         bulk_create_with_history(create, OutcomeData, batch_size=500, default_user=user)
+    return {r.outcome_id for r in (*existing.values(), *update, *create)}
+
+
+def _announce(extraction: Extraction, review_id: int, outcome_ids: Collection[int]) -> None:
+    """Tell the later stages what a save changed, in its transaction. Only final records
+    (single, or a dual form's consensus) feed them; blind independent copies stay private."""
+    if extraction.kind == Extraction.Kind.INDEPENDENT:
+        return
+    events.publish(events.ExtractionCommitted(review_id, frozenset({extraction.study_id})))
+    if outcome_ids:
+        events.publish(events.OutcomeDataChanged(review_id, frozenset(outcome_ids)))
 
 
 def _differs(old: Any, new: Any) -> bool:
@@ -917,8 +934,8 @@ def extraction_save(
         current.updated_by = user
         current._history_user = user  # type: ignore[attr-defined]  # django-simple-history attributes the change to this user
         current.save()
-    if form.collects_outcomes:
-        _store_outcome_rows(current, rows, user)
+    changed = _store_outcome_rows(current, rows, user) if form.collects_outcomes else set()
+    _announce(current, form.review_id, changed)
     return current
 
 
@@ -929,6 +946,7 @@ def derived_recompute(*, form: ExtractionForm) -> int:
     fields = selectors.form_fields(form=form)
     derived_keys = {f.key for f in fields if f.field_type == FieldType.DERIVED}
     changed = 0
+    finals: set[int] = set()
     for extraction in Extraction.objects.filter(form=form).order_by("pk").select_for_update():
         base = {k: v for k, v in extraction.answers.items() if k not in derived_keys}
         new = {**base, **{k: v for k, v in compute_derived(fields, base).items() if v is not None}}
@@ -947,6 +965,10 @@ def derived_recompute(*, form: ExtractionForm) -> int:
             extraction._change_reason = "derived fields recomputed"  # type: ignore[attr-defined]  # read by simple-history
             extraction.save(update_fields=["answers", "updated_at"])
             changed += 1
+            if extraction.kind != Extraction.Kind.INDEPENDENT:
+                finals.add(extraction.study_id)
+    if finals:
+        events.publish(events.ExtractionCommitted(form.review_id, frozenset(finals)))
     return changed
 
 

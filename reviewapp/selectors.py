@@ -1,15 +1,14 @@
 """Reads on reviews, teams and the audit trail."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import import_module
 from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Func, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from reviewapp import history
 from reviewapp.demo import DEMO_TITLE, DEMO_USERS
 from reviewapp.models import ApiToken, Invitation, Membership, Review
 
@@ -73,25 +72,6 @@ class HistoryEntry:
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-HISTORY_APPS = ("reviewapp", "screening", "extraction", "extraction.rob", "analysis")
-
-
-HistoryFilter = Callable[..., Any]
-
-
-def _history_models() -> list[tuple[str, Any, str, HistoryFilter | None]]:
-    """(label, history manager, review field, filter) for every model with history. An app's
-    `HISTORY_FILTERS` maps a label to `f(rows, *, review, user) -> rows`: the versions of that
-    model `user` may read (blind screening hides votes there as everywhere)."""
-    models: list[tuple[str, Any, str, HistoryFilter | None]] = []
-    for app in HISTORY_APPS:
-        module = import_module(f"{app}.history")
-        filters = getattr(module, "HISTORY_FILTERS", {})
-        for label, manager, field in module.HISTORY_MODELS:
-            models.append((label, manager, field, filters.get(label)))
-    return models
-
-
 def review_history(*, review: Review, user: Any, limit: int = 200) -> list[HistoryEntry]:
     """The latest changes to the review's team work that `user` may read, newest first, with
     field-level diffs.
@@ -101,9 +81,10 @@ def review_history(*, review: Review, user: Any, limit: int = 200) -> list[Histo
     version belongs to the same object, so a filter that keeps the row keeps what it diffs.
     """
     entries: list[HistoryEntry] = []
-    for label, manager, review_field, visible in _history_models():
+    for source in history.sources():
+        label, manager, visible = source.label, source.manager, source.visible
         related = [f for f in LABEL_RELATIONS if _has_relation(manager.model, f)]
-        rows_qs = manager.filter(**{review_field: review.pk})
+        rows_qs = manager.filter(**{source.review_field: review.pk})
         if visible is not None:
             rows_qs = visible(rows_qs, review=review, user=user)
         rows = list(

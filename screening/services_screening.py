@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from reviewapp import events
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
 from screening import services_ranking
@@ -250,9 +251,19 @@ def _outcome(settings: StageSettings, decisions: list[Decision]) -> tuple[str, s
     return ScreeningItem.Status.DECIDED, verdict, reason
 
 
+def _announce_inclusion(item: ScreeningItem, was: str) -> None:
+    """Tell the later stages when a full-text verdict moved to or from include: the studies
+    going on to extraction and analysis changed. Called in the transaction of the change."""
+    if item.stage == Stage.FULL_TEXT and (was == Verdict.INCLUDE) != (
+        item.final_verdict == Verdict.INCLUDE
+    ):
+        events.publish(events.InclusionChanged(item.review_id))
+
+
 def _item_recount(
     item: ScreeningItem, settings: StageSettings, decisions: list[Decision] | None = None
 ) -> ScreeningItem:
+    was = item.final_verdict
     if decisions is None:
         decisions = list(Decision.objects.filter(record_id=item.record_id, stage=item.stage))
     status, verdict, reason = _outcome(settings, decisions)
@@ -262,6 +273,8 @@ def _item_recount(
     item.final_verdict = verdict
     item.final_reason = reason
     item.save(update_fields=["votes", "status", "final_verdict", "final_reason", "updated_at"])
+    _give_included_report_a_study(item)
+    _announce_inclusion(item, was)
     if not (settings.blind and was_open and status == ScreeningItem.Status.OPEN):
         # A blind vote on a record still open is no label: the ranking must not learn of it.
         services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
@@ -438,6 +451,7 @@ def conflict_resolve(
             f"Record {item.record_id} is not in conflict ({item.get_status_display().lower()}).",
             field="record",
         )
+    was = item.final_verdict
     item.status = ScreeningItem.Status.RESOLVED
     item.final_verdict = verdict
     item.final_reason = reason
@@ -445,6 +459,8 @@ def conflict_resolve(
     item.resolved_at = timezone.now()
     item.resolution_note = note.strip()
     item.save()
+    _give_included_report_a_study(item)
+    _announce_inclusion(item, was)
     services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
@@ -472,6 +488,7 @@ def conflict_reopen(*, item: ScreeningItem, user: Any, reason: str) -> Screening
             "text instead.",
             field="record",
         )
+    was = item.final_verdict
     item.status = ScreeningItem.Status.CONFLICT
     item.final_verdict = ""
     item.final_reason = ""
@@ -480,6 +497,7 @@ def conflict_reopen(*, item: ScreeningItem, user: Any, reason: str) -> Screening
     item.resolution_note = ""
     item._change_reason = f"Reopened by {user}: {reason.strip()}"  # type: ignore[attr-defined]  # read by simple_history
     item.save()
+    _announce_inclusion(item, was)
     services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
@@ -553,9 +571,81 @@ def fulltext_clear(*, record: Record, user: Any) -> None:
     FullTextReport.objects.filter(record=record).delete()
 
 
+def _give_included_report_a_study(item: ScreeningItem) -> None:
+    """An included report is a study of its own until it is linked to another study: give it
+    that study now, so that extraction and risk of bias, which work per study, see it, and so
+    that every count of included studies is a count of Study rows (docs/screening.md)."""
+    if item.stage != Stage.FULL_TEXT or item.final_verdict != Verdict.INCLUDE:
+        return
+    record = Record.objects.select_for_update().get(pk=item.record_id)
+    if record.study_id is None and record.duplicate_of_id is None:
+        record.study = Study.objects.create(review_id=record.review_id, label=_free_label(record))
+        record.save(update_fields=["study"])
+
+
+def _free_label(record: Record) -> str:
+    """'Chinman 2015' from the first author and year; the record number when that is taken."""
+    base = " ".join(p for p in (_surname(record.first_author), str(record.year or "")) if p)
+    base = base[:150] or f"Record {record.pk}"
+    taken = set(
+        Study.objects.filter(review_id=record.review_id, label__startswith=base).values_list(
+            "label", flat=True
+        )
+    )
+    for label in (base, f"{base} (record {record.pk})"):
+        if label not in taken:
+            return label
+    n = 2
+    while f"{base} (record {record.pk}, {n})" in taken:
+        n += 1
+    return f"{base} (record {record.pk}, {n})"
+
+
+def _surname(author: str) -> str:
+    """'Chinman, M' / 'Chinman M' / 'Matthew Chinman' -> 'Chinman'."""
+    author = (author or "").strip()
+    if "," in author:
+        return author.split(",")[0].strip()
+    words = author.split()
+    if len(words) > 1 and words[-1].replace(".", "").isupper() and len(words[-1]) <= 4:
+        return words[0]  # PubMed's 'Chinman M'
+    return words[-1] if words else ""
+
+
+def _is_included_report(record: Record) -> bool:
+    return ScreeningItem.objects.filter(
+        record_id=record.pk, stage=Stage.FULL_TEXT, final_verdict=Verdict.INCLUDE
+    ).exists()
+
+
+def _leave_study(record: Record) -> None:
+    """Before the report leaves its study: a study left with no report is dropped, unless it
+    holds downstream work (extraction, risk of bias), which a relink must never hide."""
+    study_id = record.study_id
+    if study_id is None or Record.objects.filter(study_id=study_id).exclude(pk=record.pk).exists():
+        return
+    study = Study.objects.get(pk=study_id)
+    for relation in Study._meta.related_objects:
+        if relation.name == "reports" or relation.related_model._meta.label.startswith(
+            "screening.Historical"
+        ):
+            continue
+        accessor = relation.get_accessor_name()
+        if accessor and getattr(study, accessor).exists():
+            raise DomainError(
+                f"The study '{study.label}' holds extraction or risk-of-bias work and has no "
+                "other report: link another report to it first, so that its work is not lost.",
+                field="study",
+            )
+    record.study = None
+    record.save(update_fields=["study"])
+    study.delete()
+
+
 @transaction.atomic
 def study_link_report(*, record: Record, study: Study | None = None, new_label: str = "") -> Study:
     """Link a report to an existing study, or to a new one named `new_label`."""
+    record = Record.objects.select_for_update().get(pk=record.pk)
     if record.duplicate_of_id is not None:
         raise DomainError("Link the kept record of a duplicate group, not a duplicate.")
     if study is None:
@@ -564,15 +654,37 @@ def study_link_report(*, record: Record, study: Study | None = None, new_label: 
             raise DomainError("Name the study (e.g. 'Chinman 2015') or pick one.", field="label")
         if len(label) > 200:
             raise DomainError("Keep the study label under 200 characters.", field="label")
-        study, _ = Study.objects.get_or_create(review_id=record.review_id, label=label)
+        found = Study.objects.filter(review_id=record.review_id, label=label).first()
     elif study.review_id != record.review_id:
         raise DomainError("That study belongs to another review.", field="study")
-    record.study = study
+    else:
+        found = study
+    if found is not None and found.pk == record.study_id:
+        return found
+    _leave_study(record)
+    if found is None:
+        found, _ = Study.objects.get_or_create(review_id=record.review_id, label=label)
+    record.study = found
     record.save(update_fields=["study"])
-    return study
+    events.publish(events.InclusionChanged(record.review_id))
+    return found
 
 
 @transaction.atomic
 def study_unlink_report(*, record: Record) -> None:
+    """Take the report out of its study. An included report then becomes a study of its own
+    (it already is one when it is its study's only report)."""
+    record = Record.objects.select_for_update().get(pk=record.pk)
+    if record.study_id is None:
+        return
+    if _is_included_report(record):
+        if not Record.objects.filter(study_id=record.study_id).exclude(pk=record.pk).exists():
+            return
+        record.study = Study.objects.create(review_id=record.review_id, label=_free_label(record))
+        record.save(update_fields=["study"])
+        events.publish(events.InclusionChanged(record.review_id))
+        return
+    _leave_study(record)
     record.study = None
     record.save(update_fields=["study"])
+    events.publish(events.InclusionChanged(record.review_id))

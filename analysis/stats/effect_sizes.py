@@ -25,12 +25,8 @@ from scipy import special
 
 from ._checks import FloatArray, as_float_array, make_labels, require
 from ._dist import alpha_from_level
-from .measures import OTHER_MEASURES, escalc_other
+from .measures import BINARY_MEASURES, CONTINUOUS_MEASURES, MEASURES, OTHER_MEASURES, escalc_other
 
-BINARY_MEASURES = ("RR", "OR", "RD", "PETO")
-CONTINUOUS_MEASURES = ("SMD", "MD", "ROM")
-#: Every measure escalc computes (metafor's names).
-MEASURES = BINARY_MEASURES + CONTINUOUS_MEASURES + OTHER_MEASURES
 RATIO_MEASURES = ("RR", "OR", "PETO", "ROM", "HR")
 
 #: Measures whose estimate is undefined when both arms have zero events (or zero

@@ -47,6 +47,11 @@ OTHER_MEASURES = (
     + MEAN_MEASURES
     + VARIABILITY_MEASURES
 )
+BINARY_MEASURES = ("RR", "OR", "RD", "PETO")
+CONTINUOUS_MEASURES = ("SMD", "MD", "ROM")
+#: Every measure escalc computes (metafor's names). Defined here, not in effect_sizes, which
+#: imports this module: `transform` needs the list too, and the two must not import each other.
+MEASURES = BINARY_MEASURES + CONTINUOUS_MEASURES + OTHER_MEASURES
 
 #: metafor's ``add`` is 0 for these (the transformation needs no correction), 1/2 otherwise.
 _NO_ADD = ("PAS", "PFT", "IRS", "IRFT", "IRSD")
@@ -440,8 +445,6 @@ def transform(
     Every other measure is returned unchanged. ``values`` may be a number (a float is
     returned), None (None is returned) or a sequence (an array is returned).
     """
-    from .effect_sizes import MEASURES
-
     m = measure.upper()
     if m not in MEASURES and m != "GEN":
         raise ValueError(f"unknown measure {measure!r}")

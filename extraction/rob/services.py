@@ -1,7 +1,7 @@
 """Writes on risk-of-bias tools and assessments. Keyword-only, atomic, DomainError on a rule."""
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from extraction.models import Outcome
 from extraction.rob.models import RobAssessment, RobTool
 from extraction.rob.tools import Tool
+from reviewapp import events
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 from screening.models import Study
@@ -28,6 +29,13 @@ class VersionConflict(DomainError):
         )
         self.current = current
         self.submitted = submitted
+
+
+def _announce(review_id: int, study_ids: Iterable[int]) -> None:
+    """Tell the later stages (analysis) which studies' judgements changed, in the transaction."""
+    studies = frozenset(study_ids)
+    if studies:
+        events.publish(events.RobJudged(review_id, studies))
 
 
 # ---------------------------------------------------------------------------- tools
@@ -109,6 +117,9 @@ def tool_update(
     if mode is not None:
         if mode not in RobTool.Mode.values:
             raise DomainError("Choose single or dual assessment.", field="mode")
+        if mode != tool.mode:
+            # Which assessments count (single ones or the consensus) follows the mode.
+            _announce(tool.review_id, tool.assessments.values_list("study_id", flat=True))
         tool.mode = mode
     if definition is not None:
         if tool.kind != RobTool.Kind.CUSTOM:
@@ -242,6 +253,7 @@ def consensus_open(
         return RobAssessment.objects.get(**lookup)
     _recompute(consensus, spec)
     consensus.save()
+    _announce(consensus.review_id, {consensus.study_id})
     return consensus
 
 
@@ -500,6 +512,8 @@ def assessment_save(
     current.version += 1
     current.updated_by = user
     current.save()
+    if current.kind == current.tool.feeding_kind:
+        _announce(current.review_id, {current.study_id})
     return current
 
 

@@ -172,14 +172,14 @@ def test_a_burst_of_saves_queues_one_task(
     with django_capture_on_commit_callbacks(execute=True):
         analysis = services.analysis_create(review=review, outcome=outcome, created_by=lead)
         for _ in range(5):
-            services.analyses_outcome_data_changed(outcome_id=outcome.pk)
+            services.analyses_outcome_data_changed(outcome_ids=[outcome.pk])
     assert sent == [analysis.pk]
     with django_capture_on_commit_callbacks(execute=True):
-        services.analyses_outcome_data_changed(outcome_id=outcome.pk)
+        services.analyses_outcome_data_changed(outcome_ids=[outcome.pk])
     assert sent == [analysis.pk]  # still pending: the queued task will read this change
     services.analysis_recompute(analysis_id=analysis.pk)  # the task starts and clears the flag
     with django_capture_on_commit_callbacks(execute=True):
-        services.analyses_outcome_data_changed(outcome_id=outcome.pk)
+        services.analyses_outcome_data_changed(outcome_ids=[outcome.pk])
     assert sent == [analysis.pk, analysis.pk]
 
 
