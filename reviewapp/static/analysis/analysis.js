@@ -17,11 +17,13 @@
       // A poll that changed nothing in this figure leaves it alone.
       if (target.dataset.rendered && target.dataset.rendered === node.dataset.version) return;
       var fig = JSON.parse(node.textContent);
-      // Fit wide figures (the forest plot) to the page; a narrow screen scrolls instead.
+      // Fit wide figures (the forest plot) to the page; a narrow screen scrolls inside the
+      // figure's own box instead. Figures without a fixed width follow their container.
+      var options = Object.assign({}, config, { responsive: !fig.layout.width });
       if (fig.layout.width && target.clientWidth > 0) {
         fig.layout.width = Math.max(Math.min(fig.layout.width, target.clientWidth), 900);
       }
-      window.Plotly.react(target, fig.data, fig.layout, config).then(function () {
+      window.Plotly.react(target, fig.data, fig.layout, options).then(function () {
         target.dataset.rendered = node.dataset.version || "1";
         document.body.dispatchEvent(new CustomEvent("figure-rendered", { detail: node.dataset.figure }));
       });
