@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from analysis import measure_kinds, scales
 from extraction.models import Outcome
 from reviewapp.models import Review
 
@@ -22,6 +23,18 @@ def _empty_dict() -> dict[str, object]:
 
 def _empty_list() -> list[object]:
     return []
+
+
+# Which measures fit which outcome: defined below the models (measure_kinds), read from here.
+CONTINUOUS_MEASURES = measure_kinds.CONTINUOUS_MEASURES
+DICHOTOMOUS_MEASURES = measure_kinds.DICHOTOMOUS_MEASURES
+MH_MEASURES = measure_kinds.MH_MEASURES
+PROPORTION_MEASURES = measure_kinds.PROPORTION_MEASURES
+CORRELATION_MEASURES = measure_kinds.CORRELATION_MEASURES
+RATE_MEASURES = measure_kinds.RATE_MEASURES
+SINGLE_RATE_MEASURES = measure_kinds.SINGLE_RATE_MEASURES
+PAIRED_MEASURES = measure_kinds.PAIRED_MEASURES
+SINGLE_GROUP_MEASURES = measure_kinds.SINGLE_GROUP_MEASURES
 
 
 class Measure(models.TextChoices):
@@ -54,16 +67,6 @@ class Measure(models.TextChoices):
     MC = "MC", "Mean change"
 
 
-CONTINUOUS_MEASURES = ("SMD", "MD", "ROM")
-DICHOTOMOUS_MEASURES = ("RR", "OR", "RD", "PETO")
-MH_MEASURES = ("RR", "OR", "RD")
-PROPORTION_MEASURES = ("PLO", "PFT", "PAS", "PLN", "PR")
-CORRELATION_MEASURES = ("ZCOR", "COR")
-RATE_MEASURES = ("IRR", "IRD")
-SINGLE_RATE_MEASURES = ("IRLN", "IR", "IRS", "IRFT")
-PAIRED_MEASURES = ("SMCC", "MC")
-#: Measures of one group per study: no comparison, so no "favours" side and no null line.
-SINGLE_GROUP_MEASURES = PROPORTION_MEASURES + CORRELATION_MEASURES + SINGLE_RATE_MEASURES
 #: The pre-post correlation imputed for a paired study that does not report it (the lead
 #: changes it per analysis, e.g. for a sensitivity analysis at 0.3 and 0.7).
 DEFAULT_PREPOST_CORRELATION = 0.5
@@ -253,8 +256,6 @@ class AnalysisResult(models.Model):
         """The pooled estimate as a reader expects it: "RR 0.49" (ratios on their natural
         scale, never the log the engine pools on), "SMD -0.32", "12.3% (PLO)" for a pooled
         proportion, "ZCOR 0.31" (r) for a correlation."""
-        from analysis import scales  # scales reads this module's measure lists
-
         if self.estimate is None:
             return ""
         value = scales.natural(self.payload, self.estimate)

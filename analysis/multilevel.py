@@ -12,6 +12,7 @@ tests assume one effect size per study and are not run.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
     from analysis.services import Spec
 
 
-def multilevel_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
-    from analysis.services import _effect_sizes
-
+def multilevel_payload(
+    spec: Spec, inputs: AnalysisInputs, *, effect_sizes: Callable[..., Any]
+) -> dict[str, Any]:
+    """`effect_sizes` is the services' escalc step (passed in: this module sits below them)."""
+    _effect_sizes = effect_sizes
     usable, missing = split_usable(inputs.rows, spec.measure)
     missing = list(inputs.missing) + missing
     payload: dict[str, Any] = {

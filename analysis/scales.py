@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analysis import stats
-from analysis.models import (
+from analysis.measure_kinds import (
     CORRELATION_MEASURES,
     PAIRED_MEASURES,
     PROPORTION_MEASURES,

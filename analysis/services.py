@@ -650,7 +650,7 @@ def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
     if spec.multilevel:
         from analysis.multilevel import multilevel_payload
 
-        return multilevel_payload(spec, inputs)
+        return multilevel_payload(spec, inputs, effect_sizes=_effect_sizes)
     usable, missing = split_usable(inputs.rows, spec.measure)
     missing = list(inputs.missing) + missing
     warnings: list[str] = []

@@ -61,9 +61,10 @@ def _behind(analysis):
 def test_new_outcome_rows_queue_their_outcomes_analyses_only(
     review, lead, sheet, outcome, symptoms, settle, commit, queued
 ):
+    # Included first (screening it in changes inclusion, which every analysis hears about).
+    study = include_study(review, "Chinman 2015", 2015)
     mine = settle(review, outcome, lead)
     other = settle(review, symptoms, lead)
-    study = include_study(review, "Chinman 2015", 2015)
     with commit():
         save_continuous(sheet, study, lead, outcome, (10.2, 3.1, 40), (9.1, 3.3, 42))
     assert queued == [mine.pk]
