@@ -13,14 +13,6 @@ class FormCreateForm(forms.Form):
     collects_outcomes = forms.BooleanField(
         required=False, initial=True, label="Collect outcome data (arms, timepoints) on this form"
     )
-    scale_min = forms.FloatField(
-        required=False,
-        label="Scale minimum",
-        help_text="Continuous outcomes: the instrument's lowest score, to flag impossible SDs.",
-    )
-    scale_max = forms.FloatField(
-        required=False, label="Scale maximum", help_text="The instrument's highest score."
-    )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

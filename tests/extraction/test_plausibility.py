@@ -186,3 +186,43 @@ def test_the_api_returns_warnings_with_the_saved_extraction(
             "Quality of life, 12 months.",
         }
     ]
+
+
+def test_the_comparison_page_lists_each_extractors_warnings(
+    client_for, review, lead, dual_sheet, studies, screener_a, screener_b, outcomes
+):
+    qol, study = outcomes[0], studies[0]
+    for user, n in ((screener_a, "100"), (screener_b, "115")):
+        save(
+            dual_sheet,
+            study,
+            user,
+            answers={"n_randomised": n},
+            arms=arms(),
+            outcomes=[
+                continuous(qol, "12 months", 52, "Peer support", 5, 1, 60),
+                continuous(qol, "12 months", 52, "Usual care", 5, 1, 55),
+            ],
+        )
+    url = f"/reviews/{review.pk}/extraction/forms/{dual_sheet.pk}/studies/{study.pk}/compare/"
+    body = client_for(lead).get(url).content.decode()
+    section = body.split('id="plausibility"')[1].split("</div>")[0]
+    assert f"A · {screener_a.username}" in section
+    assert "Participants randomised is 100, but the arms add up to 115" in section
+    assert f"B · {screener_b.username}" not in section  # B's numbers agree with each other
+
+
+def test_the_lead_gives_an_outcomes_scale_on_the_outcomes_page(client_for, review, lead):
+    client = client_for(lead)
+    url = f"/reviews/{review.pk}/extraction/outcomes/"
+    base = {
+        "name": "Quality of life",
+        "outcome_type": "continuous",
+        "desirable_direction": "higher",
+        "timepoint_rule": "longest",
+    }
+    client.post(url + "new/", {**base, "scale_min": "10", "scale_max": "0"})
+    assert "must be below its maximum" in client.get(url).content.decode()
+    client.post(url + "new/", {**base, "scale_min": "0", "scale_max": "10"})
+    outcome = review.outcomes_defined.get()
+    assert (outcome.scale_min, outcome.scale_max) == (0, 10)
