@@ -356,7 +356,8 @@ def _extraction_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     transaction.on_commit(
         lambda: services.analyses_extraction_changed(
             review_id=rid, extraction_id=instance.pk, skip=marked
-        )
+        ),
+        robust=True,  # the extraction is saved; what this misses is found as stale later
     )
 
 

@@ -488,6 +488,7 @@ def _draw_plot_column(
         "ticks": "outside",
         "fixedrange": True,
         "range": [math.log10(lo_x), math.log10(hi_x)] if ratio else [lo_x, hi_x],
+        **(ratio_ticks(lo_x, hi_x) if ratio else {}),
     }
     fig.update_xaxes(row=1, col=col, **axis)
     xref = f"x{col} domain"
@@ -517,6 +518,30 @@ def _draw_plot_column(
     )
     fig.add_annotation(x=0.5, y=0.25, xref=xref, yref="y", showarrow=False, yanchor="bottom",
                        text=f"<b>{method_label(payload)}</b>", font={"size": 11})  # fmt: skip
+
+
+def ratio_ticks(lo: float, hi: float) -> dict[str, Any]:
+    """Ticks for a log axis from lo to hi at 1-2-5 steps ("0.5 1 2 5"), fewer (powers of ten)
+    on a wide axis: plotly's own log ticks label minor steps "2 3 4 5 ... 1 2"."""
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        return {}
+    lo_e, hi_e = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    values = [m * 10.0**e for e in range(lo_e, hi_e + 1) for m in (1, 2, 5)]
+    inside = [v for v in values if lo * 0.999 <= v <= hi * 1.001]
+    if len(inside) > 9:
+        inside = [v for v in inside if math.isclose(math.log10(v), round(math.log10(v)))]
+    if len(inside) < 2:
+        inside = sorted({lo, 1.0, hi}) if lo < 1 < hi else [lo, hi]
+    return {"tickvals": inside, "ticktext": [f"{v:.3g}" for v in inside]}
+
+
+def _positive_x(fig: go.Figure) -> list[float]:
+    xs: list[float] = []
+    for trace in fig.data:
+        for x in getattr(trace, "x", None) or ():
+            if isinstance(x, (int, float)) and math.isfinite(x) and x > 0:
+                xs.append(float(x))
+    return xs
 
 
 def _axis_range(xs: Sequence[float | None], ratio: bool) -> tuple[float, float]:
@@ -623,6 +648,8 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
     measure = payload.get("measure_label") or payload.get("measure") or "effect"
     fig.update_xaxes(title=f"{measure}" + (" (log scale)" if ratio else ""),
                      type="log" if ratio else "linear", showgrid=False, zeroline=False)  # fmt: skip
+    if ratio and (xs := _positive_x(fig)):
+        fig.update_xaxes(**ratio_ticks(min(xs), max(xs)))
     fig.update_yaxes(title="Standard error", range=[se_max, 0], showgrid=False, zeroline=False)
     fig.update_layout(
         height=460, width=640, plot_bgcolor="white", paper_bgcolor="white",
@@ -682,6 +709,8 @@ def _sequence_plot(
                      range=[0.3, len(rows) + 0.7])  # fmt: skip
     fig.update_xaxes(type="log" if ratio else "linear", showgrid=False, zeroline=False,
                      showline=True, title=method_label(payload))  # fmt: skip
+    if ratio and (xs := _positive_x(fig) + [1.0]):
+        fig.update_xaxes(**ratio_ticks(min(xs), max(xs)))
     fig.update_layout(
         height=max(240, 24 * len(rows) + 140), width=760, plot_bgcolor="white",
         paper_bgcolor="white", title={"text": title, "x": 0.01} if title else None,

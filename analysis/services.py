@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any, TypedDict
 
 import numpy as np
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -47,6 +48,7 @@ from analysis.stats.sensitivity import cumulative, leave_one_out, leave_one_out_
 from analysis.stats.sensitivity import subgroups as pool_subgroups
 from extraction.models import Outcome
 from extraction.selectors import study_variable_fields
+from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 
@@ -247,15 +249,18 @@ def _claim_send(analysis_id: int) -> bool:
 
 
 def _queue(analysis_id: int) -> None:
-    def send() -> None:
-        from analysis.tasks import recompute_analysis_task
+    """Call in the transaction that changed an input: the claim and the outbox row commit with
+    the change, so a broker that is down delays the recomputation but never loses it."""
+    from analysis.tasks import recompute_analysis_task
 
+    if _claim_send(analysis_id):
+        outbox_enqueue(recompute_analysis_task.name, analysis_id)
+
+    def bump() -> None:
         review_id = Analysis.objects.filter(pk=analysis_id).values_list("review_id", flat=True)
         bump_review_version(review_id.first())
-        if _claim_send(analysis_id):
-            recompute_analysis_task.delay(analysis_id)
 
-    transaction.on_commit(send)
+    transaction.on_commit(bump, robust=True)
 
 
 def _mark_and_queue(analyses: Any) -> list[int]:
@@ -307,9 +312,10 @@ def analyses_requeue_stale(*, review_id: int | None = None) -> list[int]:
     ids = list(stale.values_list("pk", flat=True))
     from analysis.tasks import recompute_analysis_task
 
-    Analysis.objects.filter(pk__in=ids).update(pending_since=timezone.now())
-    for pk in ids:
-        recompute_analysis_task.delay(pk)
+    with transaction.atomic():
+        Analysis.objects.filter(pk__in=ids).update(pending_since=timezone.now())
+        for pk in ids:
+            outbox_enqueue(recompute_analysis_task.name, pk)
     return ids
 
 
@@ -758,6 +764,11 @@ def analysis_store_result(
     )
     if updated:
         bump_review_version(analysis.review_id)
+        if django_settings.FIGURES_RENDER_ON_COMPUTE and not result.error:
+            from analysis import figures
+
+            # The worker draws the download files now, so the web process only serves them.
+            figures.figures_request(analysis=analysis, result=result, sort=analysis.sort_by)
     return result
 
 

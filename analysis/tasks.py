@@ -6,7 +6,7 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_ready
 
-from analysis import services
+from analysis import figures, services
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,12 @@ def recompute_analysis_task(self: Any, analysis_id: int) -> str | None:
         logger.exception("recomputing analysis %s failed", analysis_id)
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
     return result.input_hash if result else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_figures_task(analysis_id: int, result_id: int, sort: str | None = None) -> int:
+    """Draw the result's download figures with Chromium (idempotent: drawn files are kept)."""
+    return len(figures.figures_render(analysis_id=analysis_id, result_id=result_id, sort=sort))
 
 
 @shared_task(acks_late=True)

@@ -8,24 +8,25 @@ import logging
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from analysis import plots, selectors, services
+from analysis import figures, plots, selectors, services
 from analysis.forms import AnalysisForm, GradeForm
-from analysis.models import Analysis, GradeRating, Preset
+from analysis.models import Analysis, AnalysisResult, GradeRating, Preset
 from analysis.rscript import inputs_csv, r_script
 from extraction.models import Outcome
+from reviewapp.celery import app as celery_app
+from reviewapp.common.outbox import outbox_notice, outbox_waiting
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
 
 logger = logging.getLogger(__name__)
-
-IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 
 def figures_json(
@@ -54,6 +55,7 @@ def _result_context(analysis: Analysis, sort: str | None = None) -> dict[str, An
     sort = sort if sort in plots.SORTS else analysis.sort_by
     return {
         "analysis": analysis,
+        "waiting_for_worker": analysis.status == "updating" and outbox_waiting(),
         "result": result,
         "payload": payload,
         "figures": figures_json(analysis, payload, sort) if result and not result.error else {},
@@ -100,6 +102,7 @@ def analysis_create(
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, f"Analysis '{analysis.name}' created; computing now.")
+            outbox_notice(request)
             return redirect("analysis_detail", review.pk, analysis.pk)
     context = {
         "review": review,
@@ -162,6 +165,7 @@ def analysis_settings(
             messages.error(request, exc.message)
         else:
             messages.success(request, "Settings saved; the result is being recomputed.")
+            outbox_notice(request)
     else:
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(map(str, errors))}")
@@ -187,6 +191,7 @@ def analysis_retry(
     analysis = selectors.analysis_get(review=review, pk=analysis_pk)
     services.analysis_retry_now(analysis=analysis)
     messages.success(request, "Recomputing.")
+    outbox_notice(request)
     return redirect("analysis_detail", review.pk, analysis_pk)
 
 
@@ -194,15 +199,55 @@ def _filename(analysis: Analysis, suffix: str) -> str:
     return f"{slugify(analysis.outcome.name)}-{slugify(analysis.name)}.{suffix}"
 
 
-def figure_image(fig: Any, fmt: str) -> bytes:
-    """Server-side export through kaleido (it drives the system Chromium)."""
-    return fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)
+def _figure_download(
+    request: HttpRequest, analysis: Analysis, result: AnalysisResult, name: str, fmt: str
+) -> HttpResponse | FileResponse:
+    """Serve the file the worker drew; ask for it (and to come back) when it is not there."""
+    sort = figures.figure_sort(analysis, request.GET.get("sort"))
+
+    def stored() -> str | None:
+        return figures.figure_stored(
+            analysis=analysis, result=result, name=name, fmt=fmt, sort=sort
+        )
+
+    path = stored()
+    eager = celery_app.conf.task_always_eager
+    if path is None and eager:
+        # No worker (development without a broker): draw here, as the task would.
+        try:
+            figures.figures_render(analysis_id=analysis.pk, result_id=result.pk, sort=sort)
+        except Exception:  # kaleido raises its own types when Chromium is missing
+            logger.warning("figure export failed", exc_info=True)
+        path = stored()
+    elif path is None:
+        figures.figures_request(analysis=analysis, result=result, sort=sort)
+    if path is None:
+        if eager:
+            return HttpResponse(
+                "Image export needs Chromium on the server and it failed here. Use the camera "
+                "button on the plot to save a PNG from your browser.",
+                status=503,
+                content_type="text/plain",
+            )
+        response = HttpResponse(
+            "The background worker is drawing this figure; try again in a few seconds.",
+            status=202,
+            content_type="text/plain",
+        )
+        response["Retry-After"] = "5"
+        return response
+    return FileResponse(
+        default_storage.open(path, "rb"),
+        as_attachment=True,
+        filename=_filename(analysis, f"{name}.{fmt}"),
+        content_type=figures.FORMATS[fmt],
+    )
 
 
 @review_view()
 def analysis_download(
     request: HttpRequest, *, review: Review, membership: Membership, analysis_pk: int, kind: str
-) -> HttpResponse:
+) -> HttpResponse | FileResponse:
     """csv (inputs), R (metafor script), json (result), or <figure>.<png|svg|pdf>."""
     analysis = selectors.analysis_get(review=review, pk=analysis_pk)
     result = analysis.current_result
@@ -220,25 +265,9 @@ def analysis_download(
         content_type, filename = "text/plain", _filename(analysis, "R")
     elif "." in kind and kind.split(".", 1)[0] in plots.FIGURES:
         name, fmt = kind.split(".", 1)
-        if fmt not in IMAGE_FORMATS or not payload.get("studies"):
+        if fmt not in figures.FORMATS or name not in figures.figure_names(payload):
             raise Http404("No such figure.")
-        builder = plots.FIGURES[name]
-        fig = (
-            plots.forest_plot(payload, sort=request.GET.get("sort") or analysis.sort_by,
-                    show_rob=analysis.show_rob, title=title)
-            if name == "forest" else builder(payload, title=title)
-        )  # fmt: skip
-        try:
-            body = figure_image(fig, fmt)
-        except Exception as exc:  # kaleido raises its own types when Chromium is missing
-            logger.warning("figure export failed: %s", exc)
-            return HttpResponse(
-                "Image export needs Chromium on the server and it failed here. Use the camera "
-                "button on the plot to save a PNG from your browser.",
-                status=503,
-                content_type="text/plain",
-            )
-        content_type, filename = IMAGE_FORMATS[fmt], _filename(analysis, f"{name}.{fmt}")
+        return _figure_download(request, analysis, result, name, fmt)
     else:
         raise Http404("No such download.")
     response = HttpResponse(body, content_type=content_type)

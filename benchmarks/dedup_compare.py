@@ -1,6 +1,6 @@
 """Our deduplication beside bib-dedupe on public labelled data sets.
 
-    python benchmarks/dedup_datasets.py            # once: the data sets into var/dedup-data/
+    python benchmarks/dedup_datasets.py            # once (else done on first run): data sets
     python benchmarks/dedup_compare.py             # the five reviews the issue names
     python benchmarks/dedup_compare.py --datasets stroke cardiac --no-bib-dedupe
     python benchmarks/dedup_compare.py --show 5    # print a few wrong removals and misses
@@ -39,6 +39,7 @@ for path in (REPO, REPO / "benchmarks"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+import dedup_datasets
 from dedup_datasets import DATA_DIR, DEFAULT_SETS
 
 from screening.references.dedup import DedupRecord, DedupResult, find_duplicates
@@ -90,7 +91,8 @@ def load(name: str) -> tuple[list[dict[str, str]], dict[str, int]]:
     """The set's records, and each record's labelled paper (an index)."""
     folder = DATA_DIR / name
     if not (folder / "records.csv").exists():
-        raise SystemExit(f"{folder} is missing: run benchmarks/dedup_datasets.py first")
+        print(f"{folder} is missing: extracting the data sets first", file=sys.stderr)
+        dedup_datasets.main([])
     with (folder / "records.csv").open(encoding="utf-8", newline="") as source:
         rows = [
             {k: (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(source)

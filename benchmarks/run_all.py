@@ -23,9 +23,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-HELPERS = {"run_all", "corpus"}  # imported by benchmarks, not benchmarks themselves
+HELPERS = {"run_all", "corpus", "dedup_datasets"}  # imported by benchmarks, not benchmarks
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 LATENCY_DB = "reviewapp_bench_analysis"
+# Benchmarks that need a PostgreSQL database of their own, recreated for each run.
+OWN_DATABASE = {"figure_download": "reviewapp_bench_figures"}
 
 
 def benchmarks() -> list[str]:
@@ -46,6 +48,8 @@ def environment(name: str) -> dict[str, str]:
     # A developer's shell may point at their own database and queue: benchmarks never use them.
     for key in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_QUEUE", "DJANGO_SETTINGS_MODULE"):
         env.pop(key, None)
+    if name in OWN_DATABASE:
+        env["DATABASE_URL"] = _fresh_database(OWN_DATABASE[name])
     if name == "analysis_latency":
         env["DATABASE_URL"] = _fresh_database(LATENCY_DB)
         env["CELERY_BROKER_URL"] = os.environ.get(

@@ -256,6 +256,12 @@ def main() -> None:
         action="store_true",
         help="retrain the ranking in a separate process throughout the run",
     )
+    parser.add_argument(
+        "--train-nice",
+        type=int,
+        default=0,
+        help="run that process at this niceness (a ranking worker started under `nice`)",
+    )
     parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
     parser.add_argument(
         "--think",
@@ -370,6 +376,7 @@ def main() -> None:
         trainer = (
             subprocess.Popen(
                 [
+                    *(["nice", "-n", str(args.train_nice)] if args.train_nice else []),
                     sys.executable,
                     "manage.py",
                     "shell",
@@ -409,6 +416,8 @@ def main() -> None:
         "records": args.records,
         "reviewers": args.reviewers,
         "order": args.order,
+        "train_during": args.train_during,
+        "train_nice": args.train_nice,
         "think_seconds_mean": args.think,
         "flow": "decision answer carries the next record" if args.combined else "POST + GET",
         "gunicorn_workers": args.workers,

@@ -58,6 +58,7 @@ class ReviewViewSet(viewsets.ModelViewSet):
 
     serializer_class = ReviewSerializer
     lookup_url_kwarg = "review_pk"
+    lookup_value_regex = "[0-9]+"  # ids are integers (and the schema types the parameter so)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Review]:

@@ -18,4 +18,9 @@ app.conf.beat_schedule = {
         "task": "reviewapp.tasks.purge_deleted_reviews_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Work the broker could not take when it was written (reviewapp/common/outbox.py).
+    "outbox-sweep": {
+        "task": "reviewapp.tasks.outbox_sweep_task",
+        "schedule": 60.0,
+    },
 }

@@ -46,6 +46,12 @@ def demo_data_dir() -> Path:
     raise FileNotFoundError(f"{DEMO_DATASET} not found next to the checkout or in demo_data/")
 
 
+def holds_other_reviews() -> bool:
+    """True when the database holds reviews other than the demo ones (deleted ones too): the
+    demo users, whose password is public, must never join a real installation by accident."""
+    return Review.all_objects.exclude(title__in=(DEMO_TITLE, BCG_TITLE)).exists()
+
+
 def _add_demo_team(review: Review, users: dict[str, Any]) -> None:
     for username, _email, roles in DEMO_USERS:
         Membership.objects.create(

@@ -253,3 +253,7 @@ class ApiToken(AbstractAuthToken):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.token_key}…)"
+
+
+# The outbox's table lives with the project app; its code is in reviewapp/common/outbox.py.
+from reviewapp.common.outbox import OutboxTask  # noqa: E402, F401 -- registers the model here

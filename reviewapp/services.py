@@ -386,7 +386,20 @@ def _stored_files(review_id: int) -> set[str]:
             rows = entry.model._base_manager.filter(**{f"{pk}__in": batch})
             for values in rows.values_list(*columns):
                 names.update(v for v in values if v)
+    # Files no row names: the figure images the worker drew (analysis/figures.py).
+    names.update(_files_under(f"figures/{review_id}"))
     return names
+
+
+def _files_under(folder: str) -> set[str]:
+    try:
+        dirs, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+    found = {f"{folder}/{name}" for name in files}
+    for sub in dirs:
+        found |= _files_under(f"{folder}/{sub}")
+    return found
 
 
 def _delete_stored(names: set[str]) -> None:

@@ -1,5 +1,6 @@
 """Pages for accounts, reviews and teams. Thin: validate, call a service or selector, render."""
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -8,8 +9,10 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from reviewapp import accounts, selectors, services
@@ -28,6 +31,8 @@ from reviewapp.forms import (
 )
 from reviewapp.models import Invitation, Membership, Review, Role
 from screening.selectors import library_counts
+
+logger = logging.getLogger(__name__)
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -303,7 +308,18 @@ def review_history(request: HttpRequest, *, review: Review, membership: Membersh
 
 
 def healthz(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
+    """Healthy only when pages can be served: the database answers and a template that names a
+    static file renders (with the production manifest storage, that needs collected files)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        body = render_to_string("reviewapp/healthz.html")
+    except Exception as exc:  # whatever breaks pages breaks this: say so, with a 503
+        logger.exception("health check failed")
+        return HttpResponse(
+            f"unhealthy: {type(exc).__name__}", status=503, content_type="text/plain"
+        )
+    return HttpResponse(body.strip(), content_type="text/plain")
 
 
 # --- accounts: logins and API tokens --------------------------------------------------------

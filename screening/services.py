@@ -13,13 +13,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Left
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from reviewapp.common.locks import run_lock, survives_crash
+from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 from screening.models import DedupAction, ImportBatch, PossibleDuplicate, Record
 from screening.references.dedup import (
+    ABSTRACT_PREFIX,
     DedupRecord,
     PossiblePair,
     find_duplicate_groups,
@@ -120,7 +124,7 @@ def import_create(
     batch.save()
     import_progress_set(batch.pk, 0, "queued")
     if queue:
-        transaction.on_commit(lambda: import_references_task.delay(batch.pk))
+        outbox_enqueue(import_references_task.name, batch.pk)
     return batch
 
 
@@ -266,14 +270,25 @@ def _vacuum_records() -> None:
 def import_run(*, batch_id: int) -> ImportBatch:
     """Parse, store and deduplicate one upload. One import is one transaction: on any
     failure nothing is stored and the batch says why."""
-    # Claiming the batch with one conditional UPDATE makes a redelivered or duplicate task a
-    # no-op: only one run ever moves it from queued to running.
-    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
-        status=ImportBatch.Status.RUNNING
-    )
-    batch = ImportBatch.objects.get(pk=batch_id)
-    if not claimed:
-        return batch
+    # A redelivered or duplicate task is a no-op while a live run holds the batch's lock; a
+    # batch left "running" by a killed worker (its transaction rolled back, its lock released
+    # with its connection) is claimed again and imported from the start.
+    with run_lock("import", batch_id) as mine:
+        if not mine:
+            return ImportBatch.objects.get(pk=batch_id)
+        claimable = [ImportBatch.Status.QUEUED]
+        if survives_crash():
+            claimable.append(ImportBatch.Status.RUNNING)
+        claimed = ImportBatch.objects.filter(pk=batch_id, status__in=claimable).update(
+            status=ImportBatch.Status.RUNNING
+        )
+        batch = ImportBatch.objects.get(pk=batch_id)
+        if not claimed:
+            return batch
+        return _import_claimed(batch)
+
+
+def _import_claimed(batch: ImportBatch) -> ImportBatch:
     import_progress_set(batch.pk, 5, "reading")
     try:
         result = _parse_upload(batch)
@@ -348,8 +363,11 @@ def _links(review_id: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]
 
 def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
     fields = ("title", "authors", "year", "journal", "doi", "pmid", "volume", "issue", "pages")
-    rows = Record.objects.filter(review_id=review_id).values_list(
-        "id", *fields, "issn", "record_type"
+    # The matcher reads only the start of an abstract; the rest never leaves the database.
+    rows = (
+        Record.objects.filter(review_id=review_id)
+        .annotate(abstract_start=Left("abstract", ABSTRACT_PREFIX))
+        .values_list("id", *fields, "issn", "record_type", "abstract_start")
     )
     for (
         pk,
@@ -364,6 +382,7 @@ def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
         pages,
         issn,
         kind,
+        abstract,
     ) in rows.iterator(chunk_size=5000):
         yield DedupRecord(
             id=pk,
@@ -378,6 +397,7 @@ def _dedup_records(review_id: int) -> Iterable[DedupRecord]:
             pages=pages,
             issn=issn,
             record_type=kind,
+            abstract=abstract or "",
         )
 
 

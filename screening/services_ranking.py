@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import random
 import tempfile
 import time
@@ -32,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 from screening import selectors
@@ -123,36 +122,31 @@ def _fingerprint(labels: dict[int, int], candidates: Iterable[int]) -> str:
 
 def _cache_path(review_id: int) -> Path:
     root = Path(getattr(django_settings, "RANKING_CACHE_DIR", "") or tempfile.gettempdir())
-    return root / "reviewapp-ranking" / f"review-{review_id}.npz"
+    return root / "reviewapp-ranking" / f"review-{review_id}.rvtf"
 
 
-def review_term_frequencies(*, review_id: int) -> tuple[np.ndarray, sp.csr_matrix]:
-    """(record ids, their term-frequency rows) for every record of the review.
+def review_feature_store(*, review_id: int) -> Any:
+    """The review's `features.TermFrequencyStore`: a row of term frequencies for every record.
 
-    Cached on the worker's disk and extended with the records imported since: records never
-    change their text after import, so a cached row stays right. A missing or unreadable cache
+    Kept on the worker's disk and extended with the records imported since: records never
+    change their text after import, so a stored row stays right. A missing or unreadable store
     is rebuilt; it is a cache, nothing is lost with it.
     """
     features, _, _ = _ranking_code()
     path = _cache_path(review_id)
-    ids = np.zeros(0, dtype=np.int64)
-    tf: sp.csr_matrix | None = None
+    store = None
     if path.exists():
         try:
-            with np.load(path) as stored:
-                ids = stored["ids"]
-                tf = sp.csr_matrix(
-                    (stored["data"], stored["indices"], stored["indptr"]),
-                    shape=tuple(stored["shape"]),
-                )
-        except (OSError, ValueError, KeyError):
-            ids, tf = np.zeros(0, dtype=np.int64), None
+            store = features.TermFrequencyStore(path)
+        except (OSError, ValueError):
+            store = None
+    known = store.ids if store is not None else np.zeros(0, dtype=np.int64)
     all_ids = np.fromiter(
         Record.objects.filter(review_id=review_id).order_by("id").values_list("id", flat=True),
         dtype=np.int64,
     )
-    missing = np.setdiff1d(all_ids, ids, assume_unique=True)
-    if missing.size or tf is None:
+    missing = np.setdiff1d(all_ids, known, assume_unique=True)
+    if missing.size or store is None:
         texts = (
             features.record_text(title, abstract, keywords or [])
             for title, abstract, keywords in Record.objects.filter(id__in=missing.tolist())
@@ -160,31 +154,11 @@ def review_term_frequencies(*, review_id: int) -> tuple[np.ndarray, sp.csr_matri
             .values_list("title", "abstract", "keywords")
             .iterator(chunk_size=2000)
         )
-        fresh = features.term_frequencies(texts)
-        tf = fresh if tf is None or tf.shape[0] == 0 else sp.vstack([tf, fresh], format="csr")
-        ids = np.concatenate([ids, missing]) if ids.size else missing
-        _save_cache(path, ids, tf)
-    return ids, tf
-
-
-def _save_cache(path: Path, ids: np.ndarray, tf: sp.csr_matrix) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    os.close(handle)
-    try:
-        np.savez(
-            temporary,
-            ids=ids,
-            data=tf.data,
-            indices=tf.indices,
-            indptr=tf.indptr,
-            shape=np.asarray(tf.shape),
-        )
-        # Atomic on one filesystem: a concurrent reader sees the old file or the new one.
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        if store is None:
+            store = features.build_store(path, missing, texts)
+        else:
+            store = features.extend_store(store, missing, texts)
+    return store
 
 
 # --- training -------------------------------------------------------------------------------
@@ -216,7 +190,7 @@ def ranking_train(*, review_id: int, stage: str) -> RankingState | None:
     review = Review.objects.filter(pk=review_id).first()
     if review is None:
         return None
-    features, model, ranker = _ranking_code()
+    _, model, ranker = _ranking_code()
     began = time.perf_counter()
     # Labels changed after this instant count as new for the next training.
     read_at = timezone.now()
@@ -229,17 +203,17 @@ def ranking_train(*, review_id: int, stage: str) -> RankingState | None:
         RankingState.objects.filter(pk=state.pk).update(started_at=None)
         state.refresh_from_db()
         return state
-    ids, tf = review_term_frequencies(review_id=review_id)
-    row_of = {int(record_id): row for row, record_id in enumerate(ids)}
+    # The idf is that of the whole library; the store is read by blocks, never whole.
+    store = review_feature_store(review_id=review_id)
+    ids = store.ids
+    row_of = {int(record_id): row for row, record_id in enumerate(ids.tolist())}
     train_ids = [r for r in labels if r in row_of]
-    # All the review's rows are weighted (the idf of the whole library), in place: the cached
-    # term frequencies are not needed again, so a large review is in memory once.
-    X = features.tfidf(tf, copy=False)
-    del tf
     train_rows = np.asarray([row_of[r] for r in train_ids], dtype=np.int64)
     train_labels = np.asarray([labels[r] for r in train_ids], dtype=np.int64)
     candidate_rows = np.asarray([row_of[c] for c in candidates if c in row_of], dtype=np.int64)
-    ranking = ranker.rank_candidates(X, train_rows, train_labels, candidate_rows, seed=review_id)
+    ranking = ranker.rank_candidates(
+        store, train_rows, train_labels, candidate_rows, seed=review_id
+    )
     ranked_ids = ids[ranking.order]
     histogram = np.histogram(ranking.scores, bins=HISTOGRAM_BINS, range=(0.0, 1.0))[0]
     with transaction.atomic():
@@ -334,14 +308,14 @@ def _maybe_queue(
         if not force and since < DEFAULT_SCHEDULE.labels_needed(state.labelled):
             continue
         wait = 0.0 if force else max(0.0, DEFAULT_SCHEDULE.min_seconds - seconds)
-        if _claim_send(state.pk):
-            from screening.tasks import train_ranking_task
+        from screening.tasks import train_ranking_task
 
-            if wait:
-                train_ranking_task.apply_async((review_id, stage), countdown=wait)
-            else:
-                train_ranking_task.delay(review_id, stage)
-            queued.append(stage)
+        # The claim and the outbox row commit together: a broker that is down delays the
+        # training (the outbox sends it when a worker starts) but never loses it.
+        with transaction.atomic():
+            if _claim_send(state.pk):
+                outbox_enqueue(train_ranking_task.name, review_id, stage, countdown=wait)
+                queued.append(stage)
     return queued
 
 

@@ -11,7 +11,9 @@ logger = logging.getLogger(__name__)
 MAX_RETRIES = 6
 
 
-@shared_task(acks_late=True)
+# A worker child killed mid-import gives the message back (reject_on_worker_lost); the run's
+# advisory lock died with it, so the redelivered task imports the file again from the start.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def import_references_task(batch_id: int) -> str:
     batch = services.import_run(batch_id=batch_id)
     return batch.status

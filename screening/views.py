@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from reviewapp.common.outbox import outbox_notice, outbox_waiting
 from reviewapp.common.pagination import DeferredJoinPaginator
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
@@ -117,6 +118,7 @@ def import_upload(request: HttpRequest, *, review: Review, membership: Membershi
         except DomainError as exc:
             form.add_error("file" if exc.field == "file" else None, exc.message)
         else:
+            outbox_notice(request)
             return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
     batches = selectors_imports.imports_of_review(review=review)
     context = {"review": review, "membership": membership, "form": form, "batches": batches}
@@ -133,6 +135,7 @@ def import_detail(
         "membership": membership,
         "batch": batch,
         "progress": services.import_progress_get(batch.pk) or {"percent": 0, "stage": "queued"},
+        "waiting_for_worker": batch.status == ImportBatch.Status.QUEUED and outbox_waiting(),
         "possible_found": (
             selectors_possible.open_possible_count_for_import(batch=batch)
             if batch.status == ImportBatch.Status.DONE
@@ -939,6 +942,7 @@ def ranking_action(
         if action == "retrain":
             services_ranking.ranking_retrain_now(review=review)
             messages.success(request, "Retraining queued; screening goes on meanwhile.")
+            outbox_notice(request)
         elif action == "sample":
             services_ranking.stop_sample_start(
                 review=review,

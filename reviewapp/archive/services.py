@@ -17,6 +17,8 @@ from reviewapp.archive.exporter import write_archive
 from reviewapp.archive.format import ArchiveError
 from reviewapp.archive.importer import ImportSummary, read_archive
 from reviewapp.archive.models import ArchiveExport
+from reviewapp.common.locks import run_lock, survives_crash
+from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 
@@ -49,18 +51,28 @@ def archive_request(*, review: Review, requested_by: Any) -> ArchiveExport:
         return pending
     export = ArchiveExport.objects.create(review=review, requested_by=requested_by)
     _progress_set(export.pk, 0, "queued")
-    transaction.on_commit(lambda: build_archive_task.delay(export.pk))
+    outbox_enqueue(build_archive_task.name, export.pk)
     return export
 
 
 def archive_build(*, export_id: int) -> ArchiveExport:
-    """Write the archive to storage. Idempotent: a redelivered task finds it claimed."""
-    claimed = ArchiveExport.objects.filter(pk=export_id, status=ArchiveExport.Status.QUEUED).update(
-        status=ArchiveExport.Status.RUNNING
-    )
-    export = ArchiveExport.objects.select_related("review", "requested_by").get(pk=export_id)
-    if not claimed:
-        return export
+    """Write the archive to storage. Idempotent: a redelivered task finds it claimed by a live
+    run (`run_lock`), or finished; one left "running" by a killed worker is built again."""
+    with run_lock("archive", export_id) as mine:
+        claimable = [ArchiveExport.Status.QUEUED]
+        if survives_crash():
+            claimable.append(ArchiveExport.Status.RUNNING)
+        claimed = mine and ArchiveExport.objects.filter(pk=export_id, status__in=claimable).update(
+            status=ArchiveExport.Status.RUNNING
+        )
+        export = ArchiveExport.objects.select_related("review", "requested_by").get(pk=export_id)
+        if not claimed:
+            return export
+        return _build_claimed(export)
+
+
+def _build_claimed(export: ArchiveExport) -> ArchiveExport:
+    export_id = export.pk
     try:
         with tempfile.TemporaryFile() as tmp:
             summary = write_archive(

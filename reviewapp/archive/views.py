@@ -6,6 +6,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
 from reviewapp.archive import selectors, services
+from reviewapp.common.outbox import outbox_notice
 from reviewapp.common.permissions import review_view
 from reviewapp.models import Membership, Review, Role
 
@@ -17,6 +18,7 @@ def archive(request: HttpRequest, *, review: Review, membership: Membership) -> 
         services.archive_request(review=review, requested_by=request.user)
         if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware
             messages.success(request, "Preparing the archive; it will be offered here.")
+            outbox_notice(request)
             return redirect("review_settings", review_pk=review.pk)
     context = {"review": review, "archive": selectors.archive_status(review=review)}
     return render(request, "reviewapp/_archive_status.html", context)

@@ -37,3 +37,16 @@ class LoginThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class CspReportThrottle(SimpleRateThrottle):
+    """Content-Security-Policy reports per client address: anyone may post one, and each is a
+    log line, so a flood is cut off rather than filling the log."""
+
+    scope = "csp_report"
+
+    def get_rate(self) -> str | None:
+        return _rate(self.scope)
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -49,6 +49,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me")
+# HTTPS, applied by the production settings only (docs/deployment.md): redirect plain HTTP,
+# Strict-Transport-Security for this many seconds (0: none), and the header a TLS-terminating
+# proxy sets to say the request came over HTTPS (e.g. X-Forwarded-Proto; empty: no proxy).
+HTTPS_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+HTTPS_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+HTTPS_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+HTTPS_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+HTTPS_PROXY_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -134,7 +142,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "reviewapp" / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
@@ -183,12 +191,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "reviewapp")
+# A page hands its work to the broker after its transaction commits; when the broker is down
+# the work waits in the outbox, so the page gives up quickly instead of retrying for seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 # Prioritised screening: where a worker caches records' text features (a cache, safe to delete;
 # empty = the system's temporary directory).
 RANKING_CACHE_DIR = env_str("RANKING_CACHE_DIR", "")
 # Queue a training when labels change (off: only "Retrain now" trains; for load benchmarks
 # without a broker, where a training would run inside the web request).
 RANKING_AUTO_TRAIN = env_bool("RANKING_AUTO_TRAIN", True)
+# The worker draws a result's download figures (PNG, SVG, PDF; needs Chromium) once it is
+# computed. Off by default without a broker: the drawing would run inside the web request, so
+# figures are drawn when first downloaded instead.
+FIGURES_RENDER_ON_COMPUTE = env_bool("FIGURES_RENDER_ON_COMPUTE", not CELERY_TASK_ALWAYS_EAGER)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -198,6 +219,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "reviewapp.common.drf.exception_handler",
+    # The browsable API's own policy relaxes style-src for its templates (docs/security.md).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "reviewapp.common.drf.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
@@ -211,6 +237,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One named enum per choice set that several fields share (otherwise the names collide).
+    "ENUM_NAME_OVERRIDES": {
+        "VerdictEnum": "screening.models.Verdict",
+        "RobToolKindEnum": "extraction.rob.models.RobTool.Kind",
+        "RobToolModeEnum": "extraction.rob.models.RobTool.Mode",
+        "ExtractionFormModeEnum": "extraction.models.ExtractionForm.Mode",
+        "GradeLevelEnum": "analysis.models.GradeRating.Level",
+    },
 }
 
 # Import progress lives in the cache (the import's own transaction hides it from the database).
@@ -219,7 +253,12 @@ REDIS_CACHE_URL = env_str(
 )
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+        {
+            # An unreachable Redis is a cache miss, not an error (reviewapp/common/cache.py).
+            "BACKEND": "reviewapp.common.cache.TolerantRedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
         if REDIS_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -266,6 +305,8 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "anon": env_str("API_THROTTLE_ANON", "60/minute"),
     "user": env_str("API_THROTTLE_USER", "1200/minute"),
     "login": env_str("LOGIN_THROTTLE", "60/minute"),
+    # Content-Security-Policy violation reports (reviewapp/csp.py), per address
+    "csp_report": env_str("CSP_REPORT_THROTTLE", "120/minute"),
 }
 # django-axes: LOGIN_FAILURE_LIMIT wrong passwords for one username from one address lock that
 # pair out for LOGIN_LOCKOUT_MINUTES, on the login page and the token endpoint alike.
@@ -284,3 +325,32 @@ AXES_LOCKOUT_CALLABLE = "reviewapp.accounts.lockout_response"
 # Every way a password is saved (forms, admin, changepassword) tells the validators: this one
 # revokes the user's API tokens.
 AUTH_PASSWORD_VALIDATORS += [{"NAME": "reviewapp.accounts.RevokeApiTokensOnPasswordChange"}]
+
+# --- Content-Security-Policy (django-csp; docs/security.md) ---------------------------------
+# Every script is a static file and every figure's data a JSON block, so no page needs inline
+# script, inline style, eval or a third-party origin. img-src allows data: and blob: because
+# plotly's and the PRISMA page's image downloads draw the figure through an <img> first.
+# Browsers report violations to /csp-report/, which logs them (logger "reviewapp.csp").
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "reviewapp.csp.CSPMiddleware")  # fmt: skip
+CSP_SELF, CSP_NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        # plotly adds its rules through CSSOM (allowed) to a <style> element it creates empty:
+        # this hash is that of the empty string, so it admits empty <style> elements only.
+        "style-src": [CSP_SELF, "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"],
+        "img-src": [CSP_SELF, "data:", "blob:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "frame-src": [CSP_NONE],
+        "frame-ancestors": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "report-uri": "/csp-report/",
+        "report-to": "csp",
+    }
+}

@@ -12,6 +12,9 @@ STORAGES = {
 # Unit tests run tasks in-process even when a broker is configured; the integration tests start
 # a real worker and switch this off for themselves.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+# Drawing with Chromium after every computation would slow every analysis test by seconds; the
+# tests of figure files turn it on.
+FIGURES_RENDER_ON_COMPUTE = env_bool("FIGURES_RENDER_ON_COMPUTE", False)
 # Tests never collect static files; WhiteNoise serves from the finders.
 STATIC_ROOT = None  # type: ignore[assignment]  # base types it as a Path
 WHITENOISE_USE_FINDERS = True

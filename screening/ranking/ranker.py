@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .features import WeightedRows
 from .model import DEFAULT_SPEC, ModelSpec, relevance_scores
 
 
@@ -22,7 +23,7 @@ def tie_breaker(n: int, seed: int) -> np.ndarray:
 
 
 def rank_candidates(
-    X: sp.csr_matrix,
+    X: sp.csr_matrix | WeightedRows,
     train_rows: np.ndarray,
     labels: np.ndarray,
     candidate_rows: np.ndarray,
@@ -31,7 +32,7 @@ def rank_candidates(
     spec: ModelSpec = DEFAULT_SPEC,
 ) -> Ranking:
     scores = relevance_scores(X, train_rows, labels, seed=seed, spec=spec)
-    ties = tie_breaker(X.shape[0], seed)
+    ties = tie_breaker(len(scores), seed)
     candidate_rows = np.asarray(candidate_rows, dtype=np.int64)
     # lexsort: the last key is the primary one.
     order = np.lexsort((ties[candidate_rows], -scores[candidate_rows]))

@@ -30,7 +30,10 @@ class SimulationResult:
         return np.asarray(labels)[self.order[self.n_prior :]]
 
     def summary(self, labels: np.ndarray) -> dict[str, float | int]:
-        y = self.labels_after_priors(labels)
+        """The figures of the whole order, the prior records first (the convention of the
+        figures ASReview LAB's `simulate` command gives and the issue quotes), and WSS@95 on
+        the order after the priors (ASReview Insights' convention)."""
+        y = np.asarray(labels)[self.order]
         return {
             "records": int(len(labels)),
             "relevant": int(np.asarray(labels).sum()),
@@ -39,6 +42,7 @@ class SimulationResult:
             "screened_to_100": metrics.records_to_recall(y, 1.0),
             "wss_95": round(metrics.wss(y, 0.95), 4),
             "wss_100": round(metrics.wss(y, 1.0), 4),
+            "wss_95_after_priors": round(metrics.wss(y[self.n_prior :], 0.95), 4),
             "recall_at_10pct": round(metrics.recall_after(y, 0.10), 4),
             "trainings": self.trainings,
         }
@@ -48,15 +52,16 @@ def draw_priors(
     labels: np.ndarray, *, seed: int, included: int = 1, excluded: int = 1
 ) -> list[int]:
     """The prior records: `included` relevant and `excluded` irrelevant rows, drawn with the
-    seed."""
+    seed as ASReview LAB's `simulate --prior-seed` draws them (a fresh NumPy RandomState per
+    class), so that both tools start from the same records for the same seed."""
     labels = np.asarray(labels)
-    rng = np.random.default_rng(seed)
     relevant = np.flatnonzero(labels == 1)
     irrelevant = np.flatnonzero(labels == 0)
     if len(relevant) < included or len(irrelevant) < excluded:
         raise ValueError("not enough relevant or irrelevant records for the priors")
-    chosen = list(rng.choice(relevant, included, replace=False))
-    chosen += list(rng.choice(irrelevant, excluded, replace=False))
+    # RandomState, not default_rng: its stream is the one ASReview's draw uses.
+    chosen = list(np.random.RandomState(seed).choice(relevant, included, replace=False))
+    chosen += list(np.random.RandomState(seed).choice(irrelevant, excluded, replace=False))
     return [int(c) for c in chosen]
 
 

@@ -110,6 +110,10 @@ POSSIBLE_SIMILARITY = 85.0
 EDITS_PER_DIFFERENCE = 2
 # Every pair of a record's this many rarest title words is a blocking key.
 BLOCKING_KEYS = 4
+# Abstracts are compared on their first this many characters, and when at least this long.
+ABSTRACT_PREFIX = 400
+MIN_ABSTRACT = 150
+ABSTRACT_SIMILARITY = 90.0
 # Records sharing one DOI or PMID that are compared pairwise (a supplement's DOI is shared by
 # all its abstracts).
 MAX_IDENTIFIER_SHARERS = 60
@@ -271,6 +275,9 @@ def _surnames_agree(a: str, b: str) -> bool:
     return fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")) >= 85  # "jorgensen"/"joergensen"
 
 
+# Where a journal's or a conference's subtitle starts: "Haemophilia : the official journal
+# of ...", "Pacific Asia Conference on Information Systems - Opportunities and ...".
+_SUBTITLE = re.compile(r"\s+:\s+|\s+[-\u2013\u2014]\s+|\s*\"")
 # "PLoS ONE [Electronic Resource]"
 _BRACKETED = re.compile(r"\[[^\]]*\]")
 # Embase names the meeting after the journal: "Circulation. Conference: American Heart ...".
@@ -278,7 +285,7 @@ _CONFERENCE_SUFFIX = re.compile(r"\.\s*(?:conference|congress|meeting)\b", re.IG
 
 
 # Some exports give the whole citation as the source: "Neuron.65 (1) ()(pp 40-52) 2010".
-_CITATION_TAIL = re.compile(r"\.\s*(\d+)\s*(?:\(|$).*", re.DOTALL)
+_CITATION_TAIL = re.compile(r"\.\s*(\d+)\b.*|\s+(\d+)\s*\(.*", re.DOTALL)
 
 
 def _journal_name(journal: str) -> str:
@@ -290,7 +297,7 @@ def _journal_words(journal: str) -> tuple[str, ...]:
     # MEDLINE adds subtitles and places: "Haemophilia : the official journal of ...",
     # "Lancet (London, England)"; the name proper comes first.
     name = _journal_name(journal)
-    name = name.split(" : ", 1)[0].split("(", 1)[0].split(";", 1)[0]
+    name = _SUBTITLE.split(name, 1)[0].split("(", 1)[0].split(";", 1)[0]
     words = tuple(w for w in normalise_title(name).split() if w not in _STOPWORDS)
     if " ".join(words) in _NOT_A_JOURNAL:
         return ()
@@ -514,6 +521,15 @@ def _pages(value: str) -> tuple[str, str, int]:
     return prefix, start, count
 
 
+def _placeholder_page(a: _Prepared, b: _Prepared) -> bool:
+    """Whether one side's pages are a lone number against a range on the other: databases
+    put a page count, an article number or "1" there, so it is no evidence either way."""
+    return a.abstract_like == b.abstract_like and any(
+        x.page_count == 1 and not x.page_prefix and y.page_count >= 2 and not y.page_prefix
+        for x, y in ((a, b), (b, a))
+    )
+
+
 def _overlap(a: _Prepared, b: _Prepared) -> bool:
     """Whether two page ranges share a page ("S145-S146" and "S146")."""
     if not (a.page.isdigit() and b.page.isdigit()):
@@ -549,6 +565,7 @@ class _Prepared:
     page: str
     page_count: int
     abstract_like: bool  # a conference abstract or supplement item
+    abstract: str  # its start, folded
 
 
 _SPREADSHEET_ERROR = re.compile(r"#(?:NAME\?|VALUE!|REF!|N/A|DIV/0!|NUM!|NULL!)")
@@ -596,7 +613,7 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
     volume = record.volume or ""
     if not volume:
         tail = _CITATION_TAIL.search(record.journal or "")
-        volume = tail.group(1) if tail else ""
+        volume = (tail.group(1) or tail.group(2)) if tail else ""
     marks = f"{journal} {volume} {issue}".casefold()
     abstract_like = (
         bool(_ABSTRACT_MARK.search(marks))
@@ -632,6 +649,7 @@ def _prepare(index: int, record: DedupRecord) -> _Prepared:
         page=page,
         page_count=page_count,
         abstract_like=abstract_like,
+        abstract=_NON_WORD.sub("", (record.abstract or "")[:ABSTRACT_PREFIX].casefold()),
     )
 
 
@@ -696,7 +714,7 @@ def _evidence(a: _Prepared, b: _Prepared) -> tuple[list[str], int]:
         if left and right:
             if left == right:
                 agree += 1
-            elif field != "pages" or not _overlap(a, b):
+            elif field != "pages" or not (_overlap(a, b) or _placeholder_page(a, b)):
                 disagree.append(field)
     if a.surname and b.surname:
         if _authors_agree(a, b):
@@ -733,7 +751,12 @@ def _judge(a: _Prepared, b: _Prepared) -> tuple[str, list[str]]:
         )
         # Issue numbers are the least reliable locator (record numbers land there); a long
         # specific title is witness enough.
-        or (disagree == ["issue"] and not (a.generic or b.generic) and len(a.content) >= 6)
+        or (
+            disagree == ["issue"]
+            and not (a.generic or b.generic)
+            and len(a.content) >= 6
+            and not (a.page and b.page)  # pages that differ, however weakly, are no help
+        )
     )
     if len(disagree) > 1 or agree < AGREEMENT_TO_OVERRULE or not anchored:
         return ", ".join(disagree), disagree
@@ -867,9 +890,13 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
         )
     if (a.generic or b.generic) and not pinned:
         return None
-    if similarity == 1 and not located:
+    # The same abstract in the same volume vouches for a journal under another name or a
+    # shortened title. Alone it does not: a meeting abstract is printed again, word for word,
+    # in another journal or as the full paper, and a registry's next record repeats it.
+    vouched = located or (bool(a.volume) and a.volume == b.volume and _same_abstract(a, b))
+    if similarity == 1 and not vouched:
         doubts.append("one title is longer")
-    if journal == "different" and not located:
+    if journal == "different" and not vouched:
         doubts.append("journal names differ")
     years_differ = a.year is not None and b.year is not None and a.year != b.year
     # One year apart is the epub and the print record, or a registry entry and its update.
@@ -885,6 +912,20 @@ def _compare(a: _Prepared, b: _Prepared) -> tuple[bool, float, str] | None:
     return True, similarity + (50.0 if located else 0.0), reason
 
 
+def _same_abstract(a: _Prepared, b: _Prepared) -> bool:
+    if len(a.abstract) < MIN_ABSTRACT or len(b.abstract) < MIN_ABSTRACT:
+        return False
+    return fuzz.ratio(a.abstract, b.abstract, score_cutoff=ABSTRACT_SIMILARITY) > 0
+
+
+def _numbers_nest(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether one title's digits, in order, are all among the other's ("F2t" printed as "F",
+    "(2014-2017)" as "(20142017)", "[18F]" as "F-18")."""
+    shorter, longer = sorted(("".join(a), "".join(b)), key=len)
+    digits = iter(longer)
+    return all(digit in digits for digit in shorter)
+
+
 def _same_identifier(a: _Prepared, b: _Prepared) -> bool:
     """Whether a shared DOI or PMID is borne out: a supplement's DOI is given to each of its
     abstracts, and a wrong identifier comes with someone else's title."""
@@ -893,7 +934,10 @@ def _same_identifier(a: _Prepared, b: _Prepared) -> bool:
         return False
     if not a.title or not b.title or a.title == b.title:
         return True
-    if disagree or a.generic or b.generic:
+    # "Delta(8)-" against "Delta(9)-THC": a title naming another thing is a database's mistake
+    # for the reviewer to see, not a merge. A number lost with its subscript ("F2t" printed
+    # as "F") is no such thing.
+    if disagree or a.generic or b.generic or not _numbers_nest(a.numbers, b.numbers):
         return False
     return fuzz.token_set_ratio(a.title, b.title) >= 80
 

@@ -231,3 +231,27 @@ def test_rob_domains_get_a_traffic_light_column_each_before_the_overall_one():
 )
 def test_p_values_never_read_as_zero(p, text):
     assert plots._p(p) == text
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "ticks"),
+    [
+        (0.3, 3.0, [0.5, 1, 2]),
+        (0.08, 12.0, [0.1, 0.2, 0.5, 1, 2, 5, 10]),
+        (0.001, 1000.0, [0.001, 0.01, 0.1, 1, 10, 100, 1000]),
+    ],
+)
+def test_log_axes_are_labelled_at_1_2_5_steps(lo, hi, ticks):
+    """Issue 11, figures: plotly's own log ticks read "2 3 4 5 ... 1 2"."""
+    got = plots.ratio_ticks(lo, hi)
+    assert got["tickvals"] == pytest.approx(ticks)
+    assert got["ticktext"] == [f"{t:.3g}" for t in ticks]
+
+
+def test_ratio_funnel_and_forest_plots_name_their_log_ticks():
+    payload = dichotomous_payload()
+    assert payload["ratio"]
+    for fig in (plots.funnel_plot(payload), plots.forest_plot(payload)):
+        axis = _plot_axis(fig) if fig.layout.xaxis.type != "log" else fig.layout.xaxis
+        assert axis.type == "log" and list(axis.tickvals)
+        assert all(t == f"{v:.3g}" for t, v in zip(axis.ticktext, axis.tickvals, strict=True))

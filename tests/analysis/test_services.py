@@ -99,6 +99,13 @@ def test_saving_consensus_data_recomputes_exactly_the_affected_analyses(
     assert (b.change_seq, b.current_result_id) == (b_seq, b_result)
 
 
+def _catch_sends(monkeypatch, sent: list) -> None:
+    """Record what the outbox hands to Celery instead of handing it over."""
+    monkeypatch.setattr(
+        recompute_analysis_task, "apply_async", lambda args, **_: sent.append(args[0])
+    )
+
+
 def test_a_repeated_task_with_the_same_inputs_stores_nothing_new(
     review, lead, outcome, three_studies, eager, django_capture_on_commit_callbacks
 ):
@@ -116,7 +123,7 @@ def test_the_result_is_marked_updating_until_the_new_version_lands(
     analysis = _create(review, outcome, lead, django_capture_on_commit_callbacks)
     old = Analysis.objects.get(pk=analysis.pk).current_result
     queued = []
-    monkeypatch.setattr(recompute_analysis_task, "delay", lambda pk: queued.append(pk))
+    _catch_sends(monkeypatch, queued)
     new = include_study(review, "Simpson 2014", 2014)
     with django_capture_on_commit_callbacks(execute=True):
         save_continuous(sheet, new, lead, outcome, (12.0, 3.0, 50), (9.0, 3.0, 50))
@@ -161,7 +168,7 @@ def test_a_burst_of_saves_queues_one_task(
     review, lead, sheet, outcome, three_studies, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr(recompute_analysis_task, "delay", lambda pk: sent.append(pk))
+    _catch_sends(monkeypatch, sent)
     with django_capture_on_commit_callbacks(execute=True):
         analysis = services.analysis_create(review=review, outcome=outcome, created_by=lead)
         for _ in range(5):
@@ -217,11 +224,14 @@ def test_a_failing_recomputation_is_shown_and_retried_with_backoff(
     assert analysis.status == "current" and analysis.error == ""
 
 
-def test_a_worker_start_requeues_what_a_dead_worker_left(review, lead, outcome, monkeypatch):
+def test_a_worker_start_requeues_what_a_dead_worker_left(
+    review, lead, outcome, monkeypatch, django_capture_on_commit_callbacks
+):
     analysis = services.analysis_create(review=review, outcome=outcome, created_by=lead)
     sent = []
-    monkeypatch.setattr(recompute_analysis_task, "delay", lambda pk: sent.append(pk))
-    assert services.analyses_requeue_stale() == [analysis.pk]
+    _catch_sends(monkeypatch, sent)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.analyses_requeue_stale() == [analysis.pk]
     assert sent == [analysis.pk]
 
 

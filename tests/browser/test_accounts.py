@@ -27,6 +27,9 @@ def test_an_invited_reviewer_follows_the_link_signs_up_and_lands_on_the_review(
     _log_in(lead_page, live_server, "lead")
     lead_page.goto(f"{live_server.url}/reviews/{review.pk}/team/")
     lead_page.fill("#id_who", "new@uni.example")
+    lead_page.check(
+        "form:has(#id_who) input[name=roles][value=reviewer]"
+    )  # no role is ticked in advance
     lead_page.click("button:has-text('Invite')")
     lead_page.get_by_text("Invitation sent to new@uni.example").wait_for()
     assert lead_page.locator("#invitations").inner_text().count("new@uni.example") == 1

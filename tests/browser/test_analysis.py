@@ -80,7 +80,9 @@ def test_the_dashboard_follows_consensus_data_saved_in_another_browser(
         "([sel, text]) => document.querySelector(sel)?.textContent.trim() === text",
         arg=[f'.outcome-card[data-outcome="{outcome.pk}"] .pooled-estimate', first],
     )
-    pi.wait_for_function(f"document.getElementById('dash-forest-{outcome.pk}')?.data?.length > 0")
+    pi.wait_for_function(
+        f"() => document.getElementById('dash-forest-{outcome.pk}')?.data?.length > 0"
+    )
     squares = (
         f"document.getElementById('dash-forest-{outcome.pk}')?.data"
         "?.find(t => t.name === 'Studies')?.x?.length"
@@ -117,7 +119,7 @@ def test_the_dashboard_follows_consensus_data_saved_in_another_browser(
         "([sel, text]) => document.querySelector(sel)?.textContent.trim() === text",
         arg=[f'.outcome-card[data-outcome="{outcome.pk}"] .pooled-estimate', expected],
     )
-    pi.wait_for_function(f"{squares} === 3")
+    pi.wait_for_function(f"() => {squares} === 3")
     forest = f"document.getElementById('dash-forest-{outcome.pk}')"
     xs = sorted(pi.evaluate(f"{forest}.data.find(t => t.name === 'Studies').x"))
     assert xs == pytest.approx(sorted(es_after.yi.tolist()), abs=1e-9)
@@ -129,6 +131,6 @@ def test_the_dashboard_follows_consensus_data_saved_in_another_browser(
 
     # The analysis page: forest plot, funnel and downloads, and nothing missing now.
     pi.goto(f"{live_server.url}/reviews/{review.pk}/analyses/{analysis.pk}/")
-    pi.wait_for_function("document.getElementById('fig-forest')?.data?.length > 0")
+    pi.wait_for_function("() => document.getElementById('fig-forest')?.data?.length > 0")
     assert pi.locator("#pooled-estimate").inner_text() == expected
     pi.screenshot(path=str(tmp_path / "analysis-page.png"), full_page=True)

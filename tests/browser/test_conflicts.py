@@ -29,7 +29,7 @@ def test_the_arbiter_resolves_and_reopens_conflicts_by_keyboard(
 
     _log_in(page, live_server, "arbiter")
     page.goto(f"{live_server.url}/reviews/{review.pk}/screening/ta/conflicts/")
-    page.evaluate("window.__sameDocument = true")
+    page.evaluate("() => { window.__sameDocument = true; }")
     first, second, third = (page.locator(f"#conflict-{r.pk}") for r in records)
 
     page.keyboard.press("i")
@@ -57,4 +57,4 @@ def test_the_arbiter_resolves_and_reopens_conflicts_by_keyboard(
     page.keyboard.press("Enter")
     second.locator("[data-key=include]").wait_for()
     assert ScreeningItem.objects.get(record=records[1], stage=TA).status == "conflict"
-    assert page.evaluate("window.__sameDocument") is True  # never reloaded
+    assert page.evaluate("() => window.__sameDocument") is True  # never reloaded

@@ -176,7 +176,7 @@ def test_build_a_form_extract_three_studies_twice_and_reach_consensus(live_serve
     a.goto(urls[0])
     a.check("input[name=a__trained][value=yes]")
     a.check("input[name=a__supervised][value=yes]")
-    a.wait_for_function("document.getElementById('a-org_support').textContent === 'higher'")
+    a.wait_for_function("() => document.getElementById('a-org_support').textContent === 'higher'")
     extract(a, urls[0], yes_yes_no, [("Peer support", 40), ("Usual care", 40)], (1.1, 1.0))
     extract(
         b,

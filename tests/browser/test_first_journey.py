@@ -41,7 +41,7 @@ def test_sign_up_create_a_review_import_a_file_and_see_the_records(live_server, 
     page.get_by_role("heading", name="Library").click()  # focus leaves the search box
     page.keyboard.press("/")
     page.keyboard.type("emicizumab")
-    page.wait_for_function("document.querySelectorAll('#records tbody tr').length < 21")
+    page.wait_for_function("() => document.querySelectorAll('#records tbody tr').length < 21")
     assert 0 < rows.count() < 21
 
 

@@ -68,7 +68,7 @@ def test_a_rob2_assessment_proposes_the_guidance_judgements(
     page.select_option("#q-1-1", "Y")
     page.select_option("#q-1-2", "NI")
     page.select_option("#q-1-3", "PY")
-    page.wait_for_function("document.querySelector('#proposed-D1').dataset.j === 'High'")
+    page.wait_for_function("() => document.querySelector('#proposed-D1').dataset.j === 'High'")
 
     for qid, value in ANSWERS.items():
         page.select_option(f"#q-{qid}", value)

@@ -48,13 +48,13 @@ def test_a_per_protocol_assessment_follows_the_adhering_algorithm(
     page.locator("#pre-deviations").wait_for(state="visible")
     page.check("input[name=pre_deviations][value=non_adherence]")
     page.locator("#variant-shown").wait_for()
-    page.wait_for_function("document.querySelector('#q-2-6') !== null")
+    page.wait_for_function("() => document.querySelector('#q-2-6') !== null")
     # Participants aware; non-protocol interventions and implementation not addressed (NA);
     # non-adherence that could affect outcomes; an appropriate per-protocol analysis.
     for qid, value in {"2.1": "Y", "2.2": "Y", "2.3": "NA", "2.4": "NA", "2.5": "PY"}.items():
         page.select_option(f"#q-{_dom(qid)}", value)
     page.wait_for_function(
-        "document.querySelector('#proposed-D2').textContent.includes('answer 2.6')"
+        "() => document.querySelector('#proposed-D2').textContent.includes('answer 2.6')"
     )
     page.select_option("#q-2-6", "Y")
     _wait_for_proposals(page, {"D2": "Some concerns"})

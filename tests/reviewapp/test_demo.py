@@ -44,3 +44,23 @@ def test_prepare_demo_migrates_loads_the_demo_and_prints_the_logins(settings, tm
     assert f"password '{DEMO_PASSWORD}'" in printed and "reviewer2" in printed
     assert Review.objects.filter(title=DEMO_TITLE).exists()
     assert (tmp_path / "static" / "admin").is_dir()
+
+
+def test_make_run_never_adds_the_demo_users_to_a_database_with_other_reviews(settings, tmp_path):
+    from django.contrib.auth import get_user_model
+    from django.core.management.base import CommandError
+
+    from tests.factories import ReviewFactory
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    ReviewFactory(title="Our real review")
+    out = StringIO()
+    call_command("prepare_demo", url="http://127.0.0.1:8001/", stdout=out)
+    printed = out.getvalue()
+    assert "holds other reviews" in printed and DEMO_PASSWORD not in printed
+    users = get_user_model().objects
+    assert not users.filter(username__in=["lead", "reviewer1", "reviewer2", "arbiter"]).exists()
+    assert not Review.objects.filter(title=DEMO_TITLE).exists()
+    with pytest.raises(CommandError, match="--force"):
+        call_command("load_demo")
+    assert not users.filter(username="lead").exists()

@@ -21,6 +21,7 @@ NOT_REVIEW_SCOPED = {
     "review_list",  # lists only the user's own reviews
     "review_create",  # anyone signed in may start a review
     "healthz",
+    "csp_report",  # browsers report policy violations here, signed in or not
     "favicon",  # a static icon
     "signup",
     "login",

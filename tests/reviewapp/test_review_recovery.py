@@ -170,6 +170,9 @@ def test_the_purge_removes_reviews_deleted_over_30_days_ago_with_history_and_fil
     screening.import_run(batch_id=batch.pk)
     stored = ImportBatch.objects.get(pk=batch.pk).file.name
     assert default_storage.exists(stored)
+    from django.core.files.base import ContentFile
+
+    figure = default_storage.save(f"figures/{review.pk}/9/abc/forest.png", ContentFile(b"png"))
     recent = ReviewFactory(title="Deleted yesterday")
     _delete(review, lead)
     _delete(recent, lead)
@@ -185,6 +188,7 @@ def test_the_purge_removes_reviews_deleted_over_30_days_ago_with_history_and_fil
     assert not Review.history.filter(id=review.pk).exists()
     assert not ImportBatch.history.filter(review_id=review.pk).exists()
     assert not default_storage.exists(stored)
+    assert not default_storage.exists(figure)  # drawn figures go too, though no row names them
     assert purge_deleted_reviews_task.apply().get() == []  # nothing left to purge
 
 

@@ -129,6 +129,25 @@ def test_training_ranks_the_remaining_records_most_relevant_first(
     assert again.trained_at == state.trained_at
 
 
+def test_records_imported_later_join_the_stored_features_and_a_broken_store_is_rebuilt(
+    review, library, screener_a, screener_b
+):
+    on, off = library
+    settings_for(review)
+    both(on[0], screener_a, screener_b, "include")
+    both(off[0], screener_a, screener_b, "exclude")
+    services_ranking.ranking_train(review_id=review.pk, stage=TA)
+    late = RecordFactory(review=review, title="Peer support, imported later", abstract=TOPIC)
+    both(off[1], screener_a, screener_b, "exclude")  # new labels: a training is due
+    services_ranking.ranking_train(review_id=review.pk, stage=TA)
+    store = services_ranking.review_feature_store(review_id=review.pk)
+    assert late.pk in store.ids.tolist() and store.n_rows == 41
+    ranked = RecordRank.objects.filter(review=review, stage=TA).order_by("rank")
+    assert late.pk in list(ranked.values_list("record_id", flat=True)[:10])
+    store.path.write_bytes(store.path.read_bytes()[:-8])  # a worker died mid-write, say
+    assert services_ranking.review_feature_store(review_id=review.pk).n_rows == 41
+
+
 def test_a_completed_label_queues_a_training_after_commit(
     review, library, screener_a, screener_b, django_capture_on_commit_callbacks
 ):

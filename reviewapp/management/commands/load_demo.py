@@ -1,7 +1,18 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reviewapp.demo import BCG_CITATION, DEMO_CITATION, load_bcg_demo, load_demo
+from reviewapp.demo import (
+    BCG_CITATION,
+    DEMO_CITATION,
+    holds_other_reviews,
+    load_bcg_demo,
+    load_demo,
+)
 from reviewapp.models import Review
+
+REFUSAL = (
+    "This database holds other reviews: the demo users (public password) are not added to it. "
+    "Pass --force to add them anyway."
+)
 
 
 def _deleted(review: Review) -> str:
@@ -11,9 +22,15 @@ def _deleted(review: Review) -> str:
 
 
 class Command(BaseCommand):
-    help = "Create the demo users and the demo review (safe to run again)."
+    help = "Create the demo users and the demo review (safe to run again; refused on a database "
+    help += "holding other reviews unless --force)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--force", action="store_true", help="load beside other reviews")
 
     def handle(self, *args: object, **options: object) -> None:
+        if holds_other_reviews() and not options["force"]:
+            raise CommandError(REFUSAL)
         review = load_demo()
         self.stdout.write(f"Demo review #{review.pk}: {review.title}{_deleted(review)}")
         self.stdout.write(f"  {review.records.count()} records. {DEMO_CITATION}")

@@ -5,8 +5,10 @@
 
 Uses exactly the code the app's Celery training runs (`screening.ranking`: the same features,
 model and retraining schedule, time counted in decisions). Prints the records screened to reach
-95% and 100% recall, WSS@95 and WSS@100 (ASReview's definition, on the order after the prior
-records) and the recall after 10% of the records. `--output` writes the order records were
+95% and 100% recall, WSS@95 and WSS@100 (ASReview's definition, on the whole order with the
+prior records first, as ASReview LAB's `simulate` reports; WSS@95 after the priors too, as
+ASReview Insights counts it) and the recall after 10% of the records. The priors are drawn as
+`asreview simulate --prior-seed SEED` draws them. `--output` writes the order records were
 shown in (the priors first).
 """
 
@@ -64,8 +66,11 @@ class Command(BaseCommand):
         self.stdout.write(f"WSS@100: {summary['wss_100']:.3f}")
         self.stdout.write(f"recall after 10% of the records: {summary['recall_at_10pct']:.3f}")
         self.stdout.write(
-            f"(counted after the {n_prior} prior records, as ASReview Insights does: "
-            "WSS@r = (N - n_r) / N - (1 - r))"
+            f"WSS@95 after the {n_prior} prior records: {summary['wss_95_after_priors']:.3f}"
+        )
+        self.stdout.write(
+            "(WSS@r = (N - n_r) / N - (1 - r), ASReview's definition; counted on the whole "
+            "order, the priors first, as ASReview LAB's simulate reports it)"
         )
         if options["output"]:
             with options["output"].open("w", newline="", encoding="utf-8") as handle:

@@ -98,3 +98,57 @@ def test_tfidf_by_blocks_of_rows_is_scikit_learns_tfidf(monkeypatch):
     assert abs(weighted - expected[:, used]).max() < 1e-6
     in_place = features.tfidf(tf.copy(), copy=False)
     assert abs(in_place - weighted).max() == 0
+
+
+def test_a_stored_review_read_by_blocks_gives_the_in_memory_features(tmp_path, monkeypatch):
+    texts, labels = corpus()
+    ids = np.arange(100, 100 + len(texts))
+    monkeypatch.setattr(features, "ROW_BLOCK", 7)  # many blocks, the last one short
+    store = features.build_store(tmp_path / "r.rvtf", ids[:40], texts[:40])
+    store = features.extend_store(store, ids[40:], texts[40:])  # records imported later
+    expected = features.tfidf(features.term_frequencies(texts))
+    assert store.ids.tolist() == ids.tolist()
+    blocks = [block for _, block in store.blocks()]
+    assert abs(sp.vstack(blocks) - expected).max() < 1e-6
+    rows = np.asarray([30, 2, 71, 2, 15])
+    assert abs(store.select(rows) - expected[rows]).max() < 1e-6
+    train = np.asarray([int(np.flatnonzero(labels == 1)[0]), int(np.flatnonzero(labels == 0)[0])])
+    candidates = np.setdiff1d(np.arange(len(labels)), train)
+    from_store = rank_candidates(store, train, labels[train], candidates, seed=1)
+    in_memory = rank_candidates(expected, train, labels[train], candidates, seed=1)
+    assert from_store.order.tolist() == in_memory.order.tolist()
+
+
+def test_a_truncated_store_is_refused(tmp_path):
+    texts, _ = corpus()
+    path = tmp_path / "r.rvtf"
+    features.build_store(path, np.arange(len(texts)), texts)
+    with path.open("r+b") as handle:
+        handle.truncate(path.stat().st_size - 4)
+    with pytest.raises(ValueError, match="truncated"):
+        features.TermFrequencyStore(path)
+    path.write_bytes(b"RVTF")
+    with pytest.raises(ValueError, match="truncated"):
+        features.TermFrequencyStore(path)
+
+
+def test_a_store_being_read_keeps_its_rows_when_another_worker_extends_the_file(tmp_path):
+    texts, _ = corpus()
+    path = tmp_path / "r.rvtf"
+    reading = features.build_store(path, np.arange(40), texts[:40])
+    expected = [block.toarray() for _, block in reading.blocks()]
+    features.extend_store(features.TermFrequencyStore(path), np.arange(40, 72), texts[40:])
+    assert features.TermFrequencyStore(path).n_rows == 72
+    again = [block.toarray() for _, block in reading.blocks()]
+    assert len(again) == len(expected)
+    assert all((a == b).all() for a, b in zip(again, expected, strict=True))
+
+
+def test_the_includes_together_weigh_the_chosen_ratio_of_the_excludes():
+    from screening.ranking.model import sample_weights
+
+    y = np.asarray([1, 0, 0, 0, 0, 0, 0, 1, 0, 0])
+    weights = sample_weights(y, 9.8)
+    assert weights[y == 1].sum() / weights[y == 0].sum() == pytest.approx(9.8)
+    assert weights.mean() == pytest.approx(1.0)  # C keeps its meaning
+    assert len(set(weights[y == 0].tolist())) == 1

@@ -355,6 +355,10 @@ def test_it_keeps_registry_records_a_year_apart_without_the_same_authors_apart()
         ("Chinese Journal of Lung Cancer", "Zhongguo Fei Ai Za Zhi"),
         ("Journal of Trauma-Injury Infection and Critical Care", "The Journal of trauma"),
         ("Stroke (00392499)", "Stroke; a journal of cerebral circulation"),
+        (
+            "Pacific Asia Conference on Information Systems",
+            "Pacific Asia Conference on Information Systems - Opportunities and Challenges",
+        ),
     ],
 )
 def test_it_matches_a_journal_under_another_name(one: str, other: str) -> None:
@@ -487,3 +491,63 @@ def test_it_leaves_records_without_a_readable_title_to_a_reviewer() -> None:
 
     assert result.groups == []
     assert [(p.a, p.b) for p in result.possible_pairs] == [(1, 2)]
+
+
+ABSTRACT = (
+    "Background: gefitinib was compared with carboplatin plus paclitaxel as first-line "
+    "treatment in East Asian patients with pulmonary adenocarcinoma who were non-smokers or "
+    "former light smokers. Methods: an open-label, parallel-group study."
+)
+
+
+def test_it_takes_the_same_abstract_as_witness_for_a_journal_under_another_name() -> None:
+    unlocated = {"issue": "", "pages": ""}
+    one = article(1, journal="Lung Cancer (Chinese edition)", abstract=ABSTRACT, **unlocated)
+    other = article(2, journal="Zhongguo Fei Ai Za Zhi", abstract=ABSTRACT.upper(), **unlocated)
+
+    assert groups_of(find_duplicates([one, other]).groups) == [(1, 2)]
+    other_text = article(
+        2, journal="Zhongguo Fei Ai Za Zhi", abstract="Unrelated." * 20, **unlocated
+    )
+    assert find_duplicates([one, other_text]).groups == []
+    # The same text in another volume is a meeting abstract printed again, not a witness.
+    reprinted = article(2, journal="Zhongguo Fei Ai Za Zhi", abstract=ABSTRACT, volume="13")
+    assert find_duplicates([one, reprinted]).groups == []
+
+
+def test_it_does_not_take_the_same_abstract_as_witness_for_another_year() -> None:
+    title = "A study of drug X in adults with moderate to severe plaque psoriasis"
+    registry = {"journal": "", "volume": "", "issue": "", "pages": "", "abstract": ABSTRACT}
+    first = article(1, title=title, authors=(), year=2015, **registry)
+    second = article(2, title=title, authors=("Pharma Inc.",), year=2016, **registry)
+
+    assert find_duplicates([first, second]).groups == []
+
+
+def test_it_takes_a_lone_page_number_against_a_range_as_no_evidence() -> None:
+    # Ovid puts a page count or an article number where the pages go.
+    found = find_duplicates([article(1), article(2, pages="6")])
+
+    assert groups_of(found.groups) == [(1, 2)]
+
+
+def test_it_keeps_an_erratum_in_a_later_issue_apart_from_the_article() -> None:
+    erratum = article(2, issue="8", pages="1107-1107")
+
+    assert find_duplicates([article(1, issue="5"), erratum]).groups == []
+
+
+def test_it_leaves_a_shared_doi_whose_titles_name_other_numbers_to_a_reviewer() -> None:
+    doi = "10.3390/ph11010013"
+    title = "Haemodynamic effects of delta(9)-tetrahydrocannabinol: a meta-analysis"
+    unpaged = {"pages": "", "doi": doi}
+    eight = article(1, title=title.replace("(9)", "(8)"), **unpaged)
+    subscript_lost = article(3, title=title.replace("(9)", ""), **unpaged)
+
+    result = find_duplicates([eight, article(2, title=title, **unpaged)])
+
+    assert result.groups == []
+    assert [(p.a, p.b) for p in result.possible_pairs] == [(1, 2)]
+    assert groups_of(
+        find_duplicates([article(2, title=title, **unpaged), subscript_lost]).groups
+    ) == [(2, 3)]

@@ -1,0 +1,112 @@
+"""Figure files (PNG, SVG, PDF) for download, drawn by the worker and kept in storage.
+
+Drawing a figure to an image needs Chromium (kaleido drives it), takes seconds and a few hundred
+megabytes: work for the worker, never for a web request. When a result is computed the worker
+draws every figure it supports in every format (`FIGURES_RENDER_ON_COMPUTE`); a download the
+worker has not drawn (another sort order) is queued through the outbox and the page asks the
+user to try again in a moment. Files are named by a key over the result's input hash and what
+else shows on the figure (title, sort order, RoB column), so a file is never stale: a change
+gives a new key, and the web process only serves what is there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from analysis import plots
+from analysis.models import Analysis, AnalysisResult
+from reviewapp.common.outbox import outbox_enqueue
+
+logger = logging.getLogger(__name__)
+
+FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+
+
+def figure_names(payload: dict[str, Any]) -> list[str]:
+    """The figures a result supports."""
+    if not payload.get("studies"):
+        return []
+    sens = payload.get("sensitivity") or {}
+    return ["forest", "funnel"] + [n for n in ("leave-one-out", "cumulative") if sens.get(n)]
+
+
+def figure_sort(analysis: Analysis, sort: str | None) -> str:
+    return sort if sort in plots.SORTS else analysis.sort_by
+
+
+def _title(analysis: Analysis) -> str:
+    return f"{analysis.outcome.name}: {analysis.name}"
+
+
+def _key(analysis: Analysis, result: AnalysisResult, sort: str) -> str:
+    blob = json.dumps(
+        [result.input_hash, _title(analysis), sort, analysis.show_rob], sort_keys=True
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def figure_path(
+    *, analysis: Analysis, result: AnalysisResult, name: str, fmt: str, sort: str
+) -> str:
+    key = _key(analysis, result, sort)
+    return f"figures/{analysis.review_id}/{analysis.pk}/{key}/{name}.{fmt}"
+
+
+def figure_stored(
+    *, analysis: Analysis, result: AnalysisResult, name: str, fmt: str, sort: str
+) -> str | None:
+    """The storage name of the drawn figure, or None while it is not drawn."""
+    path = figure_path(analysis=analysis, result=result, name=name, fmt=fmt, sort=sort)
+    return path if default_storage.exists(path) else None
+
+
+def build_figure(analysis: Analysis, payload: dict[str, Any], name: str, sort: str) -> Any:
+    title = _title(analysis)
+    if name == "forest":
+        return plots.forest_plot(payload, sort=sort, show_rob=analysis.show_rob, title=title)
+    return plots.FIGURES[name](payload, title=title)
+
+
+def figures_request(*, analysis: Analysis, result: AnalysisResult, sort: str) -> None:
+    """Queue the drawing of the result's figures in this sort order (after commit)."""
+    from analysis.tasks import render_figures_task
+
+    outbox_enqueue(render_figures_task.name, analysis.pk, result.pk, sort, coalesce=True)
+
+
+def figures_render(*, analysis_id: int, result_id: int, sort: str | None = None) -> list[str]:
+    """Draw every figure of the result that is not in storage yet (the task's one call).
+    Idempotent: what is there is kept. Returns the storage names written."""
+    analysis = Analysis.objects.select_related("outcome").filter(pk=analysis_id).first()
+    result = AnalysisResult.objects.filter(pk=result_id, analysis_id=analysis_id).first()
+    if analysis is None or result is None or result.error:
+        return []  # deleted since, or nothing to draw
+    sort = figure_sort(analysis, sort)
+    missing = [
+        (name, fmt)
+        for name in figure_names(result.payload)
+        for fmt in FORMATS
+        if not figure_stored(analysis=analysis, result=result, name=name, fmt=fmt, sort=sort)
+    ]
+    if not missing:
+        return []
+    import kaleido
+
+    written = []
+    # One Chromium for the whole batch instead of one per image.
+    kaleido.start_sync_server(silence_warnings=True)
+    try:
+        for name, fmt in missing:
+            fig = build_figure(analysis, result.payload, name, sort)
+            body = fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)
+            path = figure_path(analysis=analysis, result=result, name=name, fmt=fmt, sort=sort)
+            written.append(default_storage.save(path, ContentFile(body)))
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+    return written
