@@ -123,3 +123,27 @@ def test_prisma_counts_a_not_retrieved_report_once(review, sought, screener_a, s
     assert counts.reports_assessed == 1
     assert counts.reports_excluded == {"Not an RCT": 1}
     assert "Full text not retrievable" not in counts.reports_excluded
+
+
+def test_the_lead_chooses_on_the_settings_page_whether_votes_need_a_pdf(client_for, review, lead):
+    client = client_for(lead)
+    url = f"/reviews/{review.pk}/screening/ft/settings/"
+    page = client.get(url).content.decode()
+    assert (
+        'name="votes_need_pdf"' in page and "checked" in page.split('name="votes_need_pdf"')[1][:80]
+    )
+    assert (
+        'name="votes_need_pdf"'
+        not in client.get(f"/reviews/{review.pk}/screening/ta/settings/").content.decode()
+    )
+    form = {
+        "reviewers_required": "2",
+        "blind": "on",
+        "order": "import",
+        "exclusion_reasons": "Not an RCT\nFull text not retrievable",
+    }
+    refused = client.post(url, form)
+    assert refused.status_code == 400
+    assert "is not an exclusion reason" in refused.content.decode()
+    assert client.post(url, {**form, "exclusion_reasons": "Not an RCT"}).status_code == 302
+    assert not StageSettings.objects.get(review=review, stage=FT).votes_need_pdf
