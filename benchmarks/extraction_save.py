@@ -179,14 +179,10 @@ def main() -> None:
 
     from django.contrib.auth import get_user_model
 
-    import screening.selectors
     from extraction import services
     from extraction.models import Extraction
     from reviewapp.models import Membership, Review
-    from screening.models import Study
-
-    # Which studies are included is screening's business; time extraction on its own.
-    screening.selectors.included_studies = lambda *, review: Study.objects.filter(review=review)
+    from screening.models import ImportBatch, Record, ScreeningItem, Stage, Study
 
     User = get_user_model()
     lead = User.objects.create_user("lead", password="x")
@@ -205,6 +201,18 @@ def main() -> None:
         for k in range(10)
     ]
     studies = [Study.objects.create(review=review, label=f"Study {i:03d}") for i in range(20)]
+    # Included as screening records it (one report each, included at both stages), so that
+    # extraction reads screening's real selector; the screening itself is not timed here.
+    batch = ImportBatch.objects.create(review=review, source_database="Benchmark", file_name="-")
+    for study in studies:
+        record = Record.objects.create(
+            review=review, import_batch=batch, title=study.label, study=study
+        )
+        for stage in (Stage.TITLE_ABSTRACT, Stage.FULL_TEXT):
+            ScreeningItem.objects.create(
+                review=review, record=record, stage=stage, status="decided", votes=2,
+                final_verdict="include",
+            )  # fmt: skip
     form = build_form(services, review, lead, name="Sheet", mode="single", scale=1)
     assert form.fields.count() == 50
 

@@ -38,11 +38,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from screening.ranking import features, metrics  # noqa: E402
-from screening.ranking.datasets import load_labelled  # noqa: E402
-from screening.ranking.model import DEFAULT_SPEC, ModelSpec  # noqa: E402
-from screening.ranking.schedule import DEFAULT_SCHEDULE, RetrainSchedule  # noqa: E402
-from screening.ranking.simulate import draw_priors, simulate  # noqa: E402
+from screening.ranking import features, metrics  # noqa: E402 -- after the sys.path setup
+from screening.ranking.datasets import load_labelled  # noqa: E402 -- after the sys.path setup
+from screening.ranking.model import DEFAULT_SPEC, ModelSpec  # noqa: E402 -- after the sys.path setup
+from screening.ranking.schedule import DEFAULT_SCHEDULE, RetrainSchedule  # noqa: E402 -- after the sys.path setup
+from screening.ranking.simulate import draw_priors, simulate  # noqa: E402 -- after the sys.path setup
 
 DATA = Path(os.environ.get("SCREENING_DATA", REPO.parent / "shared" / "data" / "screening"))
 DATASETS = ["Sep_2021", "Donners_2021", "Nelson_2002", "Meijboom_2021"]
@@ -50,12 +50,12 @@ OUT = REPO / "benchmarks" / "out"
 TOOLS = ("ours", "asreview")
 
 
-def run_ours(X, labels, priors, seed, spec, schedule) -> np.ndarray:  # type: ignore[no-untyped-def]
+def run_ours(X, labels, priors, seed, spec, schedule) -> np.ndarray:  # type: ignore[no-untyped-def]  # a benchmark script
     result = simulate(X, labels, priors, seed=seed, spec=spec, schedule=schedule)
     return np.asarray(labels)[result.order]
 
 
-def write_asreview_csv(path: Path, titles: list[str], abstracts: list[str], labels) -> None:  # type: ignore[no-untyped-def]
+def write_asreview_csv(path: Path, titles: list[str], abstracts: list[str], labels) -> None:  # type: ignore[no-untyped-def]  # a benchmark script
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["record_id", "title", "abstract", "label_included"])
@@ -63,7 +63,7 @@ def write_asreview_csv(path: Path, titles: list[str], abstracts: list[str], labe
             writer.writerow([row, title, abstract, int(label)])
 
 
-def run_asreview(dataset_csv: Path, labels, priors: list[int], seed: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+def run_asreview(dataset_csv: Path, labels, priors: list[int], seed: int) -> np.ndarray:  # type: ignore[no-untyped-def]  # a benchmark script
     """ASReview's own `simulate` command; the order it labelled, read from its project file."""
     asreview = Path(sys.executable).with_name("asreview")
     with tempfile.TemporaryDirectory() as folder:

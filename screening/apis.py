@@ -47,6 +47,7 @@ from screening.serializers import (
     DecisionInputSerializer,
     DecisionSerializer,
     DedupActionSerializer,
+    DedupPlanSerializer,
     FullTextSerializer,
     FullTextUploadSerializer,
     ImportBatchSerializer,
@@ -199,6 +200,28 @@ class RecordViewSet(
             user=request.user,
         )
         return Response(DedupActionSerializer(done).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("action", OpenApiTypes.STR, enum=["primary", "split", "merge"]),
+            OpenApiParameter("other", OpenApiTypes.INT, description="For a merge"),
+        ],
+        responses=DedupPlanSerializer,
+    )
+    @action(detail=True, methods=["get"], url_path="dedup-plan")
+    def dedup_plan(self, request: Request, review_pk: int, pk: int) -> Response:
+        """What a split, merge or make-primary would move, before it is done."""
+        record = self._record(pk)
+        other_pk = request.query_params.get("other", "")
+        other = self._record(int(other_pk)) if other_pk.isdigit() else None
+        plan = selectors.dedup_plan(
+            review=self.review,
+            record=record,
+            action=request.query_params.get("action", ""),
+            other=other,
+        )
+        data = {**vars(plan), "moves_work": plan.moves_work, "lines": plan.lines()}
+        return Response(DedupPlanSerializer(data).data)
 
     @extend_schema(request=None, responses={201: DedupActionSerializer})
     @action(detail=True, methods=["post"], url_path="make-primary")

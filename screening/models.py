@@ -224,6 +224,9 @@ class DedupAction(models.Model):
     # Pairs the engine must keep apart (split) or together (merge) from now on.
     cannot_link = models.JSONField(default=_empty_list, blank=True)
     must_link = models.JSONField(default=_empty_list, blank=True)
+    # The screening work that followed the paper to the record kept, one entry per record it
+    # left (screening.keeper.move_work): record, decision, item, full-text and study ids.
+    moved = models.JSONField(default=_empty_list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -20,7 +20,9 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
+from reviewapp.errors import DomainError
 from reviewapp.models import Review
+from screening import keeper
 from screening.models import (
     Decision,
     DedupAction,
@@ -169,15 +171,70 @@ def latest_undoable_action(*, review: Review) -> DedupAction | None:
     )
 
 
-def included_studies(*, review: Review) -> QuerySet[Study]:
-    """The studies that go on to extraction and analysis: those with a report included at full
-    text (agreed by the reviewers or resolved by the arbiter)."""
-    included_reports = ScreeningItem.objects.filter(
-        record__study=OuterRef("pk"),
-        stage=Stage.FULL_TEXT,
-        final_verdict=Verdict.INCLUDE,
+def _group(record: Record) -> tuple[int, list[int]]:
+    primary_id = record.duplicate_of_id or record.pk
+    members = [
+        primary_id,
+        *Record.objects.filter(duplicate_of_id=primary_id).values_list("id", flat=True),
+    ]
+    return primary_id, members
+
+
+def dedup_plan(*, review: Review, record: Record, action: str, other: Record | None = None) -> Any:
+    """What a split, merge or 'keep this one' would move (screening/keeper.py), for the
+    confirmation; the service recomputes it under lock. Raises DomainError as the service would."""
+    primary_id, members = _group(record)
+    if action == "primary":
+        if record.pk == primary_id:
+            raise DomainError("This record is already the primary record of its group.")
+        return keeper.plan_primary(record_id=record.pk, primary_id=primary_id)
+    if action == "split":
+        if len(members) < 2:
+            raise DomainError("This record is not in a duplicate group.")
+        return keeper.plan_split(record_id=record.pk, primary_id=primary_id, members=members)
+    if action == "merge" and other is not None:
+        if other.review_id != review.pk or record.review_id != review.pk:
+            raise DomainError("Both records must belong to the same review.")
+        target_primary, _ = _group(other)
+        if target_primary == primary_id:
+            raise DomainError("These records are already in the same group.")
+        return keeper.plan_merge(
+            record_id=record.pk,
+            other_id=other.pk,
+            source_primary=primary_id,
+            target_primary=target_primary,
+        )
+    raise DomainError("Unknown action: use primary, split or merge (with another record).")
+
+
+def included_reports(*, review: Review) -> QuerySet[Record]:
+    """Reports included in the review: records kept after deduplication, included at title
+    and abstract and then at full text (agreed by the reviewers or resolved by the arbiter)."""
+
+    def outcome(stage: str) -> Exists:
+        return Exists(
+            ScreeningItem.objects.filter(
+                record=OuterRef("pk"), stage=stage, final_verdict=Verdict.INCLUDE
+            )
+        )
+
+    return Record.objects.filter(
+        outcome(Stage.TITLE_ABSTRACT),
+        outcome(Stage.FULL_TEXT),
+        review=review,
+        duplicate_of__isnull=True,
     )
-    return Study.objects.filter(Exists(included_reports), review=review).order_by("label", "id")
+
+
+def included_studies(*, review: Review) -> QuerySet[Study]:
+    """The one definition of the review's included studies, read by PRISMA, the dashboard,
+    extraction, risk of bias and the analysis inputs: the studies with an included report.
+
+    A report included without a link to another study is a study of its own: full-text
+    inclusion gives it that Study (screening.services_screening), so every count of included
+    studies here is a count of Study rows."""
+    reports = included_reports(review=review).filter(study=OuterRef("pk"))
+    return Study.objects.filter(Exists(reports), review=review).order_by("label", "id")
 
 
 # --- screening -----------------------------------------------------------------------------
@@ -555,10 +612,6 @@ def prisma_counts(*, review: Review) -> Any:
     )
     reasons = {(reason or "No reason given"): n for reason, n in excluded_by_reason.items()}
     included = ft.filter(final_verdict=Verdict.INCLUDE)
-    linked = (
-        included.filter(record__study__isnull=False).values("record__study_id").distinct().count()
-    )
-    unlinked = included.filter(record__study__isnull=True).count()
     return PrismaCounts(
         identified_per_source=per_source,
         duplicates_removed=counts.duplicates,
@@ -568,8 +621,7 @@ def prisma_counts(*, review: Review) -> Any:
         reports_not_retrieved=not_retrieved,
         reports_assessed=ft.exclude(final_verdict="").count(),
         reports_excluded=reasons,
-        # A report not yet linked to a study stands for a study of its own.
-        studies_included=linked + unlinked,
+        studies_included=included_studies(review=review).count(),
         reports_of_included_studies=included.count(),
     )
 

@@ -162,8 +162,35 @@ class DedupActionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DedupAction
-        fields = ["id", "kind", "record", "other", "created_by", "created_at", "undone_at"]
+        fields = [
+            "id", "kind", "record", "other", "moved", "created_by", "created_at", "undone_at",
+        ]  # fmt: skip
         read_only_fields = fields
+
+
+class RecordWorkSerializer(serializers.Serializer):
+    """The screening work a record carries (screening/keeper.py)."""
+
+    record_id = serializers.IntegerField()
+    lines = serializers.ListField(child=serializers.CharField(), source="describe")
+
+
+class WorkMoveSerializer(serializers.Serializer):
+    source = RecordWorkSerializer()
+    target = RecordWorkSerializer()
+
+
+class DedupPlanSerializer(serializers.Serializer):
+    """What a split, merge or change of kept record would move, or why it is refused."""
+
+    kind = serializers.CharField()
+    record_id = serializers.IntegerField()
+    other_id = serializers.IntegerField(allow_null=True)
+    keeper_id = serializers.IntegerField(help_text="The record kept afterwards.")
+    moves_work = serializers.BooleanField()
+    moves = WorkMoveSerializer(many=True)
+    refusal = serializers.CharField(help_text="Empty when the change can be made.")
+    lines = serializers.ListField(child=serializers.CharField())
 
 
 # --- screening -----------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from reviewapp.common.locks import run_lock, survives_crash
 from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
+from screening import keeper, services_ranking
+from screening.keeper import DedupPlan
 from screening.models import DedupAction, ImportBatch, PossibleDuplicate, Record
 from screening.references.dedup import (
     ABSTRACT_PREFIX,
@@ -547,20 +549,51 @@ def _point(ids: Iterable[int], primary_id: int | None, reason: str) -> None:
     )
 
 
+def _refuse(plan: DedupPlan) -> None:
+    if plan.refusal:
+        raise DomainError(plan.refusal)
+
+
+def _pointers(ids: Iterable[int]) -> dict[int, int | None]:
+    return dict(Record.objects.filter(id__in=list(ids)).values_list("id", "duplicate_of_id"))
+
+
+def _check_nothing_hidden(before: dict[int, int | None], what: str) -> None:
+    """No change of deduplication may leave screening work on a record it turns into a
+    duplicate: that work would silently drop out of screening, PRISMA and every count."""
+    now = _pointers(before)
+    for pk in sorted(pk for pk, dup in before.items() if dup is None and now.get(pk)):
+        work = keeper.record_work(pk)
+        if not work.empty:
+            raise DomainError(
+                f"{what} would hide the screening work on record {pk} "
+                f"({'; '.join(work.describe())}). Withdraw that work first, or leave the "
+                "records as they are."
+            )
+
+
+def _labels_moved(review_id: int, moved: list[dict[str, Any]]) -> None:
+    for stage in sorted({s for m in moved for s in m.get("stages") or []}):
+        services_ranking.ranking_labels_changed(review_id=review_id, stage=stage)
+
+
 @transaction.atomic
 def dedup_split(*, record: Record, user: Any) -> DedupAction:
-    """Take a record out of its duplicate group: it was not a duplicate."""
+    """Take a record out of its duplicate group: it was not a duplicate. Nothing moves: the
+    record that carries the screening work keeps it (screening/keeper.py)."""
     record = Record.objects.select_for_update().get(pk=record.pk)
     primary_id, members = _group_of(record)
     if len(members) < 2:
         raise DomainError("This record is not in a duplicate group.")
     before = _snapshot(members)
+    before_pointers = _pointers(members)
     others = [m for m in members if m != record.pk]
     if record.pk == primary_id:
         new_primary = min(others)
         _point([new_primary], None, "")
         _point([m for m in others if m != new_primary], new_primary, "kept in group after a split")
     _point([record.pk], None, "")
+    _check_nothing_hidden(before_pointers, "This split")
     return DedupAction.objects.create(
         review_id=record.review_id,
         kind=DedupAction.Kind.SPLIT,
@@ -573,7 +606,9 @@ def dedup_split(*, record: Record, user: Any) -> DedupAction:
 
 @transaction.atomic
 def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
-    """Put the record's whole group into the other record's group: a missed duplicate."""
+    """Put the record's whole group into the other record's group: a missed duplicate. The
+    screening work of the record's group follows it to the other group's kept record, or the
+    merge is refused when both groups carry work of one kind (screening/keeper.py)."""
     if record.review_id != other.review_id:
         raise DomainError("Both records must belong to the same review.")
     record = Record.objects.select_for_update().get(pk=record.pk)
@@ -582,8 +617,19 @@ def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
     target_primary, target_members = _group_of(other)
     if source_primary == target_primary:
         raise DomainError("These records are already in the same group.")
+    plan = keeper.plan_merge(
+        record_id=record.pk,
+        other_id=other.pk,
+        source_primary=source_primary,
+        target_primary=target_primary,
+    )
+    _refuse(plan)
     before = _snapshot(source_members + target_members)
+    pointers = _pointers(source_members + target_members)
+    moved = [keeper.move_work(source_id=source_primary, target_id=target_primary)]
     _point(source_members, target_primary, "merged by a reviewer")
+    _check_nothing_hidden(pointers, "This merge")
+    _labels_moved(record.review_id, moved)
     return DedupAction.objects.create(
         review_id=record.review_id,
         kind=DedupAction.Kind.MERGE,
@@ -591,32 +637,42 @@ def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
         other=other,
         before=before,
         must_link=[[source_primary, target_primary]],
+        moved=moved,
         created_by=user,
     )
 
 
 @transaction.atomic
 def dedup_make_primary(*, record: Record, user: Any) -> DedupAction:
-    """Keep this record rather than the current primary of its group."""
+    """Keep this record rather than the current primary of its group. The group's screening
+    work follows the paper to this record, or the change is refused when both copies carry
+    work of one kind (screening/keeper.py)."""
     record = Record.objects.select_for_update().get(pk=record.pk)
     primary_id, members = _group_of(record)
     if record.pk == primary_id:
         raise DomainError("This record is already the primary record of its group.")
+    _refuse(keeper.plan_primary(record_id=record.pk, primary_id=primary_id))
     before = _snapshot(members)
+    pointers = _pointers(members)
+    moved = [keeper.move_work(source_id=primary_id, target_id=record.pk)]
     _point([m for m in members if m != record.pk], record.pk, "primary changed by a reviewer")
     _point([record.pk], None, "")
+    _check_nothing_hidden(pointers, f"Keeping record {record.pk}")
+    _labels_moved(record.review_id, moved)
     return DedupAction.objects.create(
         review_id=record.review_id,
         kind=DedupAction.Kind.PRIMARY,
         record=record,
         before=before,
+        moved=moved,
         created_by=user,
     )
 
 
 @transaction.atomic
 def dedup_undo(*, action: DedupAction, user: Any) -> DedupAction:
-    """Undo the latest change; changes are undone newest first so each restores a known state."""
+    """Undo the latest change; changes are undone newest first so each restores a known state.
+    Work that moved with the change goes back to the record it came from."""
     latest = (
         DedupAction.objects.select_for_update()
         .filter(review_id=action.review_id, undone_at=None)
@@ -625,10 +681,15 @@ def dedup_undo(*, action: DedupAction, user: Any) -> DedupAction:
     )
     if latest is None or latest.pk != action.pk:
         raise DomainError("Undo the later duplicate changes first (newest first).")
+    pointers = _pointers(int(pk) for pk in action.before)
+    for moved in reversed(action.moved or []):
+        keeper.restore_work(moved)
     for pk, dup in action.before.items():
         Record.objects.filter(id=int(pk), review_id=action.review_id).update(
             duplicate_of_id=dup, duplicate_reason="restored by undo" if dup else ""
         )
+    _check_nothing_hidden(pointers, "This undo")
+    _labels_moved(action.review_id, action.moved or [])
     action.undone_at = timezone.now()
     action.save(update_fields=["undone_at"])
     for pair in PossibleDuplicate.objects.select_for_update().filter(action=action):

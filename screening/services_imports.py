@@ -158,6 +158,8 @@ def _ids_in_action(action: DedupAction) -> set[int]:
     ids = {int(k) for k in action.before} | {int(v) for v in action.before.values() if v}
     for a, b in [*action.cannot_link, *action.must_link]:
         ids.update((int(a), int(b)))
+    for move in action.moved or []:
+        ids.update((int(move["from"]), int(move["to"])))
     return ids
 
 
@@ -194,7 +196,11 @@ def _prune_dedup_actions(review_id: int, doomed: QuerySet[Record]) -> None:
         action.before = before
         action.cannot_link = _pairs_without(action.cannot_link, gone)
         action.must_link = _pairs_without(action.must_link, gone)
-        action.save(update_fields=["before", "cannot_link", "must_link"])
+        # Work that moved from a record that goes (it had none left) stays where it is.
+        action.moved = [
+            m for m in action.moved or [] if int(m["from"]) not in gone and int(m["to"]) not in gone
+        ]
+        action.save(update_fields=["before", "cannot_link", "must_link", "moved"])
 
 
 def _pairs_without(pairs: list[list[int]], gone: set[int]) -> list[list[int]]:

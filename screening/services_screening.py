@@ -295,6 +295,7 @@ def _item_recount(
     item.final_verdict = verdict
     item.final_reason = reason
     item.save(update_fields=["votes", "status", "final_verdict", "final_reason", "updated_at"])
+    _give_included_report_a_study(item)
     if not (settings.blind and was_open and status == ScreeningItem.Status.OPEN):
         # A blind vote on a record still open is no label: the ranking must not learn of it.
         services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
@@ -479,6 +480,7 @@ def conflict_resolve(
     item.resolved_at = timezone.now()
     item.resolution_note = note.strip()
     item.save()
+    _give_included_report_a_study(item)
     services_ranking.ranking_labels_changed(review_id=item.review_id, stage=item.stage)
     return item
 
@@ -587,9 +589,81 @@ def fulltext_clear(*, record: Record, user: Any) -> None:
     FullTextReport.objects.filter(record=record).delete()
 
 
+def _give_included_report_a_study(item: ScreeningItem) -> None:
+    """An included report is a study of its own until it is linked to another study: give it
+    that study now, so that extraction and risk of bias, which work per study, see it, and so
+    that every count of included studies is a count of Study rows (docs/screening.md)."""
+    if item.stage != Stage.FULL_TEXT or item.final_verdict != Verdict.INCLUDE:
+        return
+    record = Record.objects.select_for_update().get(pk=item.record_id)
+    if record.study_id is None and record.duplicate_of_id is None:
+        record.study = Study.objects.create(review_id=record.review_id, label=_free_label(record))
+        record.save(update_fields=["study"])
+
+
+def _free_label(record: Record) -> str:
+    """'Chinman 2015' from the first author and year; the record number when that is taken."""
+    base = " ".join(p for p in (_surname(record.first_author), str(record.year or "")) if p)
+    base = base[:150] or f"Record {record.pk}"
+    taken = set(
+        Study.objects.filter(review_id=record.review_id, label__startswith=base).values_list(
+            "label", flat=True
+        )
+    )
+    for label in (base, f"{base} (record {record.pk})"):
+        if label not in taken:
+            return label
+    n = 2
+    while f"{base} (record {record.pk}, {n})" in taken:
+        n += 1
+    return f"{base} (record {record.pk}, {n})"
+
+
+def _surname(author: str) -> str:
+    """'Chinman, M' / 'Chinman M' / 'Matthew Chinman' -> 'Chinman'."""
+    author = (author or "").strip()
+    if "," in author:
+        return author.split(",")[0].strip()
+    words = author.split()
+    if len(words) > 1 and words[-1].replace(".", "").isupper() and len(words[-1]) <= 4:
+        return words[0]  # PubMed's 'Chinman M'
+    return words[-1] if words else ""
+
+
+def _is_included_report(record: Record) -> bool:
+    return ScreeningItem.objects.filter(
+        record_id=record.pk, stage=Stage.FULL_TEXT, final_verdict=Verdict.INCLUDE
+    ).exists()
+
+
+def _leave_study(record: Record) -> None:
+    """Before the report leaves its study: a study left with no report is dropped, unless it
+    holds downstream work (extraction, risk of bias), which a relink must never hide."""
+    study_id = record.study_id
+    if study_id is None or Record.objects.filter(study_id=study_id).exclude(pk=record.pk).exists():
+        return
+    study = Study.objects.get(pk=study_id)
+    for relation in Study._meta.related_objects:
+        if relation.name == "reports" or relation.related_model._meta.label.startswith(
+            "screening.Historical"
+        ):
+            continue
+        accessor = relation.get_accessor_name()
+        if accessor and getattr(study, accessor).exists():
+            raise DomainError(
+                f"The study '{study.label}' holds extraction or risk-of-bias work and has no "
+                "other report: link another report to it first, so that its work is not lost.",
+                field="study",
+            )
+    record.study = None
+    record.save(update_fields=["study"])
+    study.delete()
+
+
 @transaction.atomic
 def study_link_report(*, record: Record, study: Study | None = None, new_label: str = "") -> Study:
     """Link a report to an existing study, or to a new one named `new_label`."""
+    record = Record.objects.select_for_update().get(pk=record.pk)
     if record.duplicate_of_id is not None:
         raise DomainError("Link the kept record of a duplicate group, not a duplicate.")
     if study is None:
@@ -598,15 +672,34 @@ def study_link_report(*, record: Record, study: Study | None = None, new_label: 
             raise DomainError("Name the study (e.g. 'Chinman 2015') or pick one.", field="label")
         if len(label) > 200:
             raise DomainError("Keep the study label under 200 characters.", field="label")
-        study, _ = Study.objects.get_or_create(review_id=record.review_id, label=label)
+        found = Study.objects.filter(review_id=record.review_id, label=label).first()
     elif study.review_id != record.review_id:
         raise DomainError("That study belongs to another review.", field="study")
-    record.study = study
+    else:
+        found = study
+    if found is not None and found.pk == record.study_id:
+        return found
+    _leave_study(record)
+    if found is None:
+        found, _ = Study.objects.get_or_create(review_id=record.review_id, label=label)
+    record.study = found
     record.save(update_fields=["study"])
-    return study
+    return found
 
 
 @transaction.atomic
 def study_unlink_report(*, record: Record) -> None:
+    """Take the report out of its study. An included report then becomes a study of its own
+    (it already is one when it is its study's only report)."""
+    record = Record.objects.select_for_update().get(pk=record.pk)
+    if record.study_id is None:
+        return
+    if _is_included_report(record):
+        if not Record.objects.filter(study_id=record.study_id).exclude(pk=record.pk).exists():
+            return
+        record.study = Study.objects.create(review_id=record.review_id, label=_free_label(record))
+        record.save(update_fields=["study"])
+        return
+    _leave_study(record)
     record.study = None
     record.save(update_fields=["study"])

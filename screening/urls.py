@@ -43,6 +43,11 @@ urlpatterns = [
         name="duplicate_action",
     ),
     path(
+        "reviews/<int:review_pk>/duplicates/<int:record_pk>/confirm/",
+        views.duplicate_confirm,
+        name="duplicate_confirm",
+    ),
+    path(
         "reviews/<int:review_pk>/duplicates/undo/<int:action_pk>/",
         views.duplicate_undo,
         name="duplicate_undo",

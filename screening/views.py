@@ -300,34 +300,74 @@ def _back(request: HttpRequest, review: Review) -> HttpResponse:
     return redirect("duplicates", review_pk=review.pk)
 
 
+def _merge_other(review: Review, raw: str) -> Record:
+    raw = raw.strip()
+    if not raw.isdigit():
+        raise DomainError("Give the number of the record this one duplicates.")
+    other = Record.objects.filter(pk=int(raw), review=review).first()
+    if other is None:
+        raise DomainError(f"There is no record {raw} in this review.")
+    return other
+
+
+DEDUP_DONE = {
+    "split": "Record {record} is no longer marked as a duplicate.",
+    "primary": "Record {record} is now the record kept.",
+    "merge": "Record {record} merged with record {other}.",
+}
+
+
+def _dedup_run(action: str, record: Record, other: Record | None, user: object) -> None:
+    if action == "split":
+        services.dedup_split(record=record, user=user)
+    elif action == "primary":
+        services.dedup_make_primary(record=record, user=user)
+    elif action == "merge" and other is not None:
+        services.dedup_merge(record=record, other=other, user=user)
+    else:
+        raise DomainError("Unknown action.")
+
+
 @review_view(Role.REVIEWER)
 @require_POST
 def duplicate_action(
     request: HttpRequest, *, review: Review, membership: Membership, record_pk: int
 ) -> HttpResponse:
+    """A change that moves screening work is confirmed first, on a page that says what moves."""
     record = get_object_or_404(Record, pk=record_pk, review=review)
     action = request.POST.get("action", "")
     try:
-        if action == "split":
-            services.dedup_split(record=record, user=request.user)
-            messages.success(request, f"Record {record.pk} is no longer marked as a duplicate.")
-        elif action == "primary":
-            services.dedup_make_primary(record=record, user=request.user)
-            messages.success(request, f"Record {record.pk} is now the record kept.")
-        elif action == "merge":
-            other_pk = request.POST.get("other", "").strip()
-            if not other_pk.isdigit():
-                raise DomainError("Give the number of the record this one duplicates.")
-            other = Record.objects.filter(pk=int(other_pk), review=review).first()
-            if other is None:
-                raise DomainError(f"There is no record {other_pk} in this review.")
-            services.dedup_merge(record=record, other=other, user=request.user)
-            messages.success(request, f"Record {record.pk} merged with record {other.pk}.")
-        else:
-            raise DomainError("Unknown action.")
+        other = _merge_other(review, request.POST.get("other", "")) if action == "merge" else None
+        if action in ("primary", "merge") and not request.POST.get("confirmed"):
+            plan = selectors.dedup_plan(review=review, record=record, action=action, other=other)
+            if plan.moves_work:
+                query = f"?action={action}&other={other.pk if other else ''}"
+                return redirect(reverse("duplicate_confirm", args=[review.pk, record.pk]) + query)
+        _dedup_run(action, record, other, request.user)
+        messages.success(
+            request, DEDUP_DONE[action].format(record=record.pk, other=getattr(other, "pk", ""))
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return _back(request, review)
+
+
+@review_view(Role.REVIEWER)
+def duplicate_confirm(
+    request: HttpRequest, *, review: Review, membership: Membership, record_pk: int
+) -> HttpResponse:
+    """What a keeper change or a merge would move, before it is done."""
+    record = get_object_or_404(Record, pk=record_pk, review=review)
+    action = request.GET.get("action", "")
+    try:
+        other = _merge_other(review, request.GET.get("other", "")) if action == "merge" else None
+        plan = selectors.dedup_plan(review=review, record=record, action=action, other=other)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("duplicates", review_pk=review.pk)
+    context = {"review": review, "membership": membership, "record": record, "other": other,
+               "action": action, "plan": plan}  # fmt: skip
+    return render(request, "screening/duplicate_confirm.html", context)
 
 
 @review_view(Role.REVIEWER)
@@ -813,7 +853,13 @@ def fulltext_action(
             messages.success(request, f"Record {record.pk} is a report of {linked.label}.")
         elif action == "unlink":
             services_screening.study_unlink_report(record=record)
-            messages.success(request, f"Record {record.pk} is no longer linked to a study.")
+            record.refresh_from_db()
+            messages.success(
+                request,
+                f"Record {record.pk} is now a study of its own ({record.study.label})."
+                if record.study
+                else f"Record {record.pk} is no longer linked to a study.",
+            )
         else:
             raise DomainError("Unknown action.")
     except DomainError as exc:
@@ -1011,7 +1057,7 @@ def lease_action(
             return _render_screen(request, context, status=400)
         upcoming = next_record(review=review, stage=stage, reviewer=request.user)
         notice = f"Skipped record {record_pk}: it comes back at the end of your queue."
-        if not request.htmx:  # type: ignore[attr-defined]
+        if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
             messages.success(request, notice)
             return redirect("screen", review_pk=review.pk, stage=stage)
         context = _screen_context(request, review, membership, stage, upcoming, notice=notice)

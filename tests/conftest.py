@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
@@ -50,6 +51,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # example failed property tests whenever other suites shared the two cores.
 hypothesis_settings.register_profile("reviewapp", deadline=None)
 hypothesis_settings.load_profile("reviewapp")
+# The accounting identity (tests/test_accounting_identity.py): 500 short random histories of a
+# review, each at most ten steps, so that CI runs many histories rather than a few long ones.
+hypothesis_settings.register_profile(
+    "accounting",
+    parent=hypothesis_settings.get_profile("reviewapp"),
+    max_examples=500,
+    stateful_step_count=10,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
 
 
 def require_services() -> bool:

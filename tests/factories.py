@@ -57,3 +57,42 @@ class RecordFactory(factory.django.DjangoModelFactory):
     authors = factory.LazyFunction(lambda: ["Smith, J", "Jones, K"])
     year = 2019
     journal = "BMC Psychiatry"
+
+
+def include_study(review, label=None, *, record=None, reviewers=None):
+    """Include a study the way a team does, in one call: a record (imported by the factory
+    unless given) is included by two reviewers at title/abstract, gets its PDF, is included
+    at full text, and is linked to the study `label` (or, without one, stays the study of its
+    own that inclusion gives it). Returns the study."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from screening import services_screening as screening
+    from screening.models import Stage
+
+    if reviewers is None:
+        reviewers = []
+        for username in ("included_by_a", "included_by_b"):
+            user = UserFactory(username=username)
+            Membership.objects.get_or_create(
+                review=review, user=user, defaults={"is_reviewer": True}
+            )
+            reviewers.append(user)
+    record = record or RecordFactory(review=review)
+    for user in reviewers:
+        screening.decision_record(
+            record=record, stage=Stage.TITLE_ABSTRACT, reviewer=user, verdict="include"
+        )
+    screening.fulltext_attach(
+        record=record, pdf=SimpleUploadedFile("report.pdf", PDF), user=reviewers[0]
+    )
+    for user in reviewers:
+        screening.decision_record(
+            record=record, stage=Stage.FULL_TEXT, reviewer=user, verdict="include"
+        )
+    if label:
+        return screening.study_link_report(record=record, new_label=label)
+    record.refresh_from_db()
+    return record.study
+
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -77,9 +77,15 @@ def populated_review(db, django_capture_on_commit_callbacks):
             PossiblePair(a=singles[1].pk, b=singles[0].pk, reason="title 86% similar"),
         ],
     )
-    queued = list(PossibleDuplicate.objects.filter(review=review).order_by("pk"))
-    possible.possible_confirm(pair=queued[0], user=r1)
-    possible.possible_separate(pair=queued[1], user=r2)
+
+    # Chosen by their records: the demo's own trials can form a pair too, and those are screened
+    # copies that a confirmation must not merge (each would hide the other's votes).
+    def pair_of(a, b):
+        return PossibleDuplicate.objects.get(review=review, record_a=min(a.pk, b.pk),
+                                             record_b=max(a.pk, b.pk))  # fmt: skip
+
+    possible.possible_confirm(pair=pair_of(singles[4], singles[3]), user=r1)
+    possible.possible_separate(pair=pair_of(singles[2], singles[1]), user=r2)
 
     imported = list(Record.objects.filter(import_batch=batch).order_by("pk")[:3])
     ta = Stage.TITLE_ABSTRACT
@@ -88,6 +94,12 @@ def populated_review(db, django_capture_on_commit_callbacks):
     screening_votes.decision_record(record=imported[0], stage=ta, reviewer=r2, verdict="include")
     item = ScreeningItem.objects.get(record=imported[0], stage=ta)
     screening_votes.conflict_resolve(item=item, arbiter=arbiter, verdict="include", note="RCT")
+    # Found to duplicate an unscreened record after it was screened: its votes and resolution
+    # follow the paper to the record kept (DedupAction.moved names them).
+    later = Record.objects.filter(import_batch=batch, duplicate_of__isnull=True).order_by("pk")[3]
+    moved = screening.dedup_merge(record=imported[0], other=later, user=lead)
+    assert moved.moved[0]["decisions"], "the merge moved the votes"
+    imported[0] = later
     screening_votes.decision_record(record=imported[1], stage=ta, reviewer=r1, verdict="maybe")
     undone = screening_votes.decision_record(
         record=imported[2], stage=ta, reviewer=r2, verdict="exclude"

@@ -393,7 +393,7 @@ def _flush(model: type[models.Model], batch: list[models.Model], fields: list[An
         # QuerySet._insert with raw=True is how Model.save_base(raw=True) (and loaddata) store
         # a row as given: auto_now and auto_now_add keep the archived times, and no signal
         # fires (history rows come from the archive, analyses are not re-queued row by row).
-        model._base_manager._insert(batch, fields=fields, raw=True)  # type: ignore[attr-defined]
+        model._base_manager._insert(batch, fields=fields, raw=True)  # type: ignore[attr-defined]  # private API, untyped in the stubs
 
 
 def _user(users: dict[Any, Any], value: Any, f: models.Field[Any, Any], label: str) -> Any:

@@ -66,6 +66,39 @@ def _record_list(value: Any, remap: Remap) -> Any:
     return [remap(record, int(pk)) for pk in value]
 
 
+def _dedup_moved(value: Any, remap: Remap) -> Any:
+    """[{from, to: record; decisions, items: lists; fulltext, target_fulltext: one; study,
+    target_study; stages, target_stages: stage codes}] (screening.keeper.move_work)."""
+    if not isinstance(value, list):
+        return value
+    from screening.models import Decision, FullTextReport, ScreeningItem
+
+    record, study = _record(), _study()
+
+    def one(model: type[models.Model], pk: Any) -> Any:
+        return None if pk is None else remap(model, int(pk))
+
+    out = []
+    for move in value:
+        if not isinstance(move, dict):
+            out.append(move)
+            continue
+        out.append(
+            {
+                **move,
+                "from": one(record, move.get("from")),
+                "to": one(record, move.get("to")),
+                "decisions": [remap(Decision, int(pk)) for pk in move.get("decisions") or []],
+                "items": [remap(ScreeningItem, int(pk)) for pk in move.get("items") or []],
+                "fulltext": one(FullTextReport, move.get("fulltext")),
+                "study": one(study, move.get("study")),
+                "target_study": one(study, move.get("target_study")),
+                "target_fulltext": one(FullTextReport, move.get("target_fulltext")),
+            }
+        )
+    return out
+
+
 def _study_id_items(value: Any, remap: Remap) -> Any:
     """A list of dicts each naming a study by `study_id` (analysis inputs, missing studies)."""
     if not isinstance(value, list):
@@ -106,6 +139,7 @@ JSON_IDS: dict[tuple[str, str], Rewrite] = {
     ("screening.dedupaction", "before"): _dedup_before,
     ("screening.dedupaction", "cannot_link"): _record_pairs,
     ("screening.dedupaction", "must_link"): _record_pairs,
+    ("screening.dedupaction", "moved"): _dedup_moved,
     ("screening.possibleduplicate", "reasons_before"): _record_keys,
     ("analysis.analysisresult", "inputs"): _study_id_items,
     ("analysis.analysisresult", "missing"): _study_id_items,

@@ -6,7 +6,8 @@ import pytest
 from extraction import services as extraction
 from extraction.models import ExtractionForm, FieldType
 from reviewapp.celery import app as celery_app
-from screening.models import Record, ScreeningItem, Stage, Study, Verdict
+from screening.models import Study
+from tests import factories
 from tests.factories import RecordFactory
 
 
@@ -20,15 +21,9 @@ def eager():
 
 
 def include_study(review, label: str, year: int) -> Study:
-    """A study whose report was included at full text (as screening records it)."""
-    study = Study.objects.create(review=review, label=label)
+    """A study included by screening its report (tests.factories.include_study)."""
     record = RecordFactory(review=review, title=f"{label}: a randomised trial", year=year)
-    Record.objects.filter(pk=record.pk).update(study=study)
-    ScreeningItem.objects.create(
-        review=review, record=record, stage=Stage.FULL_TEXT, status=ScreeningItem.Status.DECIDED,
-        votes=2, final_verdict=Verdict.INCLUDE,
-    )  # fmt: skip
-    return study
+    return factories.include_study(review, label, record=record)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from extraction import selectors
 from extraction.models import Extraction, ExtractionForm
 from screening.models import Study
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, include_study
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,16 +22,15 @@ def shot(page, name):
 
 
 @pytest.fixture
-def team(review, lead, monkeypatch):
-    # Inclusion is screening's decision; here the three trials are taken as included.
-    monkeypatch.setattr(
-        "screening.selectors.included_studies",
-        lambda *, review: Study.objects.filter(review=review).order_by("label", "id"),
-    )
-    for username in ("extractor_a", "extractor_b"):
-        MembershipFactory(review=review, user=UserFactory(username=username), is_reviewer=True)
+def team(review, lead):
+    # Inclusion is screening's decision: the three trials are screened in (title/abstract,
+    # PDF, full text) by two reviewers through the real services.
+    team = [
+        MembershipFactory(review=review, user=UserFactory(username=username), is_reviewer=True).user
+        for username in ("extractor_a", "extractor_b")
+    ]
     for label in ("Chinman 2015", "Johnson 2018", "Sledge 2011"):
-        Study.objects.create(review=review, label=label)
+        include_study(review, label, reviewers=team)
     return review
 
 

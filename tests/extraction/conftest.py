@@ -2,7 +2,7 @@ import pytest
 
 from extraction import services
 from extraction.models import ExtractionForm, FieldType, Outcome
-from screening.models import Study
+from tests.factories import include_study
 
 # The review in docs/use-case.md (White et al. 2020): eleven outcomes and their directions.
 USE_CASE_OUTCOMES = [
@@ -136,19 +136,6 @@ def build_use_case_form(review, user, mode=ExtractionForm.Mode.SINGLE, name="Ext
     return form
 
 
-@pytest.fixture(autouse=True)
-def _every_study_included(request, monkeypatch):
-    """Which studies are included is screening's decision (full-text screening); these tests
-    are about extraction, so every study of the review counts as included. (Risk of bias, in
-    tests/extraction/rob/, keeps its own setup.)"""
-    if "rob" in request.node.path.parts:
-        return
-    monkeypatch.setattr(
-        "screening.selectors.included_studies",
-        lambda *, review: Study.objects.filter(review=review).order_by("label", "id"),
-    )
-
-
 @pytest.fixture
 def outcomes(review):
     return [
@@ -161,9 +148,9 @@ def outcomes(review):
 
 @pytest.fixture
 def studies(review):
+    """The three trials, included by screening their reports."""
     return [
-        Study.objects.create(review=review, label=label)
-        for label in ("Chinman 2015", "Johnson 2018", "Sledge 2011")
+        include_study(review, label) for label in ("Chinman 2015", "Johnson 2018", "Sledge 2011")
     ]
 
 

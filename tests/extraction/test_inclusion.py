@@ -1,37 +1,41 @@
 """Extraction reads screening's decision: only studies with a report included at full text
-(the real `screening.selectors.included_studies`, not patched here)."""
+(the real `screening.selectors.included_studies`: no test patches it)."""
 
 import pytest
 
 from extraction import selectors, services
 from reviewapp.errors import DomainError
-from screening.models import Record, ScreeningItem, Stage, Study, Verdict
+from screening import services_screening as screening
+from screening.models import Study, Verdict
 from tests.factories import RecordFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _every_study_included():
-    """Overrides the package-wide patch: this module uses screening's real decision."""
-
-
-def _study(review, label, verdict):
-    study = Study.objects.create(review=review, label=label)
+def _study(review, label, verdict, screener_a, screener_b):
+    """A report screened by two reviewers, included at title/abstract, then `verdict` at full
+    text, linked to the study `label`."""
     record = RecordFactory(review=review, title=f"{label}: a randomised trial")
-    Record.objects.filter(pk=record.pk).update(study=study)
-    ScreeningItem.objects.create(
-        review=review, record=record, stage=Stage.FULL_TEXT,
-        status=ScreeningItem.Status.DECIDED, votes=2, final_verdict=verdict,
-    )  # fmt: skip
-    return study
+    for user in (screener_a, screener_b):
+        screening.decision_record(record=record, stage="ta", reviewer=user, verdict="include")
+    screening.study_link_report(record=record, new_label=label)
+    for user in (screener_a, screener_b):
+        screening.decision_record(
+            record=record, stage="ft", reviewer=user, verdict=verdict,
+            reason="Not an RCT" if verdict == Verdict.EXCLUDE else "",
+        )  # fmt: skip
+    return Study.objects.get(review=review, label=label)
 
 
 def test_only_studies_included_at_full_text_reach_extraction(
-    client_for, review, lead, sheet, outcomes
+    client_for, review, lead, sheet, outcomes, screener_a, screener_b
 ):
-    included = _study(review, "Chinman 2015", Verdict.INCLUDE)
-    excluded = _study(review, "Smith 2010", Verdict.EXCLUDE)
+    screening.stage_settings_update(
+        review=review, stage="ft", reviewers_required=2, blind=True,
+        exclusion_reasons=["Not an RCT"],
+    )  # fmt: skip
+    included = _study(review, "Chinman 2015", Verdict.INCLUDE, screener_a, screener_b)
+    excluded = _study(review, "Smith 2010", Verdict.EXCLUDE, screener_a, screener_b)
     services.extraction_save(
         form=sheet, study=included, user=lead, expected_version=0,
         data=services.ExtractionInput(answers={"design": "Cluster randomised"}),

@@ -490,15 +490,13 @@ def test_outcome_type_is_fixed_once_data_exist(review, sheet, studies, lead, out
         )
 
 
-def test_a_study_not_included_cannot_be_extracted(review, lead, monkeypatch, studies):
+def test_a_study_not_included_cannot_be_extracted(review, lead):
     from screening.models import Study
 
     form = build_use_case_form(review, lead, name="Other")
-    monkeypatch.setattr(
-        "screening.selectors.included_studies", lambda *, review: Study.objects.none()
-    )
+    not_screened = Study.objects.create(review=review, label="Named but never included")
     with pytest.raises(DomainError, match="not among the studies included"):
-        save(form, studies[0], lead)
+        save(form, not_screened, lead)
 
 
 def test_unknown_fields_are_refused(sheet, studies, lead):

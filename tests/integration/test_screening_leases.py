@@ -61,7 +61,7 @@ def test_twenty_concurrent_reviewers_never_get_a_record_they_cannot_vote_on(revi
     errors: list[BaseException] = []
     start = threading.Barrier(REVIEWERS)
 
-    def screen(user) -> None:  # type: ignore[no-untyped-def]
+    def screen(user) -> None:  # type: ignore[no-untyped-def]  # a thread body in a test
         try:
             start.wait()
             while True:

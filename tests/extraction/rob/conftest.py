@@ -3,9 +3,7 @@ import pytest
 from extraction.models import Outcome
 from extraction.rob import services
 from extraction.rob.models import RobTool
-from screening import models as screening_models
-from screening.models import Study
-from tests.factories import RecordFactory
+from tests.factories import RecordFactory, include_study
 
 # A complete set of RoB 2 answers taken from the guidance's worked logic: random, concealed
 # allocation with no baseline problem (D1 low); open-label with deviations that arose from the
@@ -40,20 +38,9 @@ ROB2_EXPECTED = {
 
 
 def included_study(review, label):
-    """A study that full-text screening included (when screening records inclusion)."""
-    study = Study.objects.create(review=review, label=label)
-    item_model = getattr(screening_models, "ScreeningItem", None)
-    if item_model is not None:
-        record = RecordFactory(review=review, study=study, title=f"{label} trial report")
-        item_model.objects.create(
-            review=review,
-            record=record,
-            stage=screening_models.Stage.FULL_TEXT,
-            status=item_model.Status.DECIDED,
-            votes=2,
-            final_verdict=screening_models.Verdict.INCLUDE,
-        )
-    return study
+    """A study that full-text screening included (tests.factories.include_study)."""
+    record = RecordFactory(review=review, title=f"{label} trial report")
+    return include_study(review, label, record=record)
 
 
 @pytest.fixture
