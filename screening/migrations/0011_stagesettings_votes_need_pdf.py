@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("screening", "0009_possible_duplicates"),
+        ("screening", "0010_dedupaction_moved_work"),
     ]
 
     operations = [
