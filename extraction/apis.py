@@ -260,6 +260,8 @@ class OutcomeViewSet(ReviewScopedAPIMixin, viewsets.ModelViewSet):
                 "timepoint_name",
                 "effect_measure",
                 "description",
+                "scale_min",
+                "scale_max",
             )
         }
         serializer.instance = services.outcome_save(

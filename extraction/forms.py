@@ -83,4 +83,12 @@ class OutcomeForm(forms.Form):
     effect_measure = forms.CharField(
         max_length=20, required=False, help_text="Generic estimates: SMD, MD, OR, RR, HR…"
     )
+    scale_min = forms.FloatField(
+        required=False,
+        label="Scale minimum",
+        help_text="Continuous outcomes: the instrument's lowest score, to flag impossible SDs.",
+    )
+    scale_max = forms.FloatField(
+        required=False, label="Scale maximum", help_text="The instrument's highest score."
+    )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -66,6 +66,13 @@ class Outcome(models.Model):
         max_length=20, blank=True, help_text="For generic estimates, e.g. SMD, MD, OR, RR, HR"
     )
     description = models.TextField(blank=True)
+    # The instrument's range (continuous outcomes), so implausible means and SDs are flagged.
+    scale_min = models.FloatField(
+        null=True, blank=True, help_text="Lowest score the instrument allows"
+    )
+    scale_max = models.FloatField(
+        null=True, blank=True, help_text="Highest score the instrument allows"
+    )
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -76,7 +83,13 @@ class Outcome(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["review", "name"], name="outcome_name_unique_per_review"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(scale_min__isnull=True)
+                | Q(scale_max__isnull=True)
+                | Q(scale_min__lt=F("scale_max")),
+                name="outcome_scale_min_below_max",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from extraction import consensus
+from extraction import consensus, plausibility
 from extraction.models import (
     Extraction,
     ExtractionForm,
@@ -142,6 +142,23 @@ def visible_extractions(*, review: Review, user: Any, membership: Any) -> QueryS
 
 def row_key(row: OutcomeData) -> str:
     return f"outcome:{row.outcome_id}|{row.timepoint.lower()}|{row.arm.lower()}"
+
+
+def extraction_warnings(
+    *, extraction: Extraction, fields: list[FormField] | None = None
+) -> list[plausibility.Finding]:
+    """Plausibility warnings for a stored extraction (never refusals), keyed like errors."""
+    if fields is None:
+        fields = form_fields(form=extraction.form)
+    rows = [outcome_row_dict(r) for r in extraction.outcome_data.all()]
+    outcomes = {o.pk: o for o in Outcome.objects.filter(review_id=extraction.form.review_id)}
+    return plausibility.check(
+        fields=fields,
+        answers=extraction.answers,
+        arms=extraction.arms,
+        rows=rows,
+        outcomes=outcomes,
+    )
 
 
 def outcome_row_dict(row: OutcomeData) -> dict[str, Any]:

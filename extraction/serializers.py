@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from extraction import selectors
@@ -102,9 +103,16 @@ class OutcomeSerializer(serializers.ModelSerializer):
             "timepoint_name",
             "effect_measure",
             "description",
+            "scale_min",
+            "scale_max",
             "position",
         ]
         read_only_fields = ["id", "position"]
+
+
+class WarningSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The input it concerns, keyed like an error.")
+    message = serializers.CharField()
 
 
 class ExtractionSerializer(serializers.ModelSerializer):
@@ -114,6 +122,9 @@ class ExtractionSerializer(serializers.ModelSerializer):
     updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
     study_label = serializers.CharField(source="study.label", read_only=True)
     outcomes = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField(
+        help_text="Plausibility warnings (numbers to check; they never block a save)."
+    )
 
     class Meta:
         model = Extraction
@@ -127,6 +138,7 @@ class ExtractionSerializer(serializers.ModelSerializer):
             "answers",
             "arms",
             "outcomes",
+            "warnings",
             "notes",
             "status",
             "version",
@@ -138,6 +150,17 @@ class ExtractionSerializer(serializers.ModelSerializer):
 
     def get_outcomes(self, extraction: Extraction) -> list[dict]:
         return [selectors.outcome_row_dict(r) for r in extraction.outcome_data.all()]
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, extraction: Extraction) -> list[dict[str, str]]:
+        # The form's fields once per form, not once per record of a list.
+        cache = self.context.setdefault("_form_fields", {})
+        if extraction.form_id not in cache:
+            cache[extraction.form_id] = selectors.form_fields(form=extraction.form)
+        found = selectors.extraction_warnings(
+            extraction=extraction, fields=cache[extraction.form_id]
+        )
+        return [{"key": w.key, "message": w.message} for w in found]
 
 
 class ExtractionSaveSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@ consensus. Keyword-only, atomic, raising DomainError with the field it concerns.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -625,6 +626,8 @@ def outcome_save(
     timepoint_name: str = "",
     effect_measure: str = "",
     description: str = "",
+    scale_min: float | None = None,
+    scale_max: float | None = None,
     outcome: Outcome | None = None,
 ) -> Outcome:
     name = _clean_name(name, "outcome")
@@ -643,6 +646,7 @@ def outcome_save(
         raise DomainError("Name the timepoint to use (e.g. '12 months').", field="timepoint_name")
     if timepoint_rule == Outcome.TimepointRule.LONGEST:
         timepoint_name = ""
+    _check_scale(scale_min, scale_max)
     clash = Outcome.objects.filter(review=review, name__iexact=name)
     if outcome is not None:
         clash = clash.exclude(pk=outcome.pk)
@@ -667,11 +671,28 @@ def outcome_save(
     outcome.timepoint_name = timepoint_name
     outcome.effect_measure = effect_measure.strip()[:20]
     outcome.description = description.strip()
+    outcome.scale_min, outcome.scale_max = scale_min, scale_max
     outcome.save()
     if edited:
         # The timepoint rule picks which rows analyses read; the direction reads the result.
         events.publish(events.OutcomeDataChanged(review.pk, frozenset({outcome.pk})))
     return outcome
+
+
+def _check_scale(low: float | None, high: float | None) -> None:
+    for value, name in ((low, "scale_min"), (high, "scale_max")):
+        if value is not None and not math.isfinite(value):
+            raise DomainError("The scale's bounds must be finite numbers.", field=name)
+    if (low is None) != (high is None):
+        raise DomainError(
+            "Give both ends of the scale (minimum and maximum), or neither.",
+            field="scale_max" if high is None else "scale_min",
+        )
+    if low is not None and high is not None and low >= high:
+        raise DomainError(
+            f"The scale's minimum ({low:g}) must be below its maximum ({high:g}).",
+            field="scale_max",
+        )
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from extraction import exports, selectors, services
+from extraction import exports, plausibility, selectors, services
 from extraction.forms import FieldForm, FormCreateForm, FormImportForm, OutcomeForm, SectionForm
 from extraction.models import (
     Extraction,
@@ -29,6 +29,7 @@ from extraction.validation import (
     CONVERSIONS,
     SINGLE_ROW_TYPES,
     YES_NO_UNCLEAR,
+    Errors,
     is_blank,
 )
 from reviewapp.common.permissions import review_view
@@ -416,6 +417,7 @@ class EntryField:
     field: FormField
     value: Any
     errors: list[str]
+    warnings: list[str] = dc_field(default_factory=list)
     table_rows: list[tuple[int, list[tuple[dict[str, Any], Any, list[str]]]]] = dc_field(
         default_factory=list
     )
@@ -435,6 +437,11 @@ class RowView:
     errors: dict[str, str]
     conversion: str = ""
     inputs: dict[str, Any] = dc_field(default_factory=dict)
+    warnings: dict[str, str] = dc_field(default_factory=dict)
+
+    @property
+    def messages(self) -> list[str]:
+        return list(self.errors.values())
 
 
 @dataclass
@@ -442,6 +449,12 @@ class OutcomeBlock:
     outcome: Outcome
     measures: list[tuple[str, str]]
     rows: list[RowView]
+
+    @property
+    def columns(self) -> int:
+        """Timepoint, weeks, arm, the measures, (conversion,) notes."""
+        conversion = self.outcome.outcome_type == Outcome.Type.CONTINUOUS
+        return 4 + len(self.measures) + int(conversion)
 
 
 def _display_number(value: Any) -> Any:
@@ -451,12 +464,22 @@ def _display_number(value: Any) -> Any:
 
 
 def _entry_fields(
-    fields: Sequence[FormField], answers: Mapping[str, Any], errors: Mapping[str, list[str]]
+    fields: Sequence[FormField],
+    answers: Mapping[str, Any],
+    errors: Mapping[str, list[str]],
+    warnings: Mapping[str, list[str]],
 ) -> list[EntryField]:
     out = []
     for f in fields:
         value = answers.get(f.key)
-        entry = EntryField(f, value, list(errors.get(f.key, [])))
+        # A table's cell warnings are listed under the whole table, where a sentence fits.
+        own = [
+            m
+            for k, msgs in warnings.items()
+            if k == f.key or k.startswith(f"{f.key}.")
+            for m in msgs
+        ]
+        entry = EntryField(f, value, list(errors.get(f.key, [])), own)
         if f.field_type == FieldType.TABLE:
             rows = value if isinstance(value, list) else []
             rows = [r for r in rows if isinstance(r, dict)] + [{}]  # always one empty row to fill
@@ -484,6 +507,7 @@ def _outcome_blocks(
     rows: Sequence[Mapping[str, Any]],
     arms: Sequence[Mapping[str, Any]],
     errors: Mapping[str, list[str]],
+    warnings: Mapping[str, list[str]],
 ) -> tuple[list[OutcomeBlock], int]:
     blocks = {
         o.pk: OutcomeBlock(
@@ -507,8 +531,13 @@ def _outcome_blocks(
             for key, msgs in errors.items()
             if key.startswith(f"outcomes.{i}.")
         }
+        row_warnings = {
+            key.split(".", 2)[2]: " ".join(msgs)
+            for key, msgs in warnings.items()
+            if key.startswith(f"outcomes.{i}.")
+        }
         data = {k: _display_number(v) for k, v in row.items() if k != "conversion"}
-        block.rows.append(RowView(i, data, row_errors, str(conversion), inputs))
+        block.rows.append(RowView(i, data, row_errors, str(conversion), inputs, row_warnings))
         index = max(index, i + 1)
     # Blank rows to start from: one per arm and outcome not entered yet.
     arm_labels = [a.get("label", "") for a in arms if a.get("label")] or [""]
@@ -521,6 +550,34 @@ def _outcome_blocks(
             block.rows.append(RowView(index, {"arm": label}, {}))
             index += 1
     return list(blocks.values()), index
+
+
+def _arm_rows(
+    arms: Any, errors: Mapping[str, list[str]]
+) -> list[tuple[int, Mapping[str, Any], dict[str, str]]]:
+    """The arms to show, renumbered: the blank row the page always offers is not an arm, so a
+    refused save does not come back with one more blank row each time."""
+    out: list[tuple[int, Mapping[str, Any], dict[str, str]]] = []
+    for i, arm in enumerate(arms or []):
+        if not isinstance(arm, Mapping):
+            continue
+        errs = {
+            k.split(".")[2]: " ".join(v) for k, v in errors.items() if k.startswith(f"arms.{i}.")
+        }
+        if not errs and all(is_blank(v) for k, v in arm.items() if k != "role"):
+            continue
+        out.append((len(out), arm, errs))
+    return out
+
+
+def _with_derived(fields: Sequence[FormField], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers as typed plus the derived values they give, for a page shown again after a
+    refused save (the derived fields are not inputs, so the request does not carry them)."""
+    cleaned = services.clean_answers(
+        fields=fields, answers=answers, stored={}, complete=False, errors=Errors()
+    )
+    derived = services.compute_derived(fields, cleaned)
+    return {**answers, **{k: v for k, v in derived.items() if v is not None}}
 
 
 def _entry_context(
@@ -538,22 +595,18 @@ def _entry_context(
 ) -> dict[str, Any]:
     sections, removed = selectors.form_layout(form=form)
     errors = errors or {}
+    warnings: dict[str, list[str]] = {}
     if answers is None:
         answers = record.answers if record else {}
         arms = record.arms if record else []
         rows = [selectors.outcome_row_dict(r) for r in record.outcome_data.all()] if record else []
-    arms = list(arms or [])
-    arm_rows = [
-        (
-            i,
-            a,
-            {k.split(".")[2]: " ".join(v) for k, v in errors.items() if k.startswith(f"arms.{i}.")},
-        )
-        for i, a in enumerate(arms)
-    ]
-    arm_rows.append((len(arms), {}, {}))
+        if record is not None:
+            warnings = plausibility.by_key(selectors.extraction_warnings(extraction=record))
+    arm_rows = _arm_rows(arms, errors)
+    arms = [a for _i, a, _e in arm_rows]
+    arm_rows.append((len(arm_rows), {}, {}))
     outcomes = list(selectors.outcomes(review=review)) if form.collects_outcomes else []
-    blocks, next_row = _outcome_blocks(outcomes, rows or [], arms, errors)
+    blocks, next_row = _outcome_blocks(outcomes, rows or [], arms, errors, warnings)
     return {
         "review": review,
         "membership": membership,
@@ -561,7 +614,10 @@ def _entry_context(
         "study": study,
         "record": record,
         "consensus_record": consensus_record,
-        "sections": [(s.section, _entry_fields(s.fields, answers, errors)) for s in sections],
+        "sections": [
+            (s.section, _entry_fields(s.fields, answers, errors, warnings)) for s in sections
+        ],
+        "warning_count": sum(len(v) for v in warnings.values()),
         "removed": [(f, answers.get(f.key)) for f in removed if not is_blank(answers.get(f.key))],
         "arm_rows": arm_rows,
         "arm_labels": [a.get("label") for a in arms if a.get("label")],
@@ -672,8 +728,6 @@ def derive_preview(
     """The derived fields' values for the answers on the page, before saving (nothing stored)."""
     from django.http import JsonResponse
 
-    from extraction.validation import Errors
-
     form = _form(review, form_pk)
     fields = selectors.form_fields(form=form)
     answers, _arms, _rows = parse_entry(request.POST, fields)
@@ -761,7 +815,7 @@ def extraction_save(
             form=form,
             study=study,
             record=exc.current,
-            answers=answers,
+            answers=_with_derived(fields, answers),
             arms=arms,
             rows=rows,
             consensus_record=consensus_record,
@@ -779,7 +833,7 @@ def extraction_save(
             form=form,
             study=study,
             record=stored,
-            answers=answers,
+            answers=_with_derived(fields, answers),
             arms=arms,
             rows=rows,
             errors=exc.errors,
@@ -839,12 +893,22 @@ def _compare_context(
     arms_second = ", ".join(
         f"{a['label']} ({a['role']})" for a in (comparison.second.arms if comparison.second else [])
     )
+    checked = [
+        (who, record, selectors.extraction_warnings(extraction=record, fields=comparison.fields))
+        for who, record in (
+            ("A", comparison.first),
+            ("B", comparison.second),
+            ("Consensus", comparison.consensus),
+        )
+        if record is not None
+    ]
     return {
         "review": review,
         "membership": membership,
         "form": form,
         "study": study,
         "comparison": comparison,
+        "plausibility": [(who, record, found) for who, record, found in checked if found],
         "items": items,
         "derived": {f.key for f in comparison.fields if f.field_type == FieldType.DERIVED},
         "arms_first": arms_first,

@@ -507,6 +507,7 @@ class StageSettingsView(ReviewScopedAPIMixin, APIView):
                 "include_terms",
                 "exclude_terms",
                 "order",
+                "votes_need_pdf",
             )
         }
         for name in ("exclusion_reasons", "include_terms", "exclude_terms"):

@@ -1,8 +1,8 @@
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django import forms
 
-from screening.models import StageSettings
+from screening.models import Stage, StageSettings
 
 
 def _lines(value: str) -> list[str]:
@@ -18,6 +18,7 @@ class StageSettingsValues(TypedDict):
     exclusion_reasons: list[str]
     include_terms: list[str]
     exclude_terms: list[str]
+    votes_need_pdf: bool | None
 
 
 class StageSettingsForm(forms.Form):
@@ -51,17 +52,32 @@ class StageSettingsForm(forms.Form):
         help_text="Words that suggest exclusion, one per line.",
     )
 
+    votes_need_pdf = forms.BooleanField(
+        required=False,
+        label="Votes need an attached PDF",
+        help_text="Full text: a reviewer votes on a report only once its PDF is attached "
+        "(a report that cannot be found is marked 'not retrieved' instead).",
+    )
+
+    def __init__(self, *args: Any, stage: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stage = stage
+        if stage != Stage.FULL_TEXT:
+            del self.fields["votes_need_pdf"]
+
     @classmethod
     def from_settings(cls, settings: StageSettings) -> "StageSettingsForm":
         return cls(
+            stage=settings.stage,
             initial={
+                "votes_need_pdf": settings.votes_need_pdf,
                 "reviewers_required": settings.reviewers_required,
                 "blind": settings.blind,
                 "order": settings.order,
                 "exclusion_reasons": "\n".join(settings.exclusion_reasons),
                 "include_terms": "\n".join(settings.include_terms),
                 "exclude_terms": "\n".join(settings.exclude_terms),
-            }
+            },
         )
 
     def values(self) -> StageSettingsValues:
@@ -73,4 +89,6 @@ class StageSettingsForm(forms.Form):
             "exclusion_reasons": _lines(data["exclusion_reasons"]),
             "include_terms": _lines(data["include_terms"]),
             "exclude_terms": _lines(data["exclude_terms"]),
+            # None (keep the stored choice) where the stage does not offer it.
+            "votes_need_pdf": data["votes_need_pdf"] if "votes_need_pdf" in self.fields else None,
         }

@@ -328,6 +328,10 @@ class StageSettings(models.Model):
     exclude_terms = models.JSONField(default=_empty_list, blank=True)
     # Relevance order is random until the stage has an include and an exclude to learn from.
     order = models.CharField(max_length=10, choices=Order.choices, default=Order.RELEVANCE)
+    # Full text: a vote is refused until the report's PDF is attached (the lead may turn it off).
+    votes_need_pdf = models.BooleanField(
+        default=True, help_text="Full text: reviewers vote only once the report's PDF is attached."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()

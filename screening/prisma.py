@@ -14,6 +14,23 @@ import unicodedata
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+# "Full text not available", "Could not retrieve the report", "No full text", ...: these
+# describe the retrieval box of PRISMA, not a reason for excluding an assessed report.
+_DOCUMENT = r"(?:full[\s-]?texts?|reports?|papers?|articles?|pdfs?)"
+_NOT_RETRIEVED = re.compile(
+    r"retriev|no full[\s-]?text"
+    rf"|{_DOCUMENT}\b.{{0,30}}\b(?:not (?:available|accessible|found|obtained)|unavailable"
+    r"|unobtainable|inaccessible)"
+    rf"|(?:could not|couldn't|cannot|unable to) (?:be )?(?:obtain|access|find|get|locate)\w*"
+    rf"\b.{{0,20}}{_DOCUMENT}",
+    re.IGNORECASE,
+)
+
+
+def is_not_retrieved_reason(reason: str) -> bool:
+    """Whether an exclusion reason means the report was not retrieved."""
+    return bool(_NOT_RETRIEVED.search(reason or ""))
+
 
 @dataclass(frozen=True)
 class PrismaCounts:

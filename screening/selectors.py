@@ -565,7 +565,7 @@ def prisma_counts(*, review: Review) -> Any:
     Screening counts only records still kept after deduplication, so that a record found to be
     a duplicate after it was screened moves to 'duplicates removed' and nowhere else.
     """
-    from screening.prisma import PrismaCounts
+    from screening.prisma import PrismaCounts, is_not_retrieved_reason
 
     per_source: dict[str, int] = {}
     sources = (
@@ -583,12 +583,26 @@ def prisma_counts(*, review: Review) -> Any:
     ft = items.filter(stage=Stage.FULL_TEXT)
     sought = ta.filter(final_verdict=Verdict.INCLUDE)
     sought_ids = sought.values("record_id")
-    not_retrieved = (
+    ft = ft.filter(record_id__in=sought_ids)
+    decided = ft.exclude(final_verdict="")
+    # One "not retrieved" box: an exclusion whose reason says the report was not retrieved
+    # (listed before such reasons were refused) counts there, not as an assessed report; and a
+    # report with a full-text outcome was retrieved, whatever mark it carries.
+    legacy = [
+        pk
+        for pk, reason in decided.filter(final_verdict=Verdict.EXCLUDE).values_list(
+            "pk", "final_reason"
+        )
+        if is_not_retrieved_reason(reason)
+    ]
+    marked = (
         FullTextReport.objects.filter(record_id__in=sought_ids)
         .exclude(not_retrieved_reason="")
+        .exclude(record_id__in=decided.values("record_id"))
         .count()
     )
-    ft = ft.filter(record_id__in=sought_ids)
+    not_retrieved = marked + len(legacy)
+    ft = ft.exclude(pk__in=legacy)
     excluded_by_reason = dict(
         ft.filter(final_verdict=Verdict.EXCLUDE)
         .values_list("final_reason")

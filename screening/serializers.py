@@ -336,10 +336,11 @@ class StageSettingsSerializer(serializers.ModelSerializer):
             "include_terms",
             "exclude_terms",
             "order",
+            "votes_need_pdf",
             "updated_at",
         ]
         read_only_fields = ["stage", "updated_at"]
-        extra_kwargs = {"order": {"required": False}}
+        extra_kwargs = {"order": {"required": False}, "votes_need_pdf": {"required": False}}
 
 
 class AgreementSerializer(serializers.Serializer):

@@ -29,8 +29,13 @@ from screening.models import (
     Study,
     Verdict,
 )
+from screening.prisma import is_not_retrieved_reason
 
 PDF_MAX_BYTES = 50 * 1024 * 1024
+NOT_RETRIEVED_IS_NOT_A_REASON = (
+    "'{reason}' is not an exclusion reason: a report that could not be retrieved is marked "
+    "'not retrieved' on the full-texts page, and PRISMA counts it there, once."
+)
 MAX_TAGS = 20
 
 
@@ -38,8 +43,11 @@ MAX_TAGS = 20
 
 
 def stage_settings_defaults(review: Review, stage: str) -> dict[str, Any]:
-    """Full text starts with the protocol's exclusion criteria as its reasons."""
-    reasons = [str(c)[:200] for c in review.exclusion_criteria or []][:9]
+    """Full text starts with the protocol's exclusion criteria as its reasons (except 'full text
+    not retrieved', which is the retrieval flow's, not an exclusion)."""
+    reasons = [
+        str(c)[:200] for c in review.exclusion_criteria or [] if not is_not_retrieved_reason(str(c))
+    ][:9]
     return {
         "review": review,
         "stage": stage,
@@ -85,7 +93,9 @@ def stage_settings_update(
     include_terms: Sequence[str] = (),
     exclude_terms: Sequence[str] = (),
     order: str = StageSettings.Order.IMPORT,
+    votes_need_pdf: bool | None = None,
 ) -> StageSettings:
+    """`votes_need_pdf` None keeps the stored choice."""
     settings = stage_settings_get(review=review, stage=stage)
     settings = StageSettings.objects.select_for_update().get(pk=settings.pk)
     if reviewers_required not in (1, 2):
@@ -95,6 +105,12 @@ def stage_settings_update(
     if order not in StageSettings.Order.values:
         raise DomainError(f"Unknown order '{order}'.", field="order")
     reasons = _clean_list(exclusion_reasons, what="Reason", field="exclusion_reasons")
+    if stage == Stage.FULL_TEXT:
+        for reason in reasons:
+            if is_not_retrieved_reason(reason):
+                raise DomainError(
+                    NOT_RETRIEVED_IS_NOT_A_REASON.format(reason=reason), field="exclusion_reasons"
+                )
     if stage == Stage.FULL_TEXT and not reasons:
         raise DomainError(
             "Full-text screening needs at least one exclusion reason (PRISMA reports them).",
@@ -112,6 +128,8 @@ def stage_settings_update(
     settings.include_terms = _clean_list(include_terms, what="Term", field="include_terms")
     settings.exclude_terms = _clean_list(exclude_terms, what="Term", field="exclude_terms")
     settings.order = order
+    if votes_need_pdf is not None:
+        settings.votes_need_pdf = votes_need_pdf
     settings.save()
     if required_changed:
         # Items already resolved by an arbiter keep their outcome; the others are recounted.
@@ -165,6 +183,18 @@ def _check_eligible(record: Record, stage: str) -> None:
             )
 
 
+def _check_pdf(settings: StageSettings, record: Record) -> None:
+    if settings.stage != Stage.FULL_TEXT or not settings.votes_need_pdf:
+        return
+    if not FullTextReport.objects.filter(record=record).exclude(pdf="").exists():
+        raise DomainError(
+            f"Attach the PDF of record {record.pk} before voting on it: the lead requires the "
+            "full text for every vote (full-texts page). If it cannot be found, mark it "
+            "'not retrieved' there.",
+            field="record",
+        )
+
+
 def _check_verdict(settings: StageSettings, verdict: str, reason: str) -> str:
     if verdict not in Verdict.values:
         raise DomainError(
@@ -175,6 +205,9 @@ def _check_verdict(settings: StageSettings, verdict: str, reason: str) -> str:
         if reason:
             raise DomainError("Only an exclusion carries a reason.", field="reason")
         return ""
+    if settings.stage == Stage.FULL_TEXT and is_not_retrieved_reason(reason):
+        # A reason listed before this rule existed: one path only, the retrieval flow's.
+        raise DomainError(NOT_RETRIEVED_IS_NOT_A_REASON.format(reason=reason), field="reason")
     if reason and settings.exclusion_reasons and reason not in settings.exclusion_reasons:
         raise DomainError(
             f"'{reason}' is not one of this stage's exclusion reasons: "
@@ -312,6 +345,7 @@ def decision_record(
     note = note.strip()
     clean_tags = _clean_tags(tags)
     _check_eligible(record, stage)
+    _check_pdf(settings, record)
     item, fresh = _item_for_update(record, stage)
     mine = (
         None

@@ -1,11 +1,13 @@
 """Pages of the reference library (imports, records, duplicates) and of screening."""
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from reviewapp.common.outbox import outbox_notice, outbox_waiting
@@ -450,7 +452,7 @@ def stage_settings_page(
     stage = _stage(stage)
     current = selectors.stage_settings(review=review, stage=stage)
     form = (
-        StageSettingsForm(request.POST)
+        StageSettingsForm(request.POST, stage=stage)
         if request.method == "POST"
         else StageSettingsForm.from_settings(current)
     )
@@ -507,6 +509,8 @@ def _screen_context(
         if record
         else []
     )
+    fulltext = getattr(record, "fulltext", None) if record and stage == Stage.FULL_TEXT else None
+    has_pdf = bool(fulltext and fulltext.pdf)
     return {
         "review": review,
         "membership": membership,
@@ -523,9 +527,11 @@ def _screen_context(
         "following": following,
         "queues": selectors.queue_counts(review=review, stage=stage, reviewer=request.user),
         "queue_labels": selectors.QUEUES,
-        "fulltext": getattr(record, "fulltext", None)
-        if record and stage == Stage.FULL_TEXT
-        else None,
+        "fulltext": fulltext,
+        # The lead's rule: no vote on a report whose PDF is not attached.
+        "needs_pdf": bool(
+            record and stage == Stage.FULL_TEXT and settings.votes_need_pdf and not has_pdf
+        ),
         "error": error,
         "notice": notice,
         "reasons": list(enumerate(settings.exclusion_reasons, start=1)),
@@ -865,6 +871,8 @@ def fulltext_action(
 
 
 @review_view()
+@xframe_options_sameorigin  # shown in a frame of the full-text screening page
+@csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]  # django-csp types views as taking the request only
 def fulltext_pdf(
     request: HttpRequest, *, review: Review, membership: Membership, record_pk: int
 ) -> HttpResponseBase:

@@ -346,7 +346,8 @@ CONTENT_SECURITY_POLICY = {
         "font-src": [CSP_SELF],
         "connect-src": [CSP_SELF],
         "object-src": [CSP_NONE],
-        "frame-src": [CSP_NONE],
+        # The full-text screening page shows the report's PDF (served by this site) in a frame.
+        "frame-src": [CSP_SELF],
         "frame-ancestors": [CSP_NONE],
         "base-uri": [CSP_SELF],
         "form-action": [CSP_SELF],

@@ -32,7 +32,7 @@ def test_only_studies_included_at_full_text_reach_extraction(
 ):
     screening.stage_settings_update(
         review=review, stage="ft", reviewers_required=2, blind=True,
-        exclusion_reasons=["Not an RCT"],
+        exclusion_reasons=["Not an RCT"], votes_need_pdf=False,
     )  # fmt: skip
     included = _study(review, "Chinman 2015", Verdict.INCLUDE, screener_a, screener_b)
     excluded = _study(review, "Smith 2010", Verdict.EXCLUDE, screener_a, screener_b)

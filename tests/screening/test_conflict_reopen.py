@@ -5,7 +5,12 @@ import pytest
 
 from reviewapp.errors import DomainError
 from screening.models import Decision, ScreeningItem, Stage
-from screening.services_screening import conflict_reopen, conflict_resolve, decision_record
+from screening.services_screening import (
+    conflict_reopen,
+    conflict_resolve,
+    decision_record,
+    stage_settings_get,
+)
 from tests.factories import RecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +56,10 @@ def test_reopening_a_title_abstract_resolution_with_full_text_votes_is_refused(
     conflict, arbiter, screener_a
 ):
     conflict_resolve(item=conflict, arbiter=arbiter, verdict="include")
+    # About reopening, not PDFs: this full-text stage lets votes go without one.
+    settings = stage_settings_get(review=conflict.review, stage=FT)
+    settings.votes_need_pdf = False
+    settings.save()
     decision_record(record=conflict.record, stage=FT, reviewer=screener_a, verdict="include")
     with pytest.raises(DomainError, match="full-text votes"):
         conflict_reopen(item=conflict, user=arbiter, reason="second thoughts")

@@ -3,6 +3,7 @@ text makes its study included; a report not linked to another study is a study o
 it reaches PRISMA, the dashboard, extraction, risk of bias and the analysis inputs alike."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from analysis import services as analysis_services
 from analysis.inputs import load_inputs, review_progress
@@ -41,6 +42,9 @@ def test_an_included_report_without_a_study_link_reaches_extraction_and_risk_of_
 ):
     record = RecordFactory(review=review, authors=["Chinman, M", "Oberman, R"], year=2015)
     for stage in (Stage.TITLE_ABSTRACT, Stage.FULL_TEXT):
+        if stage == Stage.FULL_TEXT:  # full-text votes need the report's PDF (the default)
+            pdf = SimpleUploadedFile("chinman.pdf", b"%PDF-1.4\n%%EOF\n")
+            screening.fulltext_attach(record=record, pdf=pdf, user=screener_a)
         for user in (screener_a, screener_b):
             screening.decision_record(record=record, stage=stage, reviewer=user, verdict="include")
     record.refresh_from_db()

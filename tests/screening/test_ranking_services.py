@@ -94,7 +94,12 @@ def test_a_full_text_outcome_overrides_the_title_and_abstract_one(
     on, _ = library
     settings_for(review)
     stage_settings_update(
-        review=review, stage=FT, reviewers_required=2, blind=True, exclusion_reasons=["Not an RCT"]
+        review=review,
+        stage=FT,
+        reviewers_required=2,
+        blind=True,
+        exclusion_reasons=["Not an RCT"],
+        votes_need_pdf=False,
     )
     both(on[0], screener_a, screener_b, "include")
     for user in (screener_a, screener_b):

@@ -72,6 +72,7 @@ def setting(review, lead):
         reviewers_required=2,
         blind=True,
         exclusion_reasons=["Not an RCT"],
+        votes_need_pdf=False,
     )
 
 

@@ -231,6 +231,7 @@ def test_full_text_screening_page_offers_the_reasons_and_requires_one(
         reviewers_required=2,
         blind=True,
         exclusion_reasons=["Not an RCT", "Not one-to-one"],
+        votes_need_pdf=False,
     )
     for user in (screener_a, screener_b):
         decision_record(record=records[0], stage="ta", reviewer=user, verdict="include")

@@ -191,7 +191,12 @@ def expected(drawn, primary_of):
 @pytest.fixture
 def team(review, lead, screener_a, screener_b, arbiter):
     stage_settings_update(
-        review=review, stage="ft", reviewers_required=2, blind=True, exclusion_reasons=REASONS
+        review=review,
+        stage="ft",
+        reviewers_required=2,
+        blind=True,
+        exclusion_reasons=REASONS,
+        votes_need_pdf=False,
     )
     return review, (screener_a, screener_b, arbiter)
 

@@ -41,6 +41,7 @@ def ft_reasons(review):
         reviewers_required=2,
         blind=True,
         exclusion_reasons=["Not an RCT", "Not one-to-one"],
+        votes_need_pdf=False,
     )
 
 

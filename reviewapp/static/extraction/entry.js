@@ -87,7 +87,8 @@
       const body = block.querySelector("tbody");
       body.insertAdjacentHTML("beforeend", html);
       const row = body.lastElementChild;
-      const previous = row.previousElementSibling;
+      let previous = row.previousElementSibling;
+      while (previous && !previous.classList.contains("outcome-row")) previous = previous.previousElementSibling;
       if (previous) {
         // Most rows repeat the timepoint of the row above.
         for (const name of ["timepoint", "timepoint_weeks"]) {
