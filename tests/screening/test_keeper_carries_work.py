@@ -21,6 +21,7 @@ def ft_settings(review):
     screening.stage_settings_update(
         review=review, stage=Stage.FULL_TEXT, reviewers_required=2, blind=True,
         exclusion_reasons=["Not an RCT"],
+        votes_need_pdf=False,  # some records here are voted on before any PDF is attached
     )  # fmt: skip
 
 
