@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -15,7 +15,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from extraction import exports, selectors, services
-from extraction.forms import FieldForm, FormCreateForm, FormImportForm, OutcomeForm, SectionForm
+from extraction.forms import (
+    FieldEditForm,
+    FieldForm,
+    FormCreateForm,
+    FormImportForm,
+    OutcomeForm,
+    SectionForm,
+    field_initial,
+)
 from extraction.models import (
     Extraction,
     ExtractionForm,
@@ -138,19 +146,87 @@ def form_import(request: HttpRequest, *, review: Review, membership: Membership)
     return redirect("extraction_form_builder", review_pk=review.pk, form_pk=form.pk)
 
 
-@review_view()
-def form_builder(
-    request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
+@dataclass
+class FieldRow:
+    field: FormField
+    edit_form: FieldEditForm
+    first: bool = False
+    last: bool = False
+    editing: bool = False
+
+
+@dataclass
+class SectionBox:
+    """One section of the builder page, as its fragment renders it."""
+
+    section: FormSection
+    rows: list[FieldRow]
+    add_form: FieldForm
+    first: bool = False
+    last: bool = False
+    adding: bool = False
+    notice: str = ""
+    undo: FormField | None = None
+
+
+@dataclass
+class Refused:
+    """A refused add or edit: the bound form (every value typed, the error on its input) and
+    where it belongs on the page."""
+
+    form: FieldForm
+    section_pk: int | None = None
+    field_pk: int | None = None
+
+
+def _edit_form(f: FormField) -> FieldEditForm:
+    return FieldEditForm(initial=field_initial(f), auto_id=f"id_f{f.pk}_%s")
+
+
+def _add_form(section: FormSection) -> FieldForm:
+    return FieldForm(auto_id=f"id_s{section.pk}_%s")
+
+
+def _refuse(data: FieldForm, exc: DomainError) -> FieldForm:
+    """Puts a service's refusal beside the input it is about (or above the form)."""
+    data.add_error(exc.field if exc.field in data.fields else None, exc.message)
+    return data
+
+
+def _section_boxes(
+    form: ExtractionForm, refused: Refused | None = None
+) -> tuple[list[SectionBox], list[FormField]]:
+    layout, removed = selectors.form_layout(form=form)
+    boxes = []
+    for i, sv in enumerate(layout):
+        rows = [
+            FieldRow(f, _edit_form(f), first=j == 0, last=j == len(sv.fields) - 1)
+            for j, f in enumerate(sv.fields)
+        ]
+        box = SectionBox(sv.section, rows, _add_form(sv.section), i == 0, i == len(layout) - 1)
+        if refused and refused.section_pk == sv.section.pk:
+            box.add_form, box.adding = refused.form, True
+        for row in rows:
+            if refused and refused.field_pk == row.field.pk:
+                row.edit_form, row.editing = cast(FieldEditForm, refused.form), True
+        boxes.append(box)
+    return boxes, removed
+
+
+def _builder_page(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    form: ExtractionForm,
+    refused: Refused | None = None,
 ) -> HttpResponse:
-    form = _form(review, form_pk)
-    sections, removed = selectors.form_layout(form=form)
+    sections, removed = _section_boxes(form, refused)
     context = {
         "review": review,
         "membership": membership,
         "form": form,
         "sections": sections,
         "removed": removed,
-        "field_form": FieldForm(),
         "section_form": SectionForm(),
         "settings_form": FormCreateForm(
             initial={
@@ -164,7 +240,15 @@ def form_builder(
         "has_data": form.extractions.exists(),
         "field_types": FieldType.choices,
     }
-    return render(request, "extraction/builder.html", context)
+    status = 422 if refused else 200
+    return render(request, "extraction/builder.html", context, status=status)
+
+
+@review_view()
+def form_builder(
+    request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
+) -> HttpResponse:
+    return _builder_page(request, review, membership, _form(review, form_pk))
 
 
 def _back_to_builder(form: ExtractionForm, anchor: str = "") -> HttpResponse:
@@ -275,7 +359,7 @@ def field_add(
 ) -> HttpResponse:
     form = _form(review, form_pk)
     section = get_object_or_404(FormSection, pk=section_pk, form=form)
-    data = FieldForm(request.POST)
+    data = FieldForm(request.POST, auto_id=f"id_s{section.pk}_%s")
     try:
         if not data.is_valid():
             raise DomainError("Give the field a label and a type.")
@@ -283,8 +367,8 @@ def field_add(
             section=section, data=_field_input(data.cleaned_data), user=request.user
         )
     except DomainError as exc:
-        messages.error(request, f"The field was not added: {exc.message}")
-        return _back_to_builder(form, f"section-{section.pk}")
+        refused = Refused(_refuse(data, exc), section_pk=section.pk)
+        return _builder_page(request, review, membership, form, refused)
     messages.success(request, f"Field '{created.label}' added (form version {form.version + 1}).")
     return _back_to_builder(form, f"field-{created.pk}")
 
@@ -310,17 +394,32 @@ def field_action(
             services.field_restore(field=target, user=request.user)
             messages.success(request, f"'{target.label}' is back on the form.")
         elif action == "update":
-            data = FieldForm({**request.POST.dict(), "field_type": target.field_type})
-            if not data.is_valid():
-                raise DomainError("Give the field a label.")
-            services.field_update(
-                field=target, data=_field_input(data.cleaned_data), user=request.user
-            )
-            messages.success(request, f"'{target.label}' saved.")
+            return _field_update(request, review, membership, form, target)
         else:
             raise DomainError("Unknown action.")
     except DomainError as exc:
         messages.error(request, exc.message)
+    return _back_to_builder(form, f"field-{target.pk}")
+
+
+def _field_update(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    form: ExtractionForm,
+    target: FormField,
+) -> HttpResponse:
+    data = FieldEditForm(
+        {**request.POST.dict(), "field_type": target.field_type}, auto_id=f"id_f{target.pk}_%s"
+    )
+    try:
+        if not data.is_valid():
+            raise DomainError("Give the field a label.")
+        services.field_update(field=target, data=_field_input(data.cleaned_data), user=request.user)
+    except DomainError as exc:
+        refused = Refused(_refuse(data, exc), field_pk=target.pk)
+        return _builder_page(request, review, membership, form, refused)
+    messages.success(request, f"'{target.label}' saved.")
     return _back_to_builder(form, f"field-{target.pk}")
 
 
