@@ -166,6 +166,7 @@ class SectionBox:
     last: bool = False
     adding: bool = False
     notice: str = ""
+    error: bool = False
     undo: FormField | None = None
 
 
@@ -289,6 +290,53 @@ def form_move(
     return redirect("extraction_home", review_pk=review.pk)
 
 
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))  # django-htmx middleware sets it
+
+
+def _fragment_context(
+    review: Review, membership: Membership, form: ExtractionForm, **extra: Any
+) -> dict[str, Any]:
+    form.refresh_from_db()
+    return {"review": review, "membership": membership, "form": form, **extra}
+
+
+def _done(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    form: ExtractionForm,
+    *,
+    section_pk: int | None,
+    notice: str = "",
+    error: bool = False,
+    undo: FormField | None = None,
+    anchor: str = "",
+    refused: Refused | None = None,
+    adding: bool = False,
+) -> HttpResponse:
+    """The answer to a builder action. From htmx: only the section it changed (or the list of
+    sections), with the notice inside it. Otherwise: the whole page, as before."""
+    if not _is_htmx(request):
+        if refused:
+            return _builder_page(request, review, membership, form, refused)
+        if notice:
+            (messages.error if error else messages.success)(request, notice)
+        return _back_to_builder(form, anchor)
+    boxes, _removed = _section_boxes(form, refused)
+    box = next((b for b in boxes if b.section.pk == section_pk), None)
+    if box is None:
+        context = _fragment_context(
+            review, membership, form, sections=boxes, sections_notice=notice, error=error
+        )
+        return render(request, "extraction/_sections.html", context)
+    box.notice, box.error, box.undo = notice, error, undo
+    box.adding = box.adding or adding
+    return render(
+        request, "extraction/_section.html", _fragment_context(review, membership, form, box=box)
+    )
+
+
 @review_view(Role.LEAD)
 @require_POST
 def section_add(
@@ -300,11 +348,19 @@ def section_add(
         if not data.is_valid():
             raise DomainError("Give the section a title.")
         section = services.section_add(form=form, user=request.user, **data.cleaned_data)
-        messages.success(request, f"Section '{section.title}' added.")
     except DomainError as exc:
-        messages.error(request, exc.message)
-        return _back_to_builder(form)
-    return _back_to_builder(form, f"section-{section.pk}")
+        return _done(
+            request, review, membership, form, section_pk=None, notice=exc.message, error=True
+        )
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=None,
+        notice=f"Section '{section.title}' added.",
+        anchor=f"section-{section.pk}",
+    )
 
 
 @review_view(Role.LEAD)
@@ -315,25 +371,34 @@ def section_action(
     form = _form(review, form_pk)
     section = get_object_or_404(FormSection, pk=section_pk, form=form)
     action = request.POST.get("action", "")
+    notice = ""
     try:
         if action in ("up", "down"):
             services.section_move(section=section, direction=action, user=request.user)
         elif action == "remove":
             services.section_remove(section=section, user=request.user)
-            messages.success(
-                request, f"Section '{section.title}' removed; answers to its fields are kept."
-            )
+            notice = f"Section '{section.title}' removed; answers to its fields are kept."
         elif action == "update":
             data = SectionForm(request.POST)
             if not data.is_valid():
                 raise DomainError("Give the section a title.")
             services.section_update(section=section, user=request.user, **data.cleaned_data)
-            messages.success(request, "Section saved.")
+            notice = "Section saved."
         else:
             raise DomainError("Unknown action.")
     except DomainError as exc:
-        messages.error(request, exc.message)
-    return _back_to_builder(form, f"section-{section.pk}")
+        return _done(
+            request, review, membership, form, section_pk=None, notice=exc.message, error=True
+        )
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=None,
+        notice=notice,
+        anchor=f"section-{section.pk}",
+    )
 
 
 def _field_input(data: Mapping[str, Any]) -> services.FieldInput:
@@ -368,9 +433,17 @@ def field_add(
         )
     except DomainError as exc:
         refused = Refused(_refuse(data, exc), section_pk=section.pk)
-        return _builder_page(request, review, membership, form, refused)
-    messages.success(request, f"Field '{created.label}' added (form version {form.version + 1}).")
-    return _back_to_builder(form, f"field-{created.pk}")
+        return _done(request, review, membership, form, section_pk=section.pk, refused=refused)
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=section.pk,
+        notice=f"Field '{created.label}' added (form version {form.version + 1}).",
+        anchor=f"field-{created.pk}",
+        adding=True,
+    )
 
 
 @review_view(Role.LEAD)
@@ -381,25 +454,42 @@ def field_action(
     form = _form(review, form_pk)
     target = get_object_or_404(FormField, pk=field_pk, form=form)
     action = request.POST.get("action", "")
+    if action == "update":
+        return _field_update(request, review, membership, form, target)
+    notice, undo, anchor = "", None, f"field-{target.pk}"
     try:
         if action in ("up", "down"):
             services.field_move(field=target, direction=action, user=request.user)
         elif action == "remove":
             services.field_remove(field=target, user=request.user)
-            messages.success(
-                request,
-                f"'{target.label}' removed from the form; its answers are kept and stay readable.",
-            )
+            notice = f"'{target.label}' removed from the form; its answers are kept."
+            undo = target
         elif action == "restore":
             services.field_restore(field=target, user=request.user)
-            messages.success(request, f"'{target.label}' is back on the form.")
-        elif action == "update":
-            return _field_update(request, review, membership, form, target)
+            notice = f"'{target.label}' is back on the form."
         else:
             raise DomainError("Unknown action.")
     except DomainError as exc:
-        messages.error(request, exc.message)
-    return _back_to_builder(form, f"field-{target.pk}")
+        return _done(
+            request,
+            review,
+            membership,
+            form,
+            section_pk=target.section_id,
+            notice=exc.message,
+            error=True,
+            anchor=anchor,
+        )
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=target.section_id,
+        notice=notice,
+        undo=undo,
+        anchor=anchor,
+    )
 
 
 def _field_update(
@@ -418,9 +508,18 @@ def _field_update(
         services.field_update(field=target, data=_field_input(data.cleaned_data), user=request.user)
     except DomainError as exc:
         refused = Refused(_refuse(data, exc), field_pk=target.pk)
-        return _builder_page(request, review, membership, form, refused)
-    messages.success(request, f"'{target.label}' saved.")
-    return _back_to_builder(form, f"field-{target.pk}")
+        return _done(
+            request, review, membership, form, section_pk=target.section_id, refused=refused
+        )
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=target.section_id,
+        notice=f"'{data.cleaned_data['label']}' saved.",
+        anchor=f"field-{target.pk}",
+    )
 
 
 @review_view()

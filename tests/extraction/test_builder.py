@@ -95,3 +95,64 @@ def test_a_refused_integer_bound_is_shown_beside_the_minimum(client_for, review,
     assert 'value="2.5"' in form_html and 'value="n_arms"' in form_html
     assert "whole-number bounds" in form_html
     assert not FormField.objects.filter(key="n_arms").exists()
+
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_htmx_adds_edits_and_removes_a_field_by_swapping_only_its_section(
+    client_for, review, lead, sheet
+):
+    client = client_for(lead)
+    section = sheet.sections.get(title="Study design")
+    response = client.post(
+        base(review, sheet) + f"sections/{section.pk}/fields/new/",
+        {"label": "Country", "field_type": "short_text", "key": "country"},
+        **HX,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.startswith(f'<section class="card builder-section" id="section-{section.pk}"')
+    assert "<html" not in html and 'data-key="country"' in html
+    assert "Field &#x27;Country&#x27; added" in html
+    country = sheet.fields.get(key="country")
+
+    refused = client.post(
+        base(review, sheet) + f"fields/{country.pk}/",
+        {"action": "update", "label": "Country", "min_value": "x", "help_text": "typed"},
+        **HX,
+    )
+    assert refused.status_code == 200 and "<html" not in refused.content.decode()
+    saved = client.post(
+        base(review, sheet) + f"fields/{country.pk}/",
+        {"action": "update", "label": "Country of the trial", "help_text": ""},
+        **HX,
+    )
+    assert "Country of the trial" in saved.content.decode()
+
+    removed = client.post(base(review, sheet) + f"fields/{country.pk}/", {"action": "remove"}, **HX)
+    html = removed.content.decode()
+    assert 'data-key="country"' not in html and "Undo" in html
+    country.refresh_from_db()
+    assert country.removed_in_version is not None
+
+
+def test_htmx_adds_and_removes_a_section_in_the_section_list(client_for, review, lead, sheet):
+    client = client_for(lead)
+    response = client.post(base(review, sheet) + "sections/new/", {"title": "Outcomes"}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    assert html.count("builder-section") == 3 and "Outcomes" in html
+    new = sheet.sections.get(title="Outcomes")
+    response = client.post(base(review, sheet) + f"sections/{new.pk}/", {"action": "remove"}, **HX)
+    assert response.content.decode().count('class="card builder-section"') == 2
+
+
+def test_outsiders_get_404_from_the_builder_fragments(client_for, review, sheet, outsider):
+    section = sheet.sections.first()
+    response = client_for(outsider).post(
+        base(review, sheet) + f"sections/{section.pk}/fields/new/",
+        {"label": "X", "field_type": "short_text"},
+        **HX,
+    )
+    assert response.status_code == 404
