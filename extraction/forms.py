@@ -1,6 +1,9 @@
+from typing import Any
+
 from django import forms
 
-from extraction.models import ExtractionForm, FieldType, Outcome
+from extraction.models import ExtractionForm, FieldType, FormField, Outcome
+from reviewapp.templatetags.numbers import plain_number
 
 
 class FormCreateForm(forms.Form):
@@ -92,3 +95,42 @@ class OutcomeForm(forms.Form):
         required=False, label="Scale maximum", help_text="The instrument's highest score."
     )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FieldEditForm(FieldForm):
+    """Editing a field: its key and type never change, so the type travels hidden (the page's
+    script shows only the inputs that type needs) and the key is not offered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["key"]
+        self.fields["field_type"].widget = forms.HiddenInput()
+
+
+def field_initial(field: FormField) -> dict[str, Any]:
+    """A stored field as the builder's inputs show it (numbers as typed, lists one per line)."""
+    columns = "\n".join(
+        " | ".join(
+            [
+                c["key"],
+                c.get("label", ""),
+                c.get("type", ""),
+                ";".join(c.get("choices") or []),
+                "required" if c.get("required") else "",
+            ]
+        ).rstrip(" |")
+        for c in field.columns or []
+    )
+    return {
+        "label": field.label,
+        "field_type": field.field_type,
+        "key": field.key,
+        "help_text": field.help_text,
+        "required": field.required,
+        "min_value": plain_number(field.min_value) if field.min_value is not None else "",
+        "max_value": plain_number(field.max_value) if field.max_value is not None else "",
+        "unit": field.unit,
+        "choices": "\n".join(field.choices or []),
+        "columns": columns,
+        "rule": field.rule,
+    }

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -15,7 +15,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from extraction import exports, plausibility, selectors, services
-from extraction.forms import FieldForm, FormCreateForm, FormImportForm, OutcomeForm, SectionForm
+from extraction.forms import (
+    FieldEditForm,
+    FieldForm,
+    FormCreateForm,
+    FormImportForm,
+    OutcomeForm,
+    SectionForm,
+    field_initial,
+)
 from extraction.models import (
     Extraction,
     ExtractionForm,
@@ -154,19 +162,88 @@ def form_import(request: HttpRequest, *, review: Review, membership: Membership)
     return redirect("extraction_form_builder", review_pk=review.pk, form_pk=form.pk)
 
 
-@review_view()
-def form_builder(
-    request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
+@dataclass
+class FieldRow:
+    field: FormField
+    edit_form: FieldEditForm
+    first: bool = False
+    last: bool = False
+    editing: bool = False
+
+
+@dataclass
+class SectionBox:
+    """One section of the builder page, as its fragment renders it."""
+
+    section: FormSection
+    rows: list[FieldRow]
+    add_form: FieldForm
+    first: bool = False
+    last: bool = False
+    adding: bool = False
+    notice: str = ""
+    error: bool = False
+    undo: FormField | None = None
+
+
+@dataclass
+class Refused:
+    """A refused add or edit: the bound form (every value typed, the error on its input) and
+    where it belongs on the page."""
+
+    form: FieldForm
+    section_pk: int | None = None
+    field_pk: int | None = None
+
+
+def _edit_form(f: FormField) -> FieldEditForm:
+    return FieldEditForm(initial=field_initial(f), auto_id=f"id_f{f.pk}_%s")
+
+
+def _add_form(section: FormSection) -> FieldForm:
+    return FieldForm(auto_id=f"id_s{section.pk}_%s")
+
+
+def _refuse(data: FieldForm, exc: DomainError) -> FieldForm:
+    """Puts a service's refusal beside the input it is about (or above the form)."""
+    data.add_error(exc.field if exc.field in data.fields else None, exc.message)
+    return data
+
+
+def _section_boxes(
+    form: ExtractionForm, refused: Refused | None = None
+) -> tuple[list[SectionBox], list[FormField]]:
+    layout, removed = selectors.form_layout(form=form)
+    boxes = []
+    for i, sv in enumerate(layout):
+        rows = [
+            FieldRow(f, _edit_form(f), first=j == 0, last=j == len(sv.fields) - 1)
+            for j, f in enumerate(sv.fields)
+        ]
+        box = SectionBox(sv.section, rows, _add_form(sv.section), i == 0, i == len(layout) - 1)
+        if refused and refused.section_pk == sv.section.pk:
+            box.add_form, box.adding = refused.form, True
+        for row in rows:
+            if refused and refused.field_pk == row.field.pk:
+                row.edit_form, row.editing = cast(FieldEditForm, refused.form), True
+        boxes.append(box)
+    return boxes, removed
+
+
+def _builder_page(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    form: ExtractionForm,
+    refused: Refused | None = None,
 ) -> HttpResponse:
-    form = _form(review, form_pk)
-    sections, removed = selectors.form_layout(form=form)
+    sections, removed = _section_boxes(form, refused)
     context = {
         "review": review,
         "membership": membership,
         "form": form,
         "sections": sections,
         "removed": removed,
-        "field_form": FieldForm(),
         "section_form": SectionForm(),
         "settings_form": FormCreateForm(
             initial={
@@ -180,7 +257,15 @@ def form_builder(
         "has_data": form.extractions.exists(),
         "field_types": FieldType.choices,
     }
-    return render(request, "extraction/builder.html", context)
+    status = 422 if refused else 200
+    return render(request, "extraction/builder.html", context, status=status)
+
+
+@review_view()
+def form_builder(
+    request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
+) -> HttpResponse:
+    return _builder_page(request, review, membership, _form(review, form_pk))
 
 
 def _back_to_builder(form: ExtractionForm, anchor: str = "") -> HttpResponse:
@@ -221,6 +306,53 @@ def form_move(
     return redirect("extraction_home", review_pk=review.pk)
 
 
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))  # django-htmx middleware sets it
+
+
+def _fragment_context(
+    review: Review, membership: Membership, form: ExtractionForm, **extra: Any
+) -> dict[str, Any]:
+    form.refresh_from_db()
+    return {"review": review, "membership": membership, "form": form, **extra}
+
+
+def _done(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    form: ExtractionForm,
+    *,
+    section_pk: int | None,
+    notice: str = "",
+    error: bool = False,
+    undo: FormField | None = None,
+    anchor: str = "",
+    refused: Refused | None = None,
+    adding: bool = False,
+) -> HttpResponse:
+    """The answer to a builder action. From htmx: only the section it changed (or the list of
+    sections), with the notice inside it. Otherwise: the whole page, as before."""
+    if not _is_htmx(request):
+        if refused:
+            return _builder_page(request, review, membership, form, refused)
+        if notice:
+            (messages.error if error else messages.success)(request, notice)
+        return _back_to_builder(form, anchor)
+    boxes, _removed = _section_boxes(form, refused)
+    box = next((b for b in boxes if b.section.pk == section_pk), None)
+    if box is None:
+        context = _fragment_context(
+            review, membership, form, sections=boxes, sections_notice=notice, error=error
+        )
+        return render(request, "extraction/_sections.html", context)
+    box.notice, box.error, box.undo = notice, error, undo
+    box.adding = box.adding or adding
+    return render(
+        request, "extraction/_section.html", _fragment_context(review, membership, form, box=box)
+    )
+
+
 @review_view(Role.LEAD)
 @require_POST
 def section_add(
@@ -232,11 +364,19 @@ def section_add(
         if not data.is_valid():
             raise DomainError("Give the section a title.")
         section = services.section_add(form=form, user=request.user, **data.cleaned_data)
-        messages.success(request, f"Section '{section.title}' added.")
     except DomainError as exc:
-        messages.error(request, exc.message)
-        return _back_to_builder(form)
-    return _back_to_builder(form, f"section-{section.pk}")
+        return _done(
+            request, review, membership, form, section_pk=None, notice=exc.message, error=True
+        )
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=None,
+        notice=f"Section '{section.title}' added.",
+        anchor=f"section-{section.pk}",
+    )
 
 
 @review_view(Role.LEAD)
@@ -247,25 +387,34 @@ def section_action(
     form = _form(review, form_pk)
     section = get_object_or_404(FormSection, pk=section_pk, form=form)
     action = request.POST.get("action", "")
+    notice = ""
     try:
         if action in ("up", "down"):
             services.section_move(section=section, direction=action, user=request.user)
         elif action == "remove":
             services.section_remove(section=section, user=request.user)
-            messages.success(
-                request, f"Section '{section.title}' removed; answers to its fields are kept."
-            )
+            notice = f"Section '{section.title}' removed; answers to its fields are kept."
         elif action == "update":
             data = SectionForm(request.POST)
             if not data.is_valid():
                 raise DomainError("Give the section a title.")
             services.section_update(section=section, user=request.user, **data.cleaned_data)
-            messages.success(request, "Section saved.")
+            notice = "Section saved."
         else:
             raise DomainError("Unknown action.")
     except DomainError as exc:
-        messages.error(request, exc.message)
-    return _back_to_builder(form, f"section-{section.pk}")
+        return _done(
+            request, review, membership, form, section_pk=None, notice=exc.message, error=True
+        )
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=None,
+        notice=notice,
+        anchor=f"section-{section.pk}",
+    )
 
 
 def _field_input(data: Mapping[str, Any]) -> services.FieldInput:
@@ -291,7 +440,7 @@ def field_add(
 ) -> HttpResponse:
     form = _form(review, form_pk)
     section = get_object_or_404(FormSection, pk=section_pk, form=form)
-    data = FieldForm(request.POST)
+    data = FieldForm(request.POST, auto_id=f"id_s{section.pk}_%s")
     try:
         if not data.is_valid():
             raise DomainError("Give the field a label and a type.")
@@ -299,10 +448,18 @@ def field_add(
             section=section, data=_field_input(data.cleaned_data), user=request.user
         )
     except DomainError as exc:
-        messages.error(request, f"The field was not added: {exc.message}")
-        return _back_to_builder(form, f"section-{section.pk}")
-    messages.success(request, f"Field '{created.label}' added (form version {form.version + 1}).")
-    return _back_to_builder(form, f"field-{created.pk}")
+        refused = Refused(_refuse(data, exc), section_pk=section.pk)
+        return _done(request, review, membership, form, section_pk=section.pk, refused=refused)
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=section.pk,
+        notice=f"Field '{created.label}' added (form version {form.version + 1}).",
+        anchor=f"field-{created.pk}",
+        adding=True,
+    )
 
 
 @review_view(Role.LEAD)
@@ -313,31 +470,72 @@ def field_action(
     form = _form(review, form_pk)
     target = get_object_or_404(FormField, pk=field_pk, form=form)
     action = request.POST.get("action", "")
+    if action == "update":
+        return _field_update(request, review, membership, form, target)
+    notice, undo, anchor = "", None, f"field-{target.pk}"
     try:
         if action in ("up", "down"):
             services.field_move(field=target, direction=action, user=request.user)
         elif action == "remove":
             services.field_remove(field=target, user=request.user)
-            messages.success(
-                request,
-                f"'{target.label}' removed from the form; its answers are kept and stay readable.",
-            )
+            notice = f"'{target.label}' removed from the form; its answers are kept."
+            undo = target
         elif action == "restore":
             services.field_restore(field=target, user=request.user)
-            messages.success(request, f"'{target.label}' is back on the form.")
-        elif action == "update":
-            data = FieldForm({**request.POST.dict(), "field_type": target.field_type})
-            if not data.is_valid():
-                raise DomainError("Give the field a label.")
-            services.field_update(
-                field=target, data=_field_input(data.cleaned_data), user=request.user
-            )
-            messages.success(request, f"'{target.label}' saved.")
+            notice = f"'{target.label}' is back on the form."
         else:
             raise DomainError("Unknown action.")
     except DomainError as exc:
-        messages.error(request, exc.message)
-    return _back_to_builder(form, f"field-{target.pk}")
+        return _done(
+            request,
+            review,
+            membership,
+            form,
+            section_pk=target.section_id,
+            notice=exc.message,
+            error=True,
+            anchor=anchor,
+        )
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=target.section_id,
+        notice=notice,
+        undo=undo,
+        anchor=anchor,
+    )
+
+
+def _field_update(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    form: ExtractionForm,
+    target: FormField,
+) -> HttpResponse:
+    data = FieldEditForm(
+        {**request.POST.dict(), "field_type": target.field_type}, auto_id=f"id_f{target.pk}_%s"
+    )
+    try:
+        if not data.is_valid():
+            raise DomainError("Give the field a label.")
+        services.field_update(field=target, data=_field_input(data.cleaned_data), user=request.user)
+    except DomainError as exc:
+        refused = Refused(_refuse(data, exc), field_pk=target.pk)
+        return _done(
+            request, review, membership, form, section_pk=target.section_id, refused=refused
+        )
+    return _done(
+        request,
+        review,
+        membership,
+        form,
+        section_pk=target.section_id,
+        notice=f"'{data.cleaned_data['label']}' saved.",
+        anchor=f"field-{target.pk}",
+    )
 
 
 @review_view()

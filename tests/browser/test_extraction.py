@@ -51,7 +51,7 @@ def add_field(page, section, label, field_type, **extra):
     details = box.locator("details.add-field")
     if details.get_attribute("open") != "":
         details.locator("summary").click()
-    form = box.locator("form.field-form")
+    form = box.locator("details.add-field form")
     form.locator("[name=label]").fill(label)
     form.locator("[name=field_type]").select_option(field_type)
     for name, value in extra.items():
@@ -126,8 +126,9 @@ def test_build_a_form_extract_three_studies_twice_and_reach_consensus(live_serve
     ):
         add_field(lead, "Peer worker", label, "yes_no_unclear", key=key)
     # The type picker shows only what the type needs.
-    lead.locator("details.add-field summary").first.click()
-    form = lead.locator("form.field-form").first
+    # After an add the form stays open for the next field.
+    assert lead.locator("details.add-field").first.evaluate("d => d.open")
+    form = lead.locator("details.add-field form").first
     form.locator("[name=field_type]").select_option("table")
     assert (
         form.locator("[name=columns]").is_visible() and not form.locator("[name=rule]").is_visible()
