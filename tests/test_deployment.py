@@ -71,7 +71,9 @@ STRONG_KEY = "Qm3v-8xT_2pLk9sWz4Rb7nYc1HdJf6Ga0UeVo5Ki-Ar_Ns2Xq8Mt3Lw"
 
 
 def _production(extra_env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
-    drop = ("SECRET_KEY", "DJANGO_SETTINGS_MODULE")
+    # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests for this process only; a deployment
+    # never has it, and `check --deploy` rightly refuses it.
+    drop = ("SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update({"DJANGO_SETTINGS_MODULE": "reviewapp.settings.production", **extra_env})
     args = command or ("-c", "import django; django.setup()")

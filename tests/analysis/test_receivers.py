@@ -4,6 +4,7 @@ bulk outcome writes of an extraction save included. Everything goes through the 
 only the outbox's hand-off to Celery (`apply_async`) is recorded instead of sent."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from analysis import services
 from analysis.models import Analysis
@@ -13,11 +14,11 @@ from extraction.models import ExtractionForm
 from extraction.rob import services as rob
 from extraction.rob.models import RobTool
 from screening import services_screening as screening
-from screening.models import Record, ScreeningItem, Stage, Study, Verdict
+from screening.models import FullTextReport, Record, ScreeningItem, Stage, Study, Verdict
 from tests.analysis.conftest import ARMS, include_study, save_continuous
 from tests.extraction.conftest import ORG_SUPPORT_RULE, build_use_case_form
 from tests.extraction.rob.conftest import ROB2_ANSWERS
-from tests.factories import RecordFactory
+from tests.factories import PDF, RecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -211,6 +212,12 @@ def _full_text_candidate(review, study):
         review=review, record=record, stage=Stage.TITLE_ABSTRACT,
         status=ScreeningItem.Status.DECIDED, votes=2, final_verdict=Verdict.INCLUDE,
     )  # fmt: skip
+    # Full-text votes need the report's PDF by default (StageSettings.votes_need_pdf).
+    FullTextReport.objects.create(
+        review=review,
+        record=record,
+        pdf=SimpleUploadedFile("report.pdf", PDF, content_type="application/pdf"),
+    )
     return Record.objects.get(pk=record.pk)
 
 
