@@ -15,32 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "benchmarks" / "out"
+from django_bench import OUT, fresh_django, timed
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/reviewapp_extraction_bench"
-
-
-def _timed(fn: Any, repeat: int) -> dict[str, float]:
-    samples = []
-    for i in range(repeat):
-        start = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return {
-        "n": repeat,
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2),
-        "max_ms": round(samples[-1], 2),
-    }
 
 
 # 50 fields: the mix of a real extraction sheet.
@@ -156,28 +135,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
-    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
-    name = db_url.rsplit("/", 1)[1]
-    host = ["-h", "127.0.0.1", "-U", "postgres"]
-    subprocess.run(["dropdb", *host, "--if-exists", name], check=True)
-    subprocess.run(["createdb", *host, name], check=True)
-    os.environ["DATABASE_URL"] = db_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.dev")
-    os.environ.pop("CELERY_BROKER_URL", None)
-    sys.path.insert(0, str(REPO))
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    fresh_django(DEFAULT_DB)
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-
-    from django.contrib.auth import get_user_model
 
     from extraction import services
     from extraction.models import Extraction
@@ -238,7 +199,7 @@ def main() -> None:
         version["n"] = record.version
 
     save_service(0)  # the first save creates the 40 outcome rows; time the edits after it
-    results["save_service"] = _timed(lambda i: save_service(i + 1), args.repeat)
+    results["save_service"] = timed(lambda i: save_service(i + 1), args.repeat)
 
     client = Client()
     client.force_login(lead)
@@ -254,8 +215,8 @@ def main() -> None:
         page_version["n"] += 1
 
     save_page(0)
-    results["save_page_post"] = _timed(lambda i: save_page(i + 1), args.repeat)
-    results["entry_page_get"] = _timed(lambda i: client.get(url), max(20, args.repeat // 4))
+    results["save_page_post"] = timed(lambda i: save_page(i + 1), args.repeat)
+    results["entry_page_get"] = timed(lambda i: client.get(url), max(20, args.repeat // 4))
     results["outcome_rows_per_save"] = Extraction.objects.get(study=studies[0]).outcome_data.count()
 
     # Comparison view of a dual extraction with 200 fields (four times the mix), 20% differing.
@@ -281,7 +242,7 @@ def main() -> None:
     response = client.get(compare_url)
     assert response.status_code == 200
     results["compare_fields"] = 200
-    results["compare_page_get"] = _timed(
+    results["compare_page_get"] = timed(
         lambda i: client.get(compare_url), max(20, args.repeat // 4)
     )
 

@@ -18,30 +18,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "benchmarks" / "out"
+from django_bench import OUT, fresh_django, timed
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/reviewapp_possible_bench"
-
-
-def _timed(fn: Any, repeat: int) -> dict[str, float]:
-    samples = []
-    for i in range(repeat):
-        start = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return {
-        "n": repeat,
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2),
-        "max_ms": round(samples[-1], 2),
-    }
 
 
 def main() -> None:
@@ -51,28 +33,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
-    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
-    name = db_url.rsplit("/", 1)[1]
-    host = ["-h", "127.0.0.1", "-U", "postgres"]
-    subprocess.run(["dropdb", *host, "--if-exists", name], check=True)
-    subprocess.run(["createdb", *host, name], check=True)
-    os.environ["DATABASE_URL"] = db_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.dev")
-    os.environ.pop("CELERY_BROKER_URL", None)
-    sys.path.insert(0, str(REPO))
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    fresh_django(DEFAULT_DB)
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-
-    from django.contrib.auth import get_user_model
 
     from reviewapp.models import Membership, Review
     from screening import services
@@ -149,8 +113,8 @@ def main() -> None:
         )
         assert response.status_code == 200 and b"possible-error" not in response.content
 
-    results["duplicates_page"] = _timed(duplicates_page, args.repeat)
-    results["prisma_page"] = _timed(prisma_page, args.repeat)
+    results["duplicates_page"] = timed(duplicates_page, args.repeat)
+    results["prisma_page"] = timed(prisma_page, args.repeat)
     decisions: list[float] = []
     undos: list[float] = []
     for i in range(args.repeat):

@@ -15,15 +15,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "benchmarks" / "out"
+from django_bench import OUT, fresh_django, timed
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/reviewapp_rob_bench"
 
 ANSWERS = {
@@ -33,47 +28,15 @@ ANSWERS = {
 }  # fmt: skip
 
 
-def _timed(fn, repeat: int) -> dict[str, float]:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return {
-        "n": repeat,
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--studies", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 
-    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
-    name = db_url.rsplit("/", 1)[1]
-    host = ["-h", "127.0.0.1", "-U", "postgres"]
-    subprocess.run(["dropdb", *host, "--if-exists", name], check=True)
-    subprocess.run(["createdb", *host, name], check=True)
-    os.environ["DATABASE_URL"] = db_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewapp.settings.dev")
-    os.environ.pop("CELERY_BROKER_URL", None)
-    sys.path.insert(0, str(REPO))
-
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.test import Client
-
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
-
+    fresh_django(DEFAULT_DB)
     from django.contrib.auth import get_user_model
+    from django.test import Client
 
     from extraction.models import Outcome
     from extraction.rob import services
@@ -110,7 +73,7 @@ def main() -> None:
     target = services.assessment_open(tool=tool, study=studies[0], outcome=outcome, user=user)
     state = {"version": target.version}
 
-    def save() -> None:
+    def save(_i: int) -> None:
         saved = services.assessment_save(
             assessment=target,
             user=user,
@@ -121,24 +84,24 @@ def main() -> None:
         )
         state["version"] = saved.version
 
-    results["save_full_rob2_assessment"] = _timed(save, args.repeat)
+    results["save_full_rob2_assessment"] = timed(save, args.repeat)
 
     client = Client()
     client.force_login(user)
     base = f"/reviews/{review.pk}/rob/tools/{tool.pk}/"
     form = {f"q_{q}": v for q, v in ANSWERS.items()}
-    results["propose_fragment"] = _timed(
-        lambda: client.post(base + "propose/", form, HTTP_HX_REQUEST="true"), args.repeat
+    results["propose_fragment"] = timed(
+        lambda _i: client.post(base + "propose/", form, HTTP_HX_REQUEST="true"), args.repeat
     )
     light = max(10, args.repeat // 10)
-    results["assessment_grid_page"] = _timed(
-        lambda: client.get(base + f"?outcome={outcome.pk}"), light
+    results["assessment_grid_page"] = timed(
+        lambda _i: client.get(base + f"?outcome={outcome.pk}"), light
     )
-    results["summary_page_with_plots"] = _timed(
-        lambda: client.get(base + f"summary/?outcome={outcome.pk}"), light
+    results["summary_page_with_plots"] = timed(
+        lambda _i: client.get(base + f"summary/?outcome={outcome.pk}"), light
     )
-    results["robvis_csv"] = _timed(
-        lambda: client.get(base + f"robvis.csv?outcome={outcome.pk}"), light
+    results["robvis_csv"] = timed(
+        lambda _i: client.get(base + f"robvis.csv?outcome={outcome.pk}"), light
     )
     for response in (client.get(base + "summary/"), client.get(base + "robvis.csv")):
         assert response.status_code == 200, response.status_code

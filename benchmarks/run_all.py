@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-HELPERS = {"run_all", "corpus", "dedup_datasets"}  # imported by benchmarks, not benchmarks
+# Imported by the benchmarks, not benchmarks themselves.
+HELPERS = {"run_all", "corpus", "dedup_datasets", "django_bench"}
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 LATENCY_DB = "reviewapp_bench_analysis"
 # Benchmarks that need a PostgreSQL database of their own, recreated for each run.
