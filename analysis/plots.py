@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 from analysis import scales
 from analysis.models import (
     CORRELATION_MEASURES,
+    MEAN_MEASURES,
     PAIRED_MEASURES,
     PROPORTION_MEASURES,
     RATE_MEASURES,
@@ -165,6 +166,8 @@ def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         return [("events", "Events", ""), ("total", "Total", "")]
     if measure in CORRELATION_MEASURES:
         return [("r", "r", ""), ("n", "n", "")]
+    if measure in MEAN_MEASURES:
+        return [("mean", "Mean", ""), ("sd", "SD", ""), ("n", "n", "")]
     return [("estimate", "Estimate", ""), ("se", "SE", "")]
 
 
@@ -225,7 +228,7 @@ def _pooled_rows(
         cells.update({"total1": str(n1), "total2": str(n2)})
     elif measure in PROPORTION_MEASURES:
         cells["total"] = str(n1)
-    elif measure in CORRELATION_MEASURES:
+    elif measure in CORRELATION_MEASURES or measure in MEAN_MEASURES:
         cells["n"] = str(n1)
     rows = [_Row(kind, cells, pool=pool, bold=True)]
     if pool.get("pi_lb") is not None and pool.get("pi_ub") is not None:
