@@ -46,6 +46,9 @@ class Measure(models.TextChoices):
     OR = "OR", "Odds ratio"
     RD = "RD", "Risk difference"
     PETO = "PETO", "Peto odds ratio"
+    # Variability of two groups: ratio of SDs, ratio of coefficients of variation (log scale).
+    VR = "VR", "Variability ratio (SDs)"
+    CVR = "CVR", "Coefficient of variation ratio"
     GEN = "GEN", "Generic inverse variance"
     # Single-group proportions (metafor's names): raw, log, logit, arcsine, Freeman-Tukey.
     PLO = "PLO", "Proportion (logit transformed)"
@@ -56,9 +59,11 @@ class Measure(models.TextChoices):
     # Correlations: Fisher's z (back-transformed to r) or raw r.
     ZCOR = "ZCOR", "Correlation (Fisher's z)"
     COR = "COR", "Correlation (raw r)"
+    UCOR = "UCOR", "Correlation (bias-corrected r)"
     # Events over person-time: two groups (ratio, difference) or one group (metafor's names).
     IRR = "IRR", "Incidence rate ratio"
     IRD = "IRD", "Incidence rate difference"
+    IRSD = "IRSD", "Square root incidence rate difference"
     IRLN = "IRLN", "Incidence rate (log transformed)"
     IR = "IR", "Incidence rate (untransformed)"
     IRS = "IRS", "Incidence rate (square root transformed)"

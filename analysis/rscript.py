@@ -7,11 +7,11 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-CONTINUOUS = ("SMD", "MD", "ROM")
+CONTINUOUS = ("SMD", "MD", "ROM", "VR", "CVR")
 DICHOTOMOUS = ("RR", "OR", "RD", "PETO")
 PROPORTIONS = ("PLO", "PFT", "PAS", "PLN", "PR")
-CORRELATIONS = ("ZCOR", "COR")
-RATES = ("IRR", "IRD")
+CORRELATIONS = ("ZCOR", "COR", "UCOR")
+RATES = ("IRR", "IRD", "IRSD")
 PAIRED = ("SMCC", "MC", "SMCR", "SMCRH")
 MEANS = ("MN", "MNLN")
 SINGLE_RATES = ("IRLN", "IR", "IRS", "IRFT")

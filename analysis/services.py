@@ -64,7 +64,7 @@ logger = logging.getLogger(__name__)
 # Part of every input hash: a change to how results are computed makes new versions.
 ENGINE_VERSION = "1"
 PENDING_TTL = timedelta(minutes=2)
-RATIO_MEASURES = ("RR", "OR", "PETO", "ROM", "IRR")
+RATIO_MEASURES = ("RR", "OR", "PETO", "ROM", "IRR", "VR", "CVR")
 GENERIC_RATIOS = ("OR", "RR", "HR", "IRR", "ROM")
 
 PRESETS: dict[str, dict[str, Any]] = {

@@ -120,8 +120,9 @@ MEANS = (
 @pytest.mark.parametrize(
     ("measure", "rows"),
     [(m, PROPORTIONS) for m in ("PLO", "PFT", "PAS", "PLN", "PR")]
-    + [(m, CORRELATIONS) for m in ("ZCOR", "COR")]
-    + [(m, RATES) for m in ("IRR", "IRD")]
+    + [(m, CORRELATIONS) for m in ("ZCOR", "COR", "UCOR")]
+    + [(m, RATES) for m in ("IRR", "IRD", "IRSD")]
+    + [(m, CONTINUOUS) for m in ("VR", "CVR")]
     + [(m, SINGLE_RATES) for m in ("IRLN", "IR", "IRS", "IRFT")]
     + [(m, PAIRED) for m in ("SMCC", "MC")]
     + [(m, PAIRED_BASELINE_SD) for m in ("SMCR", "SMCRH")]
