@@ -532,11 +532,11 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
     if spec.measure in ("SMCR", "SMCRH"):
         # Standardised by the baseline SD (Becker 1988): metafor divides by sd1i, so sd1i is
         # the baseline SD; SMCR needs no follow-up SD.
-        sds = {"sd2i": [r.sd for r in rows]} if spec.measure == "SMCRH" else {}
         return stats.escalc(
             spec.measure,
             m1i=[r.mean for r in rows], m2i=[r.mean_pre for r in rows],
-            sd1i=[r.sd_pre for r in rows], **sds,
+            sd1i=[r.sd_pre for r in rows],
+            sd2i=[r.sd for r in rows] if spec.measure == "SMCRH" else None,
             ni=[r.n for r in rows], ri=[_prepost_r(spec, r) for r in rows], labels=labels,
         )  # fmt: skip
     if spec.measure in PAIRED_MEASURES:
