@@ -338,7 +338,8 @@ def review_progress(review: Any, user: Any = None) -> dict[str, Any]:
     for tool in rob_selectors.rob_tools(review=review):
         rows = rob_selectors.plot_rows(tool=tool)
         if rows:
-            bar = rob_plots.summary_bar(rows, rob_selectors.plot_spec(tool=tool))
+            # Only the domains some study was judged on: no empty bars for other variants' domains.
+            bar = rob_plots.summary_bar(rows, rob_selectors.plot_spec(tool=tool, rows=rows))
             figures.append({"id": tool.pk, "name": tool.name, "json": bar.to_json()})
     return {
         "stages": [
