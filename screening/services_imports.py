@@ -42,6 +42,8 @@ def import_delete(*, batch: ImportBatch, user: Any, keep_screened: bool = False)
     counts records, so its boxes follow at once.
     """
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    _lock_records(batch)
+    # Read after the locks: a vote that held one of them has committed and is counted.
     preview = import_deletion_preview(batch=batch)
     if preview.refusal:
         raise DomainError(preview.refusal)
@@ -79,6 +81,20 @@ def import_delete(*, batch: ImportBatch, user: Any, keep_screened: bool = False)
     return ImportDeletion(
         batch=batch, records_deleted=deleted, records_kept=kept, regrouped=regrouped
     )
+
+
+def _lock_records(batch: ImportBatch) -> None:
+    """Lock every record of the import, in id order, before looking for work on them. Work is
+    written under the same row lock (services_screening._lock_record_for_work): work begun
+    first finishes first and is then seen here; work that comes later waits for the deletion
+    and finds the record gone. One statement, no rows sent back."""
+    table = Record._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT id FROM {table} WHERE import_batch_id = %s "
+            "ORDER BY id FOR UPDATE) AS locked",
+            [batch.pk],
+        )
 
 
 def _materialise(records: RecordQuerySet) -> RecordQuerySet:
