@@ -708,6 +708,7 @@ def _leave_study(record: Record) -> None:
 @transaction.atomic
 def study_link_report(*, record: Record, study: Study | None = None, new_label: str = "") -> Study:
     """Link a report to an existing study, or to a new one named `new_label`."""
+    _lock_record_for_work(record)
     record = Record.objects.select_for_update().get(pk=record.pk)
     if record.duplicate_of_id is not None:
         raise DomainError("Link the kept record of a duplicate group, not a duplicate.")
