@@ -40,6 +40,7 @@ from extraction.validation import (
     Errors,
     is_blank,
 )
+from reviewapp.common.pages import refused_status
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -1020,7 +1021,7 @@ def extraction_save(
         )
         context["conflict"] = exc
         context["conflict_items"] = _conflict_items(fields, exc.current, answers, arms, rows)
-        return render(request, "extraction/entry.html", context, status=409)
+        return render(request, "extraction/entry.html", context, status=refused_status(exc))
     except services.ValidationFailed as exc:
         stored = selectors.extraction_for(
             form=form, study=study, user=request.user, consensus_record=consensus_record
