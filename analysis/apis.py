@@ -71,12 +71,7 @@ class AnalysisViewSet(
         changes = self._changes(request)
         changes.pop("outcome", None)
         version = changes.pop("version", None)
-        try:
-            analysis = services.analysis_update(analysis=analysis, version=version, **changes)
-        except DomainError as exc:
-            if exc.field == "version":
-                return Response({"version": [exc.message]}, status=status.HTTP_409_CONFLICT)
-            raise
+        analysis = services.analysis_update(analysis=analysis, version=version, **changes)
         return Response(AnalysisSerializer(analysis).data)
 
     def perform_destroy(self, instance: Analysis) -> None:

@@ -56,7 +56,7 @@ from analysis.stats.sensitivity import subgroups as pool_subgroups
 from extraction.models import Outcome
 from extraction.selectors import study_variable_fields
 from reviewapp.common.outbox import outbox_enqueue
-from reviewapp.errors import DomainError
+from reviewapp.errors import DomainError, StaleVersion
 from reviewapp.models import Review
 
 logger = logging.getLogger(__name__)
@@ -261,10 +261,9 @@ def analysis_update(*, analysis: Analysis, version: int | None = None, **changes
     """Change settings; `version` (when given) must be the one the editor started from."""
     locked = Analysis.objects.select_for_update().select_related("outcome").get(pk=analysis.pk)
     if version is not None and int(version) != locked.version:
-        raise DomainError(
+        raise StaleVersion(
             "Someone changed this analysis while you were editing it. Reload to see their "
-            "settings, then make your change again.",
-            field="version",
+            "settings, then make your change again."
         )
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -974,9 +973,7 @@ def grade_save(
         outcome=outcome, defaults={"review_id": outcome.review_id}
     )
     if version is not None and grade.pk and int(version) != grade.version:
-        raise DomainError(
-            "Someone else changed this rating meanwhile. Reload and rate again.", field="version"
-        )
+        raise StaleVersion("Someone else changed this rating meanwhile. Reload and rate again.")
     levels = {c.value for c in GradeRating.Level}
     clean_reasons: dict[str, str] = {}
     for domain in GradeRating.DOMAINS:

@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,7 @@ from analysis.rscript import inputs_csv, r_script
 from extraction.models import Outcome
 from reviewapp.celery import app as celery_app
 from reviewapp.common.outbox import outbox_notice, outbox_waiting
+from reviewapp.common.pages import call_and_redirect
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -404,16 +406,16 @@ def grade_save(
         messages.error(request, "Choose a judgement for each domain.")
         return redirect("summary_of_findings", review.pk)
     data = form.cleaned_data
-    try:
-        services.grade_save(
+    return call_and_redirect(
+        request,
+        lambda: services.grade_save(
             outcome=outcome,
             updated_by=request.user,
             ratings={d: data[d] for d in GradeRating.DOMAINS},
             reasons={d: data[f"{d}_reason"] for d in GradeRating.DOMAINS},
             version=data.get("version"),
-        )
-    except DomainError as exc:
-        messages.error(request, f"{outcome.name}: {exc.message}")
-    else:
-        messages.success(request, f"GRADE rating saved for {outcome.name}.")
-    return redirect("summary_of_findings", review.pk)
+        ),
+        to=reverse("summary_of_findings", args=[review.pk]),
+        success=f"GRADE rating saved for {outcome.name}.",
+        error_prefix=f"{outcome.name}: ",
+    )

@@ -36,14 +36,6 @@ def _validation_response(exc: services.ValidationFailed) -> Response:
     return Response({"detail": exc.message, **exc.errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
-def _conflict_response(exc: services.ConflictError) -> Response:
-    current = ExtractionSerializer(exc.current).data if exc.current is not None else None
-    return Response(
-        {"detail": exc.message, "current": current, "yours": exc.yours},
-        status=status.HTTP_409_CONFLICT,
-    )
-
-
 class FormViewSet(
     ReviewScopedAPIMixin,
     mixins.ListModelMixin,
@@ -341,8 +333,6 @@ class ExtractionViewSet(
                 expected_version=v["version"],
                 kind=Extraction.Kind.CONSENSUS if v["consensus"] else None,
             )
-        except services.ConflictError as exc:
-            return _conflict_response(exc)
         except services.ValidationFailed as exc:
             return _validation_response(exc)
         return Response(ExtractionSerializer(record).data)
@@ -419,8 +409,6 @@ class ExtractionViewSet(
                 expected_version=v["version"],
                 complete=v["complete"],
             )
-        except services.ConflictError as exc:
-            return _conflict_response(exc)
         except services.ValidationFailed as exc:
             return _validation_response(exc)
         return Response(ExtractionSerializer(record).data)

@@ -36,7 +36,7 @@ from extraction.validation import (
     is_blank,
 )
 from reviewapp import events
-from reviewapp.errors import DomainError
+from reviewapp.errors import DomainError, StaleVersion
 from reviewapp.models import Review
 from screening.models import Study
 
@@ -61,8 +61,10 @@ class ValidationFailed(DomainError):
         self.errors = by_key
 
 
-class ConflictError(DomainError):
+class ConflictError(StaleVersion):
     """Someone saved this record after you opened it; `current` is what is stored now."""
+
+    current: Extraction | None
 
     def __init__(self, current: Extraction | None, yours: Mapping[str, Any]) -> None:
         who = "someone"
@@ -72,10 +74,9 @@ class ConflictError(DomainError):
             f"{who} saved this record while you were editing it (now version "
             f"{current.version if current else '?'}). Nothing of yours was saved: compare both "
             "versions below, then save again.",
-            field="version",
+            current=current,
+            yours=yours,
         )
-        self.current = current
-        self.yours = dict(yours)
 
 
 # --- forms ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from extraction import views
+from extraction import views, views_consensus, views_entry
 
 P = "reviews/<int:review_pk>/extraction/"
 STUDY = P + "forms/<int:form_pk>/studies/<int:study_pk>/"
@@ -13,7 +13,7 @@ urlpatterns = [
     path(P + "forms/<int:form_pk>/", views.form_builder, name="extraction_form_builder"),
     path(P + "forms/<int:form_pk>/settings/", views.form_settings, name="extraction_form_settings"),
     path(P + "forms/<int:form_pk>/move/", views.form_move, name="extraction_form_move"),
-    path(P + "forms/<int:form_pk>/derive/", views.derive_preview, name="extraction_derive"),
+    path(P + "forms/<int:form_pk>/derive/", views_entry.derive_preview, name="extraction_derive"),
     path(P + "forms/<int:form_pk>/export.json", views.form_export, name="extraction_form_export"),
     path(P + "forms/<int:form_pk>/preview/", views.form_preview, name="extraction_form_preview"),
     path(P + "forms/<int:form_pk>/sections/new/", views.section_add, name="extraction_section_add"),
@@ -41,9 +41,9 @@ urlpatterns = [
         name="extraction_export_metafor",
     ),
     path(P + "export/<str:kind>.csv", views.export_csv, name="extraction_export"),
-    path(STUDY, views.extraction_entry, name="extraction_entry"),
-    path(STUDY + "save/", views.extraction_save, name="extraction_save"),
-    path(STUDY + "compare/", views.extraction_compare, name="extraction_compare"),
-    path(STUDY + "consensus/", views.consensus_save, name="extraction_consensus"),
+    path(STUDY, views_entry.extraction_entry, name="extraction_entry"),
+    path(STUDY + "save/", views_entry.extraction_save, name="extraction_save"),
+    path(STUDY + "compare/", views_consensus.extraction_compare, name="extraction_compare"),
+    path(STUDY + "consensus/", views_consensus.consensus_save, name="extraction_consensus"),
     path(STUDY + "history/", views.extraction_history, name="extraction_history"),
 ]

@@ -13,10 +13,12 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from reviewapp import accounts, selectors, services
 from reviewapp.archive.selectors import archive_status
+from reviewapp.common.pages import call_and_redirect
 from reviewapp.common.permissions import review_view
 from reviewapp.common.throttles import LoginThrottle
 from reviewapp.demo import DEMO_PASSWORD
@@ -180,13 +182,13 @@ def review_restore(request: HttpRequest, *, review: Review, membership: Membersh
     if request.method != "POST" or review.deleted_at is None:
         # A second click, or a bookmark: the review is already there.
         return redirect("review_detail", review_pk=review.pk)
-    try:
-        services.review_restore(review=review)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("review_list")
-    messages.success(request, f"'{review.title}' was restored.")
-    return redirect("review_detail", review_pk=review.pk)
+    return call_and_redirect(
+        request,
+        lambda: services.review_restore(review=review),
+        to=reverse("review_detail", args=[review.pk]),
+        error_to=reverse("review_list"),
+        success=f"'{review.title}' was restored.",
+    )
 
 
 def _render_team(
@@ -262,13 +264,12 @@ def team_remove(
     request: HttpRequest, *, review: Review, membership: Membership, membership_pk: int
 ) -> HttpResponse:
     target = get_object_or_404(Membership, pk=membership_pk, review=review)
-    try:
-        services.membership_remove(membership=target)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{target.user.get_username()} was removed from the team.")
-    return redirect("team", review_pk=review.pk)
+    return call_and_redirect(
+        request,
+        lambda: services.membership_remove(membership=target),
+        to=reverse("team", args=[review.pk]),
+        success=f"{target.user.get_username()} was removed from the team.",
+    )
 
 
 @review_view(Role.LEAD)
@@ -277,13 +278,12 @@ def invitation_resend(
     request: HttpRequest, *, review: Review, membership: Membership, invitation_pk: int
 ) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_pk, review=review)
-    try:
-        services.invitation_resend(invitation=invitation)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"A new link was sent to {invitation.email}.")
-    return redirect("team", review_pk=review.pk)
+    return call_and_redirect(
+        request,
+        lambda: services.invitation_resend(invitation=invitation),
+        to=reverse("team", args=[review.pk]),
+        success=f"A new link was sent to {invitation.email}.",
+    )
 
 
 @review_view(Role.LEAD)

@@ -11,6 +11,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from reviewapp.common.outbox import outbox_notice, outbox_waiting
+from reviewapp.common.pages import call_and_redirect
 from reviewapp.common.pagination import DeferredJoinPaginator
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
@@ -170,16 +171,19 @@ def import_delete(
     if request.method == "POST":
         form = ImportDeleteForm(request.POST)
         keep = form.is_valid() and form.cleaned_data["keep_screened"]
-        try:
-            services_imports.import_delete_request(
+        detail = reverse("import_detail", args=[review.pk, batch.pk])
+        response = call_and_redirect(
+            request,
+            lambda: services_imports.import_delete_request(
                 batch=batch, user=request.user, keep_screened=keep
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect("import_delete", review_pk=review.pk, batch_pk=batch.pk)
-        messages.info(request, f"Deleting the records of {batch.file_name} in the background.")
-        outbox_notice(request)
-        return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
+            ),
+            to=detail,
+            error_to=reverse("import_delete", args=[review.pk, batch.pk]),
+            success=f"Deleting the records of {batch.file_name} in the background.",
+        )
+        if response.url == detail:
+            outbox_notice(request)
+        return response
     context = {
         "review": review,
         "membership": membership,
@@ -195,13 +199,13 @@ def import_restore(
     request: HttpRequest, *, review: Review, membership: Membership, batch_pk: int
 ) -> HttpResponse:
     batch = get_object_or_404(ImportBatch, pk=batch_pk, review=review)
-    try:
-        again = services_imports.import_restore(batch=batch, user=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
-    messages.success(request, f"Importing {batch.file_name} again.")
-    return redirect("import_detail", review_pk=review.pk, batch_pk=again.pk)
+    return call_and_redirect(
+        request,
+        lambda: services_imports.import_restore(batch=batch, user=request.user),
+        to=lambda again: reverse("import_detail", args=[review.pk, again.pk]),
+        error_to=reverse("import_detail", args=[review.pk, batch.pk]),
+        success=f"Importing {batch.file_name} again.",
+    )
 
 
 def _possible_context(
@@ -303,11 +307,12 @@ def possible_undo(request: HttpRequest, *, review: Review, membership: Membershi
     return _possible_response(request, review, membership, notice=notice, focus=pair.pk)
 
 
-def _back(request: HttpRequest, review: Review) -> HttpResponse:
+def _back(request: HttpRequest, review: Review) -> str:
+    """Where a duplicates action returns: the page it came from, when that is this review's."""
     target = request.POST.get("next", "")
     if target.startswith(f"/reviews/{review.pk}/"):
-        return redirect(target)
-    return redirect("duplicates", review_pk=review.pk)
+        return target
+    return reverse("duplicates", args=[review.pk])
 
 
 def _merge_other(review: Review, raw: str) -> Record:
@@ -359,7 +364,7 @@ def duplicate_action(
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-    return _back(request, review)
+    return redirect(_back(request, review))
 
 
 @review_view(Role.REVIEWER)
@@ -386,13 +391,12 @@ def duplicate_undo(
     request: HttpRequest, *, review: Review, membership: Membership, action_pk: int
 ) -> HttpResponse:
     action = get_object_or_404(DedupAction, pk=action_pk, review=review)
-    try:
-        services.dedup_undo(action=action, user=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Undone: {action.get_kind_display().lower()}.")
-    return _back(request, review)
+    return call_and_redirect(
+        request,
+        lambda: services.dedup_undo(action=action, user=request.user),
+        to=_back(request, review),
+        success=f"Undone: {action.get_kind_display().lower()}.",
+    )
 
 
 # --- screening -----------------------------------------------------------------------------

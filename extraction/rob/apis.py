@@ -31,17 +31,6 @@ from screening.models import Study
 OUTCOME_PARAM = OpenApiParameter("outcome", OpenApiTypes.INT, description="Result (outcome) id")
 
 
-def _conflict(exc: services.VersionConflict) -> Response:
-    return Response(
-        {
-            "version": [exc.message],
-            "current": RobAssessmentSerializer(exc.current).data,
-            "submitted": exc.submitted,
-        },
-        status=status.HTTP_409_CONFLICT,
-    )
-
-
 class RobToolViewSet(
     ReviewScopedAPIMixin,
     mixins.ListModelMixin,
@@ -219,12 +208,9 @@ class RobAssessmentViewSet(
             )
         data = SaveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            saved = services.assessment_save(
-                assessment=assessment, user=request.user, **data.validated_data
-            )
-        except services.VersionConflict as exc:
-            return _conflict(exc)
+        saved = services.assessment_save(
+            assessment=assessment, user=request.user, **data.validated_data
+        )
         return Response(RobAssessmentSerializer(saved).data)
 
     @extend_schema(request=OpenSerializer, responses={200: RobAssessmentSerializer})
@@ -249,14 +235,11 @@ class RobAssessmentViewSet(
         source = get_object_or_404(
             RobAssessment, pk=data.validated_data["source"], review=self.review
         )
-        try:
-            saved = services.consensus_accept(
-                consensus=consensus,
-                source=source,
-                domain=data.validated_data["domain"],
-                user=request.user,
-                version=data.validated_data["version"],
-            )
-        except services.VersionConflict as exc:
-            return _conflict(exc)
+        saved = services.consensus_accept(
+            consensus=consensus,
+            source=source,
+            domain=data.validated_data["domain"],
+            user=request.user,
+            version=data.validated_data["version"],
+        )
         return Response(RobAssessmentSerializer(saved).data)

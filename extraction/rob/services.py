@@ -10,24 +10,26 @@ from extraction.models import Outcome
 from extraction.rob.models import RobAssessment, RobTool
 from extraction.rob.tools import Tool
 from reviewapp import events
-from reviewapp.errors import DomainError
+from reviewapp.errors import DomainError, StaleVersion
 from reviewapp.models import Review
 from screening.models import Study
 
 MAX_TEXT = 5000
 
 
-class VersionConflict(DomainError):
+class VersionConflict(StaleVersion):
     """Someone saved the assessment since this copy was loaded; `current` is what they saved."""
+
+    current: RobAssessment
 
     def __init__(self, *, current: RobAssessment, submitted: dict[str, Any]) -> None:
         who = current.updated_by.get_username() if current.updated_by else "someone"
         super().__init__(
             f"{who} saved this assessment (version {current.version}) after you opened it. "
             "Nothing of yours was saved: compare both versions below and save again.",
-            field="version",
+            current=current,
+            yours=submitted,
         )
-        self.current = current
         self.submitted = submitted
 
 

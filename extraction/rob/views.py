@@ -16,6 +16,7 @@ from extraction.rob.forms import ToolForm, definition_as_text
 from extraction.rob.models import RobAssessment, RobTool
 from extraction.rob.plots import summary_bar, traffic_light
 from extraction.rob.tools import RESPONSE_LABELS, Tool
+from reviewapp.common.pages import call_and_redirect, refused_status
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -204,13 +205,13 @@ def tool_settings(
     form = ToolForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and request.POST.get("action") == "delete":
-        try:
-            services.tool_delete(tool=tool)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect("rob_tool_settings", review_pk=review.pk, tool_pk=tool.pk)
-        messages.success(request, f"{tool.name} deleted.")
-        return redirect("rob_home", review_pk=review.pk)
+        return call_and_redirect(
+            request,
+            lambda: services.tool_delete(tool=tool),
+            to=reverse("rob_home", args=[review.pk]),
+            error_to=reverse("rob_tool_settings", args=[review.pk, tool.pk]),
+            success=f"{tool.name} deleted.",
+        )
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -329,7 +330,7 @@ def assess(
         context = _assess_context(review, membership, tool, exc.current, data)
         context["conflict"] = exc
         context["theirs"] = _sections(exc.current.spec, exc.current.answers, exc.current.domains)
-        return render(request, "rob/assess.html", context, status=409)
+        return render(request, "rob/assess.html", context, status=refused_status(exc))
     except DomainError as exc:
         context = _assess_context(review, membership, tool, assessment, data)
         context["error"] = exc
@@ -448,7 +449,7 @@ def consensus(
             return redirect(target + (f"?outcome={outcome.pk}" if outcome else ""))
         except DomainError as exc:
             messages.error(request, exc.message)
-            status = 409 if isinstance(exc, services.VersionConflict) else 400
+            status = refused_status(exc)
             if current is not None:
                 current.refresh_from_db()
     context = {

@@ -4,19 +4,15 @@ as it was typed, and an implausible number is saved with a readable warning unde
 import pytest
 
 from extraction import services
-from screening.models import Study
 from tests.browser.test_extraction import login
 from tests.extraction.conftest import build_use_case_form
+from tests.factories import include_study
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def entry(live_server, review, lead, monkeypatch):
-    monkeypatch.setattr(
-        "screening.selectors.included_studies",
-        lambda *, review: Study.objects.filter(review=review).order_by("label", "id"),
-    )
+def entry(live_server, review, lead):
     form = build_use_case_form(review, lead)
     services.outcome_save(
         review=review,
@@ -25,7 +21,7 @@ def entry(live_server, review, lead, monkeypatch):
         scale_min=0,
         scale_max=10,
     )
-    study = Study.objects.create(review=review, label="Chinman 2015")
+    study = include_study(review, "Chinman 2015")
     return f"{live_server.url}/reviews/{review.pk}/extraction/forms/{form.pk}/studies/{study.pk}/"
 
 
