@@ -181,7 +181,7 @@ def import_delete(
             error_to=reverse("import_delete", args=[review.pk, batch.pk]),
             success=f"Deleting the records of {batch.file_name} in the background.",
         )
-        if response.url == detail:
+        if response["Location"] == detail:
             outbox_notice(request)
         return response
     context = {
