@@ -208,3 +208,45 @@ def test_a_paired_row_without_a_follow_up_sd_is_left_to_the_analysis(review, she
     ])  # fmt: skip
     row = selectors.analysis_rows(outcome=paired)[0]
     assert row.missing is None  # SMCR uses it; the other measures list it as missing
+
+
+@pytest.mark.parametrize(
+    ("outcome_type", "row", "differs"),
+    [
+        ("mean", {"mean": 3.9, "sd": 1.1, "n": 25}, ("sd", 1.4)),
+        ("proportion", {"events": 12, "total": 80}, ("events", 13)),
+        ("correlation", {"r": 0.31, "n": 120}, ("r", 0.33)),
+        ("single_rate", {"events": 7, "person_time": 1200.0}, ("person_time", 1250.0)),
+        ("paired", {"mean_pre": 20, "sd_pre": 6, "mean": 18, "sd": 5.5, "n": 30, "r": 0.6},
+         ("r", 0.5)),
+    ],
+)  # fmt: skip
+def test_two_extractors_single_group_rows_are_compared_and_resolved(
+    api_for, review, lead, dual_sheet, studies, screener_a, screener_b, outcome_type, row, differs
+):
+    outcome = services.outcome_save(review=review, name="Outcome", outcome_type=outcome_type)
+    base = f"/api/reviews/{review.pk}/extractions/"
+    key, other = differs
+    for user, values in ((screener_a, row), (screener_b, {**row, key: other})):
+        response = api_for(user).post(
+            base,
+            {"form": dual_sheet.pk, "study": studies[0].pk, "version": 0,
+             "answers": {"design": "Cluster randomised"},
+             "arms": [], "outcomes": [{"outcome": outcome.pk, "timepoint": "baseline",
+                                       "arm": "", **values}]},
+            format="json",
+        )  # fmt: skip
+        assert response.status_code == 200, response.json()
+    compare = f"compare/?form={dual_sheet.pk}&study={studies[0].pk}"
+    comparison = api_for(lead).get(base + compare).json()
+    assert comparison["differences"] == 1
+    cell = comparison["outcome_rows"][0]["key"]
+    made = api_for(lead).post(
+        base + "consensus/",
+        {"form": dual_sheet.pk, "study": studies[0].pk, "version": 0, "choices": {cell: "second"}},
+        format="json",
+    )
+    assert made.status_code == 200, made.json()
+    assert made.json()["kind"] == "consensus"
+    resolved = selectors.analysis_rows(outcome=outcome)[0]
+    assert getattr(resolved, key) == other and resolved.missing is None
