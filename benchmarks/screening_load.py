@@ -2,7 +2,9 @@
 
     python benchmarks/screening_load.py [--records 10000] [--reviewers 20] [--seconds 10]
                                         [--order relevance|random|import] [--workers 5]
-                                        [--think 2] [--train-during]
+                                        [--think 2] [--combined] [--reuse]
+                                        [--train-during | --train-worker]
+                                        [--train-nice 19] [--train-cpu 1]
 
 Recreates the database `reviewapp_bench_screening` (or BENCH_DATABASE_URL) with one review of
 `--records` records and `--reviewers` reviewers (dual screening, blind), starts gunicorn on it,
@@ -23,6 +25,11 @@ review is first given two labelled records and a trained ranking, and with `--tr
 separate process retrains the ranking over and over while the reviewers work, so the next-record
 latency is measured while a training runs. A vote answered 400 ("already has its 2 decisions")
 is a record served to more reviewers than it needed: the run reports them as `refused_votes`.
+`--train-during` is the worst case (a worker that is never idle); `--train-worker` is the
+production shape: a real Celery worker on the benchmark's queue, trained on the app's own
+debounce schedule (screening/ranking/schedule.py), and with `--train-cpu 1 --train-nice 19`
+pinned to one core at low priority, as the worker's own container would be. The POST + GET
+flow (without --combined) reports the next record's own time (`next_ms_p95`).
 
 Afterwards the database is checked row by row: the number of Decision rows equals the number
 of 201 answers (nothing lost, nothing duplicated), no (record, stage, reviewer) appears twice,
@@ -41,6 +48,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -228,6 +236,29 @@ def _check(db_url: str, review: int) -> dict:
         }
 
 
+def _analyze(db_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        for table in ("screening_decision", "screening_screeningitem", "screening_screeninglease"):
+            conn.execute(f"ANALYZE {table}")
+
+
+def _worker_trainings(db_url: str, since: float) -> list[float]:
+    """Seconds of each training the Celery worker finished during the run (its outbox rows:
+    sent, then finished)."""
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT extract(epoch FROM finished_at - greatest(sent_at, coalesce(not_before,"
+            " sent_at))) FROM reviewapp_outboxtask WHERE task_name LIKE '%%train_ranking%%'"
+            " AND finished_at IS NOT NULL AND created_at >= to_timestamp(%s) ORDER BY id",
+            (since,),
+        ).fetchall()
+    return [round(float(r[0]), 2) for r in rows]
+
+
 def _reuse(db_url: str, order: str) -> dict:
     """Keep the records and reviewers of the previous run; forget its votes."""
     import psycopg
@@ -261,6 +292,25 @@ def main() -> None:
         type=int,
         default=0,
         help="run that process at this niceness (a ranking worker started under `nice`)",
+    )
+    parser.add_argument(
+        "--train-worker",
+        action="store_true",
+        help="run a real Celery worker on the benchmark's queue (needs BENCH_BROKER_URL): "
+        "trainings come on the app's own debounce schedule, as in production",
+    )
+    parser.add_argument(
+        "--train-cpu",
+        default="",
+        help="pin the training process to these CPUs (taskset -c, e.g. 1): the worker's own "
+        "container",
+    )
+    parser.add_argument(
+        "--analyze-after",
+        type=float,
+        default=5,
+        help="seconds into the run to ANALYZE the votes tables (-1: never; then the first "
+        "minute is planned as if nothing had been screened)",
     )
     parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
     parser.add_argument(
@@ -344,6 +394,31 @@ def main() -> None:
         conn.execute("VACUUM ANALYZE")
     print(f"vacuumed in {time.perf_counter() - began:.0f} s", flush=True)
 
+    prefix = [
+        *(["taskset", "-c", args.train_cpu] if args.train_cpu else []),
+        *(["nice", "-n", str(args.train_nice)] if args.train_nice else []),
+    ]
+    worker = (
+        subprocess.Popen(
+            [
+                *prefix,
+                str(Path(sys.executable).with_name("celery")),
+                "-A",
+                "reviewapp",
+                "worker",
+                "-Q",
+                env["CELERY_QUEUE"],
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=REPO,
+            env=env,
+        )
+        if args.train_worker
+        else None
+    )
     port = _free_port()
     gunicorn = subprocess.Popen(
         [
@@ -376,7 +451,7 @@ def main() -> None:
         trainer = (
             subprocess.Popen(
                 [
-                    *(["nice", "-n", str(args.train_nice)] if args.train_nice else []),
+                    *prefix,
                     sys.executable,
                     "manage.py",
                     "shell",
@@ -393,16 +468,31 @@ def main() -> None:
             else None
         )
         load_before = os.getloadavg()[0]
+        run_began = time.time()
+        # The run starts from a review nobody has screened: the planner's statistics say the
+        # votes tables are empty, and until autovacuum notices (a minute or more) it plans for
+        # that (e.g. the queue counts walked every record of the review). A review in progress
+        # has statistics: take them once the first votes are in, as autovacuum would.
+        analyzer = threading.Timer(args.analyze_after, _analyze, (db_url,))
+        if args.analyze_after >= 0:
+            analyzer.start()
         stats = asyncio.run(
             _load(url, setup["review"], setup["tokens"], args.seconds, args.think, args.combined)
         )
         load_after = os.getloadavg()[0]
+        analyzer.cancel()
         trainings = None
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=60)
+            trainings = _worker_trainings(db_url, run_began)
         if trainer is not None:
             trainer.terminate()
             out, _ = trainer.communicate(timeout=60)
             trainings = [float(x) for x in out.split()] if out else []
     finally:
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
 
@@ -418,6 +508,9 @@ def main() -> None:
         "order": args.order,
         "train_during": args.train_during,
         "train_nice": args.train_nice,
+        "train_worker": args.train_worker,
+        "train_cpu": args.train_cpu,
+        "analyze_after_seconds": args.analyze_after,
         "think_seconds_mean": args.think,
         "flow": "decision answer carries the next record" if args.combined else "POST + GET",
         "gunicorn_workers": args.workers,

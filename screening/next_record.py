@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import (
     Count,
     Exists,
@@ -251,14 +251,20 @@ def _has_room(record: Record, stage: str, reviewer: Any, settings: StageSettings
 
 
 def _lease(record: Record, stage: str, reviewer: Any, now: Any) -> None:
-    expires = now + timedelta(seconds=LEASE_SECONDS)
-    try:
-        with transaction.atomic():
-            ScreeningLease.objects.update_or_create(
-                record=record,
-                stage=stage,
-                reviewer=reviewer,
-                defaults={"review_id": record.review_id, "expires_at": expires, "skipped": False},
-            )
-    except IntegrityError:  # the same reviewer's other tab leased it at this instant
-        pass
+    """One INSERT ... ON CONFLICT DO UPDATE (a skipped lease of the same reviewer becomes a
+    live one; the same reviewer's other tab leasing it at this instant is no error)."""
+    lease = ScreeningLease(
+        review_id=record.review_id,
+        record=record,
+        stage=stage,
+        reviewer=reviewer,
+        expires_at=now + timedelta(seconds=LEASE_SECONDS),
+        skipped=False,
+        created_at=now,
+    )
+    ScreeningLease.objects.bulk_create(
+        [lease],
+        update_conflicts=True,
+        unique_fields=["record", "stage", "reviewer"],
+        update_fields=["expires_at", "skipped", "created_at"],
+    )
