@@ -816,3 +816,11 @@ def copy_source_section(*, user: Any, section_pk: int) -> FormSection | None:
         form__review__memberships__user=user,
         form__review__deleted_at__isnull=True,
     ).first()
+
+
+def answered_keys(*, form: ExtractionForm) -> set[str]:
+    """Keys of the fields someone has answered on this form (any record, any kind)."""
+    keys: set[str] = set()
+    for answers in Extraction.objects.filter(form=form).values_list("answers", flat=True):
+        keys.update(k for k, v in (answers or {}).items() if v not in (None, "", [], {}))
+    return keys
