@@ -149,3 +149,65 @@ def test_outsiders_and_viewers_cannot_use_the_block_actions(
     url = base(review, sheet) + "templates/"
     assert client_for(outsider).post(url, {"template": "dichotomous_outcome"}).status_code == 404
     assert client_for(viewer).post(url, {"template": "dichotomous_outcome"}).status_code == 403
+
+
+def test_the_api_reorders_duplicates_restores_adds_templates_and_copies(
+    api_for, review, lead, sheet, outsider
+):
+    api = api_for(lead)
+    root = f"/api/reviews/{review.pk}/"
+    section = sheet.sections.get(title="Study design")
+    ids = list(section.fields.values_list("pk", flat=True))
+    response = api.post(
+        root + f"extraction-sections/{section.pk}/reorder/", {"order": ids[::-1]}, format="json"
+    )
+    assert response.status_code == 200
+    assert section.fields.filter(removed_in_version=None).first().key == "followups"
+    assert (
+        api.post(
+            root + f"extraction-sections/{section.pk}/reorder/", {"order": ids[:1]}, format="json"
+        ).status_code
+        == 400
+    )
+    s_ids = list(sheet.sections.values_list("pk", flat=True))
+    response = api.post(
+        root + f"extraction-forms/{sheet.pk}/reorder/", {"order": s_ids[::-1]}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["schema"]["sections"][0]["title"] == (
+        "Peer worker"
+    )
+    field = sheet.fields.get(key="setting")
+    response = api.post(root + f"extraction-fields/{field.pk}/duplicate/")
+    assert response.status_code == 201 and response.json()["key"] == "setting_2"
+    assert api.delete(root + f"extraction-fields/{field.pk}/").status_code == 204
+    response = api.post(root + f"extraction-fields/{field.pk}/restore/")
+    assert response.status_code == 200 and response.json()["removed_in_version"] is None
+    peer = sheet.sections.get(title="Peer worker")
+    assert api.delete(root + f"extraction-sections/{peer.pk}/").status_code == 204
+    response = api.post(root + f"extraction-sections/{peer.pk}/restore/")
+    assert response.status_code == 200 and response.json()["removed_in_version"] is None
+    response = api.post(root + f"extraction-sections/{peer.pk}/duplicate/")
+    assert response.status_code == 201 and response.json()["title"] == "Peer worker (copy)"
+    response = api.post(
+        root + f"extraction-forms/{sheet.pk}/add-template/",
+        {"template": "study_characteristics"},
+        format="json",
+    )
+    assert response.status_code == 201 and response.json()["title"] == "Study characteristics"
+
+    theirs = ReviewFactory(title="Their review")
+    MembershipFactory(review=theirs, user=outsider, is_lead=True)
+    hidden = build_use_case_form(theirs, outsider, name="Secret sheet")
+    mine = ReviewFactory(title="Mine")
+    MembershipFactory(review=mine, user=lead)  # a viewer there may still copy from it
+    source = build_use_case_form(mine, lead, name="Older sheet")
+    url = root + f"extraction-forms/{sheet.pk}/copy-in/"
+    assert api.post(url, {"source_form": hidden.pk}, format="json").status_code == 404
+    response = api.post(url, {"source_form": source.pk}, format="json")
+    assert response.status_code == 201 and len(response.json()) == 2
+    response = api.post(
+        root + "extraction-forms/copy/", {"source_form": source.pk, "name": "Copy"}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["name"] == "Copy"
+    response = api.post(root + "extraction-forms/copy/", {"source_form": hidden.pk}, format="json")
+    assert response.status_code == 404
