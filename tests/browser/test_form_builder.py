@@ -108,28 +108,33 @@ def test_the_lead_moves_fields_and_sections_with_alt_arrows_and_hears_where_they
     assert list(form.sections.values_list("title", flat=True)) == ["Peer worker", "Study design"]
 
 
+def drag(page, source, target, *, lower):
+    dt = page.evaluate_handle("() => new DataTransfer()")
+    box = page.locator(target).bounding_box()
+    y = box["y"] + (box["height"] - 3 if lower else 3)
+    page.locator(source).dispatch_event("dragstart", {"dataTransfer": dt})
+    page.locator(target).dispatch_event("dragover", {"dataTransfer": dt, "clientY": y})
+    page.locator(source).dispatch_event("drop", {"dataTransfer": dt})
+    page.locator(source).dispatch_event("dragend", {"dataTransfer": dt})
+
+
 def test_the_lead_drags_a_field_and_a_section_into_place(builder):
     page, form = builder
     design = form.sections.get(title="Study design")
     first, last = form.fields.get(key="design"), form.fields.get(key="followups")
-    # Dropped on the lower half of the last row: the field goes below it.
-    height = page.locator(f"#field-{last.pk}").bounding_box()["height"]
-    page.drag_and_drop(
-        f"#field-{first.pk}",
-        f"#field-{last.pk}",
-        target_position={"x": 20, "y": height - 4},
-    )
+    # The drag events as the browser sends them; dropped on the lower half of the last row,
+    # the field goes below it.
+    drag(page, f"#field-{first.pk}", f"#field-{last.pk}", lower=True)
     page.wait_for_function(
         "() => document.getElementById('builder-live').textContent.startsWith('Design: position 5')"
     )
     assert keys(page, design)[-1] == "design"
     assert list(design.fields.values_list("key", flat=True))[-1] == "design"
     peer = form.sections.get(title="Peer worker")
-    page.drag_and_drop(
-        f"#section-{peer.pk} h2.section-handle", f"#section-{design.pk} h2.section-handle"
-    )
+    drag(page, f"#section-{peer.pk} h2.section-handle", f"#section-{design.pk}", lower=False)
     page.wait_for_function(
-        "() => document.querySelector('#sections h2').textContent === 'Peer worker'"
+        "() => document.getElementById('builder-live').textContent"
+        " === 'Peer worker: position 1 of 2.'"
     )
     assert page.evaluate("() => window.stayed === true")
     assert form.sections.first().title == "Peer worker"

@@ -152,8 +152,9 @@
   document.addEventListener("dragover", (e) => {
     if (!dragged || !e.target.closest) return;
     const over = e.target.closest(dragged.matches("tr") ? "tr.field-row" : "section.builder-section");
-    if (!over || over === dragged || over.parentNode !== dragged.parentNode) return;
-    e.preventDefault();
+    if (!over || over.parentNode !== dragged.parentNode) return;
+    e.preventDefault(); // also over the dragged item itself, or the drop would not come
+    if (over === dragged) return;
     const box = over.getBoundingClientRect();
     const after = e.clientY > box.top + box.height / 2;
     over.parentNode.insertBefore(dragged, after ? over.nextSibling : over);
