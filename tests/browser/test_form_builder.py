@@ -99,11 +99,10 @@ def test_the_lead_moves_fields_and_sections_with_alt_arrows_and_hears_where_they
     page.locator(f"#section-{design.pk} h2.section-handle").focus()
     page.keyboard.press("Alt+ArrowDown")
     page.wait_for_function(
-        "() => document.querySelector('#sections h2').textContent === 'Peer worker'"
+        "() => document.getElementById('builder-live').textContent"
+        " === 'Study design: position 2 of 2.'"
     )
-    assert page.evaluate("() => document.getElementById('builder-live').textContent") == (
-        "Study design: position 2 of 2."
-    )
+    assert order(page) == ["Peer worker", "Study design"]
     assert page.evaluate("() => window.stayed === true")
     assert list(form.sections.values_list("title", flat=True)) == ["Peer worker", "Study design"]
 
