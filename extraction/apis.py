@@ -116,10 +116,11 @@ class FormViewSet(
     def add_template(self, request: Request, review_pk: int, pk: int) -> Response:
         """Adds a template block (study characteristics, arm-level continuous or dichotomous
         outcome, organisational support) as a new section."""
+        form = self.get_object()  # another review's form is a 404 before any 400
         data = TemplateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         section = services_builder.template_add(
-            form=self.get_object(), template=data.validated_data["template"], user=request.user
+            form=form, template=data.validated_data["template"], user=request.user
         )
         return Response(SectionSerializer(section).data, status=status.HTTP_201_CREATED)
 
