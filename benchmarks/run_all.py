@@ -31,6 +31,7 @@ LATENCY_DB = "reviewapp_bench_analysis"
 OWN_DATABASE = {
     "figure_download": "reviewapp_bench_figures",
     "ui_actions": "reviewapp_bench_ui",
+    "builder_actions": "reviewapp_bench_builder",
 }
 
 

@@ -8,15 +8,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from extraction import selectors, services
+from extraction import selectors, services, services_builder
 from extraction.models import Extraction, ExtractionForm, FormField, FormSection, Outcome
 from extraction.serializers import (
     AnalysisRowSerializer,
     ConsensusSerializer,
+    CopySerializer,
     ExtractionSaveSerializer,
     ExtractionSerializer,
     FieldSerializer,
@@ -24,8 +25,10 @@ from extraction.serializers import (
     FormSerializer,
     FormWriteSerializer,
     MoveSerializer,
+    OrderSerializer,
     OutcomeSerializer,
     SectionSerializer,
+    TemplateSerializer,
 )
 from reviewapp.common.permissions import ReviewScopedAPIMixin
 from reviewapp.models import Role
@@ -87,6 +90,76 @@ class FormViewSet(
     def export(self, request: Request, review_pk: int, pk: int) -> Response:
         return Response(selectors.form_schema(form=self.get_object()))
 
+    @extend_schema(request=OrderSerializer, responses=FormSerializer)
+    @action(detail=True, methods=["post"])
+    def reorder(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Puts the form's sections in `order` (every active section's id once)."""
+        form = self.get_object()
+        data = OrderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services_builder.section_reorder(
+            form=form, order=data.validated_data["order"], user=request.user
+        )
+        form.refresh_from_db()
+        return Response(FormSerializer(form).data)
+
+    @extend_schema(request=TemplateSerializer, responses={201: SectionSerializer})
+    @action(detail=True, methods=["post"], url_path="add-template")
+    def add_template(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Adds a template block (study characteristics, arm-level continuous or dichotomous
+        outcome, organisational support) as a new section."""
+        form = self.get_object()  # another review's form is a 404 before any 400
+        data = TemplateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        section = services_builder.template_add(
+            form=form, template=data.validated_data["template"], user=request.user
+        )
+        return Response(SectionSerializer(section).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CopySerializer, responses={201: SectionSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="copy-in")
+    def copy_in(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Copies a form's sections, or one section, from any review you are a member of
+        (404 for a review you are not on) to the end of this form."""
+        form = self.get_object()
+        added = services_builder.copy_into(form=form, user=request.user, **_copy_source(request))
+        return Response(SectionSerializer(added, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CopySerializer, responses={201: FormSerializer})
+    @action(detail=False, methods=["post"], url_path="copy")
+    def copy(self, request: Request, review_pk: int) -> Response:
+        """A new form in this review with the structure of `source_form`, a form of any review
+        you are a member of (404 otherwise)."""
+        source = _copy_source(request).get("source_form")
+        if source is None:
+            raise ValidationError({"source_form": "Give the form to copy."})
+        form = services_builder.form_copy(
+            review=self.review,
+            source=source,
+            user=request.user,
+            name=str(request.data.get("name") or "").strip() or None,
+        )
+        return Response(FormSerializer(form).data, status=status.HTTP_201_CREATED)
+
+
+def _copy_source(request: Request) -> dict[str, Any]:
+    data = CopySerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    values = data.validated_data
+    if values.get("source_section") is not None:
+        section = selectors.copy_source_section(
+            user=request.user, section_pk=values["source_section"]
+        )
+        if section is None:
+            raise NotFound("No such section.")
+        return {"source_section": section}
+    if values.get("source_form") is not None:
+        form = selectors.copy_source_form(user=request.user, form_pk=values["source_form"])
+        if form is None:
+            raise NotFound("No such form.")
+        return {"source_form": form}
+    raise ValidationError({"source_form": "Give a form or a section to copy."})
+
 
 class SectionViewSet(
     ReviewScopedAPIMixin,
@@ -138,6 +211,33 @@ class SectionViewSet(
         services.section_move(
             section=section, direction=data.validated_data["direction"], user=request.user
         )
+        section.refresh_from_db()
+        return Response(SectionSerializer(section).data)
+
+    @extend_schema(request=OrderSerializer, responses=SectionSerializer)
+    @action(detail=True, methods=["post"])
+    def reorder(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Puts the section's fields in `order` (every active field's id once)."""
+        section = self.get_object()
+        data = OrderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services_builder.field_reorder(
+            section=section, order=data.validated_data["order"], user=request.user
+        )
+        return Response(SectionSerializer(section).data)
+
+    @extend_schema(request=None, responses={201: SectionSerializer})
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request: Request, review_pk: int, pk: int) -> Response:
+        copy = services_builder.section_duplicate(section=self.get_object(), user=request.user)
+        return Response(SectionSerializer(copy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=SectionSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Undoes a delete: the section comes back with the fields removed with it."""
+        section = self.get_object()
+        services_builder.section_restore(section=section, user=request.user)
         section.refresh_from_db()
         return Response(SectionSerializer(section).data)
 
@@ -225,6 +325,21 @@ class FieldViewSet(
         services.field_move(
             field=field, direction=data.validated_data["direction"], user=request.user
         )
+        field.refresh_from_db()
+        return Response(FieldSerializer(field).data)
+
+    @extend_schema(request=None, responses={201: FieldSerializer})
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request: Request, review_pk: int, pk: int) -> Response:
+        copy = services_builder.field_duplicate(field=self.get_object(), user=request.user)
+        return Response(FieldSerializer(copy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=FieldSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Undoes a delete: the field is back on the form with its answers."""
+        field = self.get_object()
+        services.field_restore(field=field, user=request.user)
         field.refresh_from_db()
         return Response(FieldSerializer(field).data)
 

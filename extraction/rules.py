@@ -280,6 +280,18 @@ def parse(text: str) -> Rule:
     return Rule(text, tree)
 
 
+def rename_fields(text: str, renames: Mapping[str, str]) -> str:
+    """The rule with field keys renamed, strings and functions untouched: a copied block's
+    derived field then reads the copies of its fields, not the originals."""
+    out, last = [], 0
+    for token in tokenize(text):
+        if token.kind == "name" and token.value in renames:
+            out += [text[last : token.pos], renames[token.value]]
+            last = token.pos + len(token.value)
+    out.append(text[last:])
+    return "".join(out)
+
+
 def _walk_fields(node: Any) -> Any:
     if isinstance(node, Node):
         if node.op == "field":

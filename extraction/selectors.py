@@ -69,6 +69,11 @@ def form_layout(*, form: ExtractionForm) -> tuple[list[SectionView], list[FormFi
     return sections, removed
 
 
+def field_schema(f: FormField) -> dict[str, Any]:
+    """One field as the export writes it."""
+    return _field_schema(f)
+
+
 def _field_schema(f: FormField) -> dict[str, Any]:
     data: dict[str, Any] = {"key": f.key, "label": f.label, "type": f.field_type}
     if f.help_text:
@@ -779,3 +784,51 @@ def extraction_progress(*, review: Review) -> dict[str, int]:
                 key = "not started"
             counts[key] += 1
     return counts
+
+
+# --- the builder's copy from another review -------------------------------------------------
+
+
+def copy_sources(*, user: Any) -> list[ExtractionForm]:
+    """Forms (with their active sections) of every review the user is a member of, deleted
+    reviews apart: what the builder offers to copy from."""
+    return list(
+        ExtractionForm.objects.filter(
+            review__memberships__user=user, review__deleted_at__isnull=True
+        )
+        .select_related("review")
+        .prefetch_related(
+            Prefetch(
+                "sections", queryset=FormSection.objects.filter(removed_in_version__isnull=True)
+            )
+        )
+        .order_by("review__title", "review_id", "position", "id")
+    )
+
+
+def copy_source_form(*, user: Any, form_pk: int) -> ExtractionForm | None:
+    """The form, when the user is a member of its (not deleted) review; else None (a 404)."""
+    return (
+        ExtractionForm.objects.filter(
+            pk=form_pk, review__memberships__user=user, review__deleted_at__isnull=True
+        )
+        .select_related("review")
+        .first()
+    )
+
+
+def copy_source_section(*, user: Any, section_pk: int) -> FormSection | None:
+    """The section, when the user is a member of its form's review; else None (a 404)."""
+    return FormSection.objects.filter(
+        pk=section_pk,
+        form__review__memberships__user=user,
+        form__review__deleted_at__isnull=True,
+    ).first()
+
+
+def answered_keys(*, form: ExtractionForm) -> set[str]:
+    """Keys of the fields someone has answered on this form (any record, any kind)."""
+    keys: set[str] = set()
+    for answers in Extraction.objects.filter(form=form).values_list("answers", flat=True):
+        keys.update(k for k, v in (answers or {}).items() if v not in (None, "", [], {}))
+    return keys

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from extraction import selectors
+from extraction import selectors, services_builder
 from extraction.models import Extraction, ExtractionForm, FieldType, FormField, FormSection, Outcome
 
 
@@ -89,6 +89,24 @@ class FieldWriteSerializer(serializers.Serializer):
 
 class MoveSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=["up", "down"])
+
+
+class OrderSerializer(serializers.Serializer):
+    """A whole new order: the ids of every active section (or field of a section), once each."""
+
+    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+
+
+class TemplateSerializer(serializers.Serializer):
+    template = serializers.ChoiceField(choices=services_builder.template_choices())
+
+
+class CopySerializer(serializers.Serializer):
+    """What to copy: a form (every section) or one section, from any review you are on."""
+
+    source_form = serializers.IntegerField(required=False)
+    source_section = serializers.IntegerField(required=False)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
 class OutcomeSerializer(serializers.ModelSerializer):

@@ -207,7 +207,8 @@ def section_update(
 def section_remove(*, section: FormSection, user: Any) -> None:
     """Hides the section and its fields from the form; answers to them stay stored."""
     for field in section.fields.filter(removed_in_version__isnull=True):
-        _check_not_used_by_rules(field)
+        # A rule inside the section leaves with it; only rules elsewhere on the form count.
+        _check_not_used_by_rules(field, leaving=section)
     form = section.form
     version = form.version + 1
     section.fields.filter(removed_in_version__isnull=True).update(removed_in_version=version)
@@ -501,13 +502,15 @@ def field_update(*, field: FormField, data: FieldInput, user: Any) -> FormField:
     return field
 
 
-def _check_not_used_by_rules(field: FormField) -> None:
+def _check_not_used_by_rules(field: FormField, leaving: FormSection | None = None) -> None:
     users = [
         f.label
         for f in field.form.fields.filter(
             field_type=FieldType.DERIVED, removed_in_version__isnull=True
         )
-        if f.pk != field.pk and field.key in rules.parse(f.rule).fields
+        if f.pk != field.pk
+        and (leaving is None or f.section_id != leaving.pk)
+        and field.key in rules.parse(f.rule).fields
     ]
     if users:
         raise DomainError(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from extraction import views, views_consensus, views_entry
+from extraction import views, views_builder, views_consensus, views_entry
 
 P = "reviews/<int:review_pk>/extraction/"
 STUDY = P + "forms/<int:form_pk>/studies/<int:study_pk>/"
@@ -32,6 +32,44 @@ urlpatterns = [
         views.field_action,
         name="extraction_field_action",
     ),
+    # The builder's block actions (extraction/views_builder.py).
+    path(P + "forms/copy/", views_builder.form_copy, name="extraction_form_copy"),
+    path(
+        P + "forms/<int:form_pk>/sections/order/",
+        views_builder.sections_reorder,
+        name="extraction_sections_reorder",
+    ),
+    path(
+        P + "forms/<int:form_pk>/sections/<int:section_pk>/order/",
+        views_builder.fields_reorder,
+        name="extraction_fields_reorder",
+    ),
+    path(
+        P + "forms/<int:form_pk>/sections/<int:section_pk>/duplicate/",
+        views_builder.section_duplicate,
+        name="extraction_section_duplicate",
+    ),
+    path(
+        P + "forms/<int:form_pk>/sections/<int:section_pk>/remove/",
+        views_builder.section_remove,
+        name="extraction_section_remove",
+    ),
+    path(
+        P + "forms/<int:form_pk>/sections/<int:section_pk>/restore/",
+        views_builder.section_restore,
+        name="extraction_section_restore",
+    ),
+    path(
+        P + "forms/<int:form_pk>/fields/<int:field_pk>/duplicate/",
+        views_builder.field_duplicate,
+        name="extraction_field_duplicate",
+    ),
+    path(
+        P + "forms/<int:form_pk>/templates/",
+        views_builder.template_add,
+        name="extraction_template_add",
+    ),
+    path(P + "forms/<int:form_pk>/copy/", views_builder.copy_into, name="extraction_copy_into"),
     path(P + "outcomes/", views.outcomes_page, name="extraction_outcomes"),
     path(P + "outcomes/new/", views.outcome_save, name="extraction_outcome_add"),
     path(P + "outcomes/<int:outcome_pk>/", views.outcome_save, name="extraction_outcome_save"),

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from extraction import entry_form, exports, selectors, services
+from extraction import entry_form, exports, selectors, services, services_builder
 from extraction.forms import (
     FieldEditForm,
     FieldForm,
@@ -204,6 +204,8 @@ def _builder_page(
         "versions": form.versions.select_related("created_by")[:20],
         "has_data": form.extractions.exists(),
         "field_types": FieldType.choices,
+        "templates": services_builder.template_choices(),
+        "copy_sources": selectors.copy_sources(user=request.user),
     }
     status = 422 if refused else 200
     return render(request, "extraction/builder.html", context, status=status)

@@ -72,3 +72,129 @@ def test_edit_in_place_saves_with_enter_and_cancels_with_escape(builder):
     assert page.evaluate("() => window.stayed === true")
     field.refresh_from_db()
     assert field.label == "N randomised" and field.min_value == 2
+
+
+def order(page):
+    return page.locator("#sections h2.section-handle").evaluate_all(
+        "hs => hs.map(h => h.textContent)"
+    )
+
+
+def test_the_lead_moves_fields_and_sections_with_alt_arrows_and_hears_where_they_landed(builder):
+    page, form = builder
+    design = form.sections.get(title="Study design")
+    field = form.fields.get(key="design")
+    page.locator(f"#field-{field.pk}").focus()
+    page.keyboard.press("Alt+ArrowDown")
+    page.wait_for_function(
+        "() => document.getElementById('builder-live').textContent.includes('position 2 of')"
+    )
+    assert keys(page, design)[:2] == ["setting", "design"]
+    assert page.evaluate("() => document.activeElement.id") == f"field-{field.pk}"
+    page.keyboard.press("Alt+ArrowUp")
+    page.wait_for_function(
+        "() => document.getElementById('builder-live').textContent.includes('position 1 of')"
+    )
+    assert keys(page, design)[0] == "design"
+    page.locator(f"#section-{design.pk} h2.section-handle").focus()
+    page.keyboard.press("Alt+ArrowDown")
+    page.wait_for_function(
+        "() => document.getElementById('builder-live').textContent"
+        " === 'Study design: position 2 of 2.'"
+    )
+    assert order(page) == ["Peer worker", "Study design"]
+    assert page.evaluate("() => window.stayed === true")
+    assert list(form.sections.values_list("title", flat=True)) == ["Peer worker", "Study design"]
+
+
+def drag(page, source, target, *, lower):
+    dt = page.evaluate_handle("() => new DataTransfer()")
+    box = page.locator(target).bounding_box()
+    y = box["y"] + (box["height"] - 3 if lower else 3)
+    page.locator(source).dispatch_event("dragstart", {"dataTransfer": dt})
+    page.locator(target).dispatch_event("dragover", {"dataTransfer": dt, "clientY": y})
+    page.locator(source).dispatch_event("drop", {"dataTransfer": dt})
+    page.locator(source).dispatch_event("dragend", {"dataTransfer": dt})
+
+
+def test_the_lead_drags_a_field_and_a_section_into_place(builder):
+    page, form = builder
+    design = form.sections.get(title="Study design")
+    first, last = form.fields.get(key="design"), form.fields.get(key="followups")
+    # The drag events as the browser sends them; dropped on the lower half of the last row,
+    # the field goes below it.
+    drag(page, f"#field-{first.pk}", f"#field-{last.pk}", lower=True)
+    page.wait_for_function(
+        "() => document.getElementById('builder-live').textContent.startsWith('Design: position 5')"
+    )
+    assert keys(page, design)[-1] == "design"
+    assert list(design.fields.values_list("key", flat=True))[-1] == "design"
+    peer = form.sections.get(title="Peer worker")
+    drag(page, f"#section-{peer.pk} h2.section-handle", f"#section-{design.pk}", lower=False)
+    page.wait_for_function(
+        "() => document.getElementById('builder-live').textContent"
+        " === 'Peer worker: position 1 of 2.'"
+    )
+    assert page.evaluate("() => window.stayed === true")
+    assert form.sections.first().title == "Peer worker"
+
+
+def test_the_lead_duplicates_removes_and_undoes_with_u_and_ctrl_z(builder):
+    page, form = builder
+    field = form.fields.get(key="setting")
+    page.locator(f"#field-{field.pk}").get_by_role("button", name="Duplicate Setting").click()
+    page.locator("tr[data-key=setting_2]").wait_for()
+    design = form.sections.get(title="Study design")
+    assert keys(page, design)[1:3] == ["setting", "setting_2"]
+    page.locator(f"#field-{field.pk}").get_by_role("button", name="Remove Setting").click()
+    page.get_by_role("button", name="Undo").wait_for()
+    assert page.locator("tr[data-key=setting]").count() == 0
+    # The Undo toast has the focus; "u" undoes from anywhere outside a text input.
+    page.locator("h1").click()
+    page.keyboard.press("u")
+    page.locator("tr[data-key=setting]").wait_for()
+    peer = form.sections.get(title="Peer worker")
+    page.get_by_role("button", name="Remove section Peer worker").click()
+    page.get_by_text("Section 'Peer worker' removed").wait_for()
+    assert page.locator(f"#section-{peer.pk}").count() == 0
+    page.locator("h1").click()
+    page.keyboard.press("Control+z")
+    page.locator(f"#section-{peer.pk} tr[data-key=org_support]").wait_for()
+    assert page.evaluate("() => window.stayed === true")
+
+
+def test_one_click_adds_a_template_and_a_section_is_copied_from_another_review(
+    builder, review, lead
+):
+    from extraction.models import FormField
+    from tests.factories import MembershipFactory, ReviewFactory
+
+    page, form = builder
+    page.get_by_role("button", name="Organisational support: three").click()
+    page.get_by_text(
+        "Section 'Organisational support for peer workers' added with 4 fields"
+    ).wait_for()
+    assert page.locator("tr[data-key=org_support_2]").count() == 1
+    other = ReviewFactory(title="An older review")
+    MembershipFactory(review=other, user=lead, is_lead=True)
+    source = build_use_case_form(other, lead, name="Older sheet")
+    page.reload()
+    page.evaluate("() => { window.stayed = true; }")
+    section = source.sections.get(title="Study design")
+    page.select_option("#copy-source", f"section:{section.pk}")
+    page.locator("#copy-form button").click()
+    page.get_by_text("Copied 'Study design' (5 fields)").wait_for()
+    assert FormField.objects.filter(form=form, key="design_2").exists()
+    assert page.evaluate("() => window.stayed === true")
+
+
+def test_the_builder_passes_axe(builder):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page, _form = builder
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in Axe().run(page).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert violations == []

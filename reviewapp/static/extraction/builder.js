@@ -12,6 +12,20 @@
     required: ["short_text", "long_text", "integer", "decimal", "date", "single_choice", "multiple_choice", "yes_no_unclear", "table"],
   };
   let pending = null; // a selector to focus once the answer to a change is on the page
+  let announce = null; // a selector whose new place is read out once the answer is in
+
+  // Screen readers hear where a moved field or section landed ("Design: position 2 of 5").
+  function announceMove() {
+    const target = announce && document.querySelector(announce);
+    announce = null;
+    const live = document.getElementById("builder-live");
+    if (!target || !live) return;
+    const item = target.closest("tr.field-row, section.builder-section");
+    const kind = item.matches("tr") ? "tr.field-row" : "section.builder-section";
+    const siblings = [...item.parentNode.querySelectorAll(`:scope > ${kind}`)];
+    const name = item.matches("tr") ? item.querySelector("strong").textContent : item.querySelector("h2").textContent;
+    live.textContent = `${name}: position ${siblings.indexOf(item) + 1} of ${siblings.length}.`;
+  }
 
   function sync(form) {
     const type = form.querySelector("[name=field_type]").value;
@@ -49,6 +63,7 @@
   document.addEventListener("htmx:load", (event) => {
     setup(event.detail.elt);
     focusAfter(event.detail.elt);
+    announceMove();
   });
 
   // Where the focus goes after a change: back to the row moved or edited, to the next field
@@ -86,13 +101,34 @@
     if (row && e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
       const button = row.querySelector(`button[value=${e.key === "ArrowUp" ? "up" : "down"}]`);
       if (button && !button.disabled) {
-        pending = `#${row.id}`;
+        pending = announce = `#${row.id}`;
         button.click();
       }
       e.preventDefault();
       return;
     }
-    if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
+    const handle = e.target.matches && e.target.matches("h2.section-handle") ? e.target : null;
+    if (handle && e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+      const section = handle.closest("section");
+      const button = section.querySelector(`.section-actions button[value=${e.key === "ArrowUp" ? "up" : "down"}]`);
+      if (button && !button.disabled) {
+        pending = announce = `#${section.id} h2.section-handle`;
+        button.click();
+      }
+      e.preventDefault();
+      return;
+    }
+    const typing = e.target.closest("input, textarea, select");
+    // "u" or Ctrl+Z (outside a text input, where it undoes typing) undoes the last removal.
+    if (!typing && !e.altKey && ((e.key === "u" && !e.ctrlKey && !e.metaKey) || (e.key === "z" && (e.ctrlKey || e.metaKey)))) {
+      const undo = [...document.querySelectorAll(".undo-form button")].pop();
+      if (undo) {
+        undo.click();
+        e.preventDefault();
+      }
+      return;
+    }
+    if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
     // "p" opens the preview, "s" jumps to "Add a section".
     if (e.key === "p") document.getElementById("preview-link")?.click();
     if (e.key === "s") {
@@ -101,32 +137,43 @@
     }
   });
 
-  // Drag a field row within its section; the new order is saved when it is dropped.
+  // Drag a field row within its section, or a section by its title; the new order is saved
+  // when it is dropped (one request with the whole order).
   let dragged = null;
   document.addEventListener("dragstart", (e) => {
+    const handle = e.target.closest && e.target.closest("h2.section-handle");
     const row = e.target.closest && e.target.closest("tr.field-row");
-    if (!row) return;
-    dragged = row;
-    row.classList.add("dragging");
+    dragged = handle ? handle.closest("section") : row;
+    if (!dragged) return;
+    dragged.classList.add("dragging");
     e.dataTransfer.effectAllowed = "move";
-    e.dataTransfer.setData("text/plain", row.dataset.pk);
+    e.dataTransfer.setData("text/plain", dragged.id);
   });
   document.addEventListener("dragover", (e) => {
-    const row = e.target.closest && e.target.closest("tr.field-row");
-    if (!dragged || !row || row === dragged || row.parentNode !== dragged.parentNode) return;
-    e.preventDefault();
-    const box = row.getBoundingClientRect();
+    if (!dragged || !e.target.closest) return;
+    const over = e.target.closest(dragged.matches("tr") ? "tr.field-row" : "section.builder-section");
+    if (!over || over.parentNode !== dragged.parentNode) return;
+    e.preventDefault(); // also over the dragged item itself, or the drop would not come
+    if (over === dragged) return;
+    const box = over.getBoundingClientRect();
     const after = e.clientY > box.top + box.height / 2;
-    row.parentNode.insertBefore(dragged, after ? row.nextSibling : row);
+    over.parentNode.insertBefore(dragged, after ? over.nextSibling : over);
   });
   document.addEventListener("drop", (e) => {
     if (!dragged) return;
     e.preventDefault();
-    const section = dragged.closest("section");
-    const form = section.querySelector("form.reorder-form");
-    const order = [...section.querySelectorAll("tr.field-row")].map((r) => r.dataset.pk);
+    let form, order;
+    if (dragged.matches("tr")) {
+      const section = dragged.closest("section");
+      form = section.querySelector("form.reorder-form");
+      order = [...section.querySelectorAll("tr.field-row")].map((r) => r.dataset.pk);
+      pending = announce = `#${dragged.id}`;
+    } else {
+      form = document.getElementById("sections-order");
+      order = [...document.querySelectorAll("#sections h2.section-handle")].map((h) => h.dataset.pk);
+      pending = announce = `#${dragged.id} h2.section-handle`;
+    }
     form.querySelector("[name=order]").value = order.join(",");
-    pending = `#${dragged.id}`;
     form.requestSubmit();
   });
   document.addEventListener("dragend", () => {
