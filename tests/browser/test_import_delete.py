@@ -54,7 +54,11 @@ def test_the_lead_reimports_then_deletes_an_import_keeping_the_screened_copy(
     assert "would lose 1 vote" in page.inner_text("#deletion-preview")
     page.click("button:has-text('keep the screened copies')")
 
-    page.get_by_text("Deleted 20 record(s) of donners_sample.ris").wait_for()
+    # The deletion is queued and run by the worker (in-process here); the import's page
+    # follows it and says what it did.
+    page.get_by_text("Deleting the records of donners_sample.ris in the background").wait_for()
+    page.get_by_text("Deleted 20 record(s); 1 screened record(s) kept.").wait_for()
+    page.goto(imports_url)
     row = page.locator(f"tr[data-import='{first.pk}']")
     assert "(20 deleted)" in row.inner_text()
     assert list(Record.objects.filter(import_batch=first)) == [screened]
@@ -62,8 +66,43 @@ def test_the_lead_reimports_then_deletes_an_import_keeping_the_screened_copy(
     rerun = ImportBatch.objects.get(review=review, source_database="Embase")
     page.locator(f"tr[data-import='{rerun.pk}']").get_by_role("link", name="Delete…").click()
     page.click("button:has-text('Delete the import')")
-    page.get_by_text("Deleted 21 record(s) of donners_sample.ris").wait_for()
+    page.get_by_text("Deleted 21 record(s).").wait_for()
+    page.goto(imports_url)
     row = page.locator(f"tr[data-import='{rerun.pk}']")
     assert "Deleted" in row.inner_text()
     assert row.get_by_role("link", name="Delete…").count() == 0
     assert list(Record.objects.filter(review=review)) == [screened]
+
+
+def test_the_import_page_shows_a_running_deletion_and_follows_it_to_the_end(
+    live_server, page, review, lead
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from screening import services, services_imports
+
+    batch = services.import_create(
+        review=review,
+        created_by=lead,
+        upload=SimpleUploadedFile("a.ris", SAMPLE.read_bytes()),
+        source_database="MEDLINE",
+        queue=False,
+    )
+    services.import_run(batch_id=batch.pk)
+    # A worker has the deletion half done.
+    ImportBatch.objects.filter(pk=batch.pk).update(deletion_status="running")
+    services_imports.import_delete_progress_set(batch.pk, 35, "mending duplicate decisions")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "lead")
+    page.fill("#id_password", "pass-word-123")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/reviews/{review.pk}/imports/{batch.pk}/")
+    bar = page.get_by_role("progressbar", name="Deletion progress")
+    bar.wait_for()
+    assert bar.get_attribute("value") == "35"
+    assert "mending duplicate decisions" in page.inner_text("#deletion-status")
+    assert page.get_by_role("link", name="Delete this import…").count() == 0
+
+    services_imports.import_delete_run(batch_id=batch.pk, user_id=lead.pk, keep_screened=False)
+    page.get_by_text("Deleted 21 record(s).").wait_for()  # the page polled and saw the end
+    assert page.get_by_role("progressbar", name="Deletion progress").count() == 0

@@ -64,3 +64,19 @@ def test_make_run_never_adds_the_demo_users_to_a_database_with_other_reviews(set
     with pytest.raises(CommandError, match="--force"):
         call_command("load_demo")
     assert not users.filter(username="lead").exists()
+
+
+def test_the_bcg_demo_trials_are_not_offered_as_possible_duplicates():
+    # "Frimodt-Moller et al 1973" and "Vandiviere et al 1973" are two trials: their study
+    # labels once shared the first author "al" and the year, and were offered as a pair.
+    from django.db import transaction
+
+    from screening import services
+    from screening.models import PossibleDuplicate, Record
+
+    call_command("load_demo")
+    review = Review.objects.get(title=BCG_TITLE)
+    ids = set(Record.objects.filter(review=review).values_list("id", flat=True))
+    with transaction.atomic():  # as the import runs it
+        assert services.dedup_new_records(review_id=review.pk, new_ids=ids) == 0
+    assert not PossibleDuplicate.objects.filter(review=review).exists()
