@@ -79,6 +79,7 @@ LEGEND_ROW = 26  # one row of a horizontal legend
 LEGEND_ROWS = 2  # rows reserved for the legend (plotly widens the margin if it needs more)
 BAR_GAP = 0.25
 MARKER = 26  # traffic-light circle diameter
+COLUMN_GAP = 12  # the least space between two traffic-light columns' circles
 
 
 def wrap_label(text: str, width: int = LABEL_CHARS) -> list[str]:
@@ -182,6 +183,8 @@ def traffic_light(studies: Sequence[StudyJudgements], spec: PlotSpec) -> go.Figu
             "automargin": True,
         },
         legend=_legend(plot_height, offset=tick_space),
+        # Narrower than this, neighbouring circles touch: the page scrolls the plot in its box.
+        meta={"min_width": left + 16 + len(columns) * (MARKER + COLUMN_GAP)},
         annotations=[
             {
                 "text": "<br>".join(key_lines),

@@ -80,10 +80,13 @@ def _shot(page, name):
         page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)
 
 
-def _assert_readable(page, selector, *, bars=True):
+def _assert_readable(page, selector, *, bars=True, scrolls=False):
     page.locator(f"{selector} .main-svg").first.wait_for()
     m = page.evaluate(MEASURE, selector)
-    assert m["svg"] <= m["box"] + 1, f"{selector}: the figure is wider than its box"
+    # A traffic light too wide for a phone scrolls inside its own box (tests/browser/
+    # test_rob_traffic_lights.py); every other figure fits.
+    fits = m["svg"] <= m["box"] + 1
+    assert fits or (scrolls and m["overflow"] == "auto"), f"{selector}: wider than its box"
     # Labels and legend leave the data most of the width, never squashing it.
     assert m["plot"] >= 0.4 * m["svg"], f"{selector}: plot area {m['plot']} of {m['svg']} px"
     for part in ("legend", "labels"):
@@ -130,7 +133,7 @@ def test_the_risk_of_bias_figures_and_the_forest_plot_read_well(
     _shot(page, f"figures-dashboard-{screen}")
 
     page.goto(f"{live_server.url}/reviews/{review.pk}/rob/tools/{figures.pk}/summary/")
-    lights = _assert_readable(page, "#traffic-light", bars=False)
+    lights = _assert_readable(page, "#traffic-light", bars=False, scrolls=True)
     assert {p["text"] for p in lights["legend"]} >= {"Low", "High"}
     assert any("Peer Support" in p["text"] for p in lights["labels"])
     _assert_readable(page, "#summary-plot")
