@@ -128,6 +128,12 @@ class Pooled:
     #: components, ...), as the engine's `to_dict()` gives them.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def n_studies(self) -> int | None:
+        """Three-level model: the number of studies the `k` effect sizes come from."""
+        value = self.extra.get("n_studies")
+        return None if value is None else int(value)
+
     def get(self, key: str, default: Any = None) -> Any:
         if key in _POOLED_KEYS:
             return getattr(self, key)

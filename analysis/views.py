@@ -57,7 +57,7 @@ def _result_context(analysis: Analysis, sort: str | None = None) -> dict[str, An
         "analysis": analysis,
         "waiting_for_worker": analysis.status == "updating" and outbox_waiting(),
         "result": result,
-        "payload": payload,
+        "computed": result.computed if result else None,
         "figures": figures_json(analysis, payload, sort) if result and not result.error else {},
         "sort": sort,
         "sorts": plots.SORTS,
@@ -256,11 +256,11 @@ def analysis_download(
     payload = result.payload
     title = f"{analysis.outcome.name}: {analysis.name}"
     if kind == "csv":
-        body: bytes | str = inputs_csv(payload, result.inputs)
+        body: bytes | str = inputs_csv(result.computed, result.inputs)
         content_type, filename = "text/csv", _filename(analysis, "csv")
     elif kind == "R":
         body = r_script(
-            payload, result.inputs, title=title, revman=analysis.preset == Preset.REVMAN5
+            result.computed, result.inputs, title=title, revman=analysis.preset == Preset.REVMAN5
         )
         content_type, filename = "text/plain", _filename(analysis, "R")
     elif "." in kind and kind.split(".", 1)[0] in plots.FIGURES:
