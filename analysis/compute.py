@@ -85,7 +85,7 @@ class Spec:
     subgroup_label: str = ""
     # Paired outcomes: the pre-post correlation used where a study reports none.
     prepost_correlation: float = 0.5
-    # Three-level model over every timepoint of every study (analysis.multilevel).
+    # Three-level model over every timepoint of every study (`_multilevel` below).
     multilevel: bool = False
     robust: bool = False
 
