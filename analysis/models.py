@@ -266,11 +266,11 @@ class AnalysisResult(models.Model):
         proportion, "ZCOR 0.31" (r) for a correlation."""
         if self.estimate is None:
             return ""
-        value = scales.natural(self.payload, self.estimate)
+        value = scales.natural(self.computed, self.estimate)
         if value is None:
             return ""
-        measure = self.payload.get("measure") or ""
-        if self.payload.get("percent"):
+        measure = self.computed.measure
+        if self.computed.scale.percent:
             return f"{value:.1f}% ({measure})"
         return f"{measure} {value:.2f}".strip()
 

@@ -153,7 +153,9 @@ def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measur
     )
     shown = float(out.stdout.strip().splitlines()[-1])
     factor = 100 if payload["percent"] else payload.get("per") or 1
-    assert scales.natural(payload, o["estimate"]) == pytest.approx(shown * factor, abs=1e-6)
+    assert scales.natural(ComputedResult.from_json(payload), o["estimate"]) == pytest.approx(
+        shown * factor, abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("robust", [False, True])
