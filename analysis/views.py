@@ -357,7 +357,7 @@ def _sof_cells(rows: list[selectors.FindingRow]) -> list[list[Any]]:
         cells.append(
             [
                 r.outcome.name,
-                res.payload.get("measure_label") if res else "",
+                res.computed.measure_label if res else "",
                 *(_natural(r.card, x) for x in ("estimate", "ci_lb", "ci_ub")),
                 res.participants if res else "",
                 res.k if res else "",
