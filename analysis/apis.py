@@ -117,15 +117,15 @@ class AnalysisViewSet(
         result = analysis.current_result
         if name not in plots.FIGURES:
             raise DomainError(f"Unknown figure '{name}'.", field="name")
-        if result is None or not result.payload.get("studies"):
+        if result is None or not result.computed.studies:
             return Response({"detail": "No result to draw yet."}, status=status.HTTP_404_NOT_FOUND)
         if name == "forest":
             sort = request.query_params.get("sort") or analysis.sort_by
             if sort not in plots.SORTS:
                 raise DomainError(f"Unknown sort '{sort}'.", field="sort")
-            fig = plots.forest_plot(result.payload, sort=sort, show_rob=analysis.show_rob)
+            fig = plots.forest_plot(result.computed, sort=sort, show_rob=analysis.show_rob)
         else:
-            fig = plots.FIGURES[name](result.payload)
+            fig = plots.FIGURES[name](result.computed)
         return Response(json.loads(fig.to_json()))
 
     @extend_schema(request=None, responses={202: AnalysisSerializer})

@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 
 from analysis import plots
 from analysis.models import Analysis, AnalysisResult
+from analysis.results import ComputedResult
 from reviewapp.common.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
@@ -28,12 +29,13 @@ logger = logging.getLogger(__name__)
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 
-def figure_names(payload: dict[str, Any]) -> list[str]:
+def figure_names(result: ComputedResult) -> list[str]:
     """The figures a result supports."""
-    if not payload.get("studies"):
+    if not result.studies:
         return []
-    sens = payload.get("sensitivity") or {}
-    return ["forest", "funnel"] + [n for n in ("leave-one-out", "cumulative") if sens.get(n)]
+    sens = result.sensitivity
+    optional = {"leave-one-out": sens.leave_one_out, "cumulative": sens.cumulative}
+    return ["forest", "funnel"] + [n for n, seq in optional.items() if seq and seq.rows]
 
 
 def figure_sort(analysis: Analysis, sort: str | None) -> str:
@@ -66,11 +68,11 @@ def figure_stored(
     return path if default_storage.exists(path) else None
 
 
-def build_figure(analysis: Analysis, payload: dict[str, Any], name: str, sort: str) -> Any:
+def build_figure(analysis: Analysis, result: ComputedResult, name: str, sort: str) -> Any:
     title = _title(analysis)
     if name == "forest":
-        return plots.forest_plot(payload, sort=sort, show_rob=analysis.show_rob, title=title)
-    return plots.FIGURES[name](payload, title=title)
+        return plots.forest_plot(result, sort=sort, show_rob=analysis.show_rob, title=title)
+    return plots.FIGURES[name](result, title=title)
 
 
 # Named, not imported: analysis.tasks imports this module (the task calls figures_render).
@@ -92,7 +94,7 @@ def figures_render(*, analysis_id: int, result_id: int, sort: str | None = None)
     sort = figure_sort(analysis, sort)
     missing = [
         (name, fmt)
-        for name in figure_names(result.payload)
+        for name in figure_names(result.computed)
         for fmt in FORMATS
         if not figure_stored(analysis=analysis, result=result, name=name, fmt=fmt, sort=sort)
     ]
@@ -105,7 +107,7 @@ def figures_render(*, analysis_id: int, result_id: int, sort: str | None = None)
     kaleido.start_sync_server(silence_warnings=True)
     try:
         for name, fmt in missing:
-            fig = build_figure(analysis, result.payload, name, sort)
+            fig = build_figure(analysis, result.computed, name, sort)
             body = fig.to_image(format=fmt, scale=2 if fmt == "png" else 1)
             path = figure_path(analysis=analysis, result=result, name=name, fmt=fmt, sort=sort)
             written.append(default_storage.save(path, ContentFile(body)))

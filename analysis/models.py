@@ -10,9 +10,11 @@ inputs, so recomputing unchanged inputs stores nothing new.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from analysis import measure_kinds, scales
+from analysis.results import ComputedResult
 from extraction.models import Outcome
 from reviewapp.models import Review
 
@@ -235,7 +237,7 @@ class AnalysisResult(models.Model):
 
     analysis = models.ForeignKey(Analysis, on_delete=models.CASCADE, related_name="results")
     input_hash = models.CharField(max_length=64)
-    # The engine's output, shaped for the plots and the API (see analysis.services).
+    # The engine's output: `ComputedResult.to_json()` (analysis.results); read it as `computed`.
     payload = models.JSONField(default=_empty_dict)
     # The rows the engine saw: the CSV download and the R script are written from these.
     inputs = models.JSONField(default=_empty_list)
@@ -262,6 +264,12 @@ class AnalysisResult(models.Model):
     def __str__(self) -> str:
         return f"{self.analysis} @ {self.input_hash[:8]}"
 
+    @cached_property
+    def computed(self) -> ComputedResult:
+        """The stored result as its typed value (a payload of any schema version). A result
+        the engine refused (`error`) has only its `missing` studies."""
+        return ComputedResult.from_json(self.payload)
+
     @property
     def estimate_text(self) -> str:
         """The pooled estimate as a reader expects it: "RR 0.49" (ratios on their natural
@@ -269,11 +277,11 @@ class AnalysisResult(models.Model):
         proportion, "ZCOR 0.31" (r) for a correlation."""
         if self.estimate is None:
             return ""
-        value = scales.natural(self.payload, self.estimate)
+        value = scales.natural(self.computed, self.estimate)
         if value is None:
             return ""
-        measure = self.payload.get("measure") or ""
-        if self.payload.get("percent"):
+        measure = self.computed.measure
+        if self.computed.scale.percent:
             return f"{value:.1f}% ({measure})"
         return f"{measure} {value:.2f}".strip()
 

@@ -1,4 +1,4 @@
-"""Plotly figures built by pure functions from a stored result payload (no database).
+"""Plotly figures built by pure functions from a typed result (`analysis.results`; no database).
 
 `forest_plot` draws the forest plot as RevMan users know it: per study the arm data, weight
 and effect with its CI as text columns, squares sized by weight, diamonds for subtotals and
@@ -10,7 +10,7 @@ for the outcome's desirable direction. Ratios are drawn on a log axis.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from analysis.models import (
     RATE_MEASURES,
     SINGLE_RATE_MEASURES,
 )
+from analysis.results import ComputedResult, Pooled, Sequential, StudyResult, SubgroupTest
 
 ROW_PX = 22
 INK = "#1f2933"
@@ -63,53 +64,55 @@ def _p(p: float | None) -> str:
     raise AssertionError("unreachable")
 
 
-def favours_labels(payload: Mapping[str, Any]) -> tuple[str, str]:
+def favours_labels(result: ComputedResult) -> tuple[str, str]:
     """(left, right) labels. Lower-is-better outcomes put the intervention on the left, unless
     the lead harmonised signs (then the data were flipped and the labels stay put)."""
-    if payload.get("single_group"):
+    if result.scale.single_group:
         return "", ""  # one group per study: nothing is favoured
-    if payload.get("measure") in ("VR", "CVR"):
+    if result.measure in ("VR", "CVR"):
         # Variability, not benefit: above 1 the intervention arm varies more.
-        arm = payload.get("intervention_label") or "intervention"
+        arm = result.intervention_label or "intervention"
         return f"Less variable with {arm}", f"More variable with {arm}"
-    intervention = f"Favours {payload.get('intervention_label') or 'intervention'}"
-    control = f"Favours {payload.get('control_label') or 'control'}"
-    lower_better = payload.get("direction") == "lower" and not payload.get("harmonised")
+    intervention = f"Favours {result.intervention_label or 'intervention'}"
+    control = f"Favours {result.control_label or 'control'}"
+    lower_better = result.direction == "lower" and not result.harmonised
     return (intervention, control) if lower_better else (control, intervention)
 
 
-def _scale(payload: Mapping[str, Any], x: float | None, n: float | None = None) -> float | None:
+def _scale(result: ComputedResult, x: float | None, n: float | None = None) -> float | None:
     """The natural scale (see analysis.scales); `n` is a study's own size where PFT needs it."""
-    return scales.natural(payload, x, n)
+    return scales.natural(result, x, n)
 
 
-def method_label(payload: Mapping[str, Any]) -> str:
-    measure = payload.get("measure_label") or payload.get("measure")
-    if payload.get("natural_label"):
-        measure = f"{payload['natural_label']}, {measure}"
-    if payload.get("overall") and payload["overall"].get("method") in ("MH", "PETO"):
-        how = "M-H" if payload["overall"]["method"] == "MH" else "Peto"
+def method_label(result: ComputedResult) -> str:
+    measure = result.measure_label or result.measure
+    if result.scale.natural_label:
+        measure = f"{result.scale.natural_label}, {measure}"
+    if result.overall and result.overall.method in ("MH", "PETO"):
+        how = "M-H" if result.overall.method == "MH" else "Peto"
     else:
         how = "IV"
-    model = "Fixed" if payload.get("model") == "fixed" else "Random"
-    level = payload.get("level") or 95
+    model = "Fixed" if result.model == "fixed" else "Random"
+    level = result.level or 95
     return f"{measure} {how}, {model}, {_fmt(level, 0)}% CI"
 
 
-def heterogeneity_text(pool: Mapping[str, Any], fixed: bool) -> str:
-    if "sigma2_between" in pool:
+def heterogeneity_text(pool: Pooled, fixed: bool) -> str:
+    if "sigma2_between" in pool.extra:
         return _multilevel_heterogeneity_text(pool)
     parts = []
-    if not fixed and pool.get("tau2") is not None:
-        parts.append(f"Tau² = {_fmt(pool['tau2'])}")
+    if not fixed and pool.tau2 is not None:
+        parts.append(f"Tau² = {_fmt(pool.tau2)}")
     if pool.get("q") is not None:
-        parts.append(f"Chi² = {_fmt(pool['q'])}, df = {pool['q_df']} ({_p(pool.get('q_pval'))})")
-    if pool.get("i2") is not None:
-        parts.append(f"I² = {pool['i2']:.0f}%")
+        parts.append(
+            f"Chi² = {_fmt(pool.get('q'))}, df = {pool.get('q_df')} ({_p(pool.get('q_pval'))})"
+        )
+    if pool.i2 is not None:
+        parts.append(f"I² = {pool.i2:.0f}%")
     return "Heterogeneity: " + ("; ".join(parts) if parts else "not applicable")
 
 
-def _multilevel_heterogeneity_text(pool: Mapping[str, Any]) -> str:
+def _multilevel_heterogeneity_text(pool: Pooled) -> str:
     """Variance components and the I² split of the three-level model."""
     return (
         f"Heterogeneity: σ² between studies = {_fmt(pool.get('sigma2_between'), 3)}, "
@@ -120,19 +123,19 @@ def _multilevel_heterogeneity_text(pool: Mapping[str, Any]) -> str:
     )
 
 
-def overall_test_text(pool: Mapping[str, Any]) -> str:
+def overall_test_text(pool: Pooled) -> str:
     if pool.get("tval") is not None:
-        stat = f"t = {abs(pool['tval']):.2f}, df = {_fmt(pool.get('df'), 0)}"
+        stat = f"t = {abs(pool.get('tval')):.2f}, df = {_fmt(pool.get('df'), 0)}"
     else:
         stat = f"Z = {abs(pool.get('zval') or 0):.2f}"
-    return f"Test for overall effect: {stat} ({_p(pool.get('pval'))})"
+    return f"Test for overall effect: {stat} ({_p(pool.pval)})"
 
 
-def subgroup_test_text(test: Mapping[str, Any]) -> str:
-    i2 = test.get("i2")
+def subgroup_test_text(test: SubgroupTest) -> str:
+    i2 = test.i2
     return (
-        f"Test for subgroup differences: Chi² = {_fmt(test.get('q'))}, df = {test.get('df')} "
-        f"({_p(test.get('pval'))}), I² = {_fmt(i2, 1) if i2 is not None else 'n/a'}%"
+        f"Test for subgroup differences: Chi² = {_fmt(test.q)}, df = {test.df} "
+        f"({_p(test.pval)}), I² = {_fmt(i2, 1) if i2 is not None else 'n/a'}%"
     )
 
 
@@ -140,18 +143,15 @@ def subgroup_test_text(test: Mapping[str, Any]) -> str:
 class _Row:
     kind: str  # header, study, subtotal, total, het, test, pi, blank
     cells: dict[str, str] = field(default_factory=dict)
-    study: Mapping[str, Any] | None = None
-    pool: Mapping[str, Any] | None = None
+    study: StudyResult | None = None
+    pool: Pooled | None = None
     bold: bool = False
 
 
-def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+def _arm_columns(result: ComputedResult) -> list[tuple[str, str, str]]:
     """(key, header, group) per arm-data column, as RevMan lays them out."""
-    i, c = (
-        payload.get("intervention_label") or "Intervention",
-        payload.get("control_label") or "Control",
-    )
-    measure = payload.get("measure")
+    i, c = (result.intervention_label or "Intervention", result.control_label or "Control")
+    measure = result.measure
     if measure in CONTINUOUS_MEASURES:
         return [("m1", "Mean", i), ("sd1", "SD", i), ("n1", "Total", i),
                 ("m2", "Mean", c), ("sd2", "SD", c), ("n2", "Total", c)]  # fmt: skip
@@ -176,56 +176,49 @@ def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return [("estimate", "Estimate", ""), ("se", "SE", "")]
 
 
-def _study_cells(payload: Mapping[str, Any], s: Mapping[str, Any]) -> dict[str, str]:
-    cells = {
-        "label": f"{s['label']}"
-        + (f" {s['year']}" if s.get("year") and str(s["year"]) not in s["label"] else "")
-    }
-    for key, _h, _g in _arm_columns(payload):
+def _study_cells(result: ComputedResult, s: StudyResult) -> dict[str, str]:
+    cells = {"label": s.label + (f" {s.year}" if s.year and str(s.year) not in s.label else "")}
+    for key, _h, _g in _arm_columns(result):
         v = s.get(key)
         cells[key] = _fmt(v, 0) if key in _COUNT_KEYS else _fmt(v)
-    cells["weight"] = f"{s['weight']:.1f}%" if s.get("weight") is not None else ""
-    cells["effect"] = _effect_text(
-        payload, s.get("yi"), s.get("ci_lb"), s.get("ci_ub"), scales.study_size(payload, s)
-    )
-    cells["rob"] = (s.get("rob") or "").lower()
+    cells["weight"] = f"{s.weight:.1f}%" if s.weight is not None else ""
+    cells["effect"] = _effect_text(result, s.yi, s.ci_lb, s.ci_ub, scales.study_size(result, s))
+    cells["rob"] = (s.rob or "").lower()
     return cells
 
 
 _COUNT_KEYS = ("n1", "n2", "events1", "events2", "total1", "total2", "events", "total", "n")
 
 
-def _effect_text(
-    payload: Mapping[str, Any], est: Any, lb: Any, ub: Any, n: float | None = None
-) -> str:
+def _effect_text(result: ComputedResult, est: Any, lb: Any, ub: Any, n: float | None = None) -> str:
     if est is None:
         return "Not estimable"
-    e, lo, hi = (_scale(payload, v, n) for v in (est, lb, ub))
+    e, lo, hi = (_scale(result, v, n) for v in (est, lb, ub))
     if e is None or lo is None or hi is None:
         return "Not estimable"
-    d = scales.digits(payload)
+    d = scales.digits(result)
     return f"{e:.{d}f} [{lo:.{d}f}, {hi:.{d}f}]"
 
 
-def _sort_studies(studies: Sequence[Mapping[str, Any]], sort: str) -> list[Mapping[str, Any]]:
+def _sort_studies(studies: Sequence[StudyResult], sort: str) -> list[StudyResult]:
     if sort == "year":
-        return sorted(studies, key=lambda s: (s.get("year") or 9999, s["label"].lower()))
+        return sorted(studies, key=lambda s: (s.year or 9999, s.label.lower()))
     if sort == "weight":
-        return sorted(studies, key=lambda s: -(s.get("weight") or 0))
+        return sorted(studies, key=lambda s: -(s.weight or 0))
     if sort == "effect":
-        return sorted(studies, key=lambda s: s.get("yi") or 0)
-    return sorted(studies, key=lambda s: s["label"].lower())
+        return sorted(studies, key=lambda s: s.yi or 0)
+    return sorted(studies, key=lambda s: s.label.lower())
 
 
 def _pooled_rows(
-    payload: Mapping[str, Any], pool: Mapping[str, Any], title: str, kind: str, n1: int, n2: int
+    result: ComputedResult, pool: Pooled, title: str, kind: str, n1: int, n2: int
 ) -> list[_Row]:
-    fixed = payload.get("model") == "fixed"
-    measure = payload.get("measure")
+    fixed = result.model == "fixed"
+    measure = result.measure
     cells = {
         "label": title,
         "weight": "100.0%" if kind == "total" else "",
-        "effect": _effect_text(payload, pool.get("estimate"), pool.get("ci_lb"), pool.get("ci_ub")),
+        "effect": _effect_text(result, pool.estimate, pool.ci_lb, pool.ci_ub),
     }
     if measure in CONTINUOUS_MEASURES:
         cells.update({"n1": str(n1), "n2": str(n2)})
@@ -236,88 +229,86 @@ def _pooled_rows(
     elif measure in CORRELATION_MEASURES or measure in MEAN_MEASURES:
         cells["n"] = str(n1)
     rows = [_Row(kind, cells, pool=pool, bold=True)]
-    if pool.get("pi_lb") is not None and pool.get("pi_ub") is not None:
+    if pool.pi_lb is not None and pool.pi_ub is not None:
         rows.append(
             _Row(
                 "pi",
                 {
                     "label": "Prediction interval",
-                    "effect": _effect_text(
-                        payload, pool.get("estimate"), pool["pi_lb"], pool["pi_ub"]
-                    ).split(" ", 1)[1],
+                    "effect": _effect_text(result, pool.estimate, pool.pi_lb, pool.pi_ub).split(
+                        " ", 1
+                    )[1],
                 },  # fmt: skip
                 pool=pool,
             )
         )
-    if (pool.get("k") or 0) > 1:
+    if pool.k > 1:
         rows.append(_Row("het", {"label": heterogeneity_text(pool, fixed)}))
     rows.append(_Row("test", {"label": overall_test_text(pool)}))
     return rows
 
 
-def _arm_totals(
-    payload: Mapping[str, Any], studies: Sequence[Mapping[str, Any]]
-) -> tuple[int, int]:
-    if payload.get("measure") in SINGLE_RATE_MEASURES + RATE_MEASURES:
+def _arm_totals(result: ComputedResult, studies: Sequence[StudyResult]) -> tuple[int, int]:
+    if result.measure in SINGLE_RATE_MEASURES + RATE_MEASURES:
         return 0, 0  # person-time, not people: no participant totals
-    if payload.get("single_group"):
-        key = "total" if payload.get("measure") in PROPORTION_MEASURES else "n"
+    if result.scale.single_group:
+        key = "total" if result.measure in PROPORTION_MEASURES else "n"
         return int(sum(s.get(key) or 0 for s in studies)), 0
-    if payload.get("measure") in ("RR", "OR", "RD", "PETO"):
+    if result.measure in ("RR", "OR", "RD", "PETO"):
         return (int(sum(s.get("total1") or 0 for s in studies)),
                 int(sum(s.get("total2") or 0 for s in studies)))  # fmt: skip
     return int(sum(s.get("n1") or 0 for s in studies)), int(sum(s.get("n2") or 0 for s in studies))
 
 
-def forest_rows(payload: Mapping[str, Any], sort: str = "study") -> list[_Row]:
+def forest_rows(result: ComputedResult, sort: str = "study") -> list[_Row]:
     """The table the forest plot draws, top to bottom."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
-    studies = list(payload.get("studies") or [])
+    studies = list(result.studies)
     rows: list[_Row] = []
-    sub = payload.get("subgroups")
-    if payload.get("multilevel"):
-        rows += _multilevel_rows(payload, studies, sort)
+    sub = result.subgroups
+    if result.multilevel:
+        rows += _multilevel_rows(result, studies, sort)
     elif sub:
-        by_id = {s["study_id"]: s for s in studies}
-        variable = payload.get("subgroup_label") or payload.get("subgroup_field") or ""
-        for n, group in enumerate(sub["groups"], start=1):
-            members = [by_id[i] for i in group["studies"] if i in by_id]
-            heading = f"{variable}: {group['name']}" if variable else str(group["name"])
+        by_id = {s.study_id: s for s in studies}
+        variable = result.subgroup_label or result.subgroup_field or ""
+        for n, group in enumerate(sub.groups, start=1):
+            members = [by_id[i] for i in group.studies if i in by_id]
+            heading = f"{variable}: {group.name}" if variable else str(group.name)
             rows.append(_Row("header", {"label": f"1.{n} {heading}"}, bold=True))
             rows += [
-                _Row("study", _study_cells(payload, s), study=s)
+                _Row("study", _study_cells(result, s), study=s)
                 for s in _sort_studies(members, sort)
             ]
-            n1, n2 = _arm_totals(payload, members)
-            rows += _pooled_rows(payload, group["pool"], "Subtotal", "subtotal", n1, n2)
+            n1, n2 = _arm_totals(result, members)
+            rows += _pooled_rows(result, group.pool, "Subtotal", "subtotal", n1, n2)
             rows.append(_Row("blank"))
     else:
         rows += [
-            _Row("study", _study_cells(payload, s), study=s) for s in _sort_studies(studies, sort)
+            _Row("study", _study_cells(result, s), study=s) for s in _sort_studies(studies, sort)
         ]
         rows.append(_Row("blank"))
-    overall = payload.get("overall")
+    overall = result.overall
     if overall:
-        n1, n2 = _arm_totals(payload, studies)
-        rows += _pooled_rows(payload, overall, "Total", "total", n1, n2)
+        n1, n2 = _arm_totals(result, studies)
+        rows += _pooled_rows(result, overall, "Total", "total", n1, n2)
     if sub:
-        rows.append(_Row("test", {"label": subgroup_test_text(sub["test"])}))
+        rows.append(_Row("test", {"label": subgroup_test_text(sub.test)}))
     return rows
 
 
 def _multilevel_rows(
-    payload: Mapping[str, Any], studies: Sequence[Mapping[str, Any]], sort: str
+    result: ComputedResult, studies: Sequence[StudyResult], sort: str
 ) -> list[_Row]:
     """Effect sizes grouped under their study (the three-level model), each by timepoint."""
-    order: dict[int, list[Mapping[str, Any]]] = {}
+    order: dict[int, list[StudyResult]] = {}
     for s in _sort_studies(studies, sort):
-        order.setdefault(s["study_id"], []).append(s)
+        order.setdefault(s.study_id, []).append(s)
     rows: list[_Row] = []
     for members in order.values():
-        rows.append(_Row("header", {"label": members[0]["label"]}, bold=True))
+        rows.append(_Row("header", {"label": members[0].label}, bold=True))
         for s in members:
-            cells = _study_cells(payload, s)
+            cells = _study_cells(result, s)
             cells["label"] = f"  {s.get('timepoint') or 'effect size'}"
             rows.append(_Row("study", cells, study=s))
     rows.append(_Row("blank"))
@@ -336,14 +327,16 @@ def _rob_column(
     """Coloured circles for one RoB domain (`key`) or, with key None, the overall judgement."""
     xs, yv, colours, texts = [], [], [], []
     for row, y in zip(rows, ys, strict=True):
-        study = row.study or {}
-        j = study.get("rob") if key is None else (study.get("rob_domains") or {}).get(key)
+        study = row.study
+        if study is None:
+            continue
+        j = study.rob if key is None else (study.get("rob_domains") or {}).get(key)
         if j:
             xs.append(0.5)
             yv.append(y)
             colours.append(ROB_COLOURS.get(str(j).lower(), "#999"))
             what = "risk of bias" if key is None else f"{key}"
-            texts.append(f"{study['label']}: {j} ({what})")
+            texts.append(f"{study.label}: {j} ({what})")
     fig.add_trace(
         go.Scatter(
             x=xs, y=yv, mode="markers",
@@ -358,26 +351,26 @@ def _rob_column(
 
 
 def forest_plot(
-    payload: Mapping[str, Any],
+    result: ComputedResult,
     *,
     sort: str = "study",
     show_rob: bool = False,
     title: str | None = None,
 ) -> go.Figure:
-    """RevMan-style forest plot of one stored result payload."""
-    rows = forest_rows(payload, sort)
-    arm_cols = _arm_columns(payload)
+    """RevMan-style forest plot of one stored result result."""
+    rows = forest_rows(result, sort)
+    arm_cols = _arm_columns(result)
     columns: list[tuple[str, str, float]] = [("label", "Study or Subgroup", 0.2)]
     columns += [(key, header, 0.052) for key, header, _g in arm_cols]
-    columns += [("weight", "Weight", 0.06), ("effect", method_label(payload), 0.15)]
+    columns += [("weight", "Weight", 0.06), ("effect", method_label(result), 0.15)]
     plot_col = len(columns) + 1
     widths = [w for _k, _h, w in columns] + [0.3]
-    rob = show_rob and any(r.study and r.study.get("rob") for r in rows)
+    rob = show_rob and any(r.study and r.study.rob for r in rows)
     # One traffic-light column per RoB domain (robvis's rob_forest), then the overall one.
     domain_keys: list[str] = []
     if rob:
         for r in rows:
-            for key in (r.study or {}).get("rob_domains") or {}:
+            for key in (r.study.get("rob_domains") if r.study else None) or {}:
                 if key not in domain_keys:
                     domain_keys.append(key)
         widths += [0.026] * len(domain_keys) + [0.04]
@@ -426,7 +419,7 @@ def forest_plot(
             x=0.5 if len(cols) % 2 else 1.0, y=1.0, xref=f"x{mid} domain", yref="y",
             text=f"<b>{group}</b>", showarrow=False, yanchor="bottom", font={"size": 11},
         )  # fmt: skip
-    _draw_plot_column(fig, payload, rows, ys, plot_col)
+    _draw_plot_column(fig, result, rows, ys, plot_col)
     if rob:
         first_rob_col = len(widths) - len(domain_keys)
         for offset, key in enumerate(domain_keys):
@@ -451,39 +444,39 @@ def forest_plot(
 
 
 def _draw_plot_column(
-    fig: go.Figure, payload: Mapping[str, Any], rows: list[_Row], ys: list[int], col: int
+    fig: go.Figure, result: ComputedResult, rows: list[_Row], ys: list[int], col: int
 ) -> None:
-    ratio = bool(payload.get("ratio"))
-    sx = lambda v: _scale(payload, v)  # noqa: E731 - a short local alias reads best here
+    ratio = result.ratio
+    sx = lambda v: _scale(result, v)  # noqa: E731 - a short local alias reads best here
     ci_x: list[float | None] = []
     ci_y: list[float | None] = []
     sq_x, sq_y, sq_size, sq_text = [], [], [], []
-    weights = [r.study.get("weight") or 0 for r in rows if r.study]
+    weights = [r.study.weight or 0 for r in rows if r.study]
     wmax = max(weights) if weights else 1.0
     xs_all: list[float | None] = []
     for row, y in zip(rows, ys, strict=True):
         s = row.study
-        if s is None or s.get("yi") is None:
+        if s is None:
             continue
-        own = scales.study_size(payload, s)
+        own = scales.study_size(result, s)
         lo, est, hi = (
-            _scale(payload, s["ci_lb"], own),
-            _scale(payload, s["yi"], own),
-            _scale(payload, s["ci_ub"], own),
+            _scale(result, s.ci_lb, own),
+            _scale(result, s.yi, own),
+            _scale(result, s.ci_ub, own),
         )
         ci_x += [lo, hi, None]
         ci_y += [y, y, None]
         xs_all += [lo, hi]
         sq_x.append(est)
         sq_y.append(y)
-        w = s.get("weight") or 0
+        w = s.weight or 0
         sq_size.append(5 + 13 * math.sqrt(w / wmax) if wmax > 0 else 6)
         sq_text.append(
-            f"<b>{s['label']}</b><br>"
-            f"{_effect_text(payload, s['yi'], s['ci_lb'], s['ci_ub'], own)}"
+            f"<b>{s.label}</b><br>"
+            f"{_effect_text(result, s.yi, s.ci_lb, s.ci_ub, own)}"
             f"<br>Weight {w:.1f}%"
-            + (f"<br>{s.get('group')}" if s.get("group") else "")
-            + (f"<br>Risk of bias: {s['rob']}" if s.get("rob") else "")
+            + (f"<br>{s.group}" if s.group else "")
+            + (f"<br>Risk of bias: {s.rob}" if s.rob else "")
         )
     fig.add_trace(
         go.Scatter(
@@ -518,13 +511,13 @@ def _draw_plot_column(
         texts = []
         for row, y in zip(rows, ys, strict=True):
             p = row.pool
-            if row.kind != kind or not p or p.get("estimate") is None:
+            if row.kind != kind or not p or p.estimate is None:
                 continue
-            lo, est, hi = sx(p["ci_lb"]), sx(p["estimate"]), sx(p["ci_ub"])
+            lo, est, hi = sx(p.ci_lb), sx(p.estimate), sx(p.ci_ub)
             dx += [lo, est, hi, est, lo, None]
             dy += [y, y + 0.4, y, y - 0.4, y, None]
             xs_all += [lo, hi]
-            texts.append(_effect_text(payload, p["estimate"], p["ci_lb"], p["ci_ub"]))
+            texts.append(_effect_text(result, p.estimate, p.ci_lb, p.ci_ub))
         if dx:
             fig.add_trace(
                 go.Scatter(
@@ -545,7 +538,7 @@ def _draw_plot_column(
     pi_y: list[float | None] = []
     for row, y in zip(rows, ys, strict=True):
         if row.kind == "pi" and row.pool:
-            lo, hi = sx(row.pool["pi_lb"]), sx(row.pool["pi_ub"])
+            lo, hi = sx(row.pool.pi_lb), sx(row.pool.pi_ub)
             pi_x += [lo, hi, None]
             pi_y += [y, y, None]
             xs_all += [lo, hi]
@@ -563,15 +556,15 @@ def _draw_plot_column(
             row=1,
             col=col,
         )
-    null = scales.null_value(payload)
-    if payload.get("transform"):
-        lo_x, hi_x = scales.axis_range(payload, xs_all)
+    null = scales.null_value(result)
+    if result.scale.transform:
+        lo_x, hi_x = scales.axis_range(result, xs_all)
     else:
         lo_x, hi_x = _axis_range(xs_all, ratio)
     if null is not None:
         fig.add_shape(type="line", x0=null, x1=null, y0=-(len(rows) + 0.5), y1=0.5,
                       line={"color": "#555", "width": 1}, row=1, col=col)  # fmt: skip
-    left, right = favours_labels(payload)
+    left, right = favours_labels(result)
     axis: dict[str, Any] = {
         "type": "log" if ratio else "linear",
         "showgrid": False,
@@ -610,7 +603,7 @@ def _draw_plot_column(
         name="favours-right",
     )
     fig.add_annotation(x=0.5, y=0.25, xref=xref, yref="y", showarrow=False, yanchor="bottom",
-                       text=f"<b>{method_label(payload)}</b>", font={"size": 11})  # fmt: skip
+                       text=f"<b>{method_label(result)}</b>", font={"size": 11})  # fmt: skip
 
 
 def ratio_ticks(lo: float, hi: float) -> dict[str, Any]:
@@ -648,25 +641,24 @@ def _axis_range(xs: Sequence[float | None], ratio: bool) -> tuple[float, float]:
     return -span, span
 
 
-def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
+def funnel_plot(result: ComputedResult, *, title: str | None = None) -> go.Figure:
     """Funnel plot: effect against its standard error (inverted), pseudo 95% limits around
     the pooled estimate, trim-and-fill studies drawn open, Egger's test in the corner."""
-    ratio = bool(payload.get("ratio"))
-    studies = [s for s in payload.get("studies") or [] if s.get("yi") is not None]
-    overall = payload.get("overall") or {}
-    bias = payload.get("bias") or {}
+    ratio = result.ratio
+    studies = list(result.studies)
+    bias = result.bias
     fig = go.Figure()
-    est = overall.get("estimate")
-    ses = [math.sqrt(s["vi"]) for s in studies]
-    filled = (bias.get("trimfill") or {}).get("filled") or []
-    se_max = max(ses + [math.sqrt(f["vi"]) for f in filled] + [0.1]) * 1.1
+    est = result.overall.estimate if result.overall else None
+    ses = [math.sqrt(s.vi) for s in studies]
+    filled = list(bias.trimfill.filled) if bias.trimfill else []
+    se_max = max(ses + [math.sqrt(f.vi) for f in filled] + [0.1]) * 1.1
     if est is not None:
         z = 1.959963984540054
         se_grid = [se_max * i / 40 for i in range(41)]
         for sign in (-1, 1):
             fig.add_trace(
                 go.Scatter(
-                    x=[_scale(payload, est + sign * z * s) for s in se_grid],
+                    x=[_scale(result, est + sign * z * s) for s in se_grid],
                     y=se_grid,
                     mode="lines",
                     line={"color": "#888", "dash": "dash", "width": 1},
@@ -677,7 +669,7 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
             )
         fig.add_trace(
             go.Scatter(
-                x=[_scale(payload, est)] * 2,
+                x=[_scale(result, est)] * 2,
                 y=[0, se_max],
                 mode="lines",
                 line={"color": INK, "width": 1.5},
@@ -687,32 +679,32 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
         )
     fig.add_trace(
         go.Scatter(
-            x=[_scale(payload, s["yi"], scales.study_size(payload, s)) for s in studies],
+            x=[_scale(result, s.yi, scales.study_size(result, s)) for s in studies],
             y=ses,
             mode="markers",
             name="Studies",
             marker={"size": 9, "color": SQUARE},
-            text=[s["label"] for s in studies],
+            text=[s.label for s in studies],
             hovertemplate="%{text}<br>effect %{x:.2f}, SE %{y:.3f}<extra></extra>",
         )
     )
     if filled:
         fig.add_trace(
             go.Scatter(
-                x=[_scale(payload, f["yi"]) for f in filled],
-                y=[math.sqrt(f["vi"]) for f in filled],
+                x=[_scale(result, f.yi) for f in filled],
+                y=[math.sqrt(f.vi) for f in filled],
                 mode="markers",
                 name="Filled (trim and fill)",
                 marker={"size": 9, "color": "white", "line": {"color": FILLED, "width": 2}},
-                text=[f"mirrors {f['mirrors']}" for f in filled],
+                text=[f"mirrors {f.mirrors}" for f in filled],
                 hovertemplate="Filled study, %{text}<br>effect %{x:.2f}<extra></extra>",
             )  # fmt: skip
         )
-        adj = bias["trimfill"].get("adjusted") or {}
-        if adj.get("estimate") is not None:
+        adj = bias.trimfill.adjusted if bias.trimfill else None
+        if adj is not None and adj.estimate is not None:
             fig.add_trace(
                 go.Scatter(
-                    x=[_scale(payload, adj["estimate"])] * 2,
+                    x=[_scale(result, adj.estimate)] * 2,
                     y=[0, se_max],
                     mode="lines",
                     line={"color": FILLED, "dash": "dot", "width": 1.5},
@@ -721,7 +713,7 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
                 )  # fmt: skip
             )
     notes = []
-    eg = bias.get("egger")
+    eg = bias.egger
     if eg:
         stat = (
             f"t = {eg['tval']:.2f}, df = {_fmt(eg.get('df'), 0)}"
@@ -729,18 +721,18 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
             else f"z = {eg.get('zval') or 0:.2f}"
         )
         notes.append(f"Egger's test: {stat}, {_p(eg.get('pval'))}")
-    tf = bias.get("trimfill")
+    tf = bias.trimfill
     if tf:
-        notes.append(f"Trim and fill: {tf['k0']} missing on the {tf['side']}")
+        notes.append(f"Trim and fill: {tf.k0} missing on the {tf.side}")
     if len(studies) < 3:
         notes.append("Too few studies for tests of asymmetry")
     for i, text in enumerate(notes):
         fig.add_annotation(x=0.99, y=0.02 + 0.06 * i, xref="paper", yref="paper", text=text,
                            showarrow=False, xanchor="right", yanchor="bottom",
                            bgcolor="rgba(255,255,255,0.8)", font={"size": 11})  # fmt: skip
-    measure = payload.get("measure_label") or payload.get("measure") or "effect"
-    if payload.get("natural_label"):
-        measure = f"{payload['natural_label']}, {measure}"
+    measure = result.measure_label or result.measure or "effect"
+    if result.scale.natural_label:
+        measure = f"{result.scale.natural_label}, {measure}"
     fig.update_xaxes(title=f"{measure}" + (" (log scale)" if ratio else ""),
                      type="log" if ratio else "linear", showgrid=False, zeroline=False)  # fmt: skip
     if ratio and (xs := _positive_x(fig)):
@@ -756,10 +748,10 @@ def funnel_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.F
 
 
 def _sequence_plot(
-    payload: Mapping[str, Any], seq: Mapping[str, Any], key: str, prefix: str, kind: str,
+    result: ComputedResult, seq: Sequential | None, key: str, prefix: str, kind: str,
     title: str | None,
 ) -> go.Figure:  # fmt: skip
-    rows = seq.get("rows") or []
+    rows = seq.rows if seq else ()
     labels = []
     for r in rows:
         lab = f"{prefix}{r[key]}"
@@ -767,7 +759,7 @@ def _sequence_plot(
             lab += f" ({r['year']})"
         labels.append(lab)
     ys = list(range(len(rows), 0, -1))
-    sx = lambda v: _scale(payload, v)  # noqa: E731 - a short local alias reads best here
+    sx = lambda v: _scale(result, v)  # noqa: E731 - a short local alias reads best here
     ci_x: list[float | None] = []
     ci_y: list[float | None] = []
     for r, y in zip(rows, ys, strict=True):
@@ -790,14 +782,14 @@ def _sequence_plot(
             "I² = %{customdata[1]:.0f}%<extra></extra>",
         )  # fmt: skip
     )
-    overall = payload.get("overall") or {}
-    ratio = bool(payload.get("ratio"))
-    if overall.get("estimate") is not None:
-        fig.add_vline(x=sx(overall["estimate"]), line={"color": "#888", "dash": "dash", "width": 1})
-    null = scales.null_value(payload)
+    overall = result.overall
+    ratio = result.ratio
+    if overall and overall.estimate is not None:
+        fig.add_vline(x=sx(overall.estimate), line={"color": "#888", "dash": "dash", "width": 1})
+    null = scales.null_value(result)
     if null is not None:
         fig.add_vline(x=null, line={"color": "#555", "width": 1})
-    left, right = favours_labels(payload)
+    left, right = favours_labels(result)
     fig.add_annotation(x=0, y=-0.12, xref="paper", yref="paper", text=left, showarrow=False,
                        xanchor="left", font={"size": 11})  # fmt: skip
     fig.add_annotation(x=1, y=-0.12, xref="paper", yref="paper", text=right, showarrow=False,
@@ -805,7 +797,7 @@ def _sequence_plot(
     fig.update_yaxes(tickvals=ys, ticktext=labels, showgrid=False, zeroline=False,
                      range=[0.3, len(rows) + 0.7])  # fmt: skip
     fig.update_xaxes(type="log" if ratio else "linear", showgrid=False, zeroline=False,
-                     showline=True, title=method_label(payload))  # fmt: skip
+                     showline=True, title=method_label(result))  # fmt: skip
     if ratio and (xs := _positive_x(fig) + [1.0]):
         fig.update_xaxes(**ratio_ticks(min(xs), max(xs)))
     fig.update_layout(
@@ -816,14 +808,14 @@ def _sequence_plot(
     return fig
 
 
-def leave_one_out_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
-    seq = (payload.get("sensitivity") or {}).get("leave_one_out") or {"rows": []}
-    return _sequence_plot(payload, seq, "omitted", "Omitting ", "leave1out", title)
+def leave_one_out_plot(result: ComputedResult, *, title: str | None = None) -> go.Figure:
+    seq = result.sensitivity.leave_one_out
+    return _sequence_plot(result, seq, "omitted", "Omitting ", "leave1out", title)
 
 
-def cumulative_plot(payload: Mapping[str, Any], *, title: str | None = None) -> go.Figure:
-    seq = (payload.get("sensitivity") or {}).get("cumulative") or {"rows": []}
-    return _sequence_plot(payload, seq, "added", "+ ", "cumulative", title)
+def cumulative_plot(result: ComputedResult, *, title: str | None = None) -> go.Figure:
+    seq = result.sensitivity.cumulative
+    return _sequence_plot(result, seq, "added", "+ ", "cumulative", title)
 
 
 FIGURES = {

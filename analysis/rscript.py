@@ -1,4 +1,5 @@
-"""The input CSV and an R script (metafor) that reproduces one stored result."""
+"""The input CSV and an R script (metafor) that reproduces one stored result
+(`analysis.results.ComputedResult`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from analysis.results import ComputedResult, Pooled
 
 CONTINUOUS = ("SMD", "MD", "ROM", "VR", "CVR")
 DICHOTOMOUS = ("RR", "OR", "RD", "PETO")
@@ -58,13 +61,13 @@ def _columns(measure: str, subgroup_field: str) -> list[str]:
     return cols
 
 
-def inputs_csv(payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]]) -> str:
+def inputs_csv(result: ComputedResult, inputs: Sequence[Mapping[str, Any]]) -> str:
     """The rows the engine pooled (after missing-data exclusions), one line per study."""
-    measure = payload.get("measure") or ""
-    field = payload.get("subgroup_field") or ""
+    measure = result.measure
+    field = result.subgroup_field
     # Three-level models pool several rows per study: a row is used by study and timepoint.
-    ml = bool(payload.get("multilevel"))
-    used = {_row_key(s, ml) for s in payload.get("studies") or []}
+    ml = result.multilevel
+    used = {_row_key(s.to_json(), ml) for s in result.studies}
     cols = _columns(measure, field)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -104,16 +107,17 @@ def _r_string(s: str) -> str:
 
 
 def r_script(
-    payload: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]], *, title: str, revman: bool
+    result: ComputedResult, inputs: Sequence[Mapping[str, Any]], *, title: str, revman: bool
 ) -> str:
     """A self-contained R script: the data inline, then metafor calls with the same settings."""
-    measure = payload.get("measure") or "SMD"
-    method = payload.get("method") or "REML"
-    fixed = payload.get("model") == "fixed"
-    test = payload.get("test") or "z"
-    level = payload.get("level") or 95
-    overall = payload.get("overall") or {}
-    data = inputs_csv(payload, inputs)
+    measure = result.measure or "SMD"
+    method = result.method or "REML"
+    fixed = result.model == "fixed"
+    test = result.test or "z"
+    level = result.level
+    # No pooled result (no usable study): the script still reads and fits the data.
+    overall = result.overall or Pooled.from_json({})
+    data = inputs_csv(result, inputs)
     lines = [
         f"# {title}",
         "# Reproduces the pooled result shown in the review app with R's metafor.",
@@ -140,7 +144,7 @@ def r_script(
             "slab = study)"
         )
     elif measure in ("SMCR", "SMCRH"):
-        r = payload.get("prepost_correlation", 0.5)
+        r = 0.5 if result.prepost_correlation is None else result.prepost_correlation
         sd2 = "sd2i = sd, " if measure == "SMCRH" else ""
         lines += [
             f"dat$r[is.na(dat$r)] <- {r}  # pre-post correlation imputed where not reported",
@@ -149,7 +153,7 @@ def r_script(
             f"{sd2}ni = n, ri = r, data = dat, slab = study)",
         ]
     elif measure in PAIRED:
-        r = payload.get("prepost_correlation", 0.5)
+        r = 0.5 if result.prepost_correlation is None else result.prepost_correlation
         lines += [
             f"dat$r[is.na(dat$r)] <- {r}  # pre-post correlation imputed where not reported",
             f'dat <- escalc(measure = "{measure}", m1i = mean, sd1i = sd, m2i = mean_pre, '
@@ -175,7 +179,7 @@ def r_script(
             "slab = study)"
         )
     else:
-        log = "log" if payload.get("ratio") else ""
+        log = "log" if result.ratio else ""
         lines += [
             f"dat$yi <- {log}(dat$estimate)",
             f"z <- qnorm(1 - (1 - {level} / 100) / 2)",
@@ -183,10 +187,10 @@ def r_script(
             f"({log}(dat$ci_upper) - {log}(dat$ci_lower)) / (2 * z), dat$se)",
             "dat$vi <- dat$sei^2",
         ]
-    if payload.get("harmonised"):
+    if result.harmonised:
         lines.append("dat$yi <- -dat$yi  # signs harmonised: lower is better for this outcome")
     lines.append("")
-    if payload.get("multilevel"):
+    if result.multilevel:
         lines += [
             "dat$es <- seq_len(nrow(dat))  # effect sizes nested in studies",
             f'res <- rma.mv(yi, vi, random = ~ 1 | study_id/es, data = dat, method = "{method}", '
@@ -197,7 +201,7 @@ def r_script(
                 "library(clubSandwich)  # cluster-robust inference, CR2 correction",
                 "res <- robust(res, cluster = dat$study_id, clubSandwich = TRUE)",
             ]
-    elif overall.get("method") == "MH":
+    elif overall.method == "MH":
         lines.append(
             f"res <- rma.mh(ai = events1, n1i = total1, ci = events2, n2i = total2, "
             f'measure = "{measure}", data = dat, slab = study, level = {level})'
@@ -207,7 +211,7 @@ def r_script(
                 "# RevMan 5 adds 0.5 to zero-cell tables inside the MH estimate and uses the "
                 "Greenland-Robins RD variance; metafor's rma.mh does neither (see meta::metabin)."
             )
-    elif overall.get("method") == "PETO":
+    elif overall.method == "PETO":
         lines.append(
             "res <- rma.peto(ai = events1, n1i = total1, ci = events2, n2i = total2, "
             f"data = dat, slab = study, level = {level})"
@@ -219,10 +223,10 @@ def r_script(
             f"level = {level}, slab = study)"
         )
     lines += ["print(res)", ""]
-    tr = R_TRANSF.get(measure, "transf = exp, " if payload.get("ratio") else "")
-    if not fixed and overall.get("pi_lb") is not None:
+    tr = R_TRANSF.get(measure, "transf = exp, " if result.ratio else "")
+    if not fixed and overall.pi_lb is not None:
         lines += [f"predict(res, {tr}digits = 4)", ""]
-    if payload.get("subgroups"):
+    if result.subgroups is not None:
         lines += [
             "# Subgroups: separate tau^2 per subgroup (as RevMan), then the test for differences",
             "fits <- lapply(split(dat, dat$subgroup), function(d) update(res, data = d))",
@@ -231,20 +235,20 @@ def r_script(
             'print(rma(est, sei = se, method = "EE"))  # QE is the test for subgroup differences',
             "",
         ]
-    sens = payload.get("sensitivity") or {}
-    if "leave_one_out" in sens:
+    sens = result.sensitivity
+    if sens.leave_one_out is not None:
         lines += [f"print(leave1out(res, {tr}digits = 4))", ""]
-    if "cumulative" in sens:
+    if sens.cumulative is not None:
         lines += [f"print(cumul(res, order = dat$year, {tr}digits = 4))", ""]
-    if (payload.get("bias") or {}).get("egger"):
+    if result.bias.egger:
         lines += [
             'print(regtest(res, model = "lm"))  # Egger\'s test'
-            if overall.get("method") not in ("MH", "PETO")
+            if overall.method not in ("MH", "PETO")
             else 'print(regtest(rma(yi, vi, data = dat, method = "EE"), model = "lm"))',
             "print(trimfill("
             + (
                 "res"
-                if overall.get("method") not in ("MH", "PETO")
+                if overall.method not in ("MH", "PETO")
                 else 'rma(yi, vi, data = dat, method = "EE")'
             )
             + "))",
@@ -255,11 +259,11 @@ def r_script(
         "funnel(res)",
         "",
         "# Values the app computed, for comparison:",
-        f"#   estimate {overall.get('estimate')}, "
-        f"CI [{overall.get('ci_lb')}, {overall.get('ci_ub')}]"
-        + (" (log scale)" if payload.get("ratio") else "")
+        f"#   estimate {overall.estimate}, "
+        f"CI [{overall.ci_lb}, {overall.ci_ub}]"
+        + (" (log scale)" if result.ratio else "")
         + (f" ({measure} scale; back-transform with predict())" if measure in R_TRANSF else ""),
-        f"#   tau2 {overall.get('tau2')}, I2 {overall.get('i2')}, Q {overall.get('q')} "
+        f"#   tau2 {overall.tau2}, I2 {overall.i2}, Q {overall.get('q')} "
         f"(df {overall.get('q_df')})",
     ]
     return "\n".join(lines) + "\n"

@@ -5,7 +5,7 @@ The engine pools every measure on its analysis scale (log for ratios, logit for 
 z for ZCOR, ...). Figures, tables and the headline estimate show the natural scale: ratios
 exponentiated, proportions in percent, correlations as r. The back-transformations are
 `analysis.stats.transform` (metafor's `transf.*`); this module only decides which one a stored
-payload needs, so old payloads (without the keys written here) keep their `ratio` flag.
+result needs, so old payloads (without the keys written here) keep their `ratio` flag.
 
 Freeman-Tukey (PFT): a study's own value and interval are back-transformed with its own n
 (`transf.ipft`), pooled values with the harmonic mean of the pooled studies' n
@@ -15,7 +15,7 @@ Freeman-Tukey (PFT): a study's own value and interval are back-transformed with 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from analysis import stats
@@ -27,6 +27,7 @@ from analysis.measure_kinds import (
     SINGLE_GROUP_MEASURES,
     SINGLE_RATE_MEASURES,
 )
+from analysis.results import ComputedResult, StudyResult
 
 #: Single-group rates are shown per this many units of person-time (the unit extracted).
 RATE_PER = 1000
@@ -70,57 +71,58 @@ def sample_sizes(measure: str, rows: Sequence[Any]) -> dict[str, Any]:
     return {"transform_ni": len(sizes) / sum(1.0 / s for s in sizes)}
 
 
-def study_size(payload: Mapping[str, Any], study: Mapping[str, Any]) -> float | None:
+def study_size(result: ComputedResult, study: StudyResult) -> float | None:
     """A study's own n (PFT) or person-time (IRFT) for a per-study back-transformation."""
-    key = {"PFT": "total", "IRFT": "person_time"}.get(payload.get("transform") or "")
+    key = {"PFT": "total", "IRFT": "person_time"}.get(result.scale.transform or "")
     if key is None:
         return None
     value = study.get(key)
     return float(value) if value else None
 
 
-def natural(payload: Mapping[str, Any], x: float | None, n: float | None = None) -> float | None:
-    """`x` (analysis scale) on the natural scale this payload is shown on."""
+def natural(result: ComputedResult, x: float | None, n: float | None = None) -> float | None:
+    """`x` (analysis scale) on the natural scale this result is shown on."""
     if x is None:
         return None
-    measure = payload.get("transform")
+    scale = result.scale
+    measure = scale.transform
     if not measure:
-        return math.exp(x) if payload.get("ratio") else x
+        return math.exp(x) if result.ratio else x
     extra: dict[str, Any] = {}
     if measure == "PFT":
-        size = n if n is not None else payload.get("transform_ni")
+        size = n if n is not None else scale.transform_ni
         if not size:
             return None
         extra = {"ni": [size]}
     if measure == "IRFT":
-        size = n if n is not None else payload.get("transform_ti")
+        size = n if n is not None else scale.transform_ti
         if not size:
             return None
         extra = {"ti": [size]}
     value = float(stats.transform(measure, x, **extra))
-    return value * (100 if payload.get("percent") else payload.get("per") or 1)
+    return value * (100 if scale.percent else scale.per or 1)
 
 
-def digits(payload: Mapping[str, Any]) -> int:
+def digits(result: ComputedResult) -> int:
     """Decimals for natural-scale numbers: one for percentages, two otherwise."""
-    return 1 if payload.get("percent") else 2
+    return 1 if result.scale.percent else 2
 
 
-def null_value(payload: Mapping[str, Any]) -> float | None:
+def null_value(result: ComputedResult) -> float | None:
     """Where the line of no effect is drawn; None for proportions (no comparison)."""
-    measure = payload.get("transform")
+    measure = result.scale.transform
     if measure in PROPORTION_MEASURES + SINGLE_RATE_MEASURES + MEAN_MEASURES:
         return None
     if measure in CORRELATION_MEASURES:
         return 0.0
-    return 1.0 if payload.get("ratio") else 0.0
+    return 1.0 if result.ratio else 0.0
 
 
-def bounds(payload: Mapping[str, Any]) -> tuple[float, float] | None:
+def bounds(result: ComputedResult) -> tuple[float, float] | None:
     """The range a natural-scale value can take, or None when unbounded."""
-    measure = payload.get("transform")
+    measure = result.scale.transform
     if measure in PROPORTION_MEASURES:
-        return (0.0, 100.0) if payload.get("percent") else (0.0, 1.0)
+        return (0.0, 100.0) if result.scale.percent else (0.0, 1.0)
     if measure in CORRELATION_MEASURES:
         return (-1.0, 1.0)
     if measure in SINGLE_RATE_MEASURES or measure == "MNLN":
@@ -128,13 +130,13 @@ def bounds(payload: Mapping[str, Any]) -> tuple[float, float] | None:
     return None
 
 
-def axis_range(payload: Mapping[str, Any], xs: Sequence[float | None]) -> tuple[float, float]:
+def axis_range(result: ComputedResult, xs: Sequence[float | None]) -> tuple[float, float]:
     """The data's range with a margin, kept within the measure's bounds."""
     finite = [x for x in xs if x is not None and math.isfinite(x)]
-    lo_b, hi_b = bounds(payload) or (-math.inf, math.inf)
+    lo_b, hi_b = bounds(result) or (-math.inf, math.inf)
     if not finite:
         return (lo_b, hi_b) if math.isfinite(lo_b) else (-1.0, 1.0)
-    null = null_value(payload)
+    null = null_value(result)
     lo, hi = min(finite), max(finite)
     if null is not None:
         lo, hi = min(lo, null), max(hi, null)

@@ -58,7 +58,7 @@ class OutcomeCard:
 
     @property
     def ratio(self) -> bool:
-        return bool(self.result and self.result.payload.get("ratio"))
+        return bool(self.result and self.result.computed.ratio)
 
     def _natural(self, x: float | None) -> str:
         if x is None:
@@ -76,7 +76,7 @@ class OutcomeCard:
     def measure(self) -> str:
         if self.result is None:
             return ""
-        return str(self.result.payload.get("measure_label") or "")
+        return self.result.computed.measure_label
 
 
 def outcome_cards(*, review: Review) -> list[OutcomeCard]:

@@ -69,6 +69,14 @@ class AnalysisWriteSerializer(serializers.Serializer):
 
 
 class AnalysisResultSerializer(serializers.ModelSerializer):
+    # The result in the current schema (analysis.results), whatever version it was stored in.
+    payload = serializers.SerializerMethodField()
+
+    def get_payload(self, result: AnalysisResult) -> dict[str, Any]:
+        if result.error:
+            return dict(result.payload)  # the engine refused the data: only `missing`
+        return result.computed.to_json()
+
     class Meta:
         model = AnalysisResult
         fields = ["id", "input_hash", "k", "participants", "estimate", "ci_lb", "ci_ub", "i2",

@@ -11,25 +11,20 @@ worker is found again when a worker starts (`analyses_requeue_stale`).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import math
 import time
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from datetime import timedelta
-from typing import Any, TypedDict
+from typing import Any
 
-import numpy as np
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from analysis import scales, stats
-from analysis.inputs import AnalysisInputs, MissingStudy, StudyRow, load_inputs, split_usable
+from analysis.compute import Spec, compute, input_hash
+from analysis.inputs import AnalysisInputs, load_inputs, split_usable
 from analysis.models import (
     CONTINUOUS_MEASURES,
     CORRELATION_MEASURES,
@@ -39,7 +34,6 @@ from analysis.models import (
     PAIRED_MEASURES,
     PROPORTION_MEASURES,
     RATE_MEASURES,
-    SINGLE_GROUP_MEASURES,
     SINGLE_RATE_MEASURES,
     Analysis,
     AnalysisResult,
@@ -49,10 +43,6 @@ from analysis.models import (
     ModelKind,
     Preset,
 )
-from analysis.stats.bias import egger, trimfill, z_crit
-from analysis.stats.binary import pool_mh, pool_peto
-from analysis.stats.sensitivity import cumulative, leave_one_out, leave_one_out_tables
-from analysis.stats.sensitivity import subgroups as pool_subgroups
 from extraction.models import Outcome
 from extraction.selectors import study_variable_fields
 from reviewapp.common.outbox import outbox_enqueue
@@ -61,11 +51,7 @@ from reviewapp.models import Review
 
 logger = logging.getLogger(__name__)
 
-# Part of every input hash: a change to how results are computed makes new versions.
-ENGINE_VERSION = "1"
 PENDING_TTL = timedelta(minutes=2)
-RATIO_MEASURES = ("RR", "OR", "PETO", "ROM", "IRR", "VR", "CVR")
-GENERIC_RATIOS = ("OR", "RR", "HR", "IRR", "ROM")
 
 PRESETS: dict[str, dict[str, Any]] = {
     Preset.METAFOR: {
@@ -419,445 +405,43 @@ def review_version(review_id: int) -> int:
 # --- computing -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Spec:
-    """Everything about an analysis that changes its numbers or its figures."""
-
-    measure: str
-    model: str
-    tau2_method: str
-    test: str
-    prediction_interval: bool
-    mantel_haenszel: bool
-    level: float
-    subgroup_field: str
-    exclude_high_rob: bool
-    leave_one_out: bool
-    cumulative: bool
-    harmonise_signs: bool
-    direction: str
-    generic_measure: str
-    revman: bool
-    intervention_label: str
-    control_label: str
-    # The subgroup variable's field label, for headings ("Design: cluster").
-    subgroup_label: str = ""
-    # Paired outcomes: the pre-post correlation used where a study reports none.
-    prepost_correlation: float = 0.5
-    # Three-level model over every timepoint of every study (analysis.multilevel).
-    multilevel: bool = False
-    robust: bool = False
-
-    @classmethod
-    def of(cls, analysis: Analysis) -> Spec:
-        return cls(
-            measure=analysis.measure,
-            model=analysis.model,
-            tau2_method=analysis.tau2_method,
-            test=analysis.test,
-            prediction_interval=analysis.prediction_interval,
-            mantel_haenszel=analysis.mantel_haenszel,
-            level=float(analysis.level),
-            subgroup_field=analysis.subgroup_field,
-            subgroup_label=(
-                study_variable_fields(review=analysis.outcome.review).get(analysis.subgroup_field)
-                or analysis.subgroup_field
-                if analysis.subgroup_field
-                else ""
-            ),
-            exclude_high_rob=analysis.exclude_high_rob,
-            leave_one_out=analysis.leave_one_out,
-            cumulative=analysis.cumulative,
-            harmonise_signs=analysis.harmonise_signs,
-            direction=analysis.outcome.desirable_direction,
-            generic_measure=(getattr(analysis.outcome, "effect_measure", "") or "").upper(),
-            revman=analysis.preset == Preset.REVMAN5,
-            intervention_label=analysis.intervention_label,
-            control_label=analysis.control_label,
-            prepost_correlation=float(analysis.prepost_correlation),
-            multilevel=analysis.multilevel,
-            robust=analysis.robust,
-        )
-
-    @property
-    def method(self) -> str:
-        return "FE" if self.model == ModelKind.FIXED else self.tau2_method
-
-    @property
-    def is_ratio(self) -> bool:
-        if self.measure == Measure.GEN:
-            return self.generic_measure in GENERIC_RATIOS
-        return self.measure in RATIO_MEASURES
-
-    @property
-    def flip(self) -> bool:
-        # A single group has no comparison whose sign could be harmonised.
-        single = self.measure in SINGLE_GROUP_MEASURES
-        return self.harmonise_signs and self.direction == "lower" and not single
-
-
-def input_hash(spec: Spec, inputs: AnalysisInputs) -> str:
-    blob = json.dumps(
-        {
-            "engine": ENGINE_VERSION,
-            "spec": spec.__dict__,
-            "rows": [r.to_dict() for r in inputs.rows],
-            "missing": [m.to_dict() for m in inputs.missing],
-        },
-        sort_keys=True,
-        default=str,
+def spec_of(analysis: Analysis) -> Spec:
+    """The settings of this analysis that change its numbers or its figures."""
+    return Spec(
+        measure=analysis.measure,
+        model=analysis.model,
+        tau2_method=analysis.tau2_method,
+        test=analysis.test,
+        prediction_interval=analysis.prediction_interval,
+        mantel_haenszel=analysis.mantel_haenszel,
+        level=float(analysis.level),
+        subgroup_field=analysis.subgroup_field,
+        subgroup_label=(
+            study_variable_fields(review=analysis.outcome.review).get(analysis.subgroup_field)
+            or analysis.subgroup_field
+            if analysis.subgroup_field
+            else ""
+        ),
+        exclude_high_rob=analysis.exclude_high_rob,
+        leave_one_out=analysis.leave_one_out,
+        cumulative=analysis.cumulative,
+        harmonise_signs=analysis.harmonise_signs,
+        direction=analysis.outcome.desirable_direction,
+        generic_measure=(getattr(analysis.outcome, "effect_measure", "") or "").upper(),
+        revman=analysis.preset == Preset.REVMAN5,
+        intervention_label=analysis.intervention_label,
+        control_label=analysis.control_label,
+        prepost_correlation=float(analysis.prepost_correlation),
+        multilevel=analysis.multilevel,
+        robust=analysis.robust,
     )
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
-    labels = [r.label for r in rows]
-    if spec.measure in CONTINUOUS_MEASURES:
-        return stats.escalc(
-            spec.measure,
-            n1i=[r.n1 for r in rows], m1i=[r.m1 for r in rows], sd1i=[r.sd1 for r in rows],
-            n2i=[r.n2 for r in rows], m2i=[r.m2 for r in rows], sd2i=[r.sd2 for r in rows],
-            labels=labels,
-        )  # fmt: skip
-    if spec.measure in DICHOTOMOUS_MEASURES:
-        return stats.escalc(
-            spec.measure,
-            ai=[r.events1 for r in rows], n1i=[r.total1 for r in rows],
-            ci=[r.events2 for r in rows], n2i=[r.total2 for r in rows],
-            labels=labels,
-        )  # fmt: skip
-    if spec.measure in SINGLE_GROUP_MEASURES:
-        return _single_group_effect_sizes(spec.measure, rows)
-    if spec.measure in ("SMCR", "SMCRH"):
-        # Standardised by the baseline SD (Becker 1988): metafor divides by sd1i, so sd1i is
-        # the baseline SD; SMCR needs no follow-up SD.
-        return stats.escalc(
-            spec.measure,
-            m1i=[r.mean for r in rows], m2i=[r.mean_pre for r in rows],
-            sd1i=[r.sd_pre for r in rows],
-            sd2i=[r.sd for r in rows] if spec.measure == "SMCRH" else None,
-            ni=[r.n for r in rows], ri=[_prepost_r(spec, r) for r in rows], labels=labels,
-        )  # fmt: skip
-    if spec.measure in PAIRED_MEASURES:
-        return stats.escalc(
-            spec.measure,
-            m1i=[r.mean for r in rows], sd1i=[r.sd for r in rows],
-            m2i=[r.mean_pre for r in rows], sd2i=[r.sd_pre for r in rows],
-            ni=[r.n for r in rows], ri=[_prepost_r(spec, r) for r in rows], labels=labels,
-        )  # fmt: skip
-    if spec.measure in RATE_MEASURES:
-        return stats.escalc(
-            spec.measure,
-            x1i=[r.events1 for r in rows], t1i=[r.pt1 for r in rows],
-            x2i=[r.events2 for r in rows], t2i=[r.pt2 for r in rows],
-            labels=labels,
-        )  # fmt: skip
-    est = [r.estimate for r in rows]
-    nan = float("nan")
-    return stats.generic_iv(
-        est,
-        se=[nan if r.se is None else r.se for r in rows],
-        ci_lb=[nan if r.ci_lower is None else r.ci_lower for r in rows],
-        ci_ub=[nan if r.ci_upper is None else r.ci_upper for r in rows],
-        ratio=spec.is_ratio,
-        level=spec.level,
-        labels=labels,
-    )
-
-
-def _prepost_r(spec: Spec, row: StudyRow) -> float:
-    return spec.prepost_correlation if row.r is None else row.r
-
-
-def _imputation_notes(spec: Spec, rows: Sequence[StudyRow]) -> list[str]:
-    """Which paired studies had their pre-post correlation imputed, and with what."""
-    if spec.measure not in PAIRED_MEASURES:
-        return []
-    imputed = [r.label for r in rows if r.r is None]
-    if not imputed:
-        return []
-    return [
-        f"Pre-post correlation not reported, {spec.prepost_correlation:g} used (a setting of "
-        f"this analysis) for: {', '.join(imputed)}."
-    ]
-
-
-def _single_group_effect_sizes(measure: str, rows: Sequence[StudyRow]) -> stats.EffectSizes:
-    """Proportions (events of total) and correlations (r with n), in metafor's arguments."""
-    labels = [r.label for r in rows]
-    if measure in PROPORTION_MEASURES:
-        return stats.escalc(
-            measure, xi=[r.events for r in rows], ni=[r.total for r in rows], labels=labels
-        )
-    if measure in SINGLE_RATE_MEASURES:
-        return stats.escalc(
-            measure, xi=[r.events for r in rows], ti=[r.person_time for r in rows], labels=labels
-        )
-    if measure in MEAN_MEASURES:
-        return stats.escalc(
-            measure,
-            mi=[r.mean for r in rows], sdi=[r.sd for r in rows], ni=[r.n for r in rows],
-            labels=labels,
-        )  # fmt: skip
-    assert measure in CORRELATION_MEASURES
-    return stats.escalc(measure, ri=[r.r for r in rows], ni=[r.n for r in rows], labels=labels)
-
-
-class _Tables(TypedDict):
-    """A 2x2 table per study, in metafor's cell names."""
-
-    ai: list[float]
-    bi: list[float]
-    ci: list[float]
-    di: list[float]
-
-
-def _tables(rows: Sequence[StudyRow]) -> _Tables:
-    return {
-        "ai": [float(r.events1 or 0) for r in rows],
-        "bi": [float((r.total1 or 0) - (r.events1 or 0)) for r in rows],
-        "ci": [float(r.events2 or 0) for r in rows],
-        "di": [float((r.total2 or 0) - (r.events2 or 0)) for r in rows],
-    }
-
-
-def _by_tables(spec: Spec) -> str | None:
-    """'MH' or 'PETO' when the main model pools 2x2 tables directly, else None (inverse
-    variance). Harmonised signs need the per-study effects, so they pool by inverse variance."""
-    if spec.flip or spec.model != ModelKind.FIXED:
-        return None
-    if spec.measure == "PETO":
-        return "PETO"
-    if spec.mantel_haenszel and spec.measure in MH_MEASURES:
-        return "MH"
-    return None
-
-
-def _mh_kwargs(spec: Spec) -> dict[str, Any]:
-    return {
-        "measure": spec.measure,
-        "rd_variance": "GR" if spec.revman else "SGR",
-        "zero_cell": "revman" if spec.revman else "metafor",
-    }
-
-
-def _pool(spec: Spec, rows: Sequence[StudyRow], yi: Any, vi: Any) -> stats.PoolResult:
-    """The main model on these studies: MH/Peto on 2x2 tables, inverse variance otherwise."""
-    labels = [r.label for r in rows]
-    kind = _by_tables(spec)
-    if kind == "PETO":
-        return pool_peto(**_tables(rows), level=spec.level, labels=labels)
-    if kind == "MH":
-        return pool_mh(**_tables(rows), level=spec.level, labels=labels, **_mh_kwargs(spec))
-    # Random-effects MH is RevMan's DL with inverse-variance weights (docs/statistical-methods.md).
-    method = "DL" if spec.mantel_haenszel and spec.model == ModelKind.RANDOM else spec.method
-    return stats.pool(
-        yi, vi, method=method, test=spec.test, level=spec.level, measure=spec.measure,
-        labels=labels, pi_type="default",
-    )  # fmt: skip
-
-
-def _pool_dict(spec: Spec, res: stats.PoolResult) -> dict[str, Any]:
-    d = res.to_dict()
-    if not spec.prediction_interval or spec.model == ModelKind.FIXED or res.k < 3:
-        d["pi_lb"] = d["pi_ub"] = None
-    d["weights"] = [None if w is None else float(w) for w in d["weights"]]
-    return d
 
 
 def compute_payload(spec: Spec, inputs: AnalysisInputs) -> dict[str, Any]:
-    """Run the engine on the inputs. Pure: no database. Raises ValueError on impossible data."""
-    if spec.multilevel:
-        from analysis.multilevel import multilevel_payload
-
-        return multilevel_payload(spec, inputs, effect_sizes=_effect_sizes)
+    """Run the engine (`analysis.compute`) on the inputs; the JSON stored as the result.
+    Pure: no database. Raises ValueError on impossible data."""
     usable, missing = split_usable(inputs.rows, spec.measure)
-    missing = list(inputs.missing) + missing
-    warnings: list[str] = []
-    payload: dict[str, Any] = {
-        "measure": spec.measure,
-        "measure_label": spec.generic_measure if spec.measure == "GEN" else spec.measure,
-        "ratio": spec.is_ratio,
-        **scales.scale_fields(spec.measure),
-        "model": spec.model,
-        "method": spec.method,
-        "test": spec.test,
-        "level": spec.level,
-        "direction": spec.direction,
-        "harmonised": spec.flip,
-        "mantel_haenszel": spec.mantel_haenszel,
-        "intervention_label": spec.intervention_label,
-        "control_label": spec.control_label,
-        "subgroup_field": spec.subgroup_field,
-        "subgroup_label": spec.subgroup_label,
-        "studies": [],
-        "overall": None,
-        "subgroups": None,
-        "sensitivity": {},
-        "bias": {},
-        "participants": 0,
-    }
-    es = _effect_sizes(spec, usable) if usable else None
-    if es is not None:
-        yi = np.array(es.yi, dtype=float)
-        if spec.flip:
-            # Harmonised signs, asked for by the lead: lower-is-better effects are negated
-            # (ratios inverted on the log scale) so that right always favours intervention.
-            yi = -yi
-        keep = np.isfinite(yi) & np.isfinite(es.vi)
-        for row, ok, note in zip(usable, keep, es.notes, strict=True):
-            if not ok:
-                missing.append(
-                    MissingStudy(row.study_id, row.label, note or "effect not estimable")
-                )
-        rows = [r for r, ok in zip(usable, keep, strict=True) if ok]
-        yi, vi = yi[keep], np.array(es.vi, dtype=float)[keep]
-    else:
-        rows, yi, vi = [], np.array([]), np.array([])
-    payload["missing"] = [m.to_dict() for m in missing]
-    if not rows:
-        payload["warnings"] = ["No study has usable data for this outcome yet."]
-        return payload
-    if spec.flip and (spec.mantel_haenszel or spec.measure == "PETO"):
-        warnings.append("Signs are harmonised, so studies are pooled by inverse variance.")
-    tables = _by_tables(spec)
-    main = _pool(spec, rows, yi, vi)
-    overall = _pool_dict(spec, main)
-    weights = overall["weights"]
-    z = z_crit(1 - spec.level / 100)
-    studies = []
-    for i, (row, y, v) in enumerate(zip(rows, yi.tolist(), vi.tolist(), strict=True)):
-        se = math.sqrt(v)
-        studies.append(
-            {
-                **row.to_dict(),
-                "yi": y,
-                "vi": v,
-                "ci_lb": y - z * se,
-                "ci_ub": y + z * se,
-                "weight": weights[i],
-                "group": row.subgroups.get(spec.subgroup_field) or "Not reported"
-                if spec.subgroup_field
-                else None,
-            }
-        )
-    payload["studies"] = studies
-    payload["overall"] = overall
-    payload.update(scales.sample_sizes(spec.measure, rows))
-    if spec.measure in PAIRED_MEASURES:
-        payload["prepost_correlation"] = spec.prepost_correlation
-        warnings += _imputation_notes(spec, rows)
-    payload["participants"] = sum(r.participants or 0 for r in rows)
-    labels = [r.label for r in rows]
-    common: dict[str, Any] = {"method": "FE" if tables else main.method,
-              "test": spec.test if spec.model == ModelKind.RANDOM else "z",
-              "level": spec.level, "measure": spec.measure}  # fmt: skip
-
-    if spec.subgroup_field:
-        groups = [s["group"] for s in studies]
-        names = list(dict.fromkeys(groups))
-        if len(names) >= 2:
-            sg = pool_subgroups(yi, vi, groups, labels=labels, **common)
-            per_group = []
-            for name in names:
-                idx = [i for i, g in enumerate(groups) if g == name]
-                sub_rows = [rows[i] for i in idx]
-                fit = _pool(spec, sub_rows, yi[idx], vi[idx]) if tables else sg.subgroups[name]
-                d = _pool_dict(spec, fit)
-                per_group.append(
-                    {
-                        "name": name,
-                        "studies": [rows[i].study_id for i in idx],
-                        "pool": d,
-                        "weights": d["weights"],
-                        "participants": sum(r.participants or 0 for r in sub_rows),
-                    }
-                )
-            if tables:
-                # Test for subgroup differences on the MH/Peto subtotals: the common-effect Q of
-                # the subgroup estimates (engine), which is RevMan's Chi² for subgroups.
-                est = [g["pool"]["estimate"] for g in per_group]
-                var = [g["pool"]["se"] ** 2 for g in per_group]
-                q = stats.pool(est, var, method="FE")
-                test = {"q": q.q, "df": q.q_df, "pval": q.q_pval, "i2": q.i2}
-            else:
-                test = {
-                    "q": sg.q_between,
-                    "df": sg.q_between_df,
-                    "pval": sg.q_between_pval,
-                    "i2": sg.i2_between,
-                }
-            # Weights within the whole analysis, so that subgroup squares compare across groups.
-            payload["subgroups"] = {"field": spec.subgroup_field, "groups": per_group, "test": test}
-        else:
-            warnings.append(
-                f"Every study falls in one subgroup of '{spec.subgroup_field}'; "
-                "no subgroup analysis."
-            )
-
-    sens: dict[str, Any] = {}
-    if spec.exclude_high_rob:
-        low = [i for i, r in enumerate(rows) if (r.rob or "").lower() != "high"]
-        excluded = [rows[i].label for i in range(len(rows)) if i not in low]
-        if not any(r.rob for r in rows):
-            sens["exclude_high_rob"] = {"excluded": [], "pool": None,
-                                        "note": "No risk-of-bias judgements yet."}  # fmt: skip
-        elif low:
-            fit = _pool(spec, [rows[i] for i in low], yi[low], vi[low])
-            sens["exclude_high_rob"] = {"excluded": excluded, "pool": _pool_dict(spec, fit)}
-        else:
-            sens["exclude_high_rob"] = {"excluded": excluded, "pool": None,
-                                        "note": "Every study is at high risk of bias."}  # fmt: skip
-    if spec.leave_one_out and len(rows) >= 2:
-        if tables:
-            fit_fn = pool_peto if tables == "PETO" else pool_mh
-            kwargs: dict[str, Any] = {"level": spec.level}
-            if tables == "MH":
-                kwargs.update(_mh_kwargs(spec))
-            t = _tables(rows)
-            loo = leave_one_out_tables(fit_fn, t["ai"], t["bi"], t["ci"], t["di"],
-                                       labels=labels, **kwargs)  # fmt: skip
-        else:
-            loo = leave_one_out(yi, vi, labels=labels, **common)
-        sens["leave_one_out"] = loo.to_dict()
-    if spec.cumulative:
-        dated = [i for i, r in enumerate(rows) if r.year is not None]
-        if len(dated) >= 1:
-            cum = cumulative(
-                yi[dated], vi[dated], order=[rows[i].year for i in dated],
-                labels=[labels[i] for i in dated], **common,
-            )  # fmt: skip
-            d = cum.to_dict()
-            years = {r.label: r.year for r in rows}
-            for row in d["rows"]:
-                row["year"] = years.get(row["added"])
-            sens["cumulative"] = d
-            if len(dated) < len(rows):
-                warnings.append("Studies without a year are left out of the cumulative analysis.")
-    payload["sensitivity"] = sens
-
-    bias: dict[str, Any] = {}
-    if len(rows) >= 3:
-        try:
-            bias["egger"] = egger(yi, vi, labels=labels, model="lm").to_dict()
-            tf = trimfill(yi, vi, labels=labels, method=common["method"],
-                          test=common["test"], level=spec.level)  # fmt: skip
-            bias["trimfill"] = {
-                "k0": tf.k0,
-                "side": tf.side,
-                "filled": [{"yi": float(y), "vi": float(v), "mirrors": s} for y, v, s in
-                           zip(tf.filled_yi, tf.filled_vi, tf.filled_from, strict=True)],
-                "adjusted": _pool_dict(spec, tf.adjusted),
-            }  # fmt: skip
-        except ValueError as exc:
-            warnings.append(f"Small-study tests not run: {exc}")
-        if len(rows) < 10:
-            warnings.append(
-                "Fewer than 10 studies: tests for funnel-plot asymmetry have little power."
-            )
-    payload["bias"] = bias
-    payload["warnings"] = warnings + list(overall.get("warnings", []))
-    return payload
+    return compute(spec, usable, [*inputs.missing, *missing]).to_json()
 
 
 def _summary_fields(payload: dict[str, Any]) -> dict[str, Any]:
@@ -880,7 +464,7 @@ def analysis_store_result(
     Idempotent: the same inputs give the same hash, so a retried or duplicate task stores
     nothing new. A result never replaces one computed for a later change.
     """
-    spec = Spec.of(analysis)
+    spec = spec_of(analysis)
     digest = input_hash(spec, inputs)
     result = AnalysisResult.objects.filter(analysis=analysis, input_hash=digest).first()
     if result is None:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from analysis import figures, plots, selectors, services
 from analysis.forms import AnalysisForm, GradeForm
 from analysis.models import Analysis, AnalysisResult, GradeRating, Preset
+from analysis.results import ComputedResult
 from analysis.rscript import inputs_csv, r_script
 from extraction.models import Outcome
 from reviewapp.celery import app as celery_app
@@ -32,43 +33,46 @@ logger = logging.getLogger(__name__)
 
 
 def figures_json(
-    analysis: Analysis, payload: dict[str, Any], sort: str | None = None
+    analysis: Analysis, result: ComputedResult, sort: str | None = None
 ) -> dict[str, str]:
     """Plotly JSON per figure the result supports, for the page's small script."""
-    if not payload.get("studies"):
-        return {}
-    out = {
-        "forest": plots.forest_plot(
-            payload, sort=sort or analysis.sort_by, show_rob=analysis.show_rob
-        ).to_json(),
-        "funnel": plots.funnel_plot(payload).to_json(),
-    }
-    sens = payload.get("sensitivity") or {}
-    if sens.get("leave_one_out"):
-        out["leave-one-out"] = plots.leave_one_out_plot(payload).to_json()
-    if sens.get("cumulative"):
-        out["cumulative"] = plots.cumulative_plot(payload).to_json()
+    figs = figures.figure_names(result)
+    out = {}
+    if "forest" in figs:
+        out["forest"] = plots.forest_plot(
+            result, sort=sort or analysis.sort_by, show_rob=analysis.show_rob
+        ).to_json()
+        out["funnel"] = plots.funnel_plot(result).to_json()
+    if "leave-one-out" in figs:
+        out["leave-one-out"] = plots.leave_one_out_plot(result).to_json()
+    if "cumulative" in figs:
+        out["cumulative"] = plots.cumulative_plot(result).to_json()
     return out
 
 
 def _result_context(analysis: Analysis, sort: str | None = None) -> dict[str, Any]:
     result = analysis.current_result
-    payload = result.payload if result else {}
+    computed = result.computed if result else None
+    overall = computed.overall if computed else None
     sort = sort if sort in plots.SORTS else analysis.sort_by
     return {
         "analysis": analysis,
         "waiting_for_worker": analysis.status == "updating" and outbox_waiting(),
         "result": result,
-        "payload": payload,
-        "figures": figures_json(analysis, payload, sort) if result and not result.error else {},
+        "computed": computed,
+        "figures": figures_json(analysis, computed, sort)
+        if result and computed and not result.error
+        else {},
         "sort": sort,
         "sorts": plots.SORTS,
-        "left_label": plots.favours_labels(payload)[0] if payload else "",
-        "method_label": plots.method_label(payload) if payload.get("overall") else "",
-        "het_text": plots.heterogeneity_text(payload["overall"], payload.get("model") == "fixed")
-        if payload.get("overall")
+        "left_label": plots.favours_labels(computed)[0]
+        if result and computed and result.payload
         else "",
-        "test_text": plots.overall_test_text(payload["overall"]) if payload.get("overall") else "",
+        "method_label": plots.method_label(computed) if computed and overall else "",
+        "het_text": plots.heterogeneity_text(overall, computed.model == "fixed")
+        if computed and overall
+        else "",
+        "test_text": plots.overall_test_text(overall) if overall else "",
         "card": selectors.OutcomeCard(analysis.outcome, analysis, result),
     }
 
@@ -255,19 +259,18 @@ def analysis_download(
     result = analysis.current_result
     if result is None:
         raise Http404("No result yet.")
-    payload = result.payload
     title = f"{analysis.outcome.name}: {analysis.name}"
     if kind == "csv":
-        body: bytes | str = inputs_csv(payload, result.inputs)
+        body: bytes | str = inputs_csv(result.computed, result.inputs)
         content_type, filename = "text/csv", _filename(analysis, "csv")
     elif kind == "R":
         body = r_script(
-            payload, result.inputs, title=title, revman=analysis.preset == Preset.REVMAN5
+            result.computed, result.inputs, title=title, revman=analysis.preset == Preset.REVMAN5
         )
         content_type, filename = "text/plain", _filename(analysis, "R")
     elif "." in kind and kind.split(".", 1)[0] in plots.FIGURES:
         name, fmt = kind.split(".", 1)
-        if fmt not in figures.FORMATS or name not in figures.figure_names(payload):
+        if fmt not in figures.FORMATS or name not in figures.figure_names(result.computed):
             raise Http404("No such figure.")
         return _figure_download(request, analysis, result, name, fmt)
     else:
@@ -295,8 +298,8 @@ def _dashboard_context(review: Review, membership: Membership) -> dict[str, Any]
     for card in data["cards"]:
         result = card.result
         card.forest_json = (
-            plots.forest_plot(result.payload, sort=card.analysis.sort_by).to_json()
-            if result and not result.error and result.payload.get("studies")
+            plots.forest_plot(result.computed, sort=card.analysis.sort_by).to_json()
+            if result and not result.error and result.computed.studies
             else ""
         )
     return {"review": review, "membership": membership, **data}
@@ -356,7 +359,7 @@ def _sof_cells(rows: list[selectors.FindingRow]) -> list[list[Any]]:
         cells.append(
             [
                 r.outcome.name,
-                res.payload.get("measure_label") if res else "",
+                res.computed.measure_label if res else "",
                 *(_natural(r.card, x) for x in ("estimate", "ci_lb", "ci_ub")),
                 res.participants if res else "",
                 res.k if res else "",

@@ -29,6 +29,7 @@ django.setup()
 
 from analysis.inputs import AnalysisInputs
 from analysis.plots import forest_plot
+from analysis.results import ComputedResult
 from analysis.services import compute_payload
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -45,7 +46,7 @@ def main() -> None:
     payload = compute_payload(
         spec(True), AnalysisInputs(rows=rows(args.studies, True, random.Random(2)))
     )
-    figure = forest_plot(payload).to_json()
+    figure = forest_plot(ComputedResult.from_json(payload)).to_json()
     with tempfile.TemporaryDirectory() as tmp:
         page_path = Path(tmp) / "forest.html"
         page_path.write_text(

@@ -64,7 +64,7 @@ def main() -> None:
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
         base = f"/reviews/{review.pk}/analyses/{analysis.pk}/download/"
-        names = figures.figure_names(analysis.current_result.payload)
+        names = figures.figure_names(analysis.current_result.computed)
         print(f"load average {os.getloadavg()[0]:.1f}; {len(names)} figures: {', '.join(names)}")
         print(f"{'format':>6} {'requests':>8} {'median ms':>10} {'p95 ms':>8}")
         for fmt in figures.FORMATS:

@@ -88,3 +88,25 @@ def test_grades_are_rated_through_the_api(api_for, lead, review, outcome):
         url, {"imprecision": "serious", "reasons": {"imprecision": "Few events"}}, format="json"
     )
     assert ok.status_code == 200 and ok.data["certainty"] == "Moderate"
+
+
+def test_a_result_stored_before_the_schema_was_versioned_is_served_in_the_current_schema(
+    api_for, lead, review, outcome, with_data, eager, django_capture_on_commit_callbacks
+):
+    from analysis.models import AnalysisResult
+    from analysis.results import SCHEMA_VERSION
+
+    with django_capture_on_commit_callbacks(execute=True):
+        analysis = services.analysis_create(review=review, outcome=outcome, created_by=lead)
+    result = Analysis.objects.get(pk=analysis.pk).current_result
+    old = dict(result.payload)
+    for key in ("schema_version", "transform", "percent", "single_group"):
+        del old[key]
+    AnalysisResult.objects.filter(pk=result.pk).update(payload=old)
+    live = api_for(lead).get(f"{_base(review)}{analysis.pk}/result/").data
+    payload = live["result"]["payload"]
+    assert payload["schema_version"] == SCHEMA_VERSION
+    assert payload["overall"]["estimate"] == old["overall"]["estimate"]
+    assert (payload["transform"], payload["percent"], payload["single_group"]) == (
+        None, False, False,
+    )  # fmt: skip

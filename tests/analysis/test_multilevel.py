@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from analysis import services, stats
+from analysis.results import ComputedResult
 from extraction import services as extraction
 from reviewapp.errors import DomainError
 from tests.analysis.conftest import ARMS, include_study
@@ -86,14 +87,14 @@ def test_the_forest_plot_groups_effect_sizes_by_study_and_splits_i2(
     analysis = _create(review, outcome, lead, django_capture_on_commit_callbacks,
                        multilevel=True)  # fmt: skip
     payload = analysis.current_result.payload
-    rows = forest_rows(payload)
+    rows = forest_rows(ComputedResult.from_json(payload))
     kinds = [(r.kind, r.cells.get("label", "").strip()) for r in rows]
     at = kinds.index(("header", "Simpson 2014"))
     assert [k for k, _label in kinds[at + 1 : at + 4]] == ["study"] * 3
     assert {label for _k, label in kinds[at + 1 : at + 4]} == {"3 months", "6 months", "12 months"}
     het = next(r for r in rows if r.kind == "het").cells["label"]
     assert "σ² between studies" in het and "I² between" in het and "within" in het
-    assert forest_plot(payload).to_plotly_json()["data"]
+    assert forest_plot(ComputedResult.from_json(payload)).to_plotly_json()["data"]
     page = client_for(viewer).get(reverse("analysis_detail", args=[review.pk, analysis.pk]))
     assert "effect sizes in 4 studies (three-level model)" in page.content.decode()
     url = reverse("analysis_download", args=[review.pk, analysis.pk, "R"])

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from analysis import services, stats
+from analysis.results import ComputedResult
 from extraction import services as extraction
 from reviewapp.errors import DomainError
 from tests.analysis.conftest import include_study
@@ -79,7 +80,7 @@ def test_the_lead_changes_the_imputed_correlation_and_the_measure(
     expected = _engine("MC", 0.8)
     assert analysis.current_result.estimate == pytest.approx(expected.estimate, rel=1e-12)
     assert expected.estimate != pytest.approx(_engine("MC", 0.5).estimate)
-    study = next(r for r in forest_rows(analysis.current_result.payload)
+    study = next(r for r in forest_rows(ComputedResult.from_json(analysis.current_result.payload))
                  if r.cells.get("label") == "Abel 2013")  # fmt: skip
     assert study.cells["effect"].startswith(f"{17.5 - 22.0:.2f} [")
     assert (study.cells["mean_pre"], study.cells["r"]) == ("22.00", "0.62")

@@ -5,6 +5,7 @@ import math
 import pytest
 
 from analysis import plots
+from analysis.results import ComputedResult
 from tests.analysis.payloads import continuous_payload, dichotomous_payload
 
 
@@ -31,7 +32,7 @@ def _plot_axis(fig):
 
 
 def test_the_forest_plot_has_revman_columns_for_continuous_data():
-    fig = plots.forest_plot(continuous_payload())
+    fig = plots.forest_plot(ComputedResult.from_json(continuous_payload()))
     texts = _texts(fig)
     assert "Chinman 2015" in texts
     assert "10.20" in texts and "3.10" in texts and "40" in texts  # mean, SD, total
@@ -45,7 +46,7 @@ def test_the_forest_plot_has_revman_columns_for_continuous_data():
 
 def test_squares_are_sized_by_weight():
     payload = continuous_payload()
-    fig = plots.forest_plot(payload, sort="study")
+    fig = plots.forest_plot(ComputedResult.from_json(payload), sort="study")
     squares = _trace(fig, "Studies")
     studies = sorted(payload["studies"], key=lambda s: s["label"].lower())
     heaviest = max(range(len(studies)), key=lambda i: studies[i]["weight"])
@@ -56,7 +57,7 @@ def test_squares_are_sized_by_weight():
 
 def test_the_total_is_a_diamond_spanning_its_ci():
     payload = continuous_payload()
-    diamond = _trace(plots.forest_plot(payload), "Total")
+    diamond = _trace(plots.forest_plot(ComputedResult.from_json(payload)), "Total")
     o = payload["overall"]
     assert diamond.fill == "toself"
     xs = [x for x in diamond.x if x is not None]
@@ -65,23 +66,25 @@ def test_the_total_is_a_diamond_spanning_its_ci():
 
 def test_the_prediction_interval_is_a_bar_only_when_computed():
     payload = continuous_payload()
-    bar = _trace(plots.forest_plot(payload), "Prediction interval")
+    bar = _trace(plots.forest_plot(ComputedResult.from_json(payload)), "Prediction interval")
     assert [x for x in bar.x if x is not None] == pytest.approx(
         [payload["overall"]["pi_lb"], payload["overall"]["pi_ub"]]
     )
-    without = plots.forest_plot(continuous_payload(prediction_interval=False))
+    without = plots.forest_plot(
+        ComputedResult.from_json(continuous_payload(prediction_interval=False))
+    )
     assert "Prediction interval" not in [t.name for t in without.data]
 
 
 def test_higher_is_better_puts_the_intervention_on_the_right():
-    fig = plots.forest_plot(continuous_payload(direction="higher"))
+    fig = plots.forest_plot(ComputedResult.from_json(continuous_payload(direction="higher")))
     assert _annotation(fig, "favours-left").text == "Favours control"
     assert _annotation(fig, "favours-right").text == "Favours peer support"
 
 
 def test_lower_is_better_flips_the_labels_not_the_data():
     payload = continuous_payload(direction="lower")
-    fig = plots.forest_plot(payload)
+    fig = plots.forest_plot(ComputedResult.from_json(payload))
     assert _annotation(fig, "favours-left").text == "Favours peer support"
     assert _annotation(fig, "favours-right").text == "Favours control"
     assert payload["overall"]["estimate"] == pytest.approx(
@@ -90,13 +93,15 @@ def test_lower_is_better_flips_the_labels_not_the_data():
 
 
 def test_harmonised_signs_keep_the_intervention_on_the_right():
-    fig = plots.forest_plot(continuous_payload(direction="lower", harmonise_signs=True))
+    fig = plots.forest_plot(
+        ComputedResult.from_json(continuous_payload(direction="lower", harmonise_signs=True))
+    )
     assert _annotation(fig, "favours-right").text == "Favours peer support"
 
 
 def test_ratios_are_drawn_on_a_log_axis_around_one():
     payload = dichotomous_payload(model="fixed", mantel_haenszel=True)
-    fig = plots.forest_plot(payload)
+    fig = plots.forest_plot(ComputedResult.from_json(payload))
     assert _plot_axis(fig).type == "log"
     squares = _trace(fig, "Studies")
     assert all(x > 0 for x in squares.x)
@@ -105,20 +110,22 @@ def test_ratios_are_drawn_on_a_log_axis_around_one():
     assert "<b>Events</b>" in headers
     null_line = fig.layout.shapes[0]
     assert null_line.x0 == 1.0
-    assert plots.forest_plot(continuous_payload()).layout.shapes[0].x0 == 0.0
+    assert (
+        plots.forest_plot(ComputedResult.from_json(continuous_payload())).layout.shapes[0].x0 == 0.0
+    )
 
 
 def test_subgroups_get_headers_subtotals_and_the_test_for_differences():
     payload = continuous_payload(subgroup_field="org_support")
-    kinds = [r.kind for r in plots.forest_rows(payload)]
+    kinds = [r.kind for r in plots.forest_rows(ComputedResult.from_json(payload))]
     assert kinds.count("header") == 2 and kinds.count("subtotal") == 2 and kinds.count("total") == 1
-    texts = _texts(plots.forest_plot(payload))
+    texts = _texts(plots.forest_plot(ComputedResult.from_json(payload)))
     # Headings name the variable (issue 11); without a field label, by its key.
     assert "<b>1.1 org_support: higher</b>" in texts and "<b>1.2 org_support: lower</b>" in texts
     assert any(
         t.startswith("Test for subgroup differences: Chi² = ") and "df = 1" in t for t in texts
     )
-    subtotals = _trace(plots.forest_plot(payload), "Subtotals")
+    subtotals = _trace(plots.forest_plot(ComputedResult.from_json(payload)), "Subtotals")
     assert sum(x is None for x in subtotals.x) == 2  # two diamonds
 
 
@@ -132,34 +139,40 @@ def test_subgroups_get_headers_subtotals_and_the_test_for_differences():
 )
 def test_studies_sort_by_weight_effect_or_year(sort, key):
     payload = continuous_payload()
-    rows = [r.study["label"] for r in plots.forest_rows(payload, sort) if r.kind == "study"]
+    rows = [
+        r.study.label
+        for r in plots.forest_rows(ComputedResult.from_json(payload), sort)
+        if r.kind == "study"
+    ]
     assert rows == [s["label"] for s in sorted(payload["studies"], key=key)]
 
 
 def test_an_unknown_sort_is_refused():
     with pytest.raises(ValueError, match="sort must be one of"):
-        plots.forest_rows(continuous_payload(), "colour")
+        plots.forest_rows(ComputedResult.from_json(continuous_payload()), "colour")
 
 
 def test_rob_traffic_lights_are_an_optional_column():
     payload = continuous_payload()
-    fig = plots.forest_plot(payload, show_rob=True)
+    fig = plots.forest_plot(ComputedResult.from_json(payload), show_rob=True)
     rob = _trace(fig, "Risk of bias")
     assert (
         plots.ROB_COLOURS["high"] in rob.marker.color
         and plots.ROB_COLOURS["low"] in rob.marker.color
     )
-    assert "Risk of bias" not in [t.name for t in plots.forest_plot(payload).data]
+    assert "Risk of bias" not in [
+        t.name for t in plots.forest_plot(ComputedResult.from_json(payload)).data
+    ]
 
 
 def test_hover_shows_the_study_details():
-    squares = _trace(plots.forest_plot(continuous_payload()), "Studies")
+    squares = _trace(plots.forest_plot(ComputedResult.from_json(continuous_payload())), "Studies")
     assert "Chinman 2015" in squares.text[0] and "Weight" in squares.text[0]
 
 
 def test_the_funnel_plot_has_pseudo_limits_egger_and_filled_studies():
     payload = continuous_payload()
-    fig = plots.funnel_plot(payload)
+    fig = plots.funnel_plot(ComputedResult.from_json(payload))
     names = [t.name for t in fig.data]
     assert names.count("Pseudo 95% limits") == 2
     studies = _trace(fig, "Studies")
@@ -175,14 +188,17 @@ def test_the_funnel_plot_has_pseudo_limits_egger_and_filled_studies():
 
 
 def test_the_funnel_plot_of_ratios_uses_a_log_axis():
-    assert plots.funnel_plot(dichotomous_payload()).layout.xaxis.type == "log"
+    assert (
+        plots.funnel_plot(ComputedResult.from_json(dichotomous_payload())).layout.xaxis.type
+        == "log"
+    )
 
 
 def test_leave_one_out_and_cumulative_plots_have_a_row_per_refit():
     payload = continuous_payload(cumulative=True)
-    loo = plots.leave_one_out_plot(payload)
+    loo = plots.leave_one_out_plot(ComputedResult.from_json(payload))
     assert list(loo.layout.yaxis.ticktext) == [f"Omitting {s['label']}" for s in payload["studies"]]
-    cum = plots.cumulative_plot(payload)
+    cum = plots.cumulative_plot(ComputedResult.from_json(payload))
     assert cum.layout.yaxis.ticktext[0] == "+ Simpson 2014 (2014)"
     assert len(cum.layout.yaxis.ticktext) == 4
 
@@ -190,7 +206,7 @@ def test_leave_one_out_and_cumulative_plots_have_a_row_per_refit():
 def test_a_result_without_studies_draws_an_empty_forest():
     payload = continuous_payload()
     payload = {**payload, "studies": [], "overall": None}
-    fig = plots.forest_plot(payload)
+    fig = plots.forest_plot(ComputedResult.from_json(payload))
     assert _trace(fig, "Studies").x == ()
 
 
@@ -204,7 +220,7 @@ def test_rob_domains_get_a_traffic_light_column_each_before_the_overall_one():
     domains = {1: {"D1": "Low", "D2": "High"}, 2: {"D1": "Some concerns", "D2": "Low"}}
     rows = tuple(replace(r, rob_domains=domains.get(r.study_id, {})) for r in CONTINUOUS)
     payload = compute_payload(spec(), AnalysisInputs(rows=rows))
-    fig = plots.forest_plot(payload, show_rob=True)
+    fig = plots.forest_plot(ComputedResult.from_json(payload), show_rob=True)
     d1, d2 = _trace(fig, "Risk of bias D1"), _trace(fig, "Risk of bias D2")
     assert list(d1.marker.color) == [plots.ROB_COLOURS["low"], plots.ROB_COLOURS["some concerns"]]
     assert list(d2.marker.color) == [plots.ROB_COLOURS["high"], plots.ROB_COLOURS["low"]]
@@ -251,7 +267,10 @@ def test_log_axes_are_labelled_at_1_2_5_steps(lo, hi, ticks):
 def test_ratio_funnel_and_forest_plots_name_their_log_ticks():
     payload = dichotomous_payload()
     assert payload["ratio"]
-    for fig in (plots.funnel_plot(payload), plots.forest_plot(payload)):
+    for fig in (
+        plots.funnel_plot(ComputedResult.from_json(payload)),
+        plots.forest_plot(ComputedResult.from_json(payload)),
+    ):
         axis = _plot_axis(fig) if fig.layout.xaxis.type != "log" else fig.layout.xaxis
         assert axis.type == "log" and list(axis.tickvals)
         assert all(t == f"{v:.3g}" for t, v in zip(axis.ticktext, axis.tickvals, strict=True))
@@ -262,8 +281,8 @@ def test_variability_ratios_are_shown_as_ratios_labelled_by_variability():
     from analysis.plots import favours_labels, forest_rows
     from tests.analysis.payloads import CONTINUOUS, continuous_payload
 
-    payload = continuous_payload(measure="VR")
-    assert payload["ratio"] is True
+    payload = ComputedResult.from_json(continuous_payload(measure="VR"))
+    assert payload.ratio is True
     assert favours_labels(payload) == (
         "Less variable with peer support", "More variable with peer support",
     )  # fmt: skip
@@ -275,3 +294,14 @@ def test_variability_ratios_are_shown_as_ratios_labelled_by_variability():
     assert total.cells["effect"].startswith(f"{math.exp(pooled.estimate):.2f} [")
     chinman = next(r for r in forest_rows(payload) if r.cells.get("label") == "Chinman 2015")
     assert chinman.cells["sd1"] == "3.10"
+
+
+def test_every_figure_the_page_shows_can_be_downloaded():
+    # The page draws leave-one-out and cumulative plots with download links; the list of
+    # downloadable figures once looked them up by their hyphenated names and missed them.
+    from analysis.figures import figure_names
+
+    result = ComputedResult.from_json(continuous_payload(cumulative=True))
+    assert figure_names(result) == ["forest", "funnel", "leave-one-out", "cumulative"]
+    plain = ComputedResult.from_json(continuous_payload(leave_one_out=False))
+    assert figure_names(plain) == ["forest", "funnel"]

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from analysis import services, stats
+from analysis.results import ComputedResult
 from extraction import services as extraction
 from tests.analysis.conftest import ARMS, include_study
 
@@ -83,10 +84,14 @@ def test_incidence_rate_ratios_are_pooled_on_the_log_scale_and_shown_as_ratios(
     assert result.estimate == pytest.approx(expected.estimate, rel=1e-12)
     assert result.estimate_text == f"IRR {stats.transform('IRR', expected.estimate):.2f}"
     payload = result.payload
-    study = next(r for r in forest_rows(payload) if r.cells.get("label") == "Kemp 2011")
+    study = next(
+        r
+        for r in forest_rows(ComputedResult.from_json(payload))
+        if r.cells.get("label") == "Kemp 2011"
+    )
     assert (study.cells["events1"], study.cells["pt1"]) == ("14", "410.00")
     assert study.cells["effect"].startswith(f"{(14 / 410) / (25 / 395.5):.2f} [")
-    fig = forest_plot(payload).to_plotly_json()
+    fig = forest_plot(ComputedResult.from_json(payload)).to_plotly_json()
     assert fig["layout"]["xaxis8"]["type"] == "log"
     labels = {a.get("name"): a["text"] for a in fig["layout"]["annotations"] if a.get("name")}
     assert labels["favours-left"] == "Favours intervention"  # fewer relapses is better
@@ -104,9 +109,13 @@ def test_single_group_rates_are_shown_per_1000_person_time(
     expected = stats.pool(es, method="REML")
     payload = analysis.current_result.payload
     assert payload["overall"]["estimate"] == pytest.approx(expected.estimate, rel=1e-12)
-    rows = {r.cells["label"]: r.cells for r in forest_rows(payload) if r.kind == "study"}
+    rows = {
+        r.cells["label"]: r.cells
+        for r in forest_rows(ComputedResult.from_json(payload))
+        if r.kind == "study"
+    }
     assert rows["Nash 2010"]["effect"].startswith(f"{1000 * 18 / 2400:.2f} [")
-    total = next(r for r in forest_rows(payload) if r.kind == "total")
+    total = next(r for r in forest_rows(ComputedResult.from_json(payload)) if r.kind == "total")
     assert total.cells["effect"].startswith(
         f"{1000 * stats.transform('IRLN', expected.estimate):.2f}"
     )
@@ -123,7 +132,7 @@ def test_freeman_tukey_rates_use_the_harmonic_mean_person_time(
     times = [t for _x, t in COHORTS.values()]
     assert payload["transform_ti"] == pytest.approx(len(times) / sum(1 / t for t in times))
     est = payload["overall"]["estimate"]
-    assert scales.natural(payload, est) == pytest.approx(
+    assert scales.natural(ComputedResult.from_json(payload), est) == pytest.approx(
         1000 * stats.transform("IRFT", est, ti=times)
     )
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from analysis.inputs import AnalysisInputs, StudyRow
+from analysis.results import ComputedResult
 from analysis.rscript import inputs_csv, r_script
 from analysis.services import compute_payload
 from tests.analysis.payloads import (
@@ -34,7 +35,7 @@ def _run(script: str) -> list[float]:
 
 def test_the_csv_holds_the_pooled_rows_only():
     payload = continuous_payload()
-    csv = inputs_csv(payload, [r.to_dict() for r in CONTINUOUS])
+    csv = inputs_csv(ComputedResult.from_json(payload), [r.to_dict() for r in CONTINUOUS])
     assert csv.splitlines()[0] == "study_id,study,year,n1,m1,sd1,n2,m2,sd2,timepoint,rob"
     assert "Kelly 2017" not in csv and len(csv.splitlines()) == 5
 
@@ -46,19 +47,26 @@ def test_the_csv_writes_counts_as_integers():
         for r in DICHOTOMOUS
     ]
     payload = dichotomous_payload()
-    lines = inputs_csv(payload, [r.to_dict() for r in rows]).splitlines()
+    lines = inputs_csv(ComputedResult.from_json(payload), [r.to_dict() for r in rows]).splitlines()
     assert lines[0].startswith("study_id,study,year,events1,total1,events2,total2")
     first = dict(zip(lines[0].split(","), lines[1].split(","), strict=True))
     assert (first["events1"], first["total1"], first["events2"]) == ("10", "38", "19")
     fractional = [replace(DICHOTOMOUS[0], events1=10.5)]
-    line = inputs_csv(payload, [r.to_dict() for r in fractional]).splitlines()[1]
+    line = inputs_csv(
+        ComputedResult.from_json(payload), [r.to_dict() for r in fractional]
+    ).splitlines()[1]
     assert ",10.5," in line
 
 
 @pytest.mark.parametrize("choice", [{}, {"tau2_method": "DL", "test": "knha"}, {"model": "fixed"}])
 def test_metafor_reproduces_a_continuous_analysis(choice):
     payload = continuous_payload(cumulative=True, subgroup_field="org_support", **choice)
-    script = r_script(payload, [r.to_dict() for r in CONTINUOUS], title="t", revman=False)
+    script = r_script(
+        ComputedResult.from_json(payload),
+        [r.to_dict() for r in CONTINUOUS],
+        title="t",
+        revman=False,
+    )
     est, lb, ub = _run(script)
     o = payload["overall"]
     assert (est, lb, ub) == pytest.approx((o["estimate"], o["ci_lb"], o["ci_ub"]), abs=1e-6)
@@ -66,7 +74,12 @@ def test_metafor_reproduces_a_continuous_analysis(choice):
 
 def test_metafor_reproduces_a_mantel_haenszel_analysis():
     payload = dichotomous_payload(model="fixed", mantel_haenszel=True)
-    script = r_script(payload, [r.to_dict() for r in DICHOTOMOUS], title="t", revman=False)
+    script = r_script(
+        ComputedResult.from_json(payload),
+        [r.to_dict() for r in DICHOTOMOUS],
+        title="t",
+        revman=False,
+    )
     est, lb, ub = _run(script)
     o = payload["overall"]
     assert (est, lb, ub) == pytest.approx((o["estimate"], o["ci_lb"], o["ci_ub"]), abs=1e-6)
@@ -132,7 +145,9 @@ def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measur
     from analysis import scales
 
     payload = compute_payload(spec(measure=measure), AnalysisInputs(rows=rows))
-    script = r_script(payload, [r.to_dict() for r in rows], title="t", revman=False)
+    script = r_script(
+        ComputedResult.from_json(payload), [r.to_dict() for r in rows], title="t", revman=False
+    )
     assert "Ives 2021" not in script  # no total: left out, as in the app
     assert "Nash 2021" not in script  # no SD
     assert ("Dale 2020" in script) is (measure == "SMCR")
@@ -153,7 +168,9 @@ def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measur
     )
     shown = float(out.stdout.strip().splitlines()[-1])
     factor = 100 if payload["percent"] else payload.get("per") or 1
-    assert scales.natural(payload, o["estimate"]) == pytest.approx(shown * factor, abs=1e-6)
+    assert scales.natural(ComputedResult.from_json(payload), o["estimate"]) == pytest.approx(
+        shown * factor, abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("robust", [False, True])
@@ -165,7 +182,9 @@ def test_metafor_reproduces_a_three_level_model(robust):
     )
     payload = compute_payload(spec(multilevel=True, robust=robust), AnalysisInputs(rows=rows))
     assert (payload["overall"]["k"], payload["overall"]["n_studies"]) == (8, 4)
-    script = r_script(payload, [r.to_dict() for r in rows], title="t", revman=False)
+    script = r_script(
+        ComputedResult.from_json(payload), [r.to_dict() for r in rows], title="t", revman=False
+    )
     assert "rma.mv(" in script
     assert ("clubSandwich = TRUE" in script) is robust
     est, lb, ub = _run(script)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from analysis import services, stats
 from analysis.models import Analysis
+from analysis.results import ComputedResult
 from extraction import services as extraction
 from reviewapp.errors import DomainError
 from tests.analysis.conftest import include_study
@@ -125,11 +126,15 @@ def test_the_prevalence_forest_plot_is_in_percent_without_favours_labels(
 
     analysis = _create(review, prevalence, lead, django_capture_on_commit_callbacks)
     payload = analysis.current_result.payload
-    rows = {r.cells["label"]: r.cells for r in forest_rows(payload) if r.kind == "study"}
+    rows = {
+        r.cells["label"]: r.cells
+        for r in forest_rows(ComputedResult.from_json(payload))
+        if r.kind == "study"
+    }
     # A study's own proportion, back-transformed: 12/80 = 15.0%.
     assert rows["Avery 2014"]["effect"].startswith("15.0 [")
     assert rows["Avery 2014"]["events"] == "12" and rows["Avery 2014"]["total"] == "80"
-    fig = forest_plot(payload).to_plotly_json()
+    fig = forest_plot(ComputedResult.from_json(payload)).to_plotly_json()
     squares = next(t for t in fig["data"] if t.get("name") == "Studies")
     # Observed proportions; Cole's zero count has escalc's 0.5 added to both cells (0.5/46).
     observed = [100 * (x or 0.5) / (n + (0 if x else 1)) for x, n in PREVALENCE.values()]
@@ -152,13 +157,17 @@ def test_a_correlational_analysis_pools_fisher_z_and_shows_r(
     expected = _engine("ZCOR", CORRELATIONS, args=_cors)
     assert payload["overall"]["estimate"] == pytest.approx(expected.estimate, rel=1e-12)
     assert payload["overall"]["tau2"] == pytest.approx(expected.tau2, rel=1e-9, abs=1e-12)
-    total = next(r for r in forest_rows(payload) if r.kind == "total")
+    total = next(r for r in forest_rows(ComputedResult.from_json(payload)) if r.kind == "total")
     r_pooled = np.tanh(expected.estimate)
     assert total.cells["effect"].startswith(f"{r_pooled:.2f} [")
     assert total.cells["n"] == str(sum(n for _r, n in CORRELATIONS.values()))
-    study = next(r for r in forest_rows(payload) if r.cells.get("label") == "Grant 2017")
+    study = next(
+        r
+        for r in forest_rows(ComputedResult.from_json(payload))
+        if r.cells.get("label") == "Grant 2017"
+    )
     assert study.cells["effect"].startswith("0.45 [")
-    fig = forest_plot(payload).to_plotly_json()
+    fig = forest_plot(ComputedResult.from_json(payload)).to_plotly_json()
     squares = next(t for t in fig["data"] if t.get("name") == "Studies")
     assert sorted(squares["x"]) == pytest.approx(sorted(r for r, _n in CORRELATIONS.values()))
     assert fig["layout"]["shapes"][0]["x0"] == 0.0  # no correlation

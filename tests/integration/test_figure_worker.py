@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _drawn(a) -> bool:
-    names = figures.figure_names(a.current_result.payload)
+    names = figures.figure_names(a.current_result.computed)
     return all(
         figures.figure_stored(analysis=a, result=a.current_result, name=n, fmt=f, sort=a.sort_by)
         for n in names
