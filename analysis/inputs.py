@@ -20,6 +20,7 @@ from analysis.models import (
     CONTINUOUS_MEASURES,
     CORRELATION_MEASURES,
     DICHOTOMOUS_MEASURES,
+    MEAN_MEASURES,
     PAIRED_MEASURES,
     PROPORTION_MEASURES,
     RATE_MEASURES,
@@ -160,6 +161,12 @@ def missing_reason(row: StudyRow, measure: str) -> str | None:
             (row.mean_pre, "baseline mean"), (row.sd_pre, "baseline SD"),
             (row.mean, "follow-up mean"), (row.sd, "follow-up SD"), (row.n, "sample size"),
         ):  # fmt: skip
+            # SMCR is standardised by the baseline SD and needs no follow-up SD.
+            if _blank(value) and not (measure == "SMCR" and what == "follow-up SD"):
+                return f"no {what} reported"
+        return None
+    if measure in MEAN_MEASURES:
+        for value, what in ((row.mean, "mean"), (row.sd, "SD"), (row.n, "sample size")):
             if _blank(value):
                 return f"no {what} reported"
         return None
@@ -331,7 +338,8 @@ def review_progress(review: Any, user: Any = None) -> dict[str, Any]:
     for tool in rob_selectors.rob_tools(review=review):
         rows = rob_selectors.plot_rows(tool=tool)
         if rows:
-            bar = rob_plots.summary_bar(rows, rob_selectors.plot_spec(tool=tool))
+            # Only the domains some study was judged on: no empty bars for other variants' domains.
+            bar = rob_plots.summary_bar(rows, rob_selectors.plot_spec(tool=tool, rows=rows))
             figures.append({"id": tool.pk, "name": tool.name, "json": bar.to_json()})
     return {
         "stages": [

@@ -34,6 +34,7 @@ CORRELATION_MEASURES = measure_kinds.CORRELATION_MEASURES
 RATE_MEASURES = measure_kinds.RATE_MEASURES
 SINGLE_RATE_MEASURES = measure_kinds.SINGLE_RATE_MEASURES
 PAIRED_MEASURES = measure_kinds.PAIRED_MEASURES
+MEAN_MEASURES = measure_kinds.MEAN_MEASURES
 SINGLE_GROUP_MEASURES = measure_kinds.SINGLE_GROUP_MEASURES
 
 
@@ -45,6 +46,9 @@ class Measure(models.TextChoices):
     OR = "OR", "Odds ratio"
     RD = "RD", "Risk difference"
     PETO = "PETO", "Peto odds ratio"
+    # Variability of two groups: ratio of SDs, ratio of coefficients of variation (log scale).
+    VR = "VR", "Variability ratio (SDs)"
+    CVR = "CVR", "Coefficient of variation ratio"
     GEN = "GEN", "Generic inverse variance"
     # Single-group proportions (metafor's names): raw, log, logit, arcsine, Freeman-Tukey.
     PLO = "PLO", "Proportion (logit transformed)"
@@ -55,9 +59,11 @@ class Measure(models.TextChoices):
     # Correlations: Fisher's z (back-transformed to r) or raw r.
     ZCOR = "ZCOR", "Correlation (Fisher's z)"
     COR = "COR", "Correlation (raw r)"
+    UCOR = "UCOR", "Correlation (bias-corrected r)"
     # Events over person-time: two groups (ratio, difference) or one group (metafor's names).
     IRR = "IRR", "Incidence rate ratio"
     IRD = "IRD", "Incidence rate difference"
+    IRSD = "IRSD", "Square root incidence rate difference"
     IRLN = "IRLN", "Incidence rate (log transformed)"
     IR = "IR", "Incidence rate (untransformed)"
     IRS = "IRS", "Incidence rate (square root transformed)"
@@ -65,6 +71,11 @@ class Measure(models.TextChoices):
     # One group measured twice: raw mean change, or standardised by the change-score SD.
     SMCC = "SMCC", "Standardised mean change (change-score SD)"
     MC = "MC", "Mean change"
+    SMCR = "SMCR", "Standardised mean change (baseline SD)"
+    SMCRH = "SMCRH", "Standardised mean change (baseline SD, heteroscedastic)"
+    # One group's mean: raw or log-transformed (shown back as a mean).
+    MN = "MN", "Mean (untransformed)"
+    MNLN = "MNLN", "Mean (log transformed)"
 
 
 #: The pre-post correlation imputed for a paired study that does not report it (the lead
@@ -113,7 +124,7 @@ class Analysis(models.Model):
     outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="analyses")
     name = models.CharField(max_length=200)
     preset = models.CharField(max_length=8, choices=Preset.choices, default=Preset.CUSTOM)
-    measure = models.CharField(max_length=4, choices=Measure.choices)
+    measure = models.CharField(max_length=5, choices=Measure.choices)
     model = models.CharField(max_length=6, choices=ModelKind.choices, default=ModelKind.RANDOM)
     tau2_method = models.CharField(max_length=4, choices=Tau2Method.choices, default="REML")
     test = models.CharField(max_length=4, choices=Inference.choices, default=Inference.Z)

@@ -19,7 +19,9 @@ from plotly.subplots import make_subplots
 
 from analysis import scales
 from analysis.models import (
+    CONTINUOUS_MEASURES,
     CORRELATION_MEASURES,
+    MEAN_MEASURES,
     PAIRED_MEASURES,
     PROPORTION_MEASURES,
     RATE_MEASURES,
@@ -66,6 +68,10 @@ def favours_labels(payload: Mapping[str, Any]) -> tuple[str, str]:
     the lead harmonised signs (then the data were flipped and the labels stay put)."""
     if payload.get("single_group"):
         return "", ""  # one group per study: nothing is favoured
+    if payload.get("measure") in ("VR", "CVR"):
+        # Variability, not benefit: above 1 the intervention arm varies more.
+        arm = payload.get("intervention_label") or "intervention"
+        return f"Less variable with {arm}", f"More variable with {arm}"
     intervention = f"Favours {payload.get('intervention_label') or 'intervention'}"
     control = f"Favours {payload.get('control_label') or 'control'}"
     lower_better = payload.get("direction") == "lower" and not payload.get("harmonised")
@@ -146,7 +152,7 @@ def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         payload.get("control_label") or "Control",
     )
     measure = payload.get("measure")
-    if measure in ("SMD", "MD", "ROM"):
+    if measure in CONTINUOUS_MEASURES:
         return [("m1", "Mean", i), ("sd1", "SD", i), ("n1", "Total", i),
                 ("m2", "Mean", c), ("sd2", "SD", c), ("n2", "Total", c)]  # fmt: skip
     if measure in ("RR", "OR", "RD", "PETO"):
@@ -165,6 +171,8 @@ def _arm_columns(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         return [("events", "Events", ""), ("total", "Total", "")]
     if measure in CORRELATION_MEASURES:
         return [("r", "r", ""), ("n", "n", "")]
+    if measure in MEAN_MEASURES:
+        return [("mean", "Mean", ""), ("sd", "SD", ""), ("n", "n", "")]
     return [("estimate", "Estimate", ""), ("se", "SE", "")]
 
 
@@ -219,13 +227,13 @@ def _pooled_rows(
         "weight": "100.0%" if kind == "total" else "",
         "effect": _effect_text(payload, pool.get("estimate"), pool.get("ci_lb"), pool.get("ci_ub")),
     }
-    if measure in ("SMD", "MD", "ROM"):
+    if measure in CONTINUOUS_MEASURES:
         cells.update({"n1": str(n1), "n2": str(n2)})
     elif measure in ("RR", "OR", "RD", "PETO"):
         cells.update({"total1": str(n1), "total2": str(n2)})
     elif measure in PROPORTION_MEASURES:
         cells["total"] = str(n1)
-    elif measure in CORRELATION_MEASURES:
+    elif measure in CORRELATION_MEASURES or measure in MEAN_MEASURES:
         cells["n"] = str(n1)
     rows = [_Row(kind, cells, pool=pool, bold=True)]
     if pool.get("pi_lb") is not None and pool.get("pi_ub") is not None:

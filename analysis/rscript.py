@@ -7,12 +7,13 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-CONTINUOUS = ("SMD", "MD", "ROM")
+CONTINUOUS = ("SMD", "MD", "ROM", "VR", "CVR")
 DICHOTOMOUS = ("RR", "OR", "RD", "PETO")
 PROPORTIONS = ("PLO", "PFT", "PAS", "PLN", "PR")
-CORRELATIONS = ("ZCOR", "COR")
-RATES = ("IRR", "IRD")
-PAIRED = ("SMCC", "MC")
+CORRELATIONS = ("ZCOR", "COR", "UCOR")
+RATES = ("IRR", "IRD", "IRSD")
+PAIRED = ("SMCC", "MC", "SMCR", "SMCRH")
+MEANS = ("MN", "MNLN")
 SINGLE_RATES = ("IRLN", "IR", "IRS", "IRFT")
 #: metafor's back-transformation per measure, for predict(), forest() and the sensitivity
 #: analyses; PFT's takes the harmonic mean of the sample sizes (transf.ipft.hm).
@@ -27,6 +28,7 @@ R_TRANSF = {
     "IRS": "transf = transf.isqrt, ",
     # transf.iirft takes one person-time; as for PFT, the harmonic mean of the studies'.
     "IRFT": "transf = function(x) transf.iirft(x, ti = 1 / mean(1 / dat$person_time)), ",
+    "MNLN": "transf = exp, ",
 }
 
 
@@ -46,6 +48,8 @@ def _columns(measure: str, subgroup_field: str) -> list[str]:
         cols = base + ["mean", "sd", "mean_pre", "sd_pre", "n", "r"]
     elif measure in SINGLE_RATES:
         cols = base + ["events", "person_time"]
+    elif measure in MEANS:
+        cols = base + ["mean", "sd", "n"]
     else:
         cols = base + ["estimate", "se", "ci_lower", "ci_upper"]
     cols += ["timepoint", "rob"]
@@ -135,6 +139,15 @@ def r_script(
             f'dat <- escalc(measure = "{measure}", xi = events, ni = total, data = dat, '
             "slab = study)"
         )
+    elif measure in ("SMCR", "SMCRH"):
+        r = payload.get("prepost_correlation", 0.5)
+        sd2 = "sd2i = sd, " if measure == "SMCRH" else ""
+        lines += [
+            f"dat$r[is.na(dat$r)] <- {r}  # pre-post correlation imputed where not reported",
+            "# standardised by the baseline SD: metafor divides by sd1i",
+            f'dat <- escalc(measure = "{measure}", m1i = mean, m2i = mean_pre, sd1i = sd_pre, '
+            f"{sd2}ni = n, ri = r, data = dat, slab = study)",
+        ]
     elif measure in PAIRED:
         r = payload.get("prepost_correlation", 0.5)
         lines += [
@@ -155,6 +168,11 @@ def r_script(
     elif measure in CORRELATIONS:
         lines.append(
             f'dat <- escalc(measure = "{measure}", ri = r, ni = n, data = dat, slab = study)'
+        )
+    elif measure in MEANS:
+        lines.append(
+            f'dat <- escalc(measure = "{measure}", mi = mean, sdi = sd, ni = n, data = dat, '
+            "slab = study)"
         )
     else:
         log = "log" if payload.get("ratio") else ""

@@ -21,6 +21,7 @@ from typing import Any
 from analysis import stats
 from analysis.measure_kinds import (
     CORRELATION_MEASURES,
+    MEAN_MEASURES,
     PAIRED_MEASURES,
     PROPORTION_MEASURES,
     SINGLE_GROUP_MEASURES,
@@ -35,6 +36,7 @@ NATURAL_LABELS = {
     **{m: "Proportion (%)" for m in PROPORTION_MEASURES},
     **{m: "Correlation (r)" for m in CORRELATION_MEASURES},
     **{m: f"Rate per {RATE_PER:,} person-time" for m in SINGLE_RATE_MEASURES},
+    **{m: "Mean" for m in MEAN_MEASURES},
 }
 
 
@@ -107,7 +109,7 @@ def digits(payload: Mapping[str, Any]) -> int:
 def null_value(payload: Mapping[str, Any]) -> float | None:
     """Where the line of no effect is drawn; None for proportions (no comparison)."""
     measure = payload.get("transform")
-    if measure in PROPORTION_MEASURES or measure in SINGLE_RATE_MEASURES:
+    if measure in PROPORTION_MEASURES + SINGLE_RATE_MEASURES + MEAN_MEASURES:
         return None
     if measure in CORRELATION_MEASURES:
         return 0.0
@@ -121,7 +123,7 @@ def bounds(payload: Mapping[str, Any]) -> tuple[float, float] | None:
         return (0.0, 100.0) if payload.get("percent") else (0.0, 1.0)
     if measure in CORRELATION_MEASURES:
         return (-1.0, 1.0)
-    if measure in SINGLE_RATE_MEASURES:
+    if measure in SINGLE_RATE_MEASURES or measure == "MNLN":
         return (0.0, math.inf)
     return None
 

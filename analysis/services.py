@@ -34,6 +34,7 @@ from analysis.models import (
     CONTINUOUS_MEASURES,
     CORRELATION_MEASURES,
     DICHOTOMOUS_MEASURES,
+    MEAN_MEASURES,
     MH_MEASURES,
     PAIRED_MEASURES,
     PROPORTION_MEASURES,
@@ -63,7 +64,7 @@ logger = logging.getLogger(__name__)
 # Part of every input hash: a change to how results are computed makes new versions.
 ENGINE_VERSION = "1"
 PENDING_TTL = timedelta(minutes=2)
-RATIO_MEASURES = ("RR", "OR", "PETO", "ROM", "IRR")
+RATIO_MEASURES = ("RR", "OR", "PETO", "ROM", "IRR", "VR", "CVR")
 GENERIC_RATIOS = ("OR", "RR", "HR", "IRR", "ROM")
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -121,6 +122,8 @@ def measures_for(outcome: Outcome) -> tuple[str, ...]:
         return SINGLE_RATE_MEASURES
     if outcome.outcome_type == Outcome.Type.PAIRED:
         return PAIRED_MEASURES
+    if outcome.outcome_type == Outcome.Type.MEAN:
+        return MEAN_MEASURES
     return (Measure.GEN,)
 
 
@@ -138,6 +141,8 @@ DEFAULT_MEASURES = {
     "single_rate": "IRLN",
     # Paired: the standardised mean change (change-score SD), as SMD for two groups.
     "paired": "SMCC",
+    # One group's mean: the raw mean (MN), as reported.
+    "mean": "MN",
 }
 
 
@@ -523,6 +528,16 @@ def _effect_sizes(spec: Spec, rows: Sequence[StudyRow]) -> stats.EffectSizes:
         )  # fmt: skip
     if spec.measure in SINGLE_GROUP_MEASURES:
         return _single_group_effect_sizes(spec.measure, rows)
+    if spec.measure in ("SMCR", "SMCRH"):
+        # Standardised by the baseline SD (Becker 1988): metafor divides by sd1i, so sd1i is
+        # the baseline SD; SMCR needs no follow-up SD.
+        return stats.escalc(
+            spec.measure,
+            m1i=[r.mean for r in rows], m2i=[r.mean_pre for r in rows],
+            sd1i=[r.sd_pre for r in rows],
+            sd2i=[r.sd for r in rows] if spec.measure == "SMCRH" else None,
+            ni=[r.n for r in rows], ri=[_prepost_r(spec, r) for r in rows], labels=labels,
+        )  # fmt: skip
     if spec.measure in PAIRED_MEASURES:
         return stats.escalc(
             spec.measure,
@@ -578,6 +593,12 @@ def _single_group_effect_sizes(measure: str, rows: Sequence[StudyRow]) -> stats.
         return stats.escalc(
             measure, xi=[r.events for r in rows], ti=[r.person_time for r in rows], labels=labels
         )
+    if measure in MEAN_MEASURES:
+        return stats.escalc(
+            measure,
+            mi=[r.mean for r in rows], sdi=[r.sd for r in rows], ni=[r.n for r in rows],
+            labels=labels,
+        )  # fmt: skip
     assert measure in CORRELATION_MEASURES
     return stats.escalc(measure, ri=[r.r for r in rows], ni=[r.n for r in rows], labels=labels)
 

@@ -59,6 +59,7 @@ MEASURES_BY_TYPE: dict[str, tuple[str, ...]] = {
     Outcome.Type.RATE: ("events", "person_time"),
     Outcome.Type.SINGLE_RATE: ("events", "person_time"),
     Outcome.Type.PAIRED: ("mean_pre", "sd_pre", "mean", "sd", "n", "r"),
+    Outcome.Type.MEAN: ("mean", "sd", "n"),
 }
 MEASURE_LABELS = {
     "mean": "Mean",

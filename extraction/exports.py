@@ -220,6 +220,8 @@ def metafor_columns(outcome: Outcome) -> list[str]:
         return ["xi", "ti"]
     if outcome.outcome_type == Outcome.Type.PAIRED:
         return ["m1i", "sd1i", "m2i", "sd2i", "ni", "ri"]  # 1: follow-up, 2: baseline
+    if outcome.outcome_type == Outcome.Type.MEAN:
+        return ["mi", "sdi", "ni"]
     return ["yi", "sei"]
 
 
@@ -252,6 +254,8 @@ def metafor_csv(*, outcome: Outcome) -> str:
             values = [r.events, r.person_time]
         elif outcome.outcome_type == Outcome.Type.PAIRED:
             values = [r.mean, r.sd, r.mean_pre, r.sd_pre, r.n, r.r]
+        elif outcome.outcome_type == Outcome.Type.MEAN:
+            values = [r.mean, r.sd, r.n]
         else:
             ratio = outcome.effect_measure.upper() in RATIO_MEASURES
             es = stats.generic_iv(

@@ -42,6 +42,8 @@ class Outcome(models.Model):
         SINGLE_RATE = "single_rate", "Single-group rate (events, person-time)"
         # One group measured twice (pre-post): both means and SDs, n, and the correlation.
         PAIRED = "paired", "Paired pre-post (means, SDs, n, r)"
+        # One group's mean (no comparison), e.g. a mean score in a population.
+        MEAN = "mean", "Single-group mean (mean, SD, n)"
 
     class Direction(models.TextChoices):
         HIGHER = "higher", "Higher is better"

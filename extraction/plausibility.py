@@ -192,7 +192,7 @@ def _scale_warnings(
     out: list[Finding] = []
     for i, row in enumerate(rows):
         outcome = outcomes.get(row.get("outcome"))  # type: ignore[arg-type]  # a missing id gives None
-        if outcome is None or outcome.outcome_type != "continuous":
+        if outcome is None or outcome.outcome_type not in ("continuous", "mean"):
             continue
         low, high = outcome.scale_min, outcome.scale_max
         mean, sd, n = _number(row.get("mean")), _number(row.get("sd")), _number(row.get("n"))

@@ -506,10 +506,17 @@ def _missing_measures(
             return "no event count reported"
         return "no person-time reported" if generic.person_time is None else None
     if outcome_type == Outcome.Type.PAIRED:
+        # The follow-up SD is left to the analysis: SMCR (baseline SD) does without it.
         for attr, message in (
             ("mean_pre", "no baseline mean reported"), ("sd_pre", "no baseline SD reported"),
-            ("mean", "no follow-up mean reported"), ("sd", "no follow-up SD reported"),
-            ("n", "no n reported"),
+            ("mean", "no follow-up mean reported"), ("n", "no n reported"),
+        ):  # fmt: skip
+            if generic is None or getattr(generic, attr) is None:
+                return message
+        return None
+    if outcome_type == Outcome.Type.MEAN:
+        for attr, message in (
+            ("mean", "no mean reported"), ("sd", "no SD reported"), ("n", "no n reported"),
         ):  # fmt: skip
             if generic is None or getattr(generic, attr) is None:
                 return message
@@ -549,6 +556,7 @@ def _single_group_values(outcome: Outcome, row: OutcomeData | None) -> dict[str,
         Outcome.Type.CORRELATION,
         Outcome.Type.SINGLE_RATE,
         Outcome.Type.PAIRED,
+        Outcome.Type.MEAN,
     ):
         return {}
     return {"events": row.events, "total": row.total, "r": row.r, "n": row.n,

@@ -212,7 +212,7 @@ MEASURES = (
     "person_time", "mean_pre", "sd_pre",
 )  # fmt: skip
 #: Outcome types entered as one row per study and timepoint for the whole sample (no arm).
-SINGLE_ROW_TYPES = ("generic", "proportion", "correlation", "single_rate", "paired")
+SINGLE_ROW_TYPES = ("generic", "proportion", "correlation", "single_rate", "paired", "mean")
 INTEGER_MEASURES = ("n", "events", "total")
 
 
@@ -440,6 +440,7 @@ def _check_measures(kind: str, v: dict[str, Any], at: str, where: str, errors: E
         "rate": {"events", "person_time"},
         "single_rate": {"events", "person_time"},
         "paired": {"mean_pre", "sd_pre", "mean", "sd", "n", "r"},
+        "mean": {"mean", "sd", "n"},
     }[kind]
     for measure in sorted(set(v) - allowed):
         errors.add(f"{at}.{measure}", f"{where}: {measure} does not apply to a {kind} outcome.")

@@ -52,7 +52,6 @@ from screening.serializers import (
     FullTextUploadSerializer,
     ImportBatchSerializer,
     ImportDeletionPreviewSerializer,
-    ImportDeletionSerializer,
     ImportUploadSerializer,
     LeaseInputSerializer,
     MergeSerializer,
@@ -127,23 +126,16 @@ class ImportViewSet(
                 "some records have votes, full texts or study links.",
             )
         ],
-        responses=ImportDeletionSerializer,
+        responses={202: ImportBatchSerializer},
     )
     def destroy(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Queue the deletion; a worker runs it. The import's `deletion_status`,
+        `deletion_progress` and `deletion_error` say how it goes."""
         keep = request.query_params.get("keep_screened", "").lower() in ("1", "true", "yes")
-        done = services_imports.import_delete(
+        batch = services_imports.import_delete_request(
             batch=self.get_object(), user=request.user, keep_screened=keep
         )
-        return Response(
-            ImportDeletionSerializer(
-                {
-                    "records_deleted": done.records_deleted,
-                    "records_kept": done.records_kept,
-                    "regrouped": done.regrouped,
-                    "import_deleted": done.batch.deleted_at is not None,
-                }
-            ).data
-        )
+        return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
 
 
 LIBRARY_FILTERS = [

@@ -26,6 +26,13 @@ class ImportBatch(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
+    class DeletionStatus(models.TextChoices):
+        NONE = "", "Not asked"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FAILED = "failed", "Failed"
+        DONE = "done", "Done"
+
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="imports")
     source_database = models.CharField(max_length=200, help_text="e.g. MEDLINE (Ovid)")
     search_date = models.DateField(null=True, blank=True)
@@ -61,6 +68,13 @@ class ImportBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    # A deletion runs in the background (screening/tasks.py): queued, running, then failed
+    # with its reason, or done. While it is queued or running, its records take no new work.
+    deletion_status = models.CharField(
+        max_length=10, choices=DeletionStatus.choices, blank=True, default=""
+    )
+    deletion_error = models.TextField(blank=True)
+
     history = HistoricalRecords()
 
     class Meta:
@@ -75,6 +89,10 @@ class ImportBatch(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_being_deleted(self) -> bool:
+        return self.deletion_status in (self.DeletionStatus.QUEUED, self.DeletionStatus.RUNNING)
 
 
 class Study(models.Model):

@@ -30,6 +30,13 @@ def import_records_to_delete(*, batch: ImportBatch) -> RecordQuerySet:
     return Record.objects.filter(import_batch=batch).without_work()
 
 
+def import_records_kept(*, batch: ImportBatch) -> int:
+    """The screened records a finished deletion of this import kept (0 before one ran)."""
+    if batch.deletion_status != ImportBatch.DeletionStatus.DONE or batch.is_deleted:
+        return 0
+    return Record.objects.filter(import_batch=batch).count()
+
+
 @dataclass(frozen=True)
 class ImportDeletionPreview:
     """What deleting one import would remove, and what it would cost in screening work."""

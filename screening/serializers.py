@@ -1,5 +1,6 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from screening.models import (
@@ -17,8 +18,14 @@ from screening.models import (
 from screening.visibility import votes_visible_q
 
 
+class DeletionProgressSerializer(serializers.Serializer):
+    percent = serializers.IntegerField()
+    stage = serializers.CharField()
+
+
 class ImportBatchSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
+    deletion_progress = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportBatch
@@ -44,8 +51,18 @@ class ImportBatchSerializer(serializers.ModelSerializer):
             "same_file_as",
             "records_deleted",
             "deleted_at",
+            "deletion_status",
+            "deletion_error",
+            "deletion_progress",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(DeletionProgressSerializer)
+    def get_deletion_progress(self, batch: ImportBatch) -> dict[str, Any]:
+        """How far a queued or running deletion got: percent and the step it is on."""
+        from screening.services_imports import import_delete_progress_get
+
+        return import_delete_progress_get(batch.pk)
 
     def get_progress(self, batch: ImportBatch) -> int:
         from screening.services import import_progress_get
@@ -88,15 +105,6 @@ class ImportDeletionPreviewSerializer(serializers.Serializer):
     )
     loss = serializers.CharField()
     refusal = serializers.CharField()
-
-
-class ImportDeletionSerializer(serializers.Serializer):
-    records_deleted = serializers.IntegerField()
-    records_kept = serializers.IntegerField()
-    regrouped = serializers.IntegerField()
-    import_deleted = serializers.BooleanField(
-        help_text="False when screened copies were kept: the import stays with those records."
-    )
 
 
 class AccessionSerializer(serializers.Serializer):

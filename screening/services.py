@@ -604,6 +604,29 @@ def dedup_split(*, record: Record, user: Any) -> DedupAction:
     )
 
 
+def _check_not_kept_apart(review_id: int, group_a: set[int], group_b: set[int]) -> None:
+    """A merge never joins two records the team explicitly kept apart (a "not duplicates"
+    decision or a split) while that decision stands: it must be undone first."""
+    actions = DedupAction.objects.filter(review_id=review_id, undone_at=None).exclude(
+        cannot_link=[]
+    )
+    for action in actions.select_related("created_by").order_by("-created_at", "-id"):
+        for x, y in action.cannot_link:
+            if {int(x), int(y)} <= group_a | group_b and not (
+                {int(x), int(y)} <= group_a or {int(x), int(y)} <= group_b
+            ):
+                what = (
+                    "were marked as not duplicates"
+                    if action.kind == DedupAction.Kind.SEPARATE
+                    else "were split apart"
+                )
+                raise DomainError(
+                    f"Records {x} and {y} {what} by {action.created_by or 'a team member'} "
+                    f"on {action.created_at:%d %b %Y}; this merge would put them in one group. "
+                    "Undo that decision first if they are the same paper after all."
+                )
+
+
 @transaction.atomic
 def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
     """Put the record's whole group into the other record's group: a missed duplicate. The
@@ -617,6 +640,7 @@ def dedup_merge(*, record: Record, other: Record, user: Any) -> DedupAction:
     target_primary, target_members = _group_of(other)
     if source_primary == target_primary:
         raise DomainError("These records are already in the same group.")
+    _check_not_kept_apart(record.review_id, set(source_members), set(target_members))
     plan = keeper.plan_merge(
         record_id=record.pk,
         other_id=other.pk,

@@ -9,18 +9,24 @@ Screening work is never deleted: an import whose records carry votes, full texts
 is refused, or, when the lead asks, only its records without work are deleted.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from reviewapp.common.outbox import outbox_enqueue
 from reviewapp.errors import DomainError
 from screening.models import DedupAction, ImportBatch, Record, RecordQuerySet, StopSample
-from screening.selectors_imports import import_deletion_preview, import_records_to_delete
+from screening.selectors_imports import (
+    ImportDeletionPreview,
+    import_deletion_preview,
+    import_records_to_delete,
+)
 
 ID_CHUNK = 5000
 
@@ -33,29 +39,124 @@ class ImportDeletion:
     regrouped: int  # records of other imports given a new kept record, or made unique
 
 
-@transaction.atomic
-def import_delete(*, batch: ImportBatch, user: Any, keep_screened: bool = False) -> ImportDeletion:
-    """Delete an import's records (or, with `keep_screened`, those without screening work).
+def _progress_key(batch_id: int) -> str:
+    return f"import-delete-progress:{batch_id}"
 
-    Records of other imports that were duplicates of a deleted record are regrouped: the
-    earliest one left becomes the kept record of its group, or unique when it is alone. PRISMA
-    counts records, so its boxes follow at once.
-    """
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    preview = import_deletion_preview(batch=batch)
+
+def import_delete_progress_set(batch_id: int, percent: int, stage: str) -> None:
+    cache.set(_progress_key(batch_id), {"percent": percent, "stage": stage}, timeout=3600)
+
+
+def import_delete_progress_get(batch_id: int) -> dict[str, Any]:
+    return cache.get(_progress_key(batch_id)) or {"percent": 0, "stage": "queued"}
+
+
+def _check_deletable(batch: ImportBatch, preview: ImportDeletionPreview, keep: bool) -> None:
     if preview.refusal:
         raise DomainError(preview.refusal)
-    if preview.records_with_work and not keep_screened:
+    if preview.records_with_work and not keep:
         raise DomainError(
             f"{preview.records_with_work:,} record(s) of {batch.file_name} carry screening work "
             f"({preview.loss}); deleting the import would lose it. Delete only the "
             f"{preview.records_to_delete:,} record(s) without work, keeping the screened "
             "copies, or leave the import as it is."
         )
+
+
+@transaction.atomic
+def import_delete_request(
+    *, batch: ImportBatch, user: Any, keep_screened: bool = False
+) -> ImportBatch:
+    """Queue the deletion of an import (`import_delete`, run by a worker through the outbox):
+    a 100,000-record deletion never holds a web request. Refused at once when the rules of
+    import deletion refuse it now; from the moment it is queued, its records take no new
+    work (services_screening._lock_record_for_work)."""
+    from screening.tasks import import_delete_task
+
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.is_being_deleted:
+        raise DomainError(f"{batch.file_name} is already being deleted.")
+    _check_deletable(batch, import_deletion_preview(batch=batch), keep_screened)
+    batch.deletion_status = ImportBatch.DeletionStatus.QUEUED
+    batch.deletion_error = ""
+    batch._history_user = user  # type: ignore[attr-defined]  # django-simple-history attributes the change to this user
+    batch.save(update_fields=["deletion_status", "deletion_error"])
+    import_delete_progress_set(batch.pk, 0, "queued")
+    outbox_enqueue(import_delete_task.name, batch.pk, user.pk, keep_screened)
+    return batch
+
+
+def import_delete_run(*, batch_id: int, user_id: int, keep_screened: bool) -> str:
+    """The worker's half of `import_delete_request`: delete, or fail leaving the data as it
+    was (the deletion is one transaction) and say why on the import. Returns the status."""
+    from django.contrib.auth import get_user_model
+
+    Status = ImportBatch.DeletionStatus
+    claimed = ImportBatch.objects.filter(
+        pk=batch_id, deletion_status__in=[Status.QUEUED, Status.RUNNING]
+    ).update(deletion_status=Status.RUNNING)
+    if not claimed:
+        return "not queued"  # done or failed already: a redelivered message
+    user = get_user_model().objects.filter(pk=user_id).first()
+
+    def progress(percent: int, stage: str) -> None:
+        import_delete_progress_set(batch_id, percent, stage)
+
+    try:
+        import_delete(
+            batch=ImportBatch.objects.get(pk=batch_id),
+            user=user,
+            keep_screened=keep_screened,
+            progress=progress,
+        )
+    except DomainError as exc:
+        _deletion_failed(batch_id, exc.message)
+        return Status.FAILED
+    except Exception as exc:
+        _deletion_failed(
+            batch_id,
+            f"The deletion stopped on an error ({type(exc).__name__}); nothing was "
+            "deleted. Try again, or tell the administrator if it keeps failing.",
+        )
+        raise
+    progress(100, "done")
+    return Status.DONE
+
+
+def _deletion_failed(batch_id: int, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch_id).update(
+        deletion_status=ImportBatch.DeletionStatus.FAILED, deletion_error=message
+    )
+    import_delete_progress_set(batch_id, 100, "failed")
+
+
+@transaction.atomic
+def import_delete(
+    *,
+    batch: ImportBatch,
+    user: Any,
+    keep_screened: bool = False,
+    progress: Callable[[int, str], None] | None = None,
+) -> ImportDeletion:
+    """Delete an import's records (or, with `keep_screened`, those without screening work).
+
+    Records of other imports that were duplicates of a deleted record are regrouped: the
+    earliest one left becomes the kept record of its group, or unique when it is alone. PRISMA
+    counts records, so its boxes follow at once.
+    """
+    step = progress or (lambda percent, stage: None)
+    step(5, "locking the records")
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    _lock_records(batch)
+    # Read after the locks: a vote that held one of them has committed and is counted.
+    step(20, "checking for screening work")
+    _check_deletable(batch, import_deletion_preview(batch=batch), keep_screened)
     doomed = _materialise(import_records_to_delete(batch=batch))
+    step(35, "mending duplicate decisions")
     _prune_dedup_actions(batch.review_id, doomed)
     _prune_stop_samples(batch.review_id, doomed)
     regrouped = _regroup_orphans(doomed)
+    step(55, "deleting the records")
     try:
         with transaction.atomic():
             _check_constraints_now(True)
@@ -74,11 +175,35 @@ def import_delete(*, batch: ImportBatch, user: Any, keep_screened: bool = False)
     if kept == 0:
         batch.deleted_at = timezone.now()
         batch.deleted_by = user
+    batch.deletion_status = ImportBatch.DeletionStatus.DONE
+    batch.deletion_error = ""
     batch._history_user = user  # type: ignore[attr-defined]  # django-simple-history attributes the change to this user
-    batch.save(update_fields=["records_deleted", "deleted_at", "deleted_by"])
+    batch.save(
+        update_fields=[
+            "records_deleted",
+            "deleted_at",
+            "deleted_by",
+            "deletion_status",
+            "deletion_error",
+        ]
+    )
     return ImportDeletion(
         batch=batch, records_deleted=deleted, records_kept=kept, regrouped=regrouped
     )
+
+
+def _lock_records(batch: ImportBatch) -> None:
+    """Lock every record of the import, in id order, before looking for work on them. Work is
+    written under the same row lock (services_screening._lock_record_for_work): work begun
+    first finishes first and is then seen here; work that comes later waits for the deletion
+    and finds the record gone. One statement, no rows sent back."""
+    table = Record._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT id FROM {table} WHERE import_batch_id = %s "
+            "ORDER BY id FOR UPDATE) AS locked",
+            [batch.pk],
+        )
 
 
 def _materialise(records: RecordQuerySet) -> RecordQuerySet:

@@ -219,6 +219,32 @@ def _check_verdict(settings: StageSettings, verdict: str, reason: str) -> str:
     return reason
 
 
+def _lock_record_for_work(record: Record) -> None:
+    """Lock the record's row before work is written on it, and refuse when its import is being
+    deleted. An import deletion locks the same rows (services_imports.import_delete), so the
+    two go in turn: a deletion that comes second sees the work and keeps the record, or
+    refuses; work that comes second is told the import is being deleted, or was."""
+    # FOR NO KEY UPDATE: it waits for a deletion's FOR UPDATE, never for another reader.
+    locked = (
+        Record.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("import_batch")
+        .filter(pk=record.pk)
+        .first()
+    )
+    if locked is None:
+        raise DomainError(
+            f"Record {record.pk} is no longer in the review: its import was deleted.",
+            field="record",
+        )
+    batch = locked.import_batch
+    if batch.is_being_deleted:
+        raise DomainError(
+            f"Record {record.pk} cannot take new work: this record's import is being "
+            f"deleted ({batch.file_name}).",
+            field="record",
+        )
+
+
 def _item_for_update(record: Record, stage: str) -> tuple[ScreeningItem, bool]:
     """The record's item, locked, and whether it was just created (then it has no votes:
     a vote is only ever written under this lock)."""
@@ -339,6 +365,7 @@ def decision_record(
     tags: Iterable[str] = (),
 ) -> DecisionOutcome:
     """Record or change the reviewer's vote. Idempotent: the same vote twice changes nothing."""
+    _lock_record_for_work(record)
     settings = stage_settings_get(review=record.review, stage=stage)
     _check_reviewer(record.review, reviewer)
     reason = _check_verdict(settings, verdict, reason)
@@ -550,6 +577,7 @@ def _check_sought(record: Record) -> None:
 
 @transaction.atomic
 def fulltext_attach(*, record: Record, pdf: UploadedFile, user: Any) -> FullTextReport:
+    _lock_record_for_work(record)
     _check_sought(record)
     name = Path(pdf.name or "fulltext.pdf").name
     if Path(name).suffix.lower() != ".pdf":
@@ -578,6 +606,7 @@ def fulltext_attach(*, record: Record, pdf: UploadedFile, user: Any) -> FullText
 
 @transaction.atomic
 def fulltext_mark_not_retrieved(*, record: Record, reason: str, user: Any) -> FullTextReport:
+    _lock_record_for_work(record)
     _check_sought(record)
     reason = reason.strip()
     if not reason:
@@ -679,6 +708,7 @@ def _leave_study(record: Record) -> None:
 @transaction.atomic
 def study_link_report(*, record: Record, study: Study | None = None, new_label: str = "") -> Study:
     """Link a report to an existing study, or to a new one named `new_label`."""
+    _lock_record_for_work(record)
     record = Record.objects.select_for_update().get(pk=record.pk)
     if record.duplicate_of_id is not None:
         raise DomainError("Link the kept record of a duplicate group, not a duplicate.")

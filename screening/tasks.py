@@ -4,7 +4,7 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_ready
 
-from screening import services, services_ranking
+from screening import services, services_imports, services_ranking
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +17,15 @@ MAX_RETRIES = 6
 def import_references_task(batch_id: int) -> str:
     batch = services.import_run(batch_id=batch_id)
     return batch.status
+
+
+# The deletion is one transaction: a worker killed mid-way deleted nothing, and the
+# redelivered message runs it again from the start.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def import_delete_task(batch_id: int, user_id: int, keep_screened: bool) -> str:
+    return services_imports.import_delete_run(
+        batch_id=batch_id, user_id=user_id, keep_screened=keep_screened
+    )
 
 
 @shared_task(

@@ -108,14 +108,26 @@ def import_detail(
     context = {
         "batch": batch,
         "progress": services.import_progress_get(batch.pk) or {"percent": 0, "stage": "queued"},
-        "waiting_for_worker": batch.status == ImportBatch.Status.QUEUED and outbox_waiting(),
+        "waiting_for_worker": (
+            batch.status == ImportBatch.Status.QUEUED
+            or batch.deletion_status == ImportBatch.DeletionStatus.QUEUED
+        )
+        and outbox_waiting(),
+        "deletion_progress": services_imports.import_delete_progress_get(batch.pk),
+        "records_left": selectors_imports.import_records_kept(batch=batch),
         "possible_found": (
             selectors_possible.open_possible_count_for_import(batch=batch)
             if batch.status == ImportBatch.Status.DONE
             else 0
         ),
     }
-    template = "screening/_import_status.html" if request.htmx else "screening/import_detail.html"  # type: ignore[attr-defined]  # django-htmx middleware sets it
+    template = "screening/import_detail.html"
+    if request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
+        template = (
+            "screening/_import_deletion.html"
+            if request.GET.get("part") == "deletion"
+            else "screening/_import_status.html"
+        )
     return render(request, template, context)
 
 
@@ -123,24 +135,25 @@ def import_detail(
 def import_delete(
     request: HttpRequest, *, review: Review, membership: Membership, batch_pk: int
 ) -> HttpResponse:
-    """GET: what deleting the import would remove and lose; POST: delete it."""
+    """GET: what deleting the import would remove and lose; POST: queue its deletion (a
+    worker runs it; the import's page shows its progress)."""
     batch = get_object_or_404(ImportBatch, pk=batch_pk, review=review)
     if request.method == "POST":
         form = ImportDeleteForm(request.POST)
         keep = form.is_valid() and form.cleaned_data["keep_screened"]
-        return call_and_redirect(
+        detail = reverse("import_detail", args=[review.pk, batch.pk])
+        response = call_and_redirect(
             request,
-            lambda: services_imports.import_delete(
+            lambda: services_imports.import_delete_request(
                 batch=batch, user=request.user, keep_screened=keep
             ),
-            to=reverse("imports", args=[review.pk]),
+            to=detail,
             error_to=reverse("import_delete", args=[review.pk, batch.pk]),
-            success=lambda done: (
-                f"Deleted {done.records_deleted:,} record(s) of {batch.file_name}"
-                + (f"; {done.records_kept:,} screened record(s) kept" if done.records_kept else "")
-                + "."
-            ),
+            success=f"Deleting the records of {batch.file_name} in the background.",
         )
+        if response["Location"] == detail:
+            outbox_notice(request)
+        return response
     context = {
         "batch": batch,
         "preview": selectors_imports.import_deletion_preview(batch=batch),

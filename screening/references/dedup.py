@@ -483,6 +483,8 @@ _GENERIC_WORDS = frozenset(
 _ANONYMOUS = frozenset(["anonymous", "anon", "no authorship indicated", "unknown", "na", "nn"])
 # "Terawaki Y.Nomiyama T." (Embase CSV): the next author starts right after an initial's dot.
 _RUN_TOGETHER = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z])")
+# Where a short citation's co-authors start: "X et al", "X & Y", "X and Y".
+_CITED_CO_AUTHORS = re.compile(r",?\s+(?:et\.?\s+al\b\.?|&|and)(?:\s+|$)", re.IGNORECASE)
 _PAGE = re.compile(r"([a-z]*)(\d+)(?:\s*[-\u2013]\s*([a-z]*)(\d+))?")
 _PAGE_COUNT = re.compile(r"\d+\s*(?:p|pp|pages?)\.?")
 _ABSTRACT_MARK = re.compile(r"conference|congress|meeting|symposium|abstract|suppl|poster")
@@ -584,7 +586,10 @@ def _first_author(authors: Sequence[str]) -> str:
         author = (author or "").strip()
         if not author or author.casefold().strip("[]. ") in _ANONYMOUS:
             continue
-        return _RUN_TOGETHER.split(author, 1)[0]
+        author = _RUN_TOGETHER.split(author, 1)[0]
+        # A short citation in the author field ("Vandiviere et al", "Ferguson & Simes"): its
+        # first author is the name before the join, never "al" nor the second name.
+        return _CITED_CO_AUTHORS.split(author, 1)[0].strip() or author
     return ""
 
 

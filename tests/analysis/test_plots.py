@@ -255,3 +255,23 @@ def test_ratio_funnel_and_forest_plots_name_their_log_ticks():
         axis = _plot_axis(fig) if fig.layout.xaxis.type != "log" else fig.layout.xaxis
         assert axis.type == "log" and list(axis.tickvals)
         assert all(t == f"{v:.3g}" for t, v in zip(axis.ticktext, axis.tickvals, strict=True))
+
+
+def test_variability_ratios_are_shown_as_ratios_labelled_by_variability():
+    from analysis import stats
+    from analysis.plots import favours_labels, forest_rows
+    from tests.analysis.payloads import CONTINUOUS, continuous_payload
+
+    payload = continuous_payload(measure="VR")
+    assert payload["ratio"] is True
+    assert favours_labels(payload) == (
+        "Less variable with peer support", "More variable with peer support",
+    )  # fmt: skip
+    rows = [r for r in CONTINUOUS if r.sd1 is not None]
+    es = stats.escalc("VR", sd1i=[r.sd1 for r in rows], n1i=[r.n1 for r in rows],
+                      sd2i=[r.sd2 for r in rows], n2i=[r.n2 for r in rows])  # fmt: skip
+    pooled = stats.pool(es, method="REML")
+    total = next(r for r in forest_rows(payload) if r.kind == "total")
+    assert total.cells["effect"].startswith(f"{math.exp(pooled.estimate):.2f} [")
+    chinman = next(r for r in forest_rows(payload) if r.cells.get("label") == "Chinman 2015")
+    assert chinman.cells["sd1"] == "3.10"

@@ -105,15 +105,28 @@ PAIRED = (
     StudyRow(62, "Boyd 2016", 2016, mean_pre=25.3, sd_pre=5.0, mean=21.9, sd=5.6, n=28),
     StudyRow(63, "Cruz 2018", 2018, mean_pre=19.8, sd_pre=7.2, mean=18.1, sd=7.0, n=75, r=0.71),
 )
+#: SMCR needs no follow-up SD; SMCRH leaves Dale out, in the app as in the script.
+PAIRED_BASELINE_SD = PAIRED + (
+    StudyRow(64, "Dale 2020", 2020, mean_pre=21.1, sd_pre=5.9, mean=16.0, n=33, r=0.55),
+)
+MEANS = (
+    StudyRow(71, "Kemp 2012", 2012, mean=3.95, sd=1.12, n=25),
+    StudyRow(72, "Lowe 2015", 2015, mean=2.25, sd=0.33, n=40),
+    StudyRow(73, "Marsh 2018", 2018, mean=6.62, sd=1.63, n=18),
+    StudyRow(74, "Nash 2021", 2021, mean=4.10, n=30),  # no SD: left out
+)
 
 
 @pytest.mark.parametrize(
     ("measure", "rows"),
     [(m, PROPORTIONS) for m in ("PLO", "PFT", "PAS", "PLN", "PR")]
-    + [(m, CORRELATIONS) for m in ("ZCOR", "COR")]
-    + [(m, RATES) for m in ("IRR", "IRD")]
+    + [(m, CORRELATIONS) for m in ("ZCOR", "COR", "UCOR")]
+    + [(m, RATES) for m in ("IRR", "IRD", "IRSD")]
+    + [(m, CONTINUOUS) for m in ("VR", "CVR")]
     + [(m, SINGLE_RATES) for m in ("IRLN", "IR", "IRS", "IRFT")]
-    + [(m, PAIRED) for m in ("SMCC", "MC")],
+    + [(m, PAIRED) for m in ("SMCC", "MC")]
+    + [(m, PAIRED_BASELINE_SD) for m in ("SMCR", "SMCRH")]
+    + [(m, MEANS) for m in ("MN", "MNLN")],
 )
 def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measure, rows):
     from analysis import scales
@@ -121,6 +134,8 @@ def test_metafor_reproduces_single_group_analyses_and_their_natural_scale(measur
     payload = compute_payload(spec(measure=measure), AnalysisInputs(rows=rows))
     script = r_script(payload, [r.to_dict() for r in rows], title="t", revman=False)
     assert "Ives 2021" not in script  # no total: left out, as in the app
+    assert "Nash 2021" not in script  # no SD
+    assert ("Dale 2020" in script) is (measure == "SMCR")
     # R shows rates per unit of person-time; the app per 1,000.
     natural = (
         script.split("predict(res, ", 1)[1].split("digits", 1)[0] if "transf" in script else ""

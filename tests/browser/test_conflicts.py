@@ -51,10 +51,22 @@ def test_the_arbiter_resolves_and_reopens_conflicts_by_keyboard(
     )
     assert items[records[2].pk].resolution_note == "both arms eligible"
 
+    # A resolved card says so at a glance: a badge in its heading and a settled colour.
+    for card, verdict in ((first, "Include"), (second, "Exclude"), (third, "Include")):
+        badge = card.locator("h2 .badge.resolved")
+        assert badge.is_visible() and badge.inner_text() == f"Resolved: {verdict}"
+
     page.keyboard.press("k")
     page.keyboard.press("r")
     page.keyboard.type("the second reviewer's note was about another trial")
     page.keyboard.press("Enter")
     second.locator("[data-key=include]").wait_for()
     assert ScreeningItem.objects.get(record=records[1], stage=TA).status == "conflict"
+    # Reopened, the card loses its badge and takes the open conflict's colour again.
+    assert second.locator(".badge.resolved").count() == 0
+    settled, reopened = page.evaluate(
+        "(ids) => ids.map((id) => getComputedStyle(document.getElementById(id)).borderTopColor)",
+        [f"conflict-{records[0].pk}", f"conflict-{records[1].pk}"],
+    )
+    assert settled != reopened
     assert page.evaluate("() => window.__sameDocument") is True  # never reloaded

@@ -1,6 +1,7 @@
-"""Issue 14: a prevalence review and a correlational review in the browser, from the
-extraction page (one row per study, no arm) through the analysis form to a forest plot drawn
-on the natural scale: percent for proportions, r for correlations."""
+"""Issue 14: a prevalence review, a correlational review and a review of single-group means in
+the browser, from the extraction page (one row per study, no arm) through the analysis form to
+a forest plot drawn on the natural scale: percent for proportions, r for correlations, the
+mean for means."""
 
 import pytest
 
@@ -59,13 +60,24 @@ def _analyse(page, base, review, outcome, name):
             "ZCOR",
             "Correlation (r)",
         ),  # fmt: skip
+        (
+            "mean",
+            {
+                "Ives 2013": (3.95, 1.12, 25),
+                "Jory 2016": (2.25, 0.33, 40),
+                "Kirk 2020": (6.62, 1.63, 18),
+            },
+            "MN",
+            "Mean",
+        ),  # fmt: skip
     ],
 )
 def test_a_single_group_review_from_extraction_to_forest_plot(
     live_server, page, review, lead, sheet, in_process, outcome_type, data, measure, natural
 ):
     outcome = extraction.outcome_save(review=review, name="Main outcome", outcome_type=outcome_type)
-    keys = ("events", "total") if outcome_type == "proportion" else ("r", "n")
+    keys = {"proportion": ("events", "total"), "correlation": ("r", "n"),
+            "mean": ("mean", "sd", "n")}[outcome_type]  # fmt: skip
     _log_in(page, live_server, "lead")
     for label, values in data.items():
         study = include_study(review, label, int(label[-4:]))
@@ -73,8 +85,8 @@ def test_a_single_group_review_from_extraction_to_forest_plot(
 
     analysis, forest = _analyse(page, live_server.url, review, outcome, "Pooled")
     assert analysis.measure == measure
-    args = {"xi" if keys[0] == "events" else "ri": [v[0] for v in data.values()],
-            "ni": [v[1] for v in data.values()]}  # fmt: skip
+    metafor = {"events": "xi", "total": "ni", "r": "ri", "n": "ni", "mean": "mi", "sd": "sdi"}
+    args = {metafor[k]: [v[i] for v in data.values()] for i, k in enumerate(keys)}
     pooled = stats.pool(stats.escalc(measure, **args), method="REML")
     scale = 100 if outcome_type == "proportion" else 1
     digits = 1 if outcome_type == "proportion" else 2
@@ -85,6 +97,9 @@ def test_a_single_group_review_from_extraction_to_forest_plot(
     assert natural in svg
     if outcome_type == "proportion":
         assert "15.0 [" in svg  # Avery: 12 of 80
+        assert "Favours" not in svg
+    elif outcome_type == "mean":
+        assert "6.62 [" in svg  # Kirk's own mean
         assert "Favours" not in svg
     else:
         assert "0.45 [" in svg  # Grant's own r

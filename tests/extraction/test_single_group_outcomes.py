@@ -169,3 +169,42 @@ def test_a_paired_outcome_takes_both_occasions_and_an_optional_correlation(
     assert rows[studies[1].label].missing == "no baseline mean reported"
     lines = exports.metafor_csv(outcome=paired).splitlines()
     assert lines[0].startswith("study,timepoint,m1i,sd1i,m2i,sd2i,ni,ri,")
+
+
+def test_the_entry_page_takes_a_single_group_mean_without_an_arm(
+    client_for, review, lead, sheet, studies
+):
+    biomass = services.outcome_save(review=review, name="Biomass", outcome_type="mean")
+    client = client_for(lead)
+    page = client.get(entry_url(review, sheet, studies[0])).content.decode()
+    assert "Single-group mean (mean, SD, n)" in page
+    assert 'name="o__0__mean"' in page and 'name="o__0__events"' not in page
+    post = {
+        "version": "0",
+        "o__0__outcome": str(biomass.pk),
+        "o__0__timepoint": "baseline",
+        "o__0__arm": "",
+        "o__0__mean": "3.9",
+        "o__0__sd": "1.1",
+        "o__0__n": "25",
+    }
+    response = client.post(entry_url(review, sheet, studies[0], "save/"), post)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    stored = OutcomeData.objects.get(outcome=biomass)
+    assert (stored.arm, stored.mean, stored.sd, stored.n) == ("", 3.9, 1.1, 25)
+    bad = client.post(
+        entry_url(review, sheet, studies[0], "save/"), {**post, "version": "1", "o__0__sd": "0"}
+    )
+    assert bad.status_code == 400
+    assert "SD must be greater than 0 (got 0)" in bad.content.decode()
+    assert OutcomeData.objects.get(outcome=biomass).sd == 1.1  # bad input costs no data
+
+
+def test_a_paired_row_without_a_follow_up_sd_is_left_to_the_analysis(review, sheet, studies, lead):
+    paired = services.outcome_save(review=review, name="Symptoms", outcome_type="paired")
+    _save(sheet, studies[0], lead, [
+        {"outcome": paired.pk, "timepoint": "12 weeks", "mean_pre": 20, "sd_pre": 6,
+         "mean": 18, "n": 30},
+    ])  # fmt: skip
+    row = selectors.analysis_rows(outcome=paired)[0]
+    assert row.missing is None  # SMCR uses it; the other measures list it as missing

@@ -343,3 +343,65 @@ def test_the_migration_hashes_the_files_of_earlier_imports(upload, review):
     assert gone.content_sha256 == ""  # its file is missing: nothing to compare
     with pytest.raises(DomainError, match="already imported"):
         upload(name="again.ris")
+
+
+# --- the deletion runs in the background ------------------------------------------------
+
+
+def test_a_deletion_is_queued_then_run_by_the_worker_with_its_progress(
+    upload, review, lead, django_capture_on_commit_callbacks
+):
+    batch = upload()
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        queued = services_imports.import_delete_request(batch=batch, user=lead)
+    assert queued.deletion_status == ImportBatch.DeletionStatus.QUEUED
+    assert Record.objects.filter(import_batch=batch).count() == 21  # nothing deleted yet
+    assert services_imports.import_delete_progress_get(batch.pk)["stage"] == "queued"
+    with pytest.raises(DomainError, match="already being deleted"):
+        services_imports.import_delete_request(batch=batch, user=lead)
+    for callback in sent:
+        callback()  # the outbox hands the task over; the test settings run it in-process
+    batch.refresh_from_db()
+    assert batch.deletion_status == ImportBatch.DeletionStatus.DONE and batch.is_deleted
+    assert not Record.objects.filter(import_batch=batch).exists()
+    assert services_imports.import_delete_progress_get(batch.pk) == {
+        "percent": 100,
+        "stage": "done",
+    }
+
+
+def test_a_deletion_refused_by_the_rules_is_refused_before_it_is_queued(worked, lead):
+    first, _rerun, _voted, _linked = worked
+    with pytest.raises(DomainError, match="carry screening work"):
+        services_imports.import_delete_request(batch=first, user=lead)
+    first.refresh_from_db()
+    assert first.deletion_status == ""
+
+
+def test_a_deletion_that_fails_in_the_worker_leaves_the_data_and_says_why(
+    upload, review, lead, screener_a, django_capture_on_commit_callbacks
+):
+    batch = upload()
+    record = Record.objects.filter(import_batch=batch, duplicate_of__isnull=True).first()
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        services_imports.import_delete_request(batch=batch, user=lead)
+    # Queued: a vote is refused now...
+    with pytest.raises(DomainError, match="import is being deleted"):
+        votes.decision_record(record=record, stage=TA, reviewer=screener_a, verdict="include")
+    with pytest.raises(DomainError, match="import is being deleted"):
+        votes.study_link_report(record=record, new_label="Smith 2019")
+    # ...but a study link that reached the record before the request (an older worker, say)
+    # is found by the worker, which refuses, per the rules of import deletion.
+    ImportBatch.objects.filter(pk=batch.pk).update(deletion_status="")
+    votes.study_link_report(record=record, new_label="Smith 2019")
+    ImportBatch.objects.filter(pk=batch.pk).update(deletion_status="queued")
+    before = _groups(review)
+    for callback in sent:
+        callback()
+    batch.refresh_from_db()
+    assert batch.deletion_status == ImportBatch.DeletionStatus.FAILED
+    assert "carry screening work" in batch.deletion_error and "1 study link" in batch.deletion_error
+    assert _groups(review) == before and not batch.is_deleted
+    assert services_imports.import_delete_progress_get(batch.pk)["stage"] == "failed"
+    # Failed, the import takes work again.
+    votes.decision_record(record=record, stage=TA, reviewer=screener_a, verdict="include")

@@ -50,29 +50,35 @@ def test_the_api_imports_the_same_file_again_as_a_new_search(
     assert response.json()["content_sha256"] == imported.content_sha256
 
 
-def test_the_api_previews_and_deletes_an_import(imported, review, lead, api_for):
+def test_the_api_previews_and_deletes_an_import(
+    imported, review, lead, api_for, django_capture_on_commit_callbacks
+):
     api = api_for(lead)
     url = f"/api/reviews/{review.pk}/imports/{imported.pk}/"
     preview = api.get(url + "deletion-preview/").json()
     assert preview["records"] == 21 and preview["records_to_delete"] == 21
     assert preview["keep_screened"] is False and preview["refusal"] == ""
 
-    response = api.delete(url)
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        response = api.delete(url)
 
-    assert response.status_code == 200, response.content
-    assert response.json() == {
-        "records_deleted": 21,
-        "records_kept": 0,
-        "regrouped": 0,
-        "import_deleted": True,
-    }
+    # Accepted: the worker deletes; the import says how far it got.
+    assert response.status_code == 202, response.content
+    assert response.json()["deletion_status"] == "queued"
+    assert response.json()["deletion_progress"] == {"percent": 0, "stage": "queued"}
+    assert Record.objects.filter(review=review).count() == 21
+    for callback in sent:
+        callback()
+    after = api.get(url).json()
+    assert after["deletion_status"] == "done" and after["deletion_error"] == ""
+    assert after["deletion_progress"] == {"percent": 100, "stage": "done"}
+    assert after["records_deleted"] == 21 and after["deleted_at"] is not None
     assert not Record.objects.filter(review=review).exists()
-    assert api.get(url).json()["deleted_at"] is not None
     assert api.delete(url).status_code == 400  # already deleted
 
 
 def test_the_api_refuses_to_delete_screened_records_unless_asked_to_keep_them(
-    imported, review, lead, screener_a, api_for
+    imported, review, lead, screener_a, api_for, django_capture_on_commit_callbacks
 ):
     record = Record.objects.filter(import_batch=imported, duplicate_of__isnull=True).first()
     votes.decision_record(
@@ -87,9 +93,12 @@ def test_the_api_refuses_to_delete_screened_records_unless_asked_to_keep_them(
     assert "1 vote" in refused.json()["detail"][0]
     assert Record.objects.filter(review=review).count() == 21
 
-    kept = api.delete(url + "?keep_screened=true")
-    assert kept.status_code == 200
-    assert kept.json()["records_kept"] == 1 and kept.json()["import_deleted"] is False
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = api.delete(url + "?keep_screened=true")
+    assert kept.status_code == 202
+    after = api.get(url).json()
+    assert after["deletion_status"] == "done" and after["records_deleted"] == 20
+    assert after["deleted_at"] is None  # the screened copy stays
     assert list(Record.objects.filter(review=review)) == [record]
 
 
@@ -141,7 +150,7 @@ def test_the_imports_page_offers_delete_to_the_lead_only(imported, review, lead,
 
 
 def test_the_confirmation_page_lists_what_would_be_lost_and_keeps_the_screened_copies(
-    imported, review, lead, screener_a, client_for
+    imported, review, lead, screener_a, client_for, django_capture_on_commit_callbacks
 ):
     record = Record.objects.filter(import_batch=imported, duplicate_of__isnull=True).first()
     votes.decision_record(
@@ -158,21 +167,30 @@ def test_the_confirmation_page_lists_what_would_be_lost_and_keeps_the_screened_c
     assert "1 vote" in [str(m) for m in refused.context["messages"]][0]
     assert Record.objects.filter(review=review).count() == 21
 
-    done = client.post(url, {"keep_screened": "on"}, follow=True)
-    messages = [str(m) for m in done.context["messages"]]
-    assert messages == ["Deleted 20 record(s) of medline.ris; 1 screened record(s) kept."]
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(url, {"keep_screened": "on"}, follow=True)
+    messages = [str(m) for m in queued.context["messages"]]
+    assert messages == ["Deleting the records of medline.ris in the background."]
+    assert 'aria-label="Deletion progress"' in queued.content.decode()
+    page = client.get(f"/reviews/{review.pk}/imports/{imported.pk}/").content.decode()
+    assert "Deleted 20 record(s); 1 screened record(s) kept." in page
     assert list(Record.objects.filter(review=review)) == [record]
     counts = selectors.prisma_counts(review=review)
     assert counts.identified_per_source == {"MEDLINE": 1}
 
 
-def test_deleting_from_the_page_marks_the_import_deleted(imported, review, lead, client_for):
+def test_deleting_from_the_page_marks_the_import_deleted(
+    imported, review, lead, client_for, django_capture_on_commit_callbacks
+):
     client = client_for(lead)
     url = f"/reviews/{review.pk}/imports/{imported.pk}/delete/"
     assert "Delete the import" in client.get(url).content.decode()
-    done = client.post(url, follow=True)
-    assert [str(m) for m in done.context["messages"]] == ["Deleted 21 record(s) of medline.ris."]
-    page = done.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(url, follow=True)
+    assert [str(m) for m in queued.context["messages"]] == [
+        "Deleting the records of medline.ris in the background."
+    ]
+    page = client.get(f"/reviews/{review.pk}/imports/{imported.pk}/").content.decode()
     assert "Deleted" in page and url not in page
     again = client.post(url, follow=True)
     assert "already deleted" in [str(m) for m in again.context["messages"]][0]
@@ -182,7 +200,8 @@ def test_a_deleted_import_is_imported_again_from_its_stored_file(
     imported, review, lead, client_for, api_for, django_capture_on_commit_callbacks
 ):
     client = client_for(lead)
-    client.post(f"/reviews/{review.pk}/imports/{imported.pk}/delete/")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/reviews/{review.pk}/imports/{imported.pk}/delete/")
     page = client.get(f"/reviews/{review.pk}/imports/{imported.pk}/").content.decode()
     assert "Import this file again" in page
     with django_capture_on_commit_callbacks(execute=True):
@@ -202,3 +221,21 @@ def test_only_a_deleted_import_can_be_restored(imported, review, lead, api_for):
     response = api_for(lead).post(f"/api/reviews/{review.pk}/imports/{imported.pk}/restore/")
     assert response.status_code == 400
     assert "is not deleted" in response.json()["detail"][0]
+
+
+def test_a_failed_deletion_says_why_on_the_import_page(imported, review, lead, client_for):
+    ImportBatch.objects.filter(pk=imported.pk).update(
+        deletion_status="failed", deletion_error="1 record(s) of medline.ris carry screening work"
+    )
+    page = client_for(lead).get(f"/reviews/{review.pk}/imports/{imported.pk}/").content.decode()
+    assert "Deletion failed: nothing was deleted" in page
+    assert "1 record(s) of medline.ris carry screening work" in page
+    assert f"/reviews/{review.pk}/imports/{imported.pk}/delete/" in page  # it may be tried again
+
+
+def test_the_import_page_polls_the_deletion_while_it_runs(imported, review, lead, client_for):
+    ImportBatch.objects.filter(pk=imported.pk).update(deletion_status="running")
+    page = client_for(lead).get(f"/reviews/{review.pk}/imports/{imported.pk}/").content.decode()
+    assert 'id="deletion-status"' in page and 'hx-trigger="every 1s"' in page
+    assert 'aria-label="Deletion progress"' in page
+    assert f"/reviews/{review.pk}/imports/{imported.pk}/delete/" not in page

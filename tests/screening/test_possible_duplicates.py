@@ -218,6 +218,27 @@ def test_a_confirmation_that_would_join_records_kept_apart_is_refused(review, le
     assert PossibleDuplicate.objects.get(pk=bc.pk).status == "open"
 
 
+def test_a_manual_merge_of_a_pair_marked_not_duplicates_is_refused_until_undone(review, lead, pair):
+    a, b = Record.objects.get(pk=pair.record_a_id), Record.objects.get(pk=pair.record_b_id)
+    services_possible.possible_separate(pair=pair, user=lead)
+    with pytest.raises(DomainError, match=f"Records {a.pk} and {b.pk} were marked as not dup"):
+        services.dedup_merge(record=b, other=a, user=lead)
+    assert Record.objects.get(pk=b.pk).duplicate_of_id is None
+    services_possible.possible_undo(pair=PossibleDuplicate.objects.get(pk=pair.pk), user=lead)
+    services.dedup_merge(record=b, other=a, user=lead)
+    assert Record.objects.get(pk=b.pk).duplicate_of_id == a.pk
+
+
+def test_a_manual_merge_that_would_rejoin_a_split_record_is_refused(review, lead):
+    a, b, c = (RecordFactory(review=review) for _ in range(3))
+    services.dedup_merge(record=b, other=a, user=lead)
+    services.dedup_split(record=Record.objects.get(pk=b.pk), user=lead)
+    services.dedup_merge(record=c, other=a, user=lead)
+    with pytest.raises(DomainError, match=f"Records {b.pk} and {a.pk} were split apart"):
+        services.dedup_merge(record=Record.objects.get(pk=b.pk), other=c, user=lead)
+    assert Record.objects.get(pk=b.pk).duplicate_of_id is None
+
+
 def test_there_is_nothing_to_undo_before_a_decision(review, lead, pair):
     with pytest.raises(DomainError, match="No possible duplicate has been decided"):
         services_possible.possible_undo_last(review=review, user=lead)
