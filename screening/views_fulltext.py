@@ -1,14 +1,15 @@
 """Pages of full text (the reports, their actions and PDFs), PRISMA and the screening exports."""
 
 from csp.decorators import csp_replace
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from reviewapp.common.pages import call_and_redirect
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -45,56 +46,58 @@ def fulltext_list(request: HttpRequest, *, review: Review, membership: Membershi
     return render(request, "screening/fulltext.html", context)
 
 
+def _fulltext_run(request: HttpRequest, review: Review, record: Record) -> str:
+    """Do the report action the POST names; the text of its success message."""
+    action, user = request.POST.get("action", ""), request.user
+    if action == "upload":
+        upload = request.FILES.get("pdf")
+        if upload is None:
+            raise DomainError("Choose the PDF to attach.")
+        services_screening.fulltext_attach(record=record, pdf=upload, user=user)
+        return f"PDF attached to record {record.pk}."
+    if action == "not_retrieved":
+        reason = request.POST.get("reason", "")
+        services_screening.fulltext_mark_not_retrieved(record=record, reason=reason, user=user)
+        return f"Record {record.pk} marked as not retrieved."
+    if action == "clear":
+        services_screening.fulltext_clear(record=record, user=user)
+        return f"Record {record.pk}: full text cleared."
+    if action == "link":
+        study_pk = request.POST.get("study", "")
+        study = (
+            get_object_or_404(Study, pk=int(study_pk), review=review)
+            if study_pk.isdigit()
+            else None
+        )
+        linked = services_screening.study_link_report(
+            record=record, study=study, new_label=request.POST.get("label", "")
+        )
+        return f"Record {record.pk} is a report of {linked.label}."
+    if action == "unlink":
+        services_screening.study_unlink_report(record=record)
+        record.refresh_from_db()
+        if record.study:
+            return f"Record {record.pk} is now a study of its own ({record.study.label})."
+        return f"Record {record.pk} is no longer linked to a study."
+    raise DomainError("Unknown action.")
+
+
 @review_view(Role.REVIEWER)
 @require_POST
 def fulltext_action(
     request: HttpRequest, *, review: Review, membership: Membership, record_pk: int
 ) -> HttpResponse:
     record = get_object_or_404(Record, pk=record_pk, review=review)
-    action = request.POST.get("action", "")
-    try:
-        if action == "upload":
-            upload = request.FILES.get("pdf")
-            if upload is None:
-                raise DomainError("Choose the PDF to attach.")
-            services_screening.fulltext_attach(record=record, pdf=upload, user=request.user)
-            messages.success(request, f"PDF attached to record {record.pk}.")
-        elif action == "not_retrieved":
-            services_screening.fulltext_mark_not_retrieved(
-                record=record, reason=request.POST.get("reason", ""), user=request.user
-            )
-            messages.success(request, f"Record {record.pk} marked as not retrieved.")
-        elif action == "clear":
-            services_screening.fulltext_clear(record=record, user=request.user)
-            messages.success(request, f"Record {record.pk}: full text cleared.")
-        elif action == "link":
-            study_pk = request.POST.get("study", "")
-            study = (
-                get_object_or_404(Study, pk=int(study_pk), review=review)
-                if study_pk.isdigit()
-                else None
-            )
-            linked = services_screening.study_link_report(
-                record=record, study=study, new_label=request.POST.get("label", "")
-            )
-            messages.success(request, f"Record {record.pk} is a report of {linked.label}.")
-        elif action == "unlink":
-            services_screening.study_unlink_report(record=record)
-            record.refresh_from_db()
-            messages.success(
-                request,
-                f"Record {record.pk} is now a study of its own ({record.study.label})."
-                if record.study
-                else f"Record {record.pk} is no longer linked to a study.",
-            )
-        else:
-            raise DomainError("Unknown action.")
-    except DomainError as exc:
-        messages.error(request, f"Record {record.pk}: {exc.message}")
     target = request.POST.get("next", "")
-    if target.startswith(f"/reviews/{review.pk}/"):
-        return redirect(target)
-    return redirect("fulltext_list", review_pk=review.pk)
+    if not target.startswith(f"/reviews/{review.pk}/"):
+        target = reverse("fulltext_list", args=[review.pk])
+    return call_and_redirect(
+        request,
+        lambda: _fulltext_run(request, review, record),
+        to=target,
+        success=lambda text: text,
+        error_prefix=f"Record {record.pk}: ",
+    )
 
 
 @review_view()
