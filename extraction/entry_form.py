@@ -276,8 +276,6 @@ def entry_context(
     outcomes = list(selectors.outcomes(review=review)) if form.collects_outcomes else []
     blocks, next_row = outcome_blocks(outcomes, rows or [], arms, errors, warnings)
     return {
-        "review": review,
-        "membership": membership,
         "form": form,
         "study": study,
         "record": record,

@@ -57,8 +57,6 @@ def extraction_home(
     forms = list(selectors.forms(review=review))
     overview = [(f, selectors.extraction_overview(form=f, user=request.user)) for f in forms]
     context = {
-        "review": review,
-        "membership": membership,
         "overview": overview,
         "outcomes": selectors.outcomes(review=review),
         "studies": selectors.included_studies_qs(review=review).count(),
@@ -187,8 +185,6 @@ def _builder_page(
 ) -> HttpResponse:
     sections, removed = _section_boxes(form, refused)
     context = {
-        "review": review,
-        "membership": membership,
         "form": form,
         "sections": sections,
         "removed": removed,
@@ -264,7 +260,7 @@ def _fragment_context(
     review: Review, membership: Membership, form: ExtractionForm, **extra: Any
 ) -> dict[str, Any]:
     form.refresh_from_db()
-    return {"review": review, "membership": membership, "form": form, **extra}
+    return {"form": form, **extra}
 
 
 def _done(
@@ -527,7 +523,7 @@ def outcomes_page(request: HttpRequest, *, review: Review, membership: Membershi
         )
         for o in selectors.outcomes(review=review)
     ]
-    context = {"review": review, "membership": membership, "rows": rows, "form": OutcomeForm()}
+    context = {"rows": rows, "form": OutcomeForm()}
     return render(request, "extraction/outcomes.html", context)
 
 
@@ -569,8 +565,6 @@ def extraction_history(
     visible = selectors.visible_extractions(review=review, user=request.user, membership=membership)
     records = list(visible.filter(form=form, study=study))
     context = {
-        "review": review,
-        "membership": membership,
         "form": form,
         "study": study,
         "entries": selectors.extraction_history(records=records),

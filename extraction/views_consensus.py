@@ -69,8 +69,6 @@ def _compare_context(
         if record is not None
     ]
     return {
-        "review": review,
-        "membership": membership,
         "form": form,
         "study": study,
         "comparison": comparison,
