@@ -107,7 +107,7 @@ def test_a_mean_analysis_matches_metafor_and_is_shown_as_a_mean(
         expected["yi"], rel=1e-10
     )
     assert payload["single_group"] and payload["natural_label"] == "Mean"
-    rows = forest_rows(payload)
+    rows = forest_rows(analysis.current_result.computed)
     total = next(r for r in rows if r.kind == "total")
     natural = expected.get("natural") or [expected[k] for k in ("estimate", "ci_lb", "ci_ub")]
     assert total.cells["effect"] == "{:.2f} [{:.2f}, {:.2f}]".format(*natural)

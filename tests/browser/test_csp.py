@@ -161,12 +161,13 @@ def test_moved_extraction_and_analysis_behaviour_still_works(
     review, base, ids = populated.review, live_server.url, populated.ids
     lead = log_in(populated.lead)
 
-    # The form builder asks before removing a section; dismissing keeps it.
+    # The form builder removes a section at once and offers Undo (builder.js), which brings
+    # it back.
     lead.goto(f"{base}/reviews/{review.pk}/extraction/forms/{ids['form_pk']}/")
-    asked = []
-    lead.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    asked: list[str] = []
     lead.click(f"#section-{ids['section_pk']} button[value=remove]")
-    assert asked == ["Remove this section? Answers to its fields are kept."]
+    lead.get_by_role("button", name="Undo").click()
+    lead.locator(f"#section-{ids['section_pk']}").wait_for()
     assert FormSection.objects.filter(pk=ids["section_pk"]).exists()
 
     # The analysis: the forest plot is drawn, tabs switch to the funnel plot, sorting redraws.
