@@ -245,6 +245,7 @@ SPECTACULAR_SETTINGS = {
         "RobToolModeEnum": "extraction.rob.models.RobTool.Mode",
         "ExtractionFormModeEnum": "extraction.models.ExtractionForm.Mode",
         "GradeLevelEnum": "analysis.models.GradeRating.Level",
+        "JobStatusEnum": "screening.models.ImportBatch.Status",  # also deletions and archives
     },
 }
 
