@@ -44,7 +44,8 @@ def test_a_rule_typo_keeps_every_value_typed_and_nothing_reloads(builder):
     assert add.locator("[name=field_type]").input_value() == "derived"
     assert add.locator("[name=key]").input_value() == "support_level"
     assert add.locator("[name=rule]").input_value() == TYPO
-    assert page.evaluate("() => document.activeElement.name") == "rule"
+    # htmx moves the focus once the swapped fragment settles.
+    page.wait_for_function("() => document.activeElement?.name === 'rule'")
     # Fix the typo where it is and save with the keyboard.
     add.locator("[name=rule]").fill(TYPO.replace("supervison", "supervision"))
     add.locator("[name=rule]").press("Control+Enter")
@@ -52,7 +53,7 @@ def test_a_rule_typo_keeps_every_value_typed_and_nothing_reloads(builder):
     assert page.evaluate("() => window.stayed === true")
     assert form.fields.filter(key="support_level").exists()
     # After an add the cursor is back in the label, ready for the next field.
-    assert page.evaluate("() => document.activeElement.name") == "label"
+    page.wait_for_function("() => document.activeElement?.name === 'label'")
 
 
 def test_edit_in_place_saves_with_enter_and_cancels_with_escape(builder):
