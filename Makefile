@@ -65,8 +65,9 @@ test: install-test ## Install test needs and run the whole suite
 test-fast: install-test ## Run the suite without the browser and worker tests
 	$(PY) -m pytest -m "not browser and not integration"
 
-lint: install-test ## Check formatting, lint rules and the import contracts (.importlinter)
+lint: install-test ## Check formatting, lint rules, the import contracts (.importlinter) and dead code
 	$(VENV)/bin/ruff format --check . && $(VENV)/bin/ruff check . && $(VENV)/bin/lint-imports
+	$(PY) tools/dead_code.py
 
 typecheck: install-test ## Run mypy
 	$(VENV)/bin/mypy reviewapp screening extraction analysis

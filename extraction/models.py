@@ -223,10 +223,6 @@ class FormField(models.Model):
     def __str__(self) -> str:
         return self.label
 
-    @property
-    def is_active(self) -> bool:
-        return self.removed_in_version is None
-
 
 class Extraction(models.Model):
     """Answers and outcome data for one study on one form."""
@@ -288,10 +284,6 @@ class Extraction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.study} · {self.form} · {self.get_kind_display()}"
-
-    @property
-    def feeds_analyses(self) -> bool:
-        return self.kind in (self.Kind.SINGLE, self.Kind.CONSENSUS)
 
 
 class OutcomeData(models.Model):

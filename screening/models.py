@@ -423,10 +423,6 @@ class ScreeningItem(models.Model):
         """All votes are in: blind mode no longer hides them."""
         return self.status != self.Status.OPEN
 
-    @property
-    def has_outcome(self) -> bool:
-        return self.status in (self.Status.DECIDED, self.Status.RESOLVED)
-
 
 class Decision(models.Model):
     """One reviewer's vote on one record at one stage, before any resolution. Changes are kept

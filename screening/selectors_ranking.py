@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from reviewapp.models import Review
 from screening import selectors
-from screening.models import Decision, RankingState, ScreeningItem, Stage, StageSettings, StopSample
+from screening.models import Decision, RankingState, ScreeningItem, StageSettings, StopSample
 from screening.ranking import stopping
 from screening.ranking.schedule import DEFAULT_SCHEDULE
 
@@ -158,7 +158,3 @@ def ranking_status(*, review: Review, stage: str) -> RankingStatus:
         stop=stop,
         sample_open=bool(sample and sample.closed_at is None),
     )
-
-
-def ranking_statuses(*, review: Review) -> dict[str, RankingStatus]:
-    return {stage: ranking_status(review=review, stage=stage) for stage in Stage.values}

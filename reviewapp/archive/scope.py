@@ -121,10 +121,6 @@ def archived_models() -> list[ScopedModel]:
     return [s for s in review_scoped_models() if s.label not in EXCLUDED]
 
 
-def scoped_model(label: str) -> ScopedModel | None:
-    return next((s for s in review_scoped_models() if s.label == label), None)
-
-
 def chunks(ids: Iterable[Any], size: int = ID_CHUNK) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for value in ids:

@@ -15,11 +15,9 @@ from django.utils.text import slugify
 
 from reviewapp.archive.exporter import write_archive
 from reviewapp.archive.format import ArchiveError
-from reviewapp.archive.importer import ImportSummary, read_archive
 from reviewapp.archive.models import ArchiveExport
 from reviewapp.common.locks import run_lock, survives_crash
 from reviewapp.common.outbox import outbox_enqueue
-from reviewapp.errors import DomainError
 from reviewapp.models import Review
 
 logger = logging.getLogger(__name__)
@@ -131,11 +129,3 @@ def _drop_older(export: ArchiveExport) -> None:
         if old.file:
             old.file.delete(save=False)
         old.delete()
-
-
-def review_import(*, upload: IO[bytes], imported_by: Any) -> ImportSummary:
-    """Import an archive as a new review led by `imported_by`; DomainError if it cannot be."""
-    try:
-        return read_archive(upload, imported_by=imported_by, add_lead=imported_by)
-    except ArchiveError as exc:
-        raise DomainError(exc.message, field="file") from exc
