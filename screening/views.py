@@ -108,13 +108,7 @@ def import_detail(
     context = {
         "batch": batch,
         "progress": services.import_progress_get(batch.pk) or {"percent": 0, "stage": "queued"},
-        "waiting_for_worker": (
-            batch.status == ImportBatch.Status.QUEUED
-            or batch.deletion_status == ImportBatch.DeletionStatus.QUEUED
-        )
-        and outbox_waiting(),
-        "deletion_progress": services_imports.import_delete_progress_get(batch.pk),
-        "records_left": selectors_imports.import_records_kept(batch=batch),
+        **_deletion_context(batch),
         "possible_found": (
             selectors_possible.open_possible_count_for_import(batch=batch)
             if batch.status == ImportBatch.Status.DONE
@@ -131,33 +125,48 @@ def import_detail(
     return render(request, template, context)
 
 
+def _deletion_context(batch: ImportBatch) -> dict[str, object]:
+    """What `_import_deletion.html` shows of the import's deletion (and of the import itself,
+    while it waits for a worker)."""
+    return {
+        "waiting_for_worker": (
+            batch.status == ImportBatch.Status.QUEUED
+            or batch.deletion_status == ImportBatch.DeletionStatus.QUEUED
+        )
+        and outbox_waiting(),
+        "deletion_progress": services_imports.import_delete_progress_get(batch.pk),
+        "records_left": selectors_imports.import_records_kept(batch=batch),
+    }
+
+
 @review_view(Role.LEAD)
 def import_delete(
     request: HttpRequest, *, review: Review, membership: Membership, batch_pk: int
 ) -> HttpResponse:
-    """GET: what deleting the import would remove and lose; POST: queue its deletion (a
-    worker runs it; the import's page shows its progress)."""
+    """GET: what deleting the import would remove and lose, or, while its deletion is queued
+    or running, that deletion's progress; POST: queue its deletion (a worker runs it; the
+    import's page shows its progress)."""
     batch = get_object_or_404(ImportBatch, pk=batch_pk, review=review)
     if request.method == "POST":
         form = ImportDeleteForm(request.POST)
         keep = form.is_valid() and form.cleaned_data["keep_screened"]
-        detail = reverse("import_detail", args=[review.pk, batch.pk])
-        response = call_and_redirect(
+        return call_and_redirect(
             request,
             lambda: services_imports.import_delete_request(
                 batch=batch, user=request.user, keep_screened=keep
             ),
-            to=detail,
+            to=reverse("import_detail", args=[review.pk, batch.pk]),
             error_to=reverse("import_delete", args=[review.pk, batch.pk]),
             success=f"Deleting the records of {batch.file_name} in the background.",
+            on_success=lambda _: outbox_notice(request),
         )
-        if response["Location"] == detail:
-            outbox_notice(request)
-        return response
-    context = {
-        "batch": batch,
-        "preview": selectors_imports.import_deletion_preview(batch=batch),
-    }
+    if batch.is_being_deleted:
+        context = {"batch": batch, **_deletion_context(batch)}
+    else:
+        context = {
+            "batch": batch,
+            "preview": selectors_imports.import_deletion_preview(batch=batch),
+        }
     return render(request, "screening/import_delete.html", context)
 
 

@@ -20,11 +20,13 @@ def call_and_redirect(
     success: str | Callable[[T], str] = "",
     error_to: str | None = None,
     error_prefix: str = "",
+    on_success: Callable[[T], object] | None = None,
 ) -> HttpResponse:
     """Run `call` (one service call); on a DomainError flash its message (after `error_prefix`)
     and redirect to `error_to` (default: `to`); on success flash `success` (a text, or a function
-    of the service's result) and redirect to `to` (a URL, or a function of the result). Nothing
-    else is caught: a bug stays a 500."""
+    of the service's result), call `on_success(result)` (what else a success says, e.g.
+    `outbox_notice` after queueing work) and redirect to `to` (a URL, or a function of the
+    result). Nothing else is caught: a bug stays a 500."""
     try:
         result = call()
     except DomainError as exc:
@@ -37,6 +39,8 @@ def call_and_redirect(
     text = success(result) if callable(success) else success
     if text:
         messages.success(request, text)
+    if on_success is not None:
+        on_success(result)
     return HttpResponseRedirect(to(result) if callable(to) else to)
 
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from screening import selectors
+from screening import selectors, services_imports
 from screening import services_screening as votes
 from screening.models import ImportBatch, Record, Stage
 from tests.conftest import FIXTURES
@@ -239,3 +239,35 @@ def test_the_import_page_polls_the_deletion_while_it_runs(imported, review, lead
     assert 'id="deletion-status"' in page and 'hx-trigger="every 1s"' in page
     assert 'aria-label="Deletion progress"' in page
     assert f"/reviews/{review.pk}/imports/{imported.pk}/delete/" not in page
+
+
+def test_the_confirmation_page_shows_a_queued_deletion_instead_of_offering_another(
+    imported, review, lead, client_for
+):
+    ImportBatch.objects.filter(pk=imported.pk).update(deletion_status="queued")
+    url = f"/reviews/{review.pk}/imports/{imported.pk}/delete/"
+    client = client_for(lead)
+
+    page = client.get(url).content.decode()
+
+    assert "The deletion of this import is already queued" in page
+    assert 'aria-label="Deletion progress"' in page and 'hx-trigger="every 1s"' in page
+    assert 'id="deletion-preview"' not in page and "Delete the import</button>" not in page
+    refused = client.post(url, follow=True)
+    assert refused.redirect_chain[-1][0] == url
+    assert "already being deleted" in [str(m) for m in refused.context["messages"]][0]
+    assert "The deletion of this import is already queued" in refused.content.decode()
+
+
+def test_the_confirmation_page_shows_the_progress_of_a_running_deletion(
+    imported, review, lead, client_for
+):
+    ImportBatch.objects.filter(pk=imported.pk).update(deletion_status="running")
+    services_imports.import_delete_progress_set(imported.pk, 40, "deleting records")
+
+    page = client_for(lead).get(f"/reviews/{review.pk}/imports/{imported.pk}/delete/")
+
+    html = page.content.decode()
+    assert "The deletion of this import is already running" in html
+    assert "deleting records" in html and 'value="40"' in html
+    assert "would lose" not in html and "keep the screened copies" not in html
