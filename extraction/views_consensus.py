@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from extraction import exports, selectors, services
+from extraction import exports, plausibility, selectors, services
 from extraction.entry_form import MEASURE_LABELS
-from extraction.models import ExtractionForm, FieldType
+from extraction.models import Extraction, ExtractionForm, FieldType
 from extraction.views import _form, _study
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
@@ -34,11 +34,11 @@ class CompareItem:
     removed: bool
 
 
-def _compare_context(
-    review: Review, membership: Membership, form: ExtractionForm, study: Study
-) -> dict[str, Any]:
-    comparison = selectors.extraction_comparison(form=form, study=study)
-    items = [
+_NOT_EDITABLE_HERE = (FieldType.TABLE, FieldType.DERIVED, FieldType.MULTIPLE_CHOICE)
+
+
+def _compare_items(comparison: selectors.ExtractionComparison) -> list[CompareItem]:
+    return [
         CompareItem(
             key=i.field.key,
             label=i.field.label,
@@ -47,18 +47,21 @@ def _compare_context(
             second=exports.display(i.field, i.second),
             agree=i.agree,
             consensus=exports.display(i.field, i.consensus),
-            editable=i.field.field_type
-            not in (FieldType.TABLE, FieldType.DERIVED, FieldType.MULTIPLE_CHOICE),
+            editable=i.field.field_type not in _NOT_EDITABLE_HERE,
             removed=i.field.removed_in_version is not None,
         )
         for i in comparison.items
     ]
-    arms_first = ", ".join(
-        f"{a['label']} ({a['role']})" for a in (comparison.first.arms if comparison.first else [])
-    )
-    arms_second = ", ".join(
-        f"{a['label']} ({a['role']})" for a in (comparison.second.arms if comparison.second else [])
-    )
+
+
+def _arms_text(extraction: Extraction | None) -> str:
+    return ", ".join(f"{a['label']} ({a['role']})" for a in (extraction.arms if extraction else []))
+
+
+def _plausibility(
+    comparison: selectors.ExtractionComparison,
+) -> list[tuple[str, Extraction, list[plausibility.Finding]]]:
+    """The plausibility warnings of each record compared (A, B, the consensus) that has any."""
     checked = [
         (who, record, selectors.extraction_warnings(extraction=record, fields=comparison.fields))
         for who, record in (
@@ -68,15 +71,22 @@ def _compare_context(
         )
         if record is not None
     ]
+    return [(who, record, found) for who, record, found in checked if found]
+
+
+def _compare_context(
+    review: Review, membership: Membership, form: ExtractionForm, study: Study
+) -> dict[str, Any]:
+    comparison = selectors.extraction_comparison(form=form, study=study)
     return {
         "form": form,
         "study": study,
         "comparison": comparison,
-        "plausibility": [(who, record, found) for who, record, found in checked if found],
-        "items": items,
+        "plausibility": _plausibility(comparison),
+        "items": _compare_items(comparison),
         "derived": {f.key for f in comparison.fields if f.field_type == FieldType.DERIVED},
-        "arms_first": arms_first,
-        "arms_second": arms_second,
+        "arms_first": _arms_text(comparison.first),
+        "arms_second": _arms_text(comparison.second),
         "measures": [
             (m, MEASURE_LABELS.get(m, m.replace("_", " "))) for m in selectors.ROW_MEASURES
         ],
