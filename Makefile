@@ -44,16 +44,18 @@ migrate: install ## Apply database migrations
 demo: migrate ## Load the demo review and users (idempotent)
 	$(PY) manage.py load_demo
 
+# prepare_demo skips what is already done (migrations applied, demo loaded); without a broker
+# it also runs the server itself, so a second start imports the project once, not twice.
 run: install ## Start the web server and a worker on http://$(HOST):$(PORT) with the demo review
-	@$(PY) manage.py prepare_demo --url http://$(HOST):$(PORT)/
 	@if [ -n "$$CELERY_BROKER_URL" ]; then \
+		$(PY) manage.py prepare_demo --url http://$(HOST):$(PORT)/ || exit 1; \
 		echo "Starting a Celery worker on $$CELERY_BROKER_URL"; \
 		$(VENV)/bin/celery -A reviewapp worker --loglevel=info --concurrency=2 & \
 		worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST):$(PORT); \
 	else \
 		echo "No CELERY_BROKER_URL: background tasks run inside the web process."; \
-		$(PY) manage.py runserver $(HOST):$(PORT); \
+		$(PY) manage.py prepare_demo --url http://$(HOST):$(PORT)/ --serve $(HOST):$(PORT); \
 	fi
 
 worker: install ## Start a Celery worker (needs CELERY_BROKER_URL)

@@ -52,6 +52,17 @@ def holds_other_reviews() -> bool:
     return Review.all_objects.exclude(title__in=(DEMO_TITLE, BCG_TITLE)).exists()
 
 
+def demo_loaded() -> bool:
+    """Both demo reviews (deleted ones too: they stay in the bin) and every demo user exist,
+    so `load_demo` would change nothing."""
+    usernames = [username for username, _email, _roles in DEMO_USERS]
+    return Review.all_objects.filter(
+        title__in=(DEMO_TITLE, BCG_TITLE)
+    ).count() == 2 and get_user_model().objects.filter(username__in=usernames).count() == len(
+        usernames
+    )
+
+
 def _add_demo_team(review: Review, users: dict[str, Any]) -> None:
     for username, _email, roles in DEMO_USERS:
         Membership.objects.create(

@@ -46,6 +46,36 @@ def test_prepare_demo_migrates_loads_the_demo_and_prints_the_logins(settings, tm
     assert (tmp_path / "static" / "admin").is_dir()
 
 
+def test_a_second_prepare_demo_skips_the_migrations_and_the_demo_already_there(settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    first, second = StringIO(), StringIO()
+    call_command("prepare_demo", url="http://127.0.0.1:8001/", stdout=first)
+    call_command("prepare_demo", url="http://127.0.0.1:8001/", stdout=second)
+
+    assert "Demo review #" in first.getvalue()
+    assert "Demo review #" not in second.getvalue()  # load_demo did not run
+    assert "Operations to perform" not in second.getvalue()  # nor did migrate
+    assert "reviewer2" in second.getvalue()  # the logins are printed every time
+    assert Review.objects.filter(title__in=[DEMO_TITLE, BCG_TITLE]).count() == 2
+
+
+def test_prepare_demo_counts_the_migrations_not_yet_applied():
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from reviewapp.management.commands.prepare_demo import unapplied_migrations
+
+    assert unapplied_migrations() == 0
+    recorder = MigrationRecorder(connection)
+    last = recorder.migration_qs.filter(app="screening").latest("id")
+    recorder.record_unapplied(last.app, last.name)
+    try:
+        assert unapplied_migrations() == 1
+    finally:
+        recorder.record_applied(last.app, last.name)
+    assert unapplied_migrations() == 0
+
+
 def test_make_run_never_adds_the_demo_users_to_a_database_with_other_reviews(settings, tmp_path):
     from django.contrib.auth import get_user_model
     from django.core.management.base import CommandError
