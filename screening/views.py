@@ -67,12 +67,16 @@ def record_detail(
     return render(request, "screening/record_detail.html", context)
 
 
+def _imports_page(
+    request: HttpRequest, review: Review, form: ImportForm, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "batches": selectors_imports.imports_of_review(review=review)}
+    return render(request, "screening/imports.html", context, status=status)
+
+
 @review_view()
 def imports(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    form = ImportForm()
-    batches = selectors_imports.imports_of_review(review=review)
-    context = {"form": form, "batches": batches}
-    return render(request, "screening/imports.html", context)
+    return _imports_page(request, review, ImportForm())
 
 
 @review_view(Role.LEAD)
@@ -95,9 +99,7 @@ def import_upload(request: HttpRequest, *, review: Review, membership: Membershi
         else:
             outbox_notice(request)
             return redirect("import_detail", review_pk=review.pk, batch_pk=batch.pk)
-    batches = selectors_imports.imports_of_review(review=review)
-    context = {"form": form, "batches": batches}
-    return render(request, "screening/imports.html", context, status=400)
+    return _imports_page(request, review, form, status=400)
 
 
 @review_view()

@@ -51,17 +51,27 @@ def _possible_context(
     }
 
 
+def _summary(review: Review, group_count: int | None = None) -> dict[str, object]:
+    """The page's summary and last change, which an htmx answer of the queue sends again
+    (`group_count`: when the caller has counted the groups already)."""
+    if group_count is None:
+        group_count = selectors.duplicate_group_primary_ids(review=review).count()
+    return {
+        "counts": selectors.library_counts(review=review),
+        "group_count": group_count,
+        "undoable": selectors.latest_undoable_action(review=review),
+    }
+
+
 @review_view()
 def duplicates(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     primary_ids = selectors.duplicate_group_primary_ids(review=review)
     page = Paginator(primary_ids, GROUPS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
+        **_summary(review, group_count=page.paginator.count),
         "page": page,
-        "group_count": page.paginator.count,
         "groups": selectors.duplicate_groups(review=review, primary_ids=list(page.object_list)),
-        "counts": selectors.library_counts(review=review),
         "actions": selectors.dedup_actions(review=review)[:10],
-        "undoable": selectors.latest_undoable_action(review=review),
         "possible": _possible_context(review, membership),
     }
     return render(request, "screening/duplicates.html", context)
@@ -85,12 +95,17 @@ def _possible_response(
             messages.success(request, notice)
         return redirect("duplicates", review_pk=review.pk)
     context = {
-        "counts": selectors.library_counts(review=review),
-        "group_count": selectors.duplicate_group_primary_ids(review=review).count(),
-        "undoable": selectors.latest_undoable_action(review=review),
+        **_summary(review),
         "possible": _possible_context(review, membership, notice=notice, error=error, focus=focus),
     }
     return render(request, "screening/_possible_response.html", context)
+
+
+# A reviewer's answer on a possible pair: the service that records it, and what it says.
+POSSIBLE_DECISIONS = {
+    "confirm": (services_possible.possible_confirm, "are duplicates"),
+    "separate": (services_possible.possible_separate, "are not duplicates"),
+}
 
 
 @review_view(Role.REVIEWER)
@@ -99,18 +114,15 @@ def possible_decide(
     request: HttpRequest, *, review: Review, membership: Membership, possible_pk: int
 ) -> HttpResponse:
     pair = get_object_or_404(PossibleDuplicate, pk=possible_pk, review=review)
-    decision = request.POST.get("decision", "")
+    decision = POSSIBLE_DECISIONS.get(request.POST.get("decision", ""))
     try:
-        if decision == "confirm":
-            services_possible.possible_confirm(pair=pair, user=request.user)
-            notice = f"Records {pair.record_a_id} and {pair.record_b_id} are duplicates."
-        elif decision == "separate":
-            services_possible.possible_separate(pair=pair, user=request.user)
-            notice = f"Records {pair.record_a_id} and {pair.record_b_id} are not duplicates."
-        else:
+        if decision is None:
             raise DomainError("Choose duplicates or not duplicates.")
+        decide, outcome = decision
+        decide(pair=pair, user=request.user)
     except DomainError as exc:
         return _possible_response(request, review, membership, error=exc.message, focus=pair.pk)
+    notice = f"Records {pair.record_a_id} and {pair.record_b_id} {outcome}."
     return _possible_response(request, review, membership, notice=notice)
 
 
@@ -133,7 +145,11 @@ def _back(request: HttpRequest, review: Review) -> str:
     return reverse("duplicates", args=[review.pk])
 
 
-def _merge_other(review: Review, raw: str) -> Record:
+def _other(review: Review, action: str, raw: str) -> Record | None:
+    """The record a merge joins (the number typed, or sent back by the confirmation page);
+    None for the actions on one record."""
+    if action != "merge":
+        return None
     raw = raw.strip()
     if not raw.isdigit():
         raise DomainError("Give the number of the record this one duplicates.")
@@ -170,7 +186,7 @@ def duplicate_action(
     record = get_object_or_404(Record, pk=record_pk, review=review)
     action = request.POST.get("action", "")
     try:
-        other = _merge_other(review, request.POST.get("other", "")) if action == "merge" else None
+        other = _other(review, action, request.POST.get("other", ""))
         if action in ("primary", "merge") and not request.POST.get("confirmed"):
             plan = selectors.dedup_plan(review=review, record=record, action=action, other=other)
             if plan.moves_work:
@@ -193,7 +209,7 @@ def duplicate_confirm(
     record = get_object_or_404(Record, pk=record_pk, review=review)
     action = request.GET.get("action", "")
     try:
-        other = _merge_other(review, request.GET.get("other", "")) if action == "merge" else None
+        other = _other(review, action, request.GET.get("other", ""))
         plan = selectors.dedup_plan(review=review, record=record, action=action, other=other)
     except DomainError as exc:
         messages.error(request, exc.message)
