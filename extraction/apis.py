@@ -1,7 +1,9 @@
 """API for extraction. Thin: serializers validate, services write, selectors read."""
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -288,9 +290,27 @@ class FieldViewSet(
         )
         return Response(FieldSerializer(field).data, status=status.HTTP_201_CREATED)
 
+    def _move_to_section(self, field: FormField, values: Mapping[str, Any]) -> FormField:
+        """A new `section` moves the field there: a section of another review is not found
+        (404); one of another form of this review is refused by the service (400)."""
+        section = get_object_or_404(FormSection, pk=values["section"], form__review=self.review)
+        if section.pk == field.section_id:
+            return field
+        moved = services_builder.field_move_to_section(
+            field=field, section=section, position=values.get("position"), user=self.request.user
+        )
+        return moved.field
+
     @extend_schema(request=FieldWriteSerializer, responses=FieldSerializer)
+    @transaction.atomic  # a move and a change together are saved together or not at all
     def partial_update(self, request: Request, review_pk: int, pk: int) -> Response:
         field = self.get_object()
+        if "section" in request.data:
+            moving = FieldWriteSerializer(data={"label": field.label, **request.data})
+            moving.is_valid(raise_exception=True)
+            field = self._move_to_section(field, moving.validated_data)
+            if set(request.data) <= {"section", "position"}:
+                return Response(FieldSerializer(field).data)
         current = {
             "label": field.label,
             "help_text": field.help_text,

@@ -11,6 +11,7 @@ derived field's rule is rewritten to read the copies of its own block's fields.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -265,6 +266,65 @@ def section_reorder(*, form: ExtractionForm, order: Sequence[int], user: Any) ->
     form.version = locked.version
 
 
+# --- move a field to another section ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldMoved:
+    """Where a field went and where it came from, so the move can be undone (moved back)."""
+
+    field: FormField
+    from_section: FormSection
+    from_position: int
+    to_section: FormSection
+    to_position: int
+
+
+def _active_fields(section_id: int) -> list[FormField]:
+    return list(
+        FormField.objects.select_for_update().filter(
+            section_id=section_id, removed_in_version__isnull=True
+        )
+    )
+
+
+@transaction.atomic
+def field_move_to_section(
+    *, field: FormField, section: FormSection, user: Any, position: int | None = None
+) -> FieldMoved:
+    """Moves an active field into another active section of the same form, at `position`
+    (1 is first; None, or past the end, is last). Its key does not change, and answers and
+    rules read fields by key, so the answers stay attached and every rule keeps working."""
+    form = ExtractionForm.objects.select_for_update().get(pk=field.form_id)
+    field = FormField.objects.select_related("section").get(pk=field.pk)
+    section = FormSection.objects.get(pk=section.pk)
+    if section.form_id != field.form_id:
+        raise DomainError(
+            f"Section '{section.title}' is on another form; copy the field there instead.",
+            field="section",
+        )
+    if field.removed_in_version is not None:
+        raise DomainError(f"'{field.label}' was removed; restore it first.")
+    if section.removed_in_version is not None:
+        raise DomainError(
+            f"Section '{section.title}' was removed; restore it first.", field="section"
+        )
+    if section.pk == field.section_id:
+        raise DomainError(f"'{field.label}' is already in '{section.title}'.", field="section")
+    old_section = field.section
+    source = _active_fields(old_section.pk)
+    from_position = next(i for i, f in enumerate(source, start=1) if f.pk == field.pk)
+    target = _active_fields(section.pk)
+    index = len(target) if position is None else min(max(position, 1) - 1, len(target))
+    target.insert(index, field)
+    field.section = section
+    field.save(update_fields=["section"])
+    _renumber([f for f in source if f.pk != field.pk])
+    _renumber(target)
+    services._bump(form, user)
+    return FieldMoved(field, old_section, from_position, section, index + 1)
+
+
 # --- duplicate, restore --------------------------------------------------------------------
 
 
@@ -309,6 +369,17 @@ def section_duplicate(*, section: FormSection, user: Any) -> FormSection:
         user=user,
         after=section,
     )
+
+
+@transaction.atomic
+def section_remove(*, section: FormSection, user: Any) -> int:
+    """Removes the section with its fields (`services.section_remove`) and answers how many of
+    them had answers, which are kept and come back with an undo."""
+    answered = selectors.answered_keys(form=section.form)
+    with_answers = section.fields.filter(removed_in_version__isnull=True, key__in=answered)
+    count = with_answers.count()
+    services.section_remove(section=section, user=user)
+    return count
 
 
 @transaction.atomic
