@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from extraction import rules, selectors, services
-from extraction.models import ExtractionForm, FormField, FormSection
+from extraction.models import ExtractionForm, FieldType, FormField, FormSection
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 
@@ -173,19 +173,21 @@ def _place_after(section: FormSection, anchor: FormSection) -> None:
     _renumber(ordered)
 
 
-def _field_input(data: Mapping[str, Any], key: str, rule: str) -> services.FieldInput:
+def field_input(data: Mapping[str, Any], *, field_type: str | None = None) -> services.FieldInput:
+    """A field as the builder page's form and the API name its inputs (`field_type`,
+    `min_value` ...); `field_type` wins over the data's (an edit keeps the field's type)."""
     return services.FieldInput(
-        key=key,
-        label=str(data.get("label") or ""),
-        field_type=str(data.get("type") or ""),
-        help_text=str(data.get("help_text") or ""),
-        required=bool(data.get("required")),
-        min_value=data.get("min"),
-        max_value=data.get("max"),
-        unit=str(data.get("unit") or ""),
-        choices=data.get("choices"),
-        columns=data.get("columns"),
-        rule=rule,
+        label=data["label"],
+        field_type=field_type or data.get("field_type") or FieldType.SHORT_TEXT,
+        key=data.get("key", ""),
+        help_text=data.get("help_text", ""),
+        required=data.get("required", False),
+        min_value=data.get("min_value"),
+        max_value=data.get("max_value"),
+        unit=data.get("unit", ""),
+        choices=data.get("choices") or [],
+        columns=data.get("columns") or [],
+        rule=data.get("rule", ""),
     )
 
 
@@ -212,7 +214,9 @@ def _add_block(
         try:
             rule = rules.rename_fields(str(data.get("rule") or ""), renames)
             services.field_add(
-                section=section, data=_field_input(data, renames[old], rule), user=user
+                section=section,
+                data=services.FieldInput.from_schema(data, key=renames[old], rule=rule),
+                user=user,
             )
         except (DomainError, rules.RuleError) as exc:
             message = exc.message if isinstance(exc, DomainError) else str(exc)
@@ -337,10 +341,10 @@ def field_duplicate(*, field: FormField, user: Any) -> FormField:
     data = selectors.field_schema(field)
     copy = services.field_add(
         section=field.section,
-        data=_field_input(
+        data=services.FieldInput.from_schema(
             {**data, "label": f"{field.label} (copy)"[:300]},
-            _free_key(field.key, taken),
-            field.rule,
+            key=_free_key(field.key, taken),
+            rule=field.rule,
         ),
         user=user,
     )

@@ -4,7 +4,6 @@ history and exports. Thin: parse the request, call one service or selector, rend
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -203,22 +202,6 @@ def section_action(
     return builder_call(request, form, lambda: section_step(request, section, action))
 
 
-def _field_input(data: Mapping[str, Any]) -> services.FieldInput:
-    return services.FieldInput(
-        label=data["label"],
-        field_type=data["field_type"],
-        key=data.get("key", ""),
-        help_text=data.get("help_text", ""),
-        required=data.get("required", False),
-        min_value=data.get("min_value"),
-        max_value=data.get("max_value"),
-        unit=data.get("unit", ""),
-        choices=data.get("choices", ""),
-        columns=data.get("columns", ""),
-        rule=data.get("rule", ""),
-    )
-
-
 @review_view(Role.LEAD)
 @require_POST
 def field_add(
@@ -232,7 +215,7 @@ def field_add(
         if not data.is_valid():
             raise DomainError("Give the field a label and a type.")
         made = services.field_add(
-            section=section, data=_field_input(data.cleaned_data), user=request.user
+            section=section, data=services_builder.field_input(data.cleaned_data), user=request.user
         )
         notice = f"Field '{made.label}' added (form version {form.version + 1})."
         return Done(notice, anchor=f"field-{made.pk}", adding=True)
@@ -315,7 +298,9 @@ def _field_update(request: HttpRequest, form: ExtractionForm, target: FormField)
     def update() -> Done:
         if not data.is_valid():
             raise DomainError("Give the field a label.")
-        services.field_update(field=target, data=_field_input(data.cleaned_data), user=request.user)
+        services.field_update(
+            field=target, data=services_builder.field_input(data.cleaned_data), user=request.user
+        )
         return Done(f"'{data.cleaned_data['label']}' saved.", anchor=f"field-{target.pk}")
 
     return builder_call(

@@ -14,6 +14,7 @@
   let pending = null; // a selector to focus once the answer to a change is on the page
   let announce = null; // a selector whose new place is read out once the answer is in
   let across = false; // the field moved to another section: its name is read out too
+  let placed = false; // this answer already put the focus where it belongs
 
   // Screen readers hear where a moved field or section landed ("Design: position 2 of 5").
   function announceMove() {
@@ -56,8 +57,14 @@
     if (pending) {
       const target = document.querySelector(pending);
       pending = null;
-      if (target) return target.focus();
+      if (target) {
+        placed = true;
+        return target.focus();
+      }
     }
+    // A swap of the whole list loads each part on its own: the Undo of a move, in the notice,
+    // must not take the focus from the moved row.
+    if (placed) return;
     const undo = root.querySelector(".undo-form button");
     if (undo) undo.focus();
   }
@@ -75,6 +82,7 @@
     const form = event.target;
     const row = form.closest("tr.field-row");
     const action = event.submitter && event.submitter.value;
+    placed = false;
     if (form.matches("form[id^=add-field-]")) pending = `#${form.id} [name=label]`;
     else if (form.matches("form.move-form") && row) {
       pending = announce = `#${row.id}`;
