@@ -9,17 +9,11 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from extraction import entry_form, exports, selectors, services, services_builder
-from extraction.builder_pages import (
-    Done,
-    Refused,
-    back_to_builder,
-    builder_call,
-    builder_page,
-    refuse,
-)
+from extraction.builder_pages import Done, Refused, builder_call, builder_page, refuse
 from extraction.forms import (
     FieldEditForm,
     FieldForm,
@@ -34,6 +28,7 @@ from extraction.models import (
     FormSection,
     Outcome,
 )
+from reviewapp.common.pages import call_and_redirect
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -70,46 +65,58 @@ def extraction_home(
     return render(request, "extraction/home.html", context)
 
 
+NAME_AND_MODE = "Give the form a name and choose single or dual extraction."
+
+
+def _builder_url(form: ExtractionForm) -> str:
+    return reverse("extraction_form_builder", args=[form.review_id, form.pk])
+
+
 @review_view(Role.LEAD)
 @require_POST
 def form_create(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    data = FormCreateForm(request.POST)
-    if data.is_valid():
-        try:
-            form = services.form_create(review=review, user=request.user, **data.cleaned_data)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Form '{form.name}' created: add its sections and fields.")
-            return redirect("extraction_form_builder", review_pk=review.pk, form_pk=form.pk)
-    else:
-        messages.error(request, "Give the form a name and choose single or dual extraction.")
-    return redirect("extraction_home", review_pk=review.pk)
+    def create() -> ExtractionForm:
+        data = FormCreateForm(request.POST)
+        if not data.is_valid():
+            raise DomainError(NAME_AND_MODE)
+        return services.form_create(review=review, user=request.user, **data.cleaned_data)
+
+    return call_and_redirect(
+        request,
+        create,
+        to=_builder_url,
+        success=lambda form: f"Form '{form.name}' created: add its sections and fields.",
+        error_to=reverse("extraction_home", args=[review.pk]),
+    )
+
+
+def _imported(request: HttpRequest, review: Review) -> ExtractionForm:
+    data = FormImportForm(request.POST, request.FILES)
+    if not data.is_valid():
+        raise DomainError("Choose a JSON file exported from a form.")
+    upload = data.cleaned_data["file"]
+    if upload.size > 2_000_000:
+        raise DomainError("The file is larger than 2 MB; a form export is much smaller.")
+    try:
+        payload = json.loads(upload.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DomainError(f"{upload.name} is not valid JSON: {exc}.") from exc
+    return services.form_import(
+        review=review, data=payload, user=request.user, name=data.cleaned_data["name"] or None
+    )
 
 
 @review_view(Role.LEAD)
 @require_POST
 def form_import(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    data = FormImportForm(request.POST, request.FILES)
-    if not data.is_valid():
-        messages.error(request, "Choose a JSON file exported from a form.")
-        return redirect("extraction_home", review_pk=review.pk)
-    upload = data.cleaned_data["file"]
-    try:
-        if upload.size > 2_000_000:
-            raise DomainError("The file is larger than 2 MB; a form export is much smaller.")
-        try:
-            payload = json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DomainError(f"{upload.name} is not valid JSON: {exc}.") from exc
-        form = services.form_import(
-            review=review, data=payload, user=request.user, name=data.cleaned_data["name"] or None
-        )
-    except DomainError as exc:
-        messages.error(request, f"Nothing was imported. {exc.message}")
-        return redirect("extraction_home", review_pk=review.pk)
-    messages.success(request, f"Form '{form.name}' imported.")
-    return redirect("extraction_form_builder", review_pk=review.pk, form_pk=form.pk)
+    return call_and_redirect(
+        request,
+        lambda: _imported(request, review),
+        to=_builder_url,
+        success=lambda form: f"Form '{form.name}' imported.",
+        error_to=reverse("extraction_home", args=[review.pk]),
+        error_prefix="Nothing was imported. ",
+    )
 
 
 @review_view()
@@ -125,16 +132,14 @@ def form_settings(
     request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
 ) -> HttpResponse:
     form = _form(review, form_pk)
-    data = FormCreateForm(request.POST)
-    if data.is_valid():
-        try:
-            services.form_update(form=form, user=request.user, **data.cleaned_data)
-            messages.success(request, "Form settings saved.")
-        except DomainError as exc:
-            messages.error(request, exc.message)
-    else:
-        messages.error(request, "Give the form a name and choose single or dual extraction.")
-    return back_to_builder(form)
+
+    def save() -> None:
+        data = FormCreateForm(request.POST)
+        if not data.is_valid():
+            raise DomainError(NAME_AND_MODE)
+        services.form_update(form=form, user=request.user, **data.cleaned_data)
+
+    return call_and_redirect(request, save, to=_builder_url(form), success="Form settings saved.")
 
 
 @review_view(Role.LEAD)
@@ -143,11 +148,11 @@ def form_move(
     request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
 ) -> HttpResponse:
     form = _form(review, form_pk)
-    try:
-        services.form_move(form=form, direction=request.POST.get("direction", ""))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("extraction_home", review_pk=review.pk)
+    return call_and_redirect(
+        request,
+        lambda: services.form_move(form=form, direction=request.POST.get("direction", "")),
+        to=reverse("extraction_home", args=[review.pk]),
+    )
 
 
 def _section_title(request: HttpRequest) -> dict[str, Any]:

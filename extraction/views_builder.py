@@ -1,21 +1,22 @@
 """The form builder's block actions as pages: reorder (drag, keyboard), duplicate, remove a
-section with undo, template blocks, and copy from another review. Each answers htmx with the
-fragment it changed (a section, or the list of sections) and anything else with a redirect to
-the builder, so the page also works without script."""
+section with undo, template blocks, and copy from another review. Each answers through
+`builder_pages.builder_call`: htmx gets the fragment it changed (a section, or the list of
+sections), anything else a redirect to the builder, so the page also works without script."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from extraction import selectors, services_builder
 from extraction.builder_pages import Done, builder_call
-from extraction.models import FormField, FormSection
+from extraction.models import ExtractionForm, FormField, FormSection
 from extraction.views import _form, section_step
+from reviewapp.common.pages import call_and_redirect
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -166,23 +167,26 @@ def copy_into(
     return builder_call(request, form, copy)
 
 
+def _copied(request: HttpRequest, review: Review) -> tuple[ExtractionForm, ExtractionForm]:
+    """The new form, and the form it copies."""
+    source = _copy_source(request).get("source_form")
+    if source is None:
+        raise DomainError("Choose a whole form to copy.", field="source")
+    name = request.POST.get("name", "").strip() or None
+    copy = services_builder.form_copy(review=review, source=source, user=request.user, name=name)
+    return copy, source
+
+
 @review_view(Role.LEAD)
 @require_POST
 def form_copy(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
     """A new form in this review with the structure of a form from another of the user's
     reviews."""
-    try:
-        source = _copy_source(request).get("source_form")
-        if source is None:
-            raise DomainError("Choose a whole form to copy.", field="source")
-        form = services_builder.form_copy(
-            review=review,
-            source=source,
-            user=request.user,
-            name=request.POST.get("name", "").strip() or None,
-        )
-    except DomainError as exc:
-        messages.error(request, f"Nothing was copied. {exc.message}")
-        return redirect("extraction_home", review_pk=review.pk)
-    messages.success(request, f"Form '{form.name}' copied from '{source.review.title}'.")
-    return redirect("extraction_form_builder", review_pk=review.pk, form_pk=form.pk)
+    return call_and_redirect(
+        request,
+        lambda: _copied(request, review),
+        to=lambda done: reverse("extraction_form_builder", args=[review.pk, done[0].pk]),
+        success=lambda done: f"Form '{done[0].name}' copied from '{done[1].review.title}'.",
+        error_to=reverse("extraction_home", args=[review.pk]),
+        error_prefix="Nothing was copied. ",
+    )
