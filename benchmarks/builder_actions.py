@@ -10,7 +10,12 @@ lead: creates the form on the extraction page, then on the builder types the "St
 section and its five fields with the keyboard (Enter saves, the cursor comes back to the next
 label, no reload) and adds the use case's organisational-support block (three indicators and
 the derived level) with one click from the templates. Then, separately, the same form copied
-from another review the lead is on. Counted as benchmarks/ui_actions.py counts: a click per
+from another review the lead is on. Last, on the typed form, a field is moved to the other
+section and back, N times each way (BUILDER_MOVES, default 20): by Alt+Shift+arrow, by "u"
+(undo), by drag onto the other section's list, and by the row's "Move to section" list; each
+timed from the key, drop or click until the live region says where the field landed (the
+whole list of sections is swapped, no reload), with p50/p95 and the server's share.
+Counted as benchmarks/ui_actions.py counts: a click per
 click or field entered, two per drop-down choice, a key per character typed or key pressed.
 The database is changed: give it one of its own.
 """
@@ -20,13 +25,23 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from ui_actions import CHROMIUM_ARGS, Counted, free_port, log_in, start_server
+from ui_actions import (
+    CHROMIUM_ARGS,
+    Counted,
+    free_port,
+    log_in,
+    measured,
+    percentile,
+    start_server,
+    timed,
+)
 
 from extraction.models import ExtractionForm
 from reviewapp.demo import DEMO_PASSWORD
@@ -110,6 +125,81 @@ def copy(page, base: str, review: Review, source_pk: int) -> tuple[int, int, int
     return c.clicks, c.keys, 1
 
 
+LANDED = "() => document.getElementById('builder-live').textContent.includes('moved to')"
+QUIET = "() => { document.getElementById('builder-live').textContent = ''; }"
+
+
+def _landed(page) -> None:
+    page.wait_for_function(LANDED)
+
+
+def moves(page, n: int) -> dict[str, tuple[str, list[float], list[float]]]:
+    """Moves the first field of the first section to the second section and back, n times
+    each way by every means the builder offers."""
+    first, second = page.locator("section.builder-section").evaluate_all(
+        "ss => ss.slice(0, 2).map(s => s.id)"
+    )
+    row = "#" + page.locator(f"#{first} tr.field-row").first.get_attribute("id")
+
+    def there_and_back(go: Callable[[], None], *, time_back: bool = False):
+        """Moves the field with `go`, then back with "u"; times one of the two."""
+
+        def run() -> list[float]:
+            times = []
+            for _ in range(n):
+                page.locator(row).focus()
+                page.evaluate(QUIET)
+                there = timed(go, lambda: _landed(page))
+                page.evaluate(QUIET)
+                page.locator(row).focus()
+                back = timed(lambda: page.keyboard.press("u"), lambda: _landed(page))
+                times.append(back if time_back else there)
+            return times
+
+        return run
+
+    def drop_onto_other_section() -> None:
+        dt = page.evaluate_handle("() => new DataTransfer()")
+        page.locator(row).dispatch_event("dragstart", {"dataTransfer": dt})
+        page.locator(f"#{second} h2").dispatch_event("dragover", {"dataTransfer": dt})
+        page.locator(row).dispatch_event("drop", {"dataTransfer": dt})
+        page.locator(row).dispatch_event("dragend", {"dataTransfer": dt})
+
+    def choose_and_move() -> None:
+        page.locator(f"{row} form.move-form select").select_option(second.removeprefix("section-"))
+        page.locator(f"{row} form.move-form button").click()
+
+    def key() -> None:
+        page.keyboard.press("Alt+Shift+ArrowDown")
+
+    def reorder() -> list[float]:
+        """For comparison: Alt+Down inside the section, which swaps only that section."""
+        times = []
+        for _ in range(n):
+            for arrow, place in (("ArrowDown", 2), ("ArrowUp", 1)):
+                page.locator(row).focus()
+                page.evaluate(QUIET)
+                times.append(
+                    timed(
+                        lambda arrow=arrow: page.keyboard.press(f"Alt+{arrow}"),
+                        lambda place=place: page.wait_for_function(
+                            "p => document.getElementById('builder-live').textContent"
+                            ".includes(`position ${p} of`)",
+                            arg=place,
+                        ),
+                    )
+                )
+        return times
+
+    return {
+        "Alt+Down within the section (reorder, for comparison)": measured("reorder", reorder),
+        "Alt+Shift+Down": measured("key", there_and_back(key)),
+        "u (undo the move)": measured("u", there_and_back(key, time_back=True)),
+        "drag onto the other section": measured("drag", there_and_back(drop_onto_other_section)),
+        "Move to section list + Move": measured("menu", there_and_back(choose_and_move)),
+    }
+
+
 def main() -> None:
     review, older = setup()
     # The ORM is read outside Playwright's event loop (Django refuses it inside).
@@ -127,6 +217,7 @@ def main() -> None:
             )
             page = log_in(browser, base, "lead")
             built = build(page, base, review)
+            moved = moves(page, int(os.environ.get("BUILDER_MOVES", "20")))
             copied = copy(page, base, review, source_pk)
             browser.close()
     finally:
@@ -144,6 +235,20 @@ def main() -> None:
         f"Copy it from another review: {copied[0]} clicks, {copied[1]} keys, "
         f"{copied[2]} full page load"
     )
+    # Clicks and keys for one move, counted as above (the row is focused by a click or Tab).
+    effort = {
+        "Alt+Down within the section (reorder, for comparison)": "1 key",
+        "Alt+Shift+Down": "1 click or Tab to the row + 1 key",
+        "u (undo the move)": "1 key",
+        "drag onto the other section": "1 drag",
+        "Move to section list + Move": "3 clicks (list, option, Move)",
+    }
+    for label, (_name, times, server) in moved.items():
+        print(
+            f"Move a field, {label} ({effort[label]}): "
+            f"p50 {percentile(times, 0.5):.0f} ms, p95 {percentile(times, 0.95):.0f} ms "
+            f"(server p50 {percentile(server, 0.5):.0f} ms), n={len(times)}, no reload"
+        )
 
 
 if __name__ == "__main__":

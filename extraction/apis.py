@@ -1,11 +1,18 @@
 """API for extraction. Thin: serializers validate, services write, selectors read."""
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -161,16 +168,66 @@ def _copy_source(request: Request) -> dict[str, Any]:
     raise ValidationError({"source_form": "Give a form or a section to copy."})
 
 
-class SectionViewSet(
+class _BuilderBlockViewSet(
     ReviewScopedAPIMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Delete, move up or down, duplicate and undo a delete: the same four actions on a section
+    and on a field, through services of one shape (`<kind>=` the block, `user=`). Each subclass
+    names its kind and its services."""
+
+    kind: ClassVar[str]
+    block_services: ClassVar[dict[str, Callable[..., Any]]]
+
+    def _call(self, action_name: str, item: Any, **kwargs: Any) -> Any:
+        service = self.block_services[action_name]
+        return service(**{self.kind: item}, user=self.request.user, **kwargs)
+
+    def perform_destroy(self, instance: Any) -> None:
+        self._call("remove", instance)
+
+    @extend_schema(request=MoveSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, review_pk: int, pk: int) -> Response:
+        item = self.get_object()
+        data = MoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        self._call("move", item, direction=data.validated_data["direction"])
+        item.refresh_from_db()
+        return Response(self.get_serializer(item).data)
+
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request: Request, review_pk: int, pk: int) -> Response:
+        copy = self._call("duplicate", self.get_object())
+        return Response(self.get_serializer(copy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, review_pk: int, pk: int) -> Response:
+        """Undoes a delete: the block is back on the form with its answers (a section with the
+        fields removed with it)."""
+        item = self.get_object()
+        self._call("restore", item)
+        item.refresh_from_db()
+        return Response(self.get_serializer(item).data)
+
+
+@extend_schema_view(duplicate=extend_schema(request=None, responses={201: SectionSerializer}))
+class SectionViewSet(_BuilderBlockViewSet):
     """Sections of the review's forms. Deleting removes the section from the form; answers stay."""
 
     serializer_class = SectionSerializer
+    kind = "section"
+
+    block_services: ClassVar[dict[str, Callable[..., Any]]] = {
+        "remove": services.section_remove,
+        "move": services.section_move,
+        "duplicate": services_builder.section_duplicate,
+        "restore": services_builder.section_restore,
+    }
 
     def get_queryset(self) -> QuerySet[FormSection]:
         return FormSection.objects.filter(form__review=self.review)
@@ -199,21 +256,6 @@ class SectionViewSet(
         )
         return Response(SectionSerializer(section).data)
 
-    def perform_destroy(self, instance: FormSection) -> None:
-        services.section_remove(section=instance, user=self.request.user)
-
-    @extend_schema(request=MoveSerializer, responses=SectionSerializer)
-    @action(detail=True, methods=["post"])
-    def move(self, request: Request, review_pk: int, pk: int) -> Response:
-        section = self.get_object()
-        data = MoveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.section_move(
-            section=section, direction=data.validated_data["direction"], user=request.user
-        )
-        section.refresh_from_db()
-        return Response(SectionSerializer(section).data)
-
     @extend_schema(request=OrderSerializer, responses=SectionSerializer)
     @action(detail=True, methods=["post"])
     def reorder(self, request: Request, review_pk: int, pk: int) -> Response:
@@ -226,49 +268,21 @@ class SectionViewSet(
         )
         return Response(SectionSerializer(section).data)
 
-    @extend_schema(request=None, responses={201: SectionSerializer})
-    @action(detail=True, methods=["post"])
-    def duplicate(self, request: Request, review_pk: int, pk: int) -> Response:
-        copy = services_builder.section_duplicate(section=self.get_object(), user=request.user)
-        return Response(SectionSerializer(copy).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=SectionSerializer)
-    @action(detail=True, methods=["post"])
-    def restore(self, request: Request, review_pk: int, pk: int) -> Response:
-        """Undoes a delete: the section comes back with the fields removed with it."""
-        section = self.get_object()
-        services_builder.section_restore(section=section, user=request.user)
-        section.refresh_from_db()
-        return Response(SectionSerializer(section).data)
-
-
-def _field_input(values: dict[str, Any], field_type: str) -> services.FieldInput:
-    return services.FieldInput(
-        label=values["label"],
-        field_type=field_type,
-        key=values.get("key", ""),
-        help_text=values.get("help_text", ""),
-        required=values.get("required", False),
-        min_value=values.get("min_value"),
-        max_value=values.get("max_value"),
-        unit=values.get("unit", ""),
-        choices=values.get("choices") or [],
-        columns=values.get("columns") or [],
-        rule=values.get("rule", ""),
-    )
-
-
-class FieldViewSet(
-    ReviewScopedAPIMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+@extend_schema_view(duplicate=extend_schema(request=None, responses={201: FieldSerializer}))
+class FieldViewSet(_BuilderBlockViewSet):
     """Fields of the review's forms. Key and type are fixed once made; deleting a field removes
     it from the form in a new version, and its answers stay readable."""
 
     serializer_class = FieldSerializer
+    kind = "field"
+
+    block_services: ClassVar[dict[str, Callable[..., Any]]] = {
+        "remove": services.field_remove,
+        "move": services.field_move,
+        "duplicate": services_builder.field_duplicate,
+        "restore": services.field_restore,
+    }
 
     def get_queryset(self) -> QuerySet[FormField]:
         return FormField.objects.filter(form__review=self.review)
@@ -283,14 +297,32 @@ class FieldViewSet(
         )
         field = services.field_add(
             section=section,
-            data=_field_input(values, values.get("field_type") or "short_text"),
+            data=services_builder.field_input(values),
             user=request.user,
         )
         return Response(FieldSerializer(field).data, status=status.HTTP_201_CREATED)
 
+    def _move_to_section(self, field: FormField, values: Mapping[str, Any]) -> FormField:
+        """A new `section` moves the field there: a section of another review is not found
+        (404); one of another form of this review is refused by the service (400)."""
+        section = get_object_or_404(FormSection, pk=values["section"], form__review=self.review)
+        if section.pk == field.section_id:
+            return field
+        moved = services_builder.field_move_to_section(
+            field=field, section=section, position=values.get("position"), user=self.request.user
+        )
+        return moved.field
+
     @extend_schema(request=FieldWriteSerializer, responses=FieldSerializer)
+    @transaction.atomic  # a move and a change together are saved together or not at all
     def partial_update(self, request: Request, review_pk: int, pk: int) -> Response:
         field = self.get_object()
+        if "section" in request.data:
+            moving = FieldWriteSerializer(data={"label": field.label, **request.data})
+            moving.is_valid(raise_exception=True)
+            field = self._move_to_section(field, moving.validated_data)
+            if set(request.data) <= {"section", "position"}:
+                return Response(FieldSerializer(field).data)
         current = {
             "label": field.label,
             "help_text": field.help_text,
@@ -306,41 +338,11 @@ class FieldViewSet(
         data.is_valid(raise_exception=True)
         field = services.field_update(
             field=field,
-            data=_field_input(
-                data.validated_data, request.data.get("field_type") or field.field_type
+            data=services_builder.field_input(
+                data.validated_data, field_type=request.data.get("field_type") or field.field_type
             ),
             user=request.user,
         )
-        return Response(FieldSerializer(field).data)
-
-    def perform_destroy(self, instance: FormField) -> None:
-        services.field_remove(field=instance, user=self.request.user)
-
-    @extend_schema(request=MoveSerializer, responses=FieldSerializer)
-    @action(detail=True, methods=["post"])
-    def move(self, request: Request, review_pk: int, pk: int) -> Response:
-        field = self.get_object()
-        data = MoveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.field_move(
-            field=field, direction=data.validated_data["direction"], user=request.user
-        )
-        field.refresh_from_db()
-        return Response(FieldSerializer(field).data)
-
-    @extend_schema(request=None, responses={201: FieldSerializer})
-    @action(detail=True, methods=["post"])
-    def duplicate(self, request: Request, review_pk: int, pk: int) -> Response:
-        copy = services_builder.field_duplicate(field=self.get_object(), user=request.user)
-        return Response(FieldSerializer(copy).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=None, responses=FieldSerializer)
-    @action(detail=True, methods=["post"])
-    def restore(self, request: Request, review_pk: int, pk: int) -> Response:
-        """Undoes a delete: the field is back on the form with its answers."""
-        field = self.get_object()
-        services.field_restore(field=field, user=request.user)
-        field.refresh_from_db()
         return Response(FieldSerializer(field).data)
 
 

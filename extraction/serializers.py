@@ -69,7 +69,16 @@ class FieldSerializer(serializers.ModelSerializer):
 
 
 class FieldWriteSerializer(serializers.Serializer):
-    section = serializers.IntegerField(required=False)
+    section = serializers.IntegerField(
+        required=False,
+        help_text="On create, the section to add to. On a change, moves the field to this "
+        "section of the same form; its key and answers go with it.",
+    )
+    position = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="With a new `section`: the place in it (1 is first); last when left out.",
+    )
     key = serializers.CharField(required=False, allow_blank=True, default="")
     label = serializers.CharField(max_length=300)
     field_type = serializers.ChoiceField(choices=FieldType.choices, required=False)

@@ -405,6 +405,26 @@ class FieldInput:
     columns: Any = None
     rule: str = ""
 
+    @classmethod
+    def from_schema(
+        cls, data: Mapping[str, Any], *, key: str | None = None, rule: str | None = None
+    ) -> FieldInput:
+        """A field as the form export writes it (`type`, `min`, `max`); `key` and `rule` replace
+        the export's (a copy under a fresh key, a rule rewritten to read the copies)."""
+        return cls(
+            key=str(data.get("key") or "") if key is None else key,
+            label=str(data.get("label") or ""),
+            field_type=str(data.get("type") or ""),
+            help_text=str(data.get("help_text") or ""),
+            required=bool(data.get("required")),
+            min_value=data.get("min"),
+            max_value=data.get("max"),
+            unit=str(data.get("unit") or ""),
+            choices=data.get("choices"),
+            columns=data.get("columns"),
+            rule=str(data.get("rule") or "") if rule is None else rule,
+        )
+
 
 def _slug(label: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
@@ -596,19 +616,7 @@ def _import_field(section: FormSection, data: dict[str, Any], user: Any) -> None
     try:
         field_add(
             section=section,
-            data=FieldInput(
-                key=str(data.get("key") or ""),
-                label=str(data.get("label") or ""),
-                field_type=str(data.get("type") or ""),
-                help_text=str(data.get("help_text") or ""),
-                required=bool(data.get("required")),
-                min_value=data.get("min"),
-                max_value=data.get("max"),
-                unit=str(data.get("unit") or ""),
-                choices=data.get("choices"),
-                columns=data.get("columns"),
-                rule=str(data.get("rule") or ""),
-            ),
+            data=FieldInput.from_schema(data),
             user=user,
         )
     except DomainError as exc:

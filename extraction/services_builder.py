@@ -11,13 +11,14 @@ derived field's rule is rewritten to read the copies of its own block's fields.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 
 from extraction import rules, selectors, services
-from extraction.models import ExtractionForm, FormField, FormSection
+from extraction.models import ExtractionForm, FieldType, FormField, FormSection
 from reviewapp.errors import DomainError
 from reviewapp.models import Review
 
@@ -172,19 +173,21 @@ def _place_after(section: FormSection, anchor: FormSection) -> None:
     _renumber(ordered)
 
 
-def _field_input(data: Mapping[str, Any], key: str, rule: str) -> services.FieldInput:
+def field_input(data: Mapping[str, Any], *, field_type: str | None = None) -> services.FieldInput:
+    """A field as the builder page's form and the API name its inputs (`field_type`,
+    `min_value` ...); `field_type` wins over the data's (an edit keeps the field's type)."""
     return services.FieldInput(
-        key=key,
-        label=str(data.get("label") or ""),
-        field_type=str(data.get("type") or ""),
-        help_text=str(data.get("help_text") or ""),
-        required=bool(data.get("required")),
-        min_value=data.get("min"),
-        max_value=data.get("max"),
-        unit=str(data.get("unit") or ""),
-        choices=data.get("choices"),
-        columns=data.get("columns"),
-        rule=rule,
+        label=data["label"],
+        field_type=field_type or data.get("field_type") or FieldType.SHORT_TEXT,
+        key=data.get("key", ""),
+        help_text=data.get("help_text", ""),
+        required=data.get("required", False),
+        min_value=data.get("min_value"),
+        max_value=data.get("max_value"),
+        unit=data.get("unit", ""),
+        choices=data.get("choices") or [],
+        columns=data.get("columns") or [],
+        rule=data.get("rule", ""),
     )
 
 
@@ -211,7 +214,9 @@ def _add_block(
         try:
             rule = rules.rename_fields(str(data.get("rule") or ""), renames)
             services.field_add(
-                section=section, data=_field_input(data, renames[old], rule), user=user
+                section=section,
+                data=services.FieldInput.from_schema(data, key=renames[old], rule=rule),
+                user=user,
             )
         except (DomainError, rules.RuleError) as exc:
             message = exc.message if isinstance(exc, DomainError) else str(exc)
@@ -265,6 +270,65 @@ def section_reorder(*, form: ExtractionForm, order: Sequence[int], user: Any) ->
     form.version = locked.version
 
 
+# --- move a field to another section ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldMoved:
+    """Where a field went and where it came from, so the move can be undone (moved back)."""
+
+    field: FormField
+    from_section: FormSection
+    from_position: int
+    to_section: FormSection
+    to_position: int
+
+
+def _active_fields(section_id: int) -> list[FormField]:
+    return list(
+        FormField.objects.select_for_update().filter(
+            section_id=section_id, removed_in_version__isnull=True
+        )
+    )
+
+
+@transaction.atomic
+def field_move_to_section(
+    *, field: FormField, section: FormSection, user: Any, position: int | None = None
+) -> FieldMoved:
+    """Moves an active field into another active section of the same form, at `position`
+    (1 is first; None, or past the end, is last). Its key does not change, and answers and
+    rules read fields by key, so the answers stay attached and every rule keeps working."""
+    form = ExtractionForm.objects.select_for_update().get(pk=field.form_id)
+    field = FormField.objects.select_related("section").get(pk=field.pk)
+    section = FormSection.objects.get(pk=section.pk)
+    if section.form_id != field.form_id:
+        raise DomainError(
+            f"Section '{section.title}' is on another form; copy the field there instead.",
+            field="section",
+        )
+    if field.removed_in_version is not None:
+        raise DomainError(f"'{field.label}' was removed; restore it first.")
+    if section.removed_in_version is not None:
+        raise DomainError(
+            f"Section '{section.title}' was removed; restore it first.", field="section"
+        )
+    if section.pk == field.section_id:
+        raise DomainError(f"'{field.label}' is already in '{section.title}'.", field="section")
+    old_section = field.section
+    source = _active_fields(old_section.pk)
+    from_position = next(i for i, f in enumerate(source, start=1) if f.pk == field.pk)
+    target = _active_fields(section.pk)
+    index = len(target) if position is None else min(max(position, 1) - 1, len(target))
+    target.insert(index, field)
+    field.section = section
+    field.save(update_fields=["section"])
+    _renumber([f for f in source if f.pk != field.pk])
+    _renumber(target)
+    services._bump(form, user)
+    return FieldMoved(field, old_section, from_position, section, index + 1)
+
+
 # --- duplicate, restore --------------------------------------------------------------------
 
 
@@ -277,10 +341,10 @@ def field_duplicate(*, field: FormField, user: Any) -> FormField:
     data = selectors.field_schema(field)
     copy = services.field_add(
         section=field.section,
-        data=_field_input(
+        data=services.FieldInput.from_schema(
             {**data, "label": f"{field.label} (copy)"[:300]},
-            _free_key(field.key, taken),
-            field.rule,
+            key=_free_key(field.key, taken),
+            rule=field.rule,
         ),
         user=user,
     )
@@ -309,6 +373,17 @@ def section_duplicate(*, section: FormSection, user: Any) -> FormSection:
         user=user,
         after=section,
     )
+
+
+@transaction.atomic
+def section_remove(*, section: FormSection, user: Any) -> int:
+    """Removes the section with its fields (`services.section_remove`) and answers how many of
+    them had answers, which are kept and come back with an undo."""
+    answered = selectors.answered_keys(form=section.form)
+    with_answers = section.fields.filter(removed_in_version__isnull=True, key__in=answered)
+    count = with_answers.count()
+    services.section_remove(section=section, user=user)
+    return count
 
 
 @transaction.atomic

@@ -4,16 +4,16 @@ history and exports. Thin: parse the request, call one service or selector, rend
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from extraction import entry_form, exports, selectors, services, services_builder
+from extraction.builder_pages import Done, Refused, builder_call, builder_page, refuse
 from extraction.forms import (
     FieldEditForm,
     FieldForm,
@@ -21,15 +21,14 @@ from extraction.forms import (
     FormImportForm,
     OutcomeForm,
     SectionForm,
-    field_initial,
 )
 from extraction.models import (
     ExtractionForm,
-    FieldType,
     FormField,
     FormSection,
     Outcome,
 )
+from reviewapp.common.pages import call_and_redirect
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
 from reviewapp.models import Membership, Review, Role
@@ -66,159 +65,65 @@ def extraction_home(
     return render(request, "extraction/home.html", context)
 
 
+NAME_AND_MODE = "Give the form a name and choose single or dual extraction."
+
+
+def _builder_url(form: ExtractionForm) -> str:
+    return reverse("extraction_form_builder", args=[form.review_id, form.pk])
+
+
 @review_view(Role.LEAD)
 @require_POST
 def form_create(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    data = FormCreateForm(request.POST)
-    if data.is_valid():
-        try:
-            form = services.form_create(review=review, user=request.user, **data.cleaned_data)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Form '{form.name}' created: add its sections and fields.")
-            return redirect("extraction_form_builder", review_pk=review.pk, form_pk=form.pk)
-    else:
-        messages.error(request, "Give the form a name and choose single or dual extraction.")
-    return redirect("extraction_home", review_pk=review.pk)
+    def create() -> ExtractionForm:
+        data = FormCreateForm(request.POST)
+        if not data.is_valid():
+            raise DomainError(NAME_AND_MODE)
+        return services.form_create(review=review, user=request.user, **data.cleaned_data)
+
+    return call_and_redirect(
+        request,
+        create,
+        to=_builder_url,
+        success=lambda form: f"Form '{form.name}' created: add its sections and fields.",
+        error_to=reverse("extraction_home", args=[review.pk]),
+    )
+
+
+def _imported(request: HttpRequest, review: Review) -> ExtractionForm:
+    data = FormImportForm(request.POST, request.FILES)
+    if not data.is_valid():
+        raise DomainError("Choose a JSON file exported from a form.")
+    upload = data.cleaned_data["file"]
+    if upload.size > 2_000_000:
+        raise DomainError("The file is larger than 2 MB; a form export is much smaller.")
+    try:
+        payload = json.loads(upload.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DomainError(f"{upload.name} is not valid JSON: {exc}.") from exc
+    return services.form_import(
+        review=review, data=payload, user=request.user, name=data.cleaned_data["name"] or None
+    )
 
 
 @review_view(Role.LEAD)
 @require_POST
 def form_import(request: HttpRequest, *, review: Review, membership: Membership) -> HttpResponse:
-    data = FormImportForm(request.POST, request.FILES)
-    if not data.is_valid():
-        messages.error(request, "Choose a JSON file exported from a form.")
-        return redirect("extraction_home", review_pk=review.pk)
-    upload = data.cleaned_data["file"]
-    try:
-        if upload.size > 2_000_000:
-            raise DomainError("The file is larger than 2 MB; a form export is much smaller.")
-        try:
-            payload = json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DomainError(f"{upload.name} is not valid JSON: {exc}.") from exc
-        form = services.form_import(
-            review=review, data=payload, user=request.user, name=data.cleaned_data["name"] or None
-        )
-    except DomainError as exc:
-        messages.error(request, f"Nothing was imported. {exc.message}")
-        return redirect("extraction_home", review_pk=review.pk)
-    messages.success(request, f"Form '{form.name}' imported.")
-    return redirect("extraction_form_builder", review_pk=review.pk, form_pk=form.pk)
-
-
-@dataclass
-class FieldRow:
-    field: FormField
-    edit_form: FieldEditForm
-    first: bool = False
-    last: bool = False
-    editing: bool = False
-
-
-@dataclass
-class SectionBox:
-    """One section of the builder page, as its fragment renders it."""
-
-    section: FormSection
-    rows: list[FieldRow]
-    add_form: FieldForm
-    first: bool = False
-    last: bool = False
-    adding: bool = False
-    notice: str = ""
-    error: bool = False
-    undo: FormField | None = None
-
-
-@dataclass
-class Refused:
-    """A refused add or edit: the bound form (every value typed, the error on its input) and
-    where it belongs on the page."""
-
-    form: FieldForm
-    section_pk: int | None = None
-    field_pk: int | None = None
-
-
-def _edit_form(f: FormField) -> FieldEditForm:
-    return FieldEditForm(initial=field_initial(f), auto_id=f"id_f{f.pk}_%s")
-
-
-def _add_form(section: FormSection) -> FieldForm:
-    return FieldForm(auto_id=f"id_s{section.pk}_%s")
-
-
-def _refuse(data: FieldForm, exc: DomainError) -> FieldForm:
-    """Puts a service's refusal beside the input it is about (or above the form)."""
-    data.add_error(exc.field if exc.field in data.fields else None, exc.message)
-    return data
-
-
-def _section_boxes(
-    form: ExtractionForm, refused: Refused | None = None
-) -> tuple[list[SectionBox], list[FormField]]:
-    layout, removed = selectors.form_layout(form=form)
-    boxes = []
-    for i, sv in enumerate(layout):
-        rows = [
-            FieldRow(f, _edit_form(f), first=j == 0, last=j == len(sv.fields) - 1)
-            for j, f in enumerate(sv.fields)
-        ]
-        box = SectionBox(sv.section, rows, _add_form(sv.section), i == 0, i == len(layout) - 1)
-        if refused and refused.section_pk == sv.section.pk:
-            box.add_form, box.adding = refused.form, True
-        for row in rows:
-            if refused and refused.field_pk == row.field.pk:
-                row.edit_form, row.editing = cast(FieldEditForm, refused.form), True
-        boxes.append(box)
-    return boxes, removed
-
-
-def _builder_page(
-    request: HttpRequest,
-    review: Review,
-    membership: Membership,
-    form: ExtractionForm,
-    refused: Refused | None = None,
-) -> HttpResponse:
-    sections, removed = _section_boxes(form, refused)
-    context = {
-        "form": form,
-        "sections": sections,
-        "removed": removed,
-        "section_form": SectionForm(),
-        "settings_form": FormCreateForm(
-            initial={
-                "name": form.name,
-                "mode": form.mode,
-                "collects_outcomes": form.collects_outcomes,
-                "description": form.description,
-            }
-        ),
-        "versions": form.versions.select_related("created_by")[:20],
-        "has_data": form.extractions.exists(),
-        "field_types": FieldType.choices,
-        "templates": services_builder.template_choices(),
-        "copy_sources": selectors.copy_sources(user=request.user),
-    }
-    status = 422 if refused else 200
-    return render(request, "extraction/builder.html", context, status=status)
+    return call_and_redirect(
+        request,
+        lambda: _imported(request, review),
+        to=_builder_url,
+        success=lambda form: f"Form '{form.name}' imported.",
+        error_to=reverse("extraction_home", args=[review.pk]),
+        error_prefix="Nothing was imported. ",
+    )
 
 
 @review_view()
 def form_builder(
     request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
 ) -> HttpResponse:
-    return _builder_page(request, review, membership, _form(review, form_pk))
-
-
-def _back_to_builder(form: ExtractionForm, anchor: str = "") -> HttpResponse:
-    response = redirect("extraction_form_builder", review_pk=form.review_id, form_pk=form.pk)
-    if anchor:
-        response["Location"] += f"#{anchor}"
-    return response
+    return builder_page(request, _form(review, form_pk))
 
 
 @review_view(Role.LEAD)
@@ -227,16 +132,14 @@ def form_settings(
     request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
 ) -> HttpResponse:
     form = _form(review, form_pk)
-    data = FormCreateForm(request.POST)
-    if data.is_valid():
-        try:
-            services.form_update(form=form, user=request.user, **data.cleaned_data)
-            messages.success(request, "Form settings saved.")
-        except DomainError as exc:
-            messages.error(request, exc.message)
-    else:
-        messages.error(request, "Give the form a name and choose single or dual extraction.")
-    return _back_to_builder(form)
+
+    def save() -> None:
+        data = FormCreateForm(request.POST)
+        if not data.is_valid():
+            raise DomainError(NAME_AND_MODE)
+        services.form_update(form=form, user=request.user, **data.cleaned_data)
+
+    return call_and_redirect(request, save, to=_builder_url(form), success="Form settings saved.")
 
 
 @review_view(Role.LEAD)
@@ -245,58 +148,23 @@ def form_move(
     request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
 ) -> HttpResponse:
     form = _form(review, form_pk)
-    try:
-        services.form_move(form=form, direction=request.POST.get("direction", ""))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("extraction_home", review_pk=review.pk)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))  # django-htmx middleware sets it
-
-
-def _fragment_context(
-    review: Review, membership: Membership, form: ExtractionForm, **extra: Any
-) -> dict[str, Any]:
-    form.refresh_from_db()
-    return {"form": form, **extra}
-
-
-def _done(
-    request: HttpRequest,
-    review: Review,
-    membership: Membership,
-    form: ExtractionForm,
-    *,
-    section_pk: int | None,
-    notice: str = "",
-    error: bool = False,
-    undo: FormField | None = None,
-    anchor: str = "",
-    refused: Refused | None = None,
-    adding: bool = False,
-) -> HttpResponse:
-    """The answer to a builder action. From htmx: only the section it changed (or the list of
-    sections), with the notice inside it. Otherwise: the whole page, as before."""
-    if not _is_htmx(request):
-        if refused:
-            return _builder_page(request, review, membership, form, refused)
-        if notice:
-            (messages.error if error else messages.success)(request, notice)
-        return _back_to_builder(form, anchor)
-    boxes, _removed = _section_boxes(form, refused)
-    box = next((b for b in boxes if b.section.pk == section_pk), None)
-    if box is None:
-        context = _fragment_context(
-            review, membership, form, sections=boxes, sections_notice=notice, error=error
-        )
-        return render(request, "extraction/_sections.html", context)
-    box.notice, box.error, box.undo = notice, error, undo
-    box.adding = box.adding or adding
-    return render(
-        request, "extraction/_section.html", _fragment_context(review, membership, form, box=box)
+    return call_and_redirect(
+        request,
+        lambda: services.form_move(form=form, direction=request.POST.get("direction", "")),
+        to=reverse("extraction_home", args=[review.pk]),
     )
+
+
+def _section_title(request: HttpRequest) -> dict[str, Any]:
+    data = SectionForm(request.POST)
+    if not data.is_valid():
+        raise DomainError("Give the section a title.")
+    return dict(data.cleaned_data)
+
+
+def _section_added(request: HttpRequest, form: ExtractionForm) -> Done:
+    section = services.section_add(form=form, user=request.user, **_section_title(request))
+    return Done(f"Section '{section.title}' added.", anchor=f"section-{section.pk}")
 
 
 @review_view(Role.LEAD)
@@ -305,24 +173,27 @@ def section_add(
     request: HttpRequest, *, review: Review, membership: Membership, form_pk: int
 ) -> HttpResponse:
     form = _form(review, form_pk)
-    data = SectionForm(request.POST)
-    try:
-        if not data.is_valid():
-            raise DomainError("Give the section a title.")
-        section = services.section_add(form=form, user=request.user, **data.cleaned_data)
-    except DomainError as exc:
-        return _done(
-            request, review, membership, form, section_pk=None, notice=exc.message, error=True
+    return builder_call(request, form, lambda: _section_added(request, form))
+
+
+def section_step(request: HttpRequest, section: FormSection, action: str) -> Done:
+    """One action on a section (move up or down, remove, rename); raises DomainError."""
+    anchor = f"section-{section.pk}"
+    if action in ("up", "down"):
+        services.section_move(section=section, direction=action, user=request.user)
+        return Done(anchor=anchor)
+    if action == "remove":
+        answered = services_builder.section_remove(section=section, user=request.user)
+        kept = (
+            f"the answers to its {answered} answered field{'s' if answered != 1 else ''} are kept"
+            if answered
+            else "nothing had been answered in it"
         )
-    return _done(
-        request,
-        review,
-        membership,
-        form,
-        section_pk=None,
-        notice=f"Section '{section.title}' added.",
-        anchor=f"section-{section.pk}",
-    )
+        return Done(f"Section '{section.title}' removed; {kept}.", undo_section=section)
+    if action == "update":
+        services.section_update(section=section, user=request.user, **_section_title(request))
+        return Done("Section saved.", anchor=anchor)
+    raise DomainError("Unknown action.")
 
 
 @review_view(Role.LEAD)
@@ -333,50 +204,7 @@ def section_action(
     form = _form(review, form_pk)
     section = get_object_or_404(FormSection, pk=section_pk, form=form)
     action = request.POST.get("action", "")
-    notice = ""
-    try:
-        if action in ("up", "down"):
-            services.section_move(section=section, direction=action, user=request.user)
-        elif action == "remove":
-            services.section_remove(section=section, user=request.user)
-            notice = f"Section '{section.title}' removed; answers to its fields are kept."
-        elif action == "update":
-            data = SectionForm(request.POST)
-            if not data.is_valid():
-                raise DomainError("Give the section a title.")
-            services.section_update(section=section, user=request.user, **data.cleaned_data)
-            notice = "Section saved."
-        else:
-            raise DomainError("Unknown action.")
-    except DomainError as exc:
-        return _done(
-            request, review, membership, form, section_pk=None, notice=exc.message, error=True
-        )
-    return _done(
-        request,
-        review,
-        membership,
-        form,
-        section_pk=None,
-        notice=notice,
-        anchor=f"section-{section.pk}",
-    )
-
-
-def _field_input(data: Mapping[str, Any]) -> services.FieldInput:
-    return services.FieldInput(
-        label=data["label"],
-        field_type=data["field_type"],
-        key=data.get("key", ""),
-        help_text=data.get("help_text", ""),
-        required=data.get("required", False),
-        min_value=data.get("min_value"),
-        max_value=data.get("max_value"),
-        unit=data.get("unit", ""),
-        choices=data.get("choices", ""),
-        columns=data.get("columns", ""),
-        rule=data.get("rule", ""),
-    )
+    return builder_call(request, form, lambda: section_step(request, section, action))
 
 
 @review_view(Role.LEAD)
@@ -387,25 +215,62 @@ def field_add(
     form = _form(review, form_pk)
     section = get_object_or_404(FormSection, pk=section_pk, form=form)
     data = FieldForm(request.POST, auto_id=f"id_s{section.pk}_%s")
-    try:
+
+    def add() -> Done:
         if not data.is_valid():
             raise DomainError("Give the field a label and a type.")
-        created = services.field_add(
-            section=section, data=_field_input(data.cleaned_data), user=request.user
+        made = services.field_add(
+            section=section, data=services_builder.field_input(data.cleaned_data), user=request.user
         )
-    except DomainError as exc:
-        refused = Refused(_refuse(data, exc), section_pk=section.pk)
-        return _done(request, review, membership, form, section_pk=section.pk, refused=refused)
-    return _done(
+        notice = f"Field '{made.label}' added (form version {form.version + 1})."
+        return Done(notice, anchor=f"field-{made.pk}", adding=True)
+
+    return builder_call(
         request,
-        review,
-        membership,
         form,
+        add,
         section_pk=section.pk,
-        notice=f"Field '{created.label}' added (form version {form.version + 1}).",
-        anchor=f"field-{created.pk}",
-        adding=True,
+        refused=lambda exc: Refused(refuse(data, exc), section_pk=section.pk),
     )
+
+
+def _field_step(request: HttpRequest, target: FormField, action: str) -> Done:
+    """One action on a field (move up or down, remove, undo a removal); raises DomainError."""
+    if action in ("up", "down"):
+        services.field_move(field=target, direction=action, user=request.user)
+        return Done()
+    if action == "remove":
+        services.field_remove(field=target, user=request.user)
+        return Done(f"'{target.label}' removed from the form; its answers are kept.", undo=target)
+    if action == "restore":
+        services.field_restore(field=target, user=request.user)
+        return Done(f"'{target.label}' is back on the form.")
+    raise DomainError("Unknown action.")
+
+
+def _position(request: HttpRequest) -> int | None:
+    raw = request.POST.get("position", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise DomainError("The place in the section is not a number.", field="position")
+    return int(raw)
+
+
+def _field_to_section(request: HttpRequest, form: ExtractionForm, target: FormField) -> Done:
+    """Moves the field to the section named in the POST (at `position`, else last)."""
+    raw = request.POST.get("section", "")
+    if not raw.isdigit():
+        raise DomainError("Choose the section to move the field to.", field="section")
+    section = get_object_or_404(FormSection, pk=int(raw), form=form)
+    moved = services_builder.field_move_to_section(
+        field=target, section=section, position=_position(request), user=request.user
+    )
+    notice = (
+        f"'{target.label}' moved from '{moved.from_section.title}' to "
+        f"'{moved.to_section.title}' (place {moved.to_position}); its answers stay with it."
+    )
+    return Done(notice, anchor=f"field-{target.pk}", undo_move=moved)
 
 
 @review_view(Role.LEAD)
@@ -417,70 +282,38 @@ def field_action(
     target = get_object_or_404(FormField, pk=field_pk, form=form)
     action = request.POST.get("action", "")
     if action == "update":
-        return _field_update(request, review, membership, form, target)
-    notice, undo, anchor = "", None, f"field-{target.pk}"
-    try:
-        if action in ("up", "down"):
-            services.field_move(field=target, direction=action, user=request.user)
-        elif action == "remove":
-            services.field_remove(field=target, user=request.user)
-            notice = f"'{target.label}' removed from the form; its answers are kept."
-            undo = target
-        elif action == "restore":
-            services.field_restore(field=target, user=request.user)
-            notice = f"'{target.label}' is back on the form."
-        else:
-            raise DomainError("Unknown action.")
-    except DomainError as exc:
-        return _done(
-            request,
-            review,
-            membership,
-            form,
-            section_pk=target.section_id,
-            notice=exc.message,
-            error=True,
-            anchor=anchor,
-        )
-    return _done(
+        return _field_update(request, form, target)
+    if action == "section":
+        # Two sections change: the answer is the whole list of sections.
+        return builder_call(request, form, lambda: _field_to_section(request, form, target))
+    return builder_call(
         request,
-        review,
-        membership,
         form,
+        lambda: _field_step(request, target, action),
         section_pk=target.section_id,
-        notice=notice,
-        undo=undo,
-        anchor=anchor,
+        anchor=f"field-{target.pk}",
     )
 
 
-def _field_update(
-    request: HttpRequest,
-    review: Review,
-    membership: Membership,
-    form: ExtractionForm,
-    target: FormField,
-) -> HttpResponse:
+def _field_update(request: HttpRequest, form: ExtractionForm, target: FormField) -> HttpResponse:
     data = FieldEditForm(
         {**request.POST.dict(), "field_type": target.field_type}, auto_id=f"id_f{target.pk}_%s"
     )
-    try:
+
+    def update() -> Done:
         if not data.is_valid():
             raise DomainError("Give the field a label.")
-        services.field_update(field=target, data=_field_input(data.cleaned_data), user=request.user)
-    except DomainError as exc:
-        refused = Refused(_refuse(data, exc), field_pk=target.pk)
-        return _done(
-            request, review, membership, form, section_pk=target.section_id, refused=refused
+        services.field_update(
+            field=target, data=services_builder.field_input(data.cleaned_data), user=request.user
         )
-    return _done(
+        return Done(f"'{data.cleaned_data['label']}' saved.", anchor=f"field-{target.pk}")
+
+    return builder_call(
         request,
-        review,
-        membership,
         form,
+        update,
         section_pk=target.section_id,
-        notice=f"'{data.cleaned_data['label']}' saved.",
-        anchor=f"field-{target.pk}",
+        refused=lambda exc: Refused(refuse(data, exc), field_pk=target.pk),
     )
 
 

@@ -199,3 +199,51 @@ def test_the_builder_passes_axe(builder):
         if v["impact"] in ("serious", "critical")
     ]
     assert violations == []
+
+
+def test_the_lead_drags_a_field_into_another_section_moves_one_by_keyboard_and_undoes(builder):
+    """The lead files "Training provided" under "Study design" by dragging it onto that
+    section's list, sends "Setting" down to "Peer worker" with Alt+Shift+Down, hears where each
+    landed, undoes the last move with "u", and picks a section from a row's "Move to" list."""
+    page, form = builder
+    design = form.sections.get(title="Study design")
+    peer = form.sections.get(title="Peer worker")
+    training = form.fields.get(key="peer_training")
+    n_randomised = form.fields.get(key="n_randomised")
+    # Dropped on the upper half of "Participants randomised": it lands just above it.
+    drag(page, f"#field-{training.pk}", f"#field-{n_randomised.pk}", lower=False)
+    page.wait_for_function(
+        "() => document.getElementById('builder-live').textContent"
+        " === 'Training provided: moved to Study design, position 3 of 6.'"
+    )
+    assert keys(page, design)[:4] == ["design", "setting", "peer_training", "n_randomised"]
+    assert "peer_training" not in keys(page, peer)
+    assert page.get_by_role("button", name="Undo: move Training provided back to Peer worker")
+    assert list(design.fields.values_list("key", flat=True))[2] == "peer_training"
+
+    setting = form.fields.get(key="setting")
+    page.locator(f"#field-{setting.pk}").focus()
+    page.keyboard.press("Alt+Shift+ArrowDown")
+    page.wait_for_function(
+        "() => document.getElementById('builder-live').textContent"
+        " === 'Setting: moved to Peer worker, position 1 of 7.'"
+    )
+    assert keys(page, peer)[0] == "setting"
+    page.wait_for_function(f"() => document.activeElement.id === 'field-{setting.pk}'")
+    # "u" undoes the last move: "Setting" goes back to its place in "Study design".
+    page.keyboard.press("u")
+    page.wait_for_function(
+        "() => document.getElementById('builder-live').textContent"
+        " === 'Setting: moved to Study design, position 2 of 6.'"
+    )
+    assert keys(page, design)[:2] == ["design", "setting"]
+
+    # Without drag or shortcuts: the row's "Move to section" list and its button.
+    notes = form.fields.get(key="training_notes")
+    page.get_by_label("Move Description of the training to section").select_option(str(design.pk))
+    page.get_by_role(
+        "button", name="Move Description of the training to the chosen section"
+    ).click()
+    page.locator(f"#section-{design.pk} tr[data-key=training_notes]").wait_for()
+    assert notes.__class__.objects.get(pk=notes.pk).section_id == design.pk
+    assert page.evaluate("() => window.stayed === true")

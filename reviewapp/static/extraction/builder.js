@@ -13,6 +13,8 @@
   };
   let pending = null; // a selector to focus once the answer to a change is on the page
   let announce = null; // a selector whose new place is read out once the answer is in
+  let across = false; // the field moved to another section: its name is read out too
+  let placed = false; // this answer already put the focus where it belongs
 
   // Screen readers hear where a moved field or section landed ("Design: position 2 of 5").
   function announceMove() {
@@ -24,7 +26,9 @@
     const kind = item.matches("tr") ? "tr.field-row" : "section.builder-section";
     const siblings = [...item.parentNode.querySelectorAll(`:scope > ${kind}`)];
     const name = item.matches("tr") ? item.querySelector("strong").textContent : item.querySelector("h2").textContent;
-    live.textContent = `${name}: position ${siblings.indexOf(item) + 1} of ${siblings.length}.`;
+    const where = across ? `moved to ${item.closest("section").querySelector("h2").textContent}, ` : "";
+    across = false;
+    live.textContent = `${name}: ${where}position ${siblings.indexOf(item) + 1} of ${siblings.length}.`;
   }
 
   function sync(form) {
@@ -53,8 +57,14 @@
     if (pending) {
       const target = document.querySelector(pending);
       pending = null;
-      if (target) return target.focus();
+      if (target) {
+        placed = true;
+        return target.focus();
+      }
     }
+    // A swap of the whole list loads each part on its own: the Undo of a move, in the notice,
+    // must not take the focus from the moved row.
+    if (placed) return;
     const undo = root.querySelector(".undo-form button");
     if (undo) undo.focus();
   }
@@ -72,7 +82,15 @@
     const form = event.target;
     const row = form.closest("tr.field-row");
     const action = event.submitter && event.submitter.value;
+    placed = false;
     if (form.matches("form[id^=add-field-]")) pending = `#${form.id} [name=label]`;
+    else if (form.matches("form.move-form") && row) {
+      pending = announce = `#${row.id}`;
+      across = true;
+    } else if (form.matches("form.undo-form[data-field]")) {
+      pending = announce = `#${form.dataset.field}`;
+      across = true;
+    }
     else if (row && action !== "remove") pending = `#${row.id}`;
   }, true);
 
@@ -98,6 +116,18 @@
       return;
     }
     const row = e.target.matches && e.target.matches("tr.field-row") ? e.target : null;
+    if (row && e.altKey && e.shiftKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+      // Alt+Shift+arrow: to the end of the section above, or the top of the section below.
+      const up = e.key === "ArrowUp";
+      const sections = [...document.querySelectorAll("#sections section.builder-section")];
+      const target = sections[sections.indexOf(row.closest("section")) + (up ? -1 : 1)];
+      const live = document.getElementById("builder-live");
+      if (!target) {
+        if (live) live.textContent = `Already in the ${up ? "first" : "last"} section.`;
+      } else moveToSection(row, target, up ? "" : "1");
+      e.preventDefault();
+      return;
+    }
     if (row && e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
       const button = row.querySelector(`button[value=${e.key === "ArrowUp" ? "up" : "down"}]`);
       if (button && !button.disabled) {
@@ -137,22 +167,42 @@
     }
   });
 
-  // Drag a field row within its section, or a section by its title; the new order is saved
-  // when it is dropped (one request with the whole order).
+  // Sends a field row to another section through its "Move to section" form.
+  function moveToSection(row, section, position) {
+    const form = row.querySelector("form.move-form");
+    if (!form) return;
+    form.querySelector("[name=section]").value = section.id.replace("section-", "");
+    form.querySelector("[name=position]").value = position;
+    form.requestSubmit(); // the submit listener sets where the focus and the announcement go
+  }
+
+  // Drag a field row within its section or into another section's list, or a section by its
+  // title; the new order (or the new section and place) is saved when it is dropped.
   let dragged = null;
+  let draggedFrom = null;
   document.addEventListener("dragstart", (e) => {
     const handle = e.target.closest && e.target.closest("h2.section-handle");
     const row = e.target.closest && e.target.closest("tr.field-row");
     dragged = handle ? handle.closest("section") : row;
     if (!dragged) return;
+    draggedFrom = dragged.closest("section");
     dragged.classList.add("dragging");
     e.dataTransfer.effectAllowed = "move";
     e.dataTransfer.setData("text/plain", dragged.id);
   });
   document.addEventListener("dragover", (e) => {
     if (!dragged || !e.target.closest) return;
-    const over = e.target.closest(dragged.matches("tr") ? "tr.field-row" : "section.builder-section");
-    if (!over || over.parentNode !== dragged.parentNode) return;
+    const isRow = dragged.matches("tr");
+    const over = e.target.closest(isRow ? "tr.field-row" : "section.builder-section");
+    const overSection = isRow && !over && e.target.closest("section.builder-section");
+    if (overSection) {
+      // Over another section but not over one of its rows: the field goes to its end.
+      e.preventDefault();
+      const body = overSection.querySelector("table.builder-fields tbody");
+      if (overSection !== dragged.closest("section") && body) body.appendChild(dragged);
+      return;
+    }
+    if (!over || (!isRow && over.parentNode !== dragged.parentNode)) return;
     e.preventDefault(); // also over the dragged item itself, or the drop would not come
     if (over === dragged) return;
     const box = over.getBoundingClientRect();
@@ -163,6 +213,11 @@
     if (!dragged) return;
     e.preventDefault();
     let form, order;
+    if (dragged.matches("tr") && dragged.closest("section") !== draggedFrom) {
+      const rows = [...dragged.parentNode.querySelectorAll(":scope > tr.field-row")];
+      moveToSection(dragged, dragged.closest("section"), String(rows.indexOf(dragged) + 1));
+      return;
+    }
     if (dragged.matches("tr")) {
       const section = dragged.closest("section");
       form = section.querySelector("form.reorder-form");
