@@ -128,8 +128,11 @@
     });
   }
 
+  // The save's events fire on its target (#entry-result, outside the form).
+  const fromSave = (e) => Boolean(e.detail.requestConfig && e.detail.requestConfig.elt === form);
   // A refused save (400 invalid, 409 someone saved first) is answered in place too.
-  form.addEventListener("htmx:beforeSwap", (e) => {
+  document.body.addEventListener("htmx:beforeSwap", (e) => {
+    if (!fromSave(e)) return;
     if (e.detail.xhr.status === 400 || e.detail.xhr.status === 409) {
       e.detail.shouldSwap = true;
       e.detail.isError = false;
@@ -166,7 +169,7 @@
     });
   }
   document.body.addEventListener("htmx:afterSwap", (e) => {
-    if (e.detail.elt !== form) return;
+    if (!fromSave(e)) return;
     placeRowFeedback();
     form.querySelectorAll(".entry-field").forEach((field) => {
       const box = field.querySelector(".field-messages");
