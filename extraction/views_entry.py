@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -188,7 +188,8 @@ def extraction_save(
     save changed and the page stays; without it, POST, redirect, GET as before."""
     form = _form(review, form_pk)
     form.review = review  # the service reads the form's review: it is this one, already loaded
-    study = _study(review, study_pk)
+    # The service refuses a study not included (a DomainError); no second check here.
+    study = get_object_or_404(Study, pk=study_pk, review=review)
     consensus_record = request.POST.get("record") == "consensus"
     version = request.POST.get("version", "")
     fields = selectors.form_fields(form=form)

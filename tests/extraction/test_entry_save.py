@@ -177,3 +177,18 @@ def test_an_in_place_save_reads_neither_the_forms_layout_nor_the_record_again(
     sql = [q["sql"] for q in queries]
     assert not [s for s in sql if 'FROM "extraction_formsection"' in s]
     assert len([s for s in sql if s.startswith("SELECT") and '"extraction_formfield"' in s]) == 2
+
+
+def test_a_save_for_a_study_not_included_is_refused_with_the_reason(
+    client_for, review, lead, sheet, qol
+):
+    from screening.models import Study
+
+    excluded = Study.objects.create(review=review, label="Never included")
+    client = client_for(lead)
+    response = client.post(save_url(review, sheet, excluded), post_for(qol), headers=HTMX)
+    assert response.status_code == 400
+    assert "not among the studies included for extraction" in response.content.decode()
+    plain = client.post(save_url(review, sheet, excluded), post_for(qol), follow=True)
+    assert "not among the studies included for extraction" in plain.content.decode()
+    assert not Extraction.objects.exists()
