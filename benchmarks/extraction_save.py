@@ -1,5 +1,7 @@
 """Extraction timings on PostgreSQL: saving a full extraction (50 fields, 4 arms, 10 outcomes)
-through the service and through the page, and rendering the comparison view of a dual
+through the service and through the page (the plain POST and redirect, the POST with the page
+reloaded after it as the browser did before the in-place save, and the in-place htmx save), with
+the SQL statements of each page request, and rendering the comparison view of a dual
 extraction with 200 fields.
 
     python benchmarks/extraction_save.py [--repeat 20]
@@ -60,9 +62,13 @@ def build_form(services: Any, review: Any, user: Any, *, name: str, mode: str, s
     return form
 
 
+_FIELDS: dict[int, list[Any]] = {}
+
+
 def answers_for(form: Any, salt: int) -> dict[str, Any]:
+    # The fields are read once, so a save's statement count holds the request's own only.
     out: dict[str, Any] = {}
-    for f in form.fields.all():
+    for f in _FIELDS.setdefault(form.pk, list(form.fields.all())):
         kind = f.field_type
         if kind == "short_text":
             out[f.key] = f"text {salt % 3}"
@@ -128,6 +134,16 @@ def post_body(answers: dict[str, Any], rows: list[dict[str, Any]], version: int)
         for key, value in row.items():
             body[f"o__{i}__{key}"] = str(value)
     return body
+
+
+def statements(call: Any) -> int:
+    """How many SQL statements one call runs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return len(queries)
 
 
 def main() -> None:
@@ -217,6 +233,30 @@ def main() -> None:
     save_page(0)
     results["save_page_post"] = timed(lambda i: save_page(i + 1), args.repeat)
     results["entry_page_get"] = timed(lambda i: client.get(url), max(20, args.repeat // 4))
+
+    # The browser's save before htmx: the POST, its redirect and the whole page again.
+    def save_page_and_reload(i: int) -> None:
+        save_page(i)
+        client.get(url)
+
+    results["save_page_post_and_get"] = timed(lambda i: save_page_and_reload(i + 1000), args.repeat)
+
+    # The in-place save (htmx): one POST answered with the changed fragments.
+    def save_htmx(i: int) -> None:
+        response = client.post(
+            url + "save/",
+            post_body(answers_for(form, i), outcome_rows(outcomes, i), page_version["n"]),
+            headers={"HX-Request": "true"},
+        )
+        assert response.status_code in (200, 302), response.content[:2000]
+        page_version["n"] += 1
+
+    results["save_htmx_post"] = timed(lambda i: save_htmx(i + 2000), args.repeat)
+    results["statements"] = {
+        "save_page_post": statements(lambda: save_page(3000)),
+        "entry_page_get": statements(lambda: client.get(url)),
+        "save_htmx_post": statements(lambda: save_htmx(3001)),
+    }
     results["outcome_rows_per_save"] = Extraction.objects.get(study=studies[0]).outcome_data.count()
 
     # Comparison view of a dual extraction with 200 fields (four times the mix), 20% differing.

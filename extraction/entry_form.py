@@ -90,6 +90,7 @@ class EntryField:
         default_factory=list
     )
     next_row: int = 0
+    cell_errors: dict[str, list[str]] = dc_field(default_factory=dict)
 
     @property
     def values(self) -> list[str]:
@@ -403,4 +404,106 @@ def extraction_input(post: QueryDict, fields: Sequence[FormField]) -> services.E
         outcomes=rows,
         notes=post.get("notes", ""),
         complete=post.get("complete") == "on",
+    )
+
+
+# --- the in-place save: only what a save changes on the page ---------------------------------
+
+
+def page_indices(post: QueryDict, prefix: str) -> list[int]:
+    """The page's numbers of the arms (`arm`) or outcome rows (`o`) posted, in the order `bind`
+    lists them. `bind` numbers them afresh from 0; the page keeps its own numbers after an
+    in-place save, so a message keyed by bound position is sent back under the page's number."""
+    found = set()
+    for name in post:
+        parts = name.split("__")
+        if parts[0] == prefix and len(parts) >= 3 and parts[1].isdigit():
+            found.add(int(parts[1]))
+    return sorted(found)
+
+
+def _row_identity(row: Mapping[str, Any]) -> tuple[str, ...]:
+    """Outcome, timepoint and arm: what makes a row one row (the model's unique constraint)."""
+    return tuple(
+        " ".join(str(row.get(k) or "").split()).lower() for k in ("outcome", "timepoint", "arm")
+    )
+
+
+@dataclass
+class SaveFeedback:
+    """The fragments an in-place save answers with: each field's messages (also those of its
+    table cells), the derived values, the outcome rows' messages under their page numbers and
+    the arms' errors, for the summary."""
+
+    fields: list[tuple[str, list[str], list[str]]]
+    derived: list[tuple[str, Any]]
+    rows: list[RowView]
+    arm_errors: list[str]
+    warning_count: int
+
+
+def _field_feedback(entries: Sequence[EntryField]) -> list[tuple[str, list[str], list[str]]]:
+    out = []
+    for e in entries:
+        errors = list(e.errors)
+        columns = {c["key"]: c.get("label", c["key"]) for c in e.field.columns or []}
+        for key, msgs in (e.cell_errors or {}).items():
+            row, _, column = key.partition(".")
+            errors += [f"Row {int(row) + 1}, {columns.get(column, column)}: {m}" for m in msgs]
+        if errors or e.warnings:
+            out.append((e.field.key, errors, e.warnings))
+    return out
+
+
+def save_feedback(
+    *,
+    fields: Sequence[FormField],
+    answers: Mapping[str, Any],
+    post: QueryDict,
+    errors: Mapping[str, list[str]] | None = None,
+    warnings: Mapping[str, list[str]] | None = None,
+    stored_rows: Sequence[Mapping[str, Any]] = (),
+) -> SaveFeedback:
+    """Place a save's errors (keyed by bound position) and warnings (keyed by the stored rows'
+    positions) on the page as it is, which the in-place save leaves untouched."""
+    errors, warnings = errors or {}, warnings or {}
+    live = [f for f in fields if f.removed_in_version is None]
+    entries = [EntryField(f, None, list(errors.get(f.key, []))) for f in live]
+    for e in entries:
+        prefix = f"{e.field.key}."
+        e.cell_errors = {k[len(prefix) :]: v for k, v in errors.items() if k.startswith(prefix)}
+        e.warnings = [
+            m
+            for k, msgs in warnings.items()
+            if k == e.field.key or k.startswith(prefix)
+            for m in msgs
+        ]
+    numbers = page_indices(post, "o")
+    on_page = {_row_identity(r): numbers[i] for i, r in enumerate(bind(post, fields)[2])}
+    rows: dict[int, RowView] = {}
+
+    def row(number: int | None) -> RowView | None:
+        if number is None:
+            return None
+        return rows.setdefault(number, RowView(number, {}, {}))
+
+    for key, msgs in errors.items():
+        parts = key.split(".", 2)
+        if parts[0] == "outcomes" and len(parts) == 3 and parts[1].isdigit():
+            at = int(parts[1])
+            if (view := row(numbers[at] if at < len(numbers) else None)) is not None:
+                view.errors[parts[2]] = " ".join(msgs)
+    for key, msgs in warnings.items():
+        parts = key.split(".", 2)
+        if parts[0] == "outcomes" and len(parts) == 3 and parts[1].isdigit():
+            at = int(parts[1])
+            stored = stored_rows[at] if at < len(stored_rows) else {}
+            if (view := row(on_page.get(_row_identity(stored)))) is not None:
+                view.warnings[parts[2]] = " ".join(msgs)
+    return SaveFeedback(
+        fields=_field_feedback(entries),
+        derived=[(f.key, answers.get(f.key)) for f in live if f.field_type == FieldType.DERIVED],
+        rows=[rows[n] for n in sorted(rows)],
+        arm_errors=[m for k, msgs in errors.items() if k.startswith("arms.") for m in msgs],
+        warning_count=sum(len(v) for v in warnings.values()),
     )

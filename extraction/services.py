@@ -805,15 +805,8 @@ def _store_outcome_rows(extraction: Extraction, rows: Sequence[Any], user: Any) 
     }
     create: list[OutcomeData] = []
     update: list[OutcomeData] = []
-    fields = [
-        "timepoint",
-        "timepoint_weeks",
-        "arm",
-        *MEASURES,
-        "conversion",
-        "conversion_inputs",
-        "notes",
-    ]
+    # Only the columns that changed go into the UPDATE: each column is a CASE over the rows.
+    changed_columns: set[str] = set()
     for row in rows:
         values = {
             "timepoint": row.timepoint,
@@ -827,15 +820,18 @@ def _store_outcome_rows(extraction: Extraction, rows: Sequence[Any], user: Any) 
         current = existing.pop(row.cell, None)
         if current is None:
             create.append(OutcomeData(extraction=extraction, outcome_id=row.outcome_id, **values))
-        elif any(_differs(getattr(current, k), v) for k, v in values.items()):
-            for k, v in values.items():
-                setattr(current, k, v)
+        elif differing := [k for k, v in values.items() if _differs(getattr(current, k), v)]:
+            for k in differing:
+                setattr(current, k, values[k])
+            changed_columns.update(differing)
             update.append(current)
     for gone in existing.values():
         gone._history_user = user  # type: ignore[attr-defined]  # django-simple-history attributes the change to this user
         gone.delete()
     if update:
-        bulk_update_with_history(update, OutcomeData, fields, batch_size=500, default_user=user)
+        bulk_update_with_history(
+            update, OutcomeData, sorted(changed_columns), batch_size=500, default_user=user
+        )
     if create:
         bulk_create_with_history(create, OutcomeData, batch_size=500, default_user=user)
     return {r.outcome_id for r in (*existing.values(), *update, *create)}

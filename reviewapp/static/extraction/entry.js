@@ -1,5 +1,7 @@
 // Extraction entry: add table rows, arms and outcome rows; show the inputs a conversion needs;
-// Ctrl+S saves.
+// Ctrl+S saves. The save is in place (htmx, hx-post on the form): the answer fills #entry-result
+// and swaps the version, the messages beside the fields and the derived values out of band; the
+// inputs are never replaced, so what was typed, the focus and the scroll position stay.
 (function () {
   const form = document.getElementById("entry-form");
   if (!form) return;
@@ -125,6 +127,57 @@
       pending = setTimeout(derive, 150);
     });
   }
+
+  // The save's events fire on its target (#entry-result, outside the form).
+  const fromSave = (e) => Boolean(e.detail.requestConfig && e.detail.requestConfig.elt === form);
+  // A refused save (400 invalid, 409 someone saved first) is answered in place too.
+  document.body.addEventListener("htmx:beforeSwap", (e) => {
+    if (!fromSave(e)) return;
+    if (e.detail.xhr.status === 400 || e.detail.xhr.status === 409) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+    if (e.detail.shouldSwap) clearFeedback();
+  });
+  function clearFeedback() {
+    form.querySelectorAll(".field-messages").forEach((box) => box.replaceChildren());
+    form.querySelectorAll("tr.row-messages, #arms .errorlist, table.repeating .errorlist").forEach((m) => m.remove());
+    form.querySelectorAll(".outcome-row [aria-invalid], .outcome-row .warn").forEach((input) => {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+      input.classList.remove("warn");
+    });
+  }
+  // The outcome rows' messages arrive in #row-feedback; each goes under its row.
+  function placeRowFeedback() {
+    const source = document.getElementById("row-feedback");
+    if (!source) return;
+    source.querySelectorAll("tr.row-messages").forEach((message) => {
+      const index = message.dataset.row;
+      const row = form.querySelector(`tr.outcome-row[data-index="${index}"]`);
+      if (!row) return;
+      message.cells[0].colSpan = row.cells.length;
+      const mark = (names, apply) => names.split(" ").filter(Boolean).forEach((name) => {
+        const input = row.querySelector(`[name="o__${index}__${name}"]`);
+        if (!input) return;
+        apply(input);
+        input.setAttribute("aria-describedby", message.id);
+      });
+      mark(message.dataset.invalid, (input) => input.setAttribute("aria-invalid", "true"));
+      mark(message.dataset.warn, (input) => input.classList.add("warn"));
+      row.after(message);
+    });
+  }
+  document.body.addEventListener("htmx:afterSwap", (e) => {
+    if (!fromSave(e)) return;
+    placeRowFeedback();
+    form.querySelectorAll(".entry-field").forEach((field) => {
+      const box = field.querySelector(".field-messages");
+      const error = Boolean(box && box.querySelector(".errorlist"));
+      field.classList.toggle("has-error", error);
+      field.classList.toggle("has-warning", !error && Boolean(box && box.querySelector(".warninglist")));
+    });
+  });
 
   document.addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "s") {
