@@ -27,6 +27,12 @@
         event.detail.isError = false;
       }
     });
+    // The messages of an earlier page load (e.g. "saved as a draft (version 2)") would
+    // contradict the version a save in place just showed.
+    document.body.addEventListener("htmx:afterSwap", (event) => {
+      if (!event.detail.elt.closest(".rob-actions")) return;
+      document.querySelectorAll("main > .messages").forEach((list) => list.remove());
+    });
     // No answer, or a server error: say so where the save's message goes; nothing on the page
     // changes, so what was typed is still there to save again.
     const unsaved = (event) => {
