@@ -85,6 +85,7 @@ def main() -> None:
         state["version"] = saved.version
 
     results["save_full_rob2_assessment"] = timed(save, args.repeat)
+    results.update(page_saves(review, tool, studies[1], outcome, user, args.repeat))
 
     client = Client()
     client.force_login(user)
@@ -118,6 +119,42 @@ def main() -> None:
     OUT.mkdir(exist_ok=True)
     (OUT / "rob_assessment.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
+
+
+def page_saves(review, tool, study, outcome, user, repeat: int) -> dict[str, object]:
+    """Saving a draft from the assessment page as the browser does: a plain form post (302, then
+    the browser loads the page again) and an htmx post (HX-Request; its answer is swapped in
+    place). Reports the time of everything the server does for one save, and its SQL statements."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from extraction.rob.models import RobAssessment
+
+    client = Client()
+    client.force_login(user)
+    url = f"/reviews/{review.pk}/rob/tools/{tool.pk}/studies/{study.pk}/assess/"
+    url += f"?outcome={outcome.pk}"
+    client.get(url)  # the session and the first page, outside the clock
+    results: dict[str, object] = {}
+    for name, headers in (("plain", {}), ("htmx", {"HTTP_HX_REQUEST": "true"})):
+        statements: list[int] = []
+
+        def post(i: int, headers: dict[str, str] = headers, statements: list[int] = statements):
+            row = RobAssessment.objects.filter(tool=tool, study=study).first()
+            form = {f"q_{q}": v for q, v in ANSWERS.items()}
+            form["q_1.3"] = "N" if i % 2 else "Y"  # a real change on every save
+            form.update(version=row.version if row else 1, action="save", outcome=outcome.pk)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.post(url, form, **headers)
+                if response.status_code == 302:  # what the browser loads next
+                    response = client.get(response["Location"])
+            assert response.status_code == 200, response.status_code
+            statements.append(len(queries))
+
+        results[f"page_save_{name}"] = timed(post, repeat)
+        results[f"page_save_{name}_sql_statements"] = max(statements)
+    return results
 
 
 if __name__ == "__main__":

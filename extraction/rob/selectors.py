@@ -104,6 +104,20 @@ def independent_pair(
     )
 
 
+def consensus_of(*, tool: RobTool, study: Study, outcome: Outcome | None) -> RobAssessment | None:
+    """The consensus of this study (and result), if the arbiter has started it."""
+    found = (
+        RobAssessment.objects.filter(
+            tool=tool, study=study, outcome=outcome, kind=RobAssessment.Kind.CONSENSUS
+        )
+        .select_related("updated_by")
+        .first()
+    )
+    if found is not None:
+        found.tool = tool  # the caller's copy: no second query for it
+    return found
+
+
 @dataclass(frozen=True)
 class QuestionDiff:
     id: str

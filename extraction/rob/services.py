@@ -176,8 +176,16 @@ def assessment_or_blank(
     """The assessment `user` works on, or an unsaved blank one: viewing the page creates
     nothing, so a study nobody has assessed never shows as "In progress"."""
     lookup = _own_lookup(tool, study, outcome, user)
-    existing = RobAssessment.objects.filter(**lookup).first()
-    return existing or RobAssessment(review_id=tool.review_id, **lookup)
+    return _existing(lookup) or RobAssessment(review_id=tool.review_id, **lookup)
+
+
+def _existing(lookup: dict[str, Any]) -> RobAssessment | None:
+    """The stored assessment of `lookup`, holding the caller's tool, study and outcome rather
+    than loading each again when the page reads them."""
+    found = RobAssessment.objects.filter(**lookup).first()
+    if found is not None:
+        found.tool, found.study, found.outcome = lookup["tool"], lookup["study"], lookup["outcome"]
+    return found
 
 
 def assessment_open(
@@ -186,7 +194,7 @@ def assessment_open(
     """The assessment `user` works on for this study (and result): the shared one in single
     mode, the user's own independent one in dual mode. Created by the first save; idempotent."""
     lookup = _own_lookup(tool, study, outcome, user)
-    existing = RobAssessment.objects.filter(**lookup).first()
+    existing = _existing(lookup)
     if existing:
         return existing
     try:
@@ -448,7 +456,7 @@ def assessment_save(
     someone saved since, nothing is written and VersionConflict carries both versions."""
     current = (
         RobAssessment.objects.select_for_update(of=("self",))
-        .select_related("tool", "updated_by")
+        .select_related("tool", "updated_by", "assessor")
         .get(pk=assessment.pk)
     )
     submitted = {

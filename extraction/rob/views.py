@@ -2,20 +2,21 @@
 the comparison/consensus page and the robvis-style summary."""
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from extraction.models import Outcome
-from extraction.rob import selectors, services
+from extraction.rob import assess_form, selectors, services
 from extraction.rob.forms import ToolForm, definition_as_text
 from extraction.rob.models import RobAssessment, RobTool
 from extraction.rob.plots import summary_bar, traffic_light
-from extraction.rob.tools import RESPONSE_LABELS, Tool
 from reviewapp.common.pages import call_and_redirect, refused_status
 from reviewapp.common.permissions import review_view
 from reviewapp.errors import DomainError
@@ -38,115 +39,74 @@ def _outcome(request: HttpRequest, review: Review, tool: RobTool) -> Outcome | N
     return get_object_or_404(Outcome, pk=int(raw), review=review)
 
 
-def _preliminary_data(post: QueryDict, base: Tool) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for f in base.preliminary:
-        if f.kind == "multi":
-            data[f.id] = post.getlist(f"pre_{f.id}")
-        else:
-            data[f.id] = post.get(f"pre_{f.id}", "")
-    return data
-
-
-def _form_data(post: QueryDict, shown: Tool, base: Tool) -> dict[str, Any]:
-    """Preliminary considerations, answers, per-domain judgements and the overall judgement
-    from the assessment form. `shown` is the variant the form was drawn for: when the
-    preliminary considerations chose another, only the answers and judgements that still
-    mean the same carry over (the page then draws the new variant's questions)."""
-    preliminary = _preliminary_data(post, base) if "pre_shown" in post else None
-    spec = base.resolve(preliminary) if preliminary is not None else shown
-    answers = {
-        q.id: post.get(f"q_{q.id}", "")
-        for d in shown.domains
-        for q in d.questions
-        if post.get(f"q_{q.id}", "")
-    }
-    answers = services.carry_over(shown, spec, answers)
-    keys = {d.key for d in spec.domains}
-    domains = {
-        d.key: {
-            "final": post.get(f"final_{d.key}", ""),
-            "justification": post.get(f"justification_{d.key}", ""),
-            "support": post.get(f"support_{d.key}", ""),
-        }
-        for d in shown.domains
-        if d.key in keys
-    }
-    return {
-        "preliminary": preliminary,
-        "answers": answers,
-        "domains": domains,
-        "overall": post.get("overall", ""),
-        "overall_justification": post.get("overall_justification", ""),
-    }
-
-
-def _preliminary_fields(base: Tool, preliminary: dict[str, Any]) -> list[dict[str, Any]]:
-    values = base.preliminary_with_defaults(preliminary)
-    return [
-        {
-            "field": f,
-            "value": values.get(f.id),
-            "shown": f.shown(values),
-            "choices": [
-                (
-                    v,
-                    label,
-                    v in (values.get(f.id) or []) if f.kind == "multi" else v == values[f.id],
-                )
-                for v, label in f.choices
-            ],
-        }
-        for f in base.preliminary
-    ]
-
-
-def _sections(spec: Tool, answers: dict, domains: dict) -> list[dict[str, Any]]:
-    """What the assessment form shows per domain: questions with their state, proposals."""
-    sections = []
-    for domain in spec.domains:
-        proposal = spec.propose_domain(domain.key, answers)
-        entry = domains.get(domain.key) or {}
-        override = entry.get("final", "") if entry.get("final") != proposal.judgement else ""
-        if not domain.algorithm:
-            override = entry.get("final", "")
-        sections.append(
-            {
-                "domain": domain,
-                "judgement_options": list(spec.domain_judgements(domain.key)),
-                "has_algorithm": domain.algorithm is not None,
-                "proposal": proposal,
-                "override": override,
-                "justification": entry.get("justification", ""),
-                "support": entry.get("support", ""),
-                "questions": [
-                    {
-                        "q": q,
-                        "dom_id": q.id.replace(".", "-"),
-                        "answer": answers.get(q.id, ""),
-                        "applies": q.applies(answers),
-                        "options": [(o, RESPONSE_LABELS.get(o, o)) for o in q.options],
-                    }
-                    for q in domain.questions
-                ],
-            }
-        )
-    return sections
-
-
-def _overall_proposal(spec: Tool, sections: list[dict[str, Any]]) -> str:
-    finals = {s["domain"].key: s["override"] or s["proposal"].judgement for s in sections}
-    return spec.propose_overall(finals) or ""
-
-
-def _version(post: QueryDict, default: int = 0) -> int:
-    """The version the form was loaded at; anything unreadable can only conflict."""
-    raw = post.get("version", "")
-    return int(raw) if raw.isdigit() else default
-
-
 def _can_assess(membership: Membership) -> bool:
     return membership.has_role(Role.REVIEWER)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))  # django-htmx middleware sets it
+
+
+def _with_outcome(url: str, outcome_id: int | None) -> str:
+    return url + (f"?outcome={outcome_id}" if outcome_id else "")
+
+
+def _htmx_refresh() -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["HX-Refresh"] = "true"
+    return response
+
+
+PageContext = Callable[[RobAssessment, dict[str, Any] | None], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    """What a page says after a save: its message, and where a plain (non-htmx) post goes."""
+
+    message: str
+    next_url: str
+    next_label: str = ""
+
+
+def _save(
+    request: HttpRequest,
+    assessment: RobAssessment,
+    *,
+    tool: RobTool,
+    page: PageContext,
+    template: str,
+    answer: Callable[[RobAssessment], SavedAnswer],
+) -> HttpResponse:
+    """Save the posted assessment form. From htmx the answer is the fragments a save changes
+    (version, status, proposals, a message, errors beside their fields), swapped in place so
+    the scroll, the focus and anything typed meanwhile stay; a refusal (400, or 409 when
+    someone saved first) is swapped the same way. A plain post gets the page again when
+    refused, else a redirect."""
+    data = assess_form.form_data(request.POST, assessment.spec, tool.spec)
+    try:
+        saved = services.assessment_save(
+            assessment=assessment,
+            user=request.user,
+            version=assess_form.version(request.POST),
+            complete=request.POST.get("action") == "complete",
+            **data,
+        )
+    except DomainError as exc:
+        current = exc.current if isinstance(exc, services.VersionConflict) else assessment
+        context = page(current, data)
+        assess_form.add_refusal(context, exc)
+        template = "rob/fragments/saved.html" if _is_htmx(request) else template
+        return render(request, template, context, status=refused_status(exc))
+    said = answer(saved)
+    before, after = assessment.spec, saved.spec
+    if not _is_htmx(request) or (before.variant, before.stopped) != (after.variant, after.stopped):
+        messages.success(request, said.message)
+        # Another variant asks other questions: htmx loads the page again to draw them.
+        return _htmx_refresh() if _is_htmx(request) else redirect(said.next_url)
+    context = page(saved, None)
+    context["saved"] = said
+    return render(request, "rob/fragments/saved.html", context)
 
 
 # ----------------------------------------------------------------------------- tools
@@ -261,40 +221,20 @@ def assessment_list(
     return render(request, "rob/assessments.html", context)
 
 
-def _assess_context(
-    review: Review,
-    membership: Membership,
-    tool: RobTool,
-    assessment: RobAssessment,
-    data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    base = tool.spec
-    preliminary = (
-        data["preliminary"] if data and data["preliminary"] is not None else assessment.preliminary
-    )
-    spec = base.resolve(preliminary)
-    answers = data["answers"] if data else assessment.answers
-    domains = data["domains"] if data else assessment.domains
-    sections = _sections(spec, answers, domains)
-    proposed_overall = _overall_proposal(spec, sections)
-    overall = data["overall"] if data else assessment.overall
-    overall_justification = (
-        data["overall_justification"] if data else assessment.overall_justification
-    )
-    return {
-        "review": review,
-        "membership": membership,
-        "tool": tool,
-        "spec": spec,
-        "assessment": assessment,
-        "preliminary_fields": _preliminary_fields(base, preliminary),
-        "licence": base.licence,
-        "sections": sections,
-        "proposed_overall": proposed_overall,
-        "overall_override": overall if overall != proposed_overall else "",
-        "overall_justification": overall_justification,
-        "judgement_options": list(spec.judgements),
-    }
+def _assessed(
+    review: Review, tool: RobTool, study: Study
+) -> Callable[[RobAssessment], SavedAnswer]:
+    def answer(saved: RobAssessment) -> SavedAnswer:
+        state = "complete" if saved.status == "complete" else "saved as a draft"
+        here = reverse("rob_assess", args=[review.pk, tool.pk, study.pk])
+        grid = reverse("rob_assessments", args=[review.pk, tool.pk])
+        return SavedAnswer(
+            message=f"Assessment of {study.label} {state} (version {saved.version}).",
+            next_url=_with_outcome(grid if state == "complete" else here, saved.outcome_id),
+            next_label=f"Back to {tool.name}" if state == "complete" else "",
+        )
+
+    return answer
 
 
 @review_view(Role.REVIEWER)
@@ -313,38 +253,20 @@ def assess(
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("rob_assessments", review_pk=review.pk, tool_pk=tool.pk)
+
+    def page(shown: RobAssessment, data: dict[str, Any] | None) -> dict[str, Any]:
+        return assess_form.context(review, membership, tool, shown, data)
+
     if request.method != "POST":
-        return render(
-            request, "rob/assess.html", _assess_context(review, membership, tool, assessment)
-        )
-    data = _form_data(request.POST, assessment.spec, tool.spec)
-    try:
-        saved = services.assessment_save(
-            assessment=assessment,
-            user=request.user,
-            version=_version(request.POST),
-            complete=request.POST.get("action") == "complete",
-            **data,
-        )
-    except services.VersionConflict as exc:
-        context = _assess_context(review, membership, tool, exc.current, data)
-        context["conflict"] = exc
-        context["theirs"] = _sections(exc.current.spec, exc.current.answers, exc.current.domains)
-        return render(request, "rob/assess.html", context, status=refused_status(exc))
-    except DomainError as exc:
-        context = _assess_context(review, membership, tool, assessment, data)
-        context["error"] = exc
-        return render(request, "rob/assess.html", context, status=400)
-    state = "complete" if saved.status == "complete" else "saved as a draft"
-    messages.success(request, f"Assessment of {study.label} {state} (version {saved.version}).")
-    target = reverse("rob_assess", args=[review.pk, tool.pk, study.pk])
-    if saved.outcome_id:
-        target += f"?outcome={saved.outcome_id}"
-    if request.POST.get("action") == "complete":
-        target = reverse("rob_assessments", args=[review.pk, tool.pk])
-        if saved.outcome_id:
-            target += f"?outcome={saved.outcome_id}"
-    return redirect(target)
+        return render(request, "rob/assess.html", page(assessment, None))
+    return _save(
+        request,
+        assessment,
+        tool=tool,
+        page=page,
+        template="rob/assess.html",
+        answer=_assessed(review, tool, study),
+    )
 
 
 @review_view(Role.REVIEWER)
@@ -387,15 +309,105 @@ def propose(
     """htmx: the proposed judgements for the answers in the form, as out-of-band swaps."""
     tool = _tool(review, tool_pk)
     base = tool.spec
-    preliminary = _preliminary_data(request.POST, base) if "pre_shown" in request.POST else {}
-    spec = base.resolve(preliminary)
-    data = _form_data(request.POST, spec, base)
-    sections = _sections(spec, data["answers"], data["domains"])
+    post = request.POST
+    spec = base.resolve(assess_form.preliminary_data(post, base) if "pre_shown" in post else {})
+    data = assess_form.form_data(post, spec, base)
+    sections = assess_form.sections(spec, data["answers"], data["domains"])
     context = {
         "sections": sections,
-        "proposed_overall": _overall_proposal(spec, sections),
+        "proposed_overall": assess_form.overall_proposal(spec, sections),
     }
     return render(request, "rob/fragments/proposals.html", context)
+
+
+@dataclass(frozen=True)
+class ConsensusPage:
+    """The study, result and pair of independent assessments a consensus page compares."""
+
+    review: Review
+    membership: Membership
+    tool: RobTool
+    study: Study
+    outcome: Outcome | None
+    left: RobAssessment
+    right: RobAssessment
+
+    @property
+    def url(self) -> str:
+        here = reverse("rob_consensus", args=[self.review.pk, self.tool.pk, self.study.pk])
+        return _with_outcome(here, self.outcome.pk if self.outcome else None)
+
+    def context(
+        self, current: RobAssessment | None, data: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        tool, left, right = self.tool, self.left, self.right
+        context = {
+            "review": self.review,
+            "membership": self.membership,
+            "tool": tool,
+            "study": self.study,
+            "outcome": self.outcome,
+            "left": left,
+            "right": right,
+            "consensus": current,
+            "diffs": selectors.comparison(tool=tool, left=left, right=right, consensus=current),
+            "preliminary_diffs": selectors.preliminary_comparison(
+                tool=tool, left=left, right=right, consensus=current
+            ),
+            "licence": tool.spec.licence,
+        }
+        if current is not None:
+            context.update(assess_form.context(self.review, self.membership, tool, current, data))
+        return context
+
+    def saved(self, saved: RobAssessment) -> SavedAnswer:
+        return SavedAnswer(message="Consensus saved.", next_url=self.url)
+
+
+def _take(request: HttpRequest, page: ConsensusPage, current: RobAssessment) -> None:
+    """Take one side's preliminary considerations or domain (action "take:<side>:<domain>")."""
+    _, side, domain = request.POST.get("action", "").split(":", 2)
+    source = page.left if side == "left" else page.right
+    services.consensus_accept(
+        consensus=current,
+        source=source,
+        domain=domain,
+        user=request.user,
+        version=assess_form.version(request.POST, current.version),
+    )
+    what = "preliminary considerations" if domain == "preliminary" else "answers"
+    messages.success(request, f"{domain}: took {source.assessor}'s {what}.")
+
+
+def _consensus_post(
+    request: HttpRequest, page: ConsensusPage, current: RobAssessment | None
+) -> HttpResponse:
+    """Start the consensus, take a side, or save the consensus form."""
+    action = request.POST.get("action", "")
+    tool, study, outcome = page.tool, page.study, page.outcome
+    try:
+        if current is None:
+            current = services.consensus_open(
+                tool=tool, study=study, outcome=outcome, user=request.user
+            )
+        if action in ("save", "complete"):
+            return _save(
+                request,
+                current,
+                tool=tool,
+                page=page.context,
+                template="rob/consensus.html",
+                answer=page.saved,
+            )
+        if action.count(":") == 2 and action.startswith("take:"):
+            _take(request, page, current)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        if current is not None:
+            current.refresh_from_db()
+        context = page.context(current)
+        return render(request, "rob/consensus.html", context, status=refused_status(exc))
+    return redirect(page.url)
 
 
 @review_view(Role.ARBITER)
@@ -405,71 +417,15 @@ def consensus(
     tool = _tool(review, tool_pk)
     study = get_object_or_404(Study, pk=study_pk, review=review)
     outcome = _outcome(request, review, tool)
-    pair = selectors.independent_pair(
-        tool=tool, study=study, outcome=outcome if tool.per_result else None
-    )
+    pair = selectors.independent_pair(tool=tool, study=study, outcome=outcome)
     if tool.mode != RobTool.Mode.DUAL or len(pair) < 2:
         messages.error(request, "Consensus needs two independent assessments of this study.")
         return redirect("rob_assessments", review_pk=review.pk, tool_pk=tool.pk)
-    left, right = pair
-    current = RobAssessment.objects.filter(
-        tool=tool, study=study, outcome=outcome if tool.per_result else None, kind="consensus"
-    ).first()
-    status = 200
+    page = ConsensusPage(review, membership, tool, study, outcome, *pair)
+    current = selectors.consensus_of(tool=tool, study=study, outcome=outcome)
     if request.method == "POST":
-        try:
-            if current is None:
-                current = services.consensus_open(
-                    tool=tool, study=study, outcome=outcome, user=request.user
-                )
-            action = request.POST.get("action", "")
-            version = _version(request.POST, current.version)
-            if action.count(":") == 2 and action.startswith("take:"):
-                _, side, domain = action.split(":", 2)
-                source = left if side == "left" else right
-                current = services.consensus_accept(
-                    consensus=current,
-                    source=source,
-                    domain=domain,
-                    user=request.user,
-                    version=version,
-                )
-                what = "preliminary considerations" if domain == "preliminary" else "answers"
-                messages.success(request, f"{domain}: took {source.assessor}'s {what}.")
-            elif action in ("save", "complete"):
-                current = services.assessment_save(
-                    assessment=current,
-                    user=request.user,
-                    version=version,
-                    complete=action == "complete",
-                    **_form_data(request.POST, current.spec, tool.spec),
-                )
-                messages.success(request, "Consensus saved.")
-            target = reverse("rob_consensus", args=[review.pk, tool.pk, study.pk])
-            return redirect(target + (f"?outcome={outcome.pk}" if outcome else ""))
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            status = refused_status(exc)
-            if current is not None:
-                current.refresh_from_db()
-    context = {
-        "review": review,
-        "membership": membership,
-        "tool": tool,
-        "study": study,
-        "outcome": outcome,
-        "left": left,
-        "right": right,
-        "consensus": current,
-        "diffs": selectors.comparison(tool=tool, left=left, right=right, consensus=current),
-        "preliminary_diffs": selectors.preliminary_comparison(
-            tool=tool, left=left, right=right, consensus=current
-        ),
-        "licence": tool.spec.licence,
-    }
-    if current is not None:
-        context.update(_assess_context(review, membership, tool, current))
-    return render(request, "rob/consensus.html", context, status=status)
+        return _consensus_post(request, page, current)
+    return render(request, "rob/consensus.html", page.context(current))
 
 
 # ----------------------------------------------------------------------------- summary

@@ -85,8 +85,9 @@ def test_a_cluster_trial_gets_domain_1b(live_server, page, review, lead, screene
     _wait_for_proposals(page, {"D1b": "High"})
     page.select_option("#q-1b-2", "N")
     _wait_for_proposals(page, {"D1b": "Low"})
-    page.click("#save-draft")
-    page.get_by_text("saved as a draft", exact=False).wait_for()
+    page.click("#save-draft")  # saved in place: the message is in the save bar
+    page.locator("#save-feedback").get_by_text("saved as a draft", exact=False).wait_for()
+    assert page.locator("main > .messages").count() == 0  # the earlier page's message went
     saved = RobAssessment.objects.get(tool=tool, study=study)
     assert saved.preliminary["design"] == "cluster"
     assert saved.domains["D1b"]["proposed"] == "Low"
