@@ -8,26 +8,49 @@
     toImageButtonOptions: { format: "png", scale: 2 },
   };
 
+  function draw(node) {
+    var target = document.getElementById(node.dataset.target);
+    if (!target) return;
+    // A poll that changed nothing in this figure leaves it alone.
+    if (target.dataset.rendered && target.dataset.rendered === node.dataset.version) return;
+    var fig = JSON.parse(node.textContent);
+    // Fit wide figures (the forest plot) to the page, down to 900 px; a narrow screen scrolls
+    // inside the figure's own box instead. Narrower fixed-width figures keep their size, and
+    // figures without a fixed width follow their container.
+    var options = Object.assign({}, config, { responsive: !fig.layout.width });
+    if (fig.layout.width > 900 && target.clientWidth > 0) {
+      fig.layout.width = Math.max(Math.min(fig.layout.width, target.clientWidth), 900);
+    }
+    target.dataset.rendered = node.dataset.version || "1";
+    window.Plotly.react(target, fig.data, fig.layout, options).then(function () {
+      document.body.dispatchEvent(new CustomEvent("figure-rendered", { detail: node.dataset.figure }));
+    });
+  }
+
+  function idle(callback) {
+    if (window.requestIdleCallback) window.requestIdleCallback(callback);
+    else setTimeout(callback, 50);
+  }
+
+  // Draw the figures in hidden tabs one at a time while the browser has nothing else to do,
+  // so that the shown one (the forest plot) is drawn first and opening a tab is instant.
+  function drawLater(nodes) {
+    if (!nodes.length) return;
+    idle(function () {
+      if (nodes[0].isConnected) draw(nodes[0]);
+      drawLater(nodes.slice(1));
+    });
+  }
+
   function render(root) {
     if (!window.Plotly) return;
-    var nodes = (root || document).querySelectorAll("script[data-figure]");
-    nodes.forEach(function (node) {
+    var hidden = [];
+    (root || document).querySelectorAll("script[data-figure]").forEach(function (node) {
       var target = document.getElementById(node.dataset.target);
-      if (!target) return;
-      // A poll that changed nothing in this figure leaves it alone.
-      if (target.dataset.rendered && target.dataset.rendered === node.dataset.version) return;
-      var fig = JSON.parse(node.textContent);
-      // Fit wide figures (the forest plot) to the page; a narrow screen scrolls inside the
-      // figure's own box instead. Figures without a fixed width follow their container.
-      var options = Object.assign({}, config, { responsive: !fig.layout.width });
-      if (fig.layout.width && target.clientWidth > 0) {
-        fig.layout.width = Math.max(Math.min(fig.layout.width, target.clientWidth), 900);
-      }
-      window.Plotly.react(target, fig.data, fig.layout, options).then(function () {
-        target.dataset.rendered = node.dataset.version || "1";
-        document.body.dispatchEvent(new CustomEvent("figure-rendered", { detail: node.dataset.figure }));
-      });
+      if (target && target.closest("[hidden]")) hidden.push(node);
+      else draw(node);
     });
+    drawLater(hidden);
   }
 
   document.addEventListener("DOMContentLoaded", function () { render(document); });
@@ -45,10 +68,14 @@
     group.querySelectorAll("[data-panel]").forEach(function (p) {
       p.hidden = p.dataset.panel !== tab.dataset.tab;
     });
-    if (window.Plotly) {
-      var panel = group.querySelector('[data-panel="' + tab.dataset.tab + '"] .js-plotly-plot');
-      if (panel) window.Plotly.Plots.resize(panel);
-    }
+    if (!window.Plotly) return;
+    var panel = group.querySelector('[data-panel="' + tab.dataset.tab + '"]');
+    var node = panel && panel.querySelector("script[data-figure]");
+    var target = node && document.getElementById(node.dataset.target);
+    if (!target) return;
+    // Not drawn yet (the tab was opened before the browser was idle): draw it now, at its size.
+    if (target.dataset.rendered !== (node.dataset.version || "1")) draw(node);
+    else window.Plotly.Plots.resize(target);
   });
   document.addEventListener("keydown", function (event) {
     if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey) return;
