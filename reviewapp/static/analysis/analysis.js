@@ -27,30 +27,14 @@
     });
   }
 
-  function idle(callback) {
-    if (window.requestIdleCallback) window.requestIdleCallback(callback);
-    else setTimeout(callback, 50);
-  }
-
-  // Draw the figures in hidden tabs one at a time while the browser has nothing else to do,
-  // so that the shown one (the forest plot) is drawn first and opening a tab is instant.
-  function drawLater(nodes) {
-    if (!nodes.length) return;
-    idle(function () {
-      if (nodes[0].isConnected) draw(nodes[0]);
-      drawLater(nodes.slice(1));
-    });
-  }
-
   function render(root) {
     if (!window.Plotly) return;
-    var hidden = [];
+    // Only the figures shown: a figure in a hidden tab is drawn when its tab is opened, so
+    // the forest plot is not kept waiting for figures nobody may look at.
     (root || document).querySelectorAll("script[data-figure]").forEach(function (node) {
       var target = document.getElementById(node.dataset.target);
-      if (target && target.closest("[hidden]")) hidden.push(node);
-      else draw(node);
+      if (target && !target.closest("[hidden]")) draw(node);
     });
-    drawLater(hidden);
   }
 
   document.addEventListener("DOMContentLoaded", function () { render(document); });
@@ -73,7 +57,7 @@
     var node = panel && panel.querySelector("script[data-figure]");
     var target = node && document.getElementById(node.dataset.target);
     if (!target) return;
-    // Not drawn yet (the tab was opened before the browser was idle): draw it now, at its size.
+    // Drawn the first time its tab opens (or the figure changed since): draw it now, at its size.
     if (target.dataset.rendered !== (node.dataset.version || "1")) draw(node);
     else window.Plotly.Plots.resize(target);
   });
