@@ -138,7 +138,7 @@ _DRAWN_BY = hashlib.sha256(
 FIGURES_JSON_TIMEOUT = 30 * 24 * 3600
 
 
-def _json_key(result: AnalysisResult, name: str, sort: str, show_rob: bool) -> str:
+def figure_json_key(result: AnalysisResult, name: str, sort: str, show_rob: bool) -> str:
     # Only the forest plot shows the sort order and the RoB column.
     options = f"{sort}:{int(show_rob)}" if name == "forest" else ""
     return f"figure-json:{_DRAWN_BY}:{result.input_hash}:{name}:{options}"
@@ -159,7 +159,7 @@ def figures_json(
         return {}
     supported = figure_names(result.computed)
     wanted = [n for n in supported if names is None or n in names]
-    keys = {name: _json_key(result, name, sort, show_rob) for name in wanted}
+    keys = {name: figure_json_key(result, name, sort, show_rob) for name in wanted}
     found = cache.get_many(list(keys.values()))
     built = {
         keys[name]: _build_json(result.computed, name, sort, show_rob)

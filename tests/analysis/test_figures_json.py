@@ -45,7 +45,7 @@ def _page(client, analysis, **query):
 
 
 def _forest_key(analysis, sort="study"):
-    return figures._json_key(analysis.current_result, "forest", sort, analysis.show_rob)
+    return figures.figure_json_key(analysis.current_result, "forest", sort, analysis.show_rob)
 
 
 def test_the_page_draws_the_figures_the_plot_builders_make(client_for, viewer, analysis):
@@ -101,9 +101,9 @@ def test_the_worker_builds_the_page_and_dashboard_figures_with_the_result(analys
     analysis.show_rob = True
     result = analysis.current_result
     keys = [
-        figures._json_key(result, "forest", analysis.sort_by, True),
-        figures._json_key(result, "forest", analysis.sort_by, False),
-        figures._json_key(result, "funnel", analysis.sort_by, True),
+        figures.figure_json_key(result, "forest", analysis.sort_by, True),
+        figures.figure_json_key(result, "forest", analysis.sort_by, False),
+        figures.figure_json_key(result, "funnel", analysis.sort_by, True),
     ]
     cache.delete_many(keys)
     figures.figures_json_warm(analysis=analysis, result=result)
