@@ -7,6 +7,14 @@ worker has not drawn (another sort order) is queued through the outbox and the p
 user to try again in a moment. Files are named by a key over the result's input hash and what
 else shows on the figure (title, sort order, RoB column), so a file is never stale: a change
 gives a new key, and the web process only serves what is there.
+
+The pages draw the same figures in the browser from their plotly JSON. Building a figure with
+plotly's Python objects takes a few hundred milliseconds (the forest plot most of it), so the
+JSON is built once per result and kept in the cache (`figures_json`), under a key over the
+result's input hash, the figure's options (sort order, RoB column) and the version of the code
+that draws it: changed data give a new input hash, hence a new key, so a cached figure is never
+stale. The worker fills the cache when it computes a result (`figures_json_warm`); a page that
+finds nothing there (another sort order, an evicted key) builds the figure and stores it.
 """
 
 from __future__ import annotations
@@ -14,12 +22,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
+import plotly
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from analysis import plots
+from analysis import plots, results, scales
 from analysis.models import Analysis, AnalysisResult
 from analysis.results import ComputedResult
 from reviewapp.common.outbox import outbox_enqueue
@@ -114,3 +125,55 @@ def figures_render(*, analysis_id: int, result_id: int, sort: str | None = None)
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
     return written
+
+
+# --- figure JSON for the pages ---------------------------------------------------------------
+
+# The code that turns a result into a figure: a deploy that changes how figures are drawn must
+# not serve figures cached by the code before it.
+_DRAWN_BY = hashlib.sha256(
+    b"".join(Path(m.__file__).read_bytes() for m in (plots, results, scales) if m.__file__)
+    + plotly.__version__.encode()
+).hexdigest()[:12]
+FIGURES_JSON_TIMEOUT = 30 * 24 * 3600
+
+
+def figure_json_key(result: AnalysisResult, name: str, sort: str, show_rob: bool) -> str:
+    # Only the forest plot shows the sort order and the RoB column.
+    options = f"{sort}:{int(show_rob)}" if name == "forest" else ""
+    return f"figure-json:{_DRAWN_BY}:{result.input_hash}:{name}:{options}"
+
+
+def _build_json(result: ComputedResult, name: str, sort: str, show_rob: bool) -> str:
+    if name == "forest":
+        return str(plots.forest_plot(result, sort=sort, show_rob=show_rob).to_json())
+    return str(plots.FIGURES[name](result).to_json())
+
+
+def figures_json(
+    *, result: AnalysisResult, sort: str, show_rob: bool, names: list[str] | None = None
+) -> dict[str, str]:
+    """Plotly JSON (untitled, for the pages) of the result's figures, in display order: from
+    the cache, built and stored when not there. `names` picks some; default all it supports."""
+    if result.error:
+        return {}
+    supported = figure_names(result.computed)
+    wanted = [n for n in supported if names is None or n in names]
+    keys = {name: figure_json_key(result, name, sort, show_rob) for name in wanted}
+    found = cache.get_many(list(keys.values()))
+    built = {
+        keys[name]: _build_json(result.computed, name, sort, show_rob)
+        for name in wanted
+        if keys[name] not in found
+    }
+    if built:
+        cache.set_many(built, timeout=FIGURES_JSON_TIMEOUT)
+    return {name: found.get(keys[name]) or built[keys[name]] for name in wanted}
+
+
+def figures_json_warm(*, analysis: Analysis, result: AnalysisResult) -> None:
+    """Build and cache the figures the analysis page and the dashboard show for this result
+    (the worker calls it when it computes the result, before the pages hear of it)."""
+    figures_json(result=result, sort=analysis.sort_by, show_rob=analysis.show_rob)
+    if analysis.show_rob:
+        figures_json(result=result, sort=analysis.sort_by, show_rob=False, names=["forest"])

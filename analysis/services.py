@@ -492,6 +492,11 @@ def analysis_store_result(
         except IntegrityError:
             # A concurrent duplicate task stored the same version first.
             result = AnalysisResult.objects.get(analysis=analysis, input_hash=digest)
+    if django_settings.FIGURES_RENDER_ON_COMPUTE and not result.error:
+        from analysis import figures
+
+        # Before the pages hear of the result, so that they find its figures built.
+        figures.figures_json_warm(analysis=analysis, result=result)
     updated = Analysis.objects.filter(pk=analysis.pk, computed_seq__lt=seq).update(
         current_result=result, computed_seq=seq, error="", error_at=None, attempts=0
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +20,6 @@ from django.views.decorators.http import require_POST
 from analysis import figures, plots, selectors, services
 from analysis.forms import AnalysisForm, GradeForm
 from analysis.models import Analysis, AnalysisResult, GradeRating, Preset
-from analysis.results import ComputedResult
 from analysis.rscript import inputs_csv, r_script
 from extraction.models import Outcome
 from reviewapp.celery import app as celery_app
@@ -32,24 +32,6 @@ from reviewapp.models import Membership, Review, Role
 logger = logging.getLogger(__name__)
 
 
-def figures_json(
-    analysis: Analysis, result: ComputedResult, sort: str | None = None
-) -> dict[str, str]:
-    """Plotly JSON per figure the result supports, for the page's small script."""
-    figs = figures.figure_names(result)
-    out = {}
-    if "forest" in figs:
-        out["forest"] = plots.forest_plot(
-            result, sort=sort or analysis.sort_by, show_rob=analysis.show_rob
-        ).to_json()
-        out["funnel"] = plots.funnel_plot(result).to_json()
-    if "leave-one-out" in figs:
-        out["leave-one-out"] = plots.leave_one_out_plot(result).to_json()
-    if "cumulative" in figs:
-        out["cumulative"] = plots.cumulative_plot(result).to_json()
-    return out
-
-
 def _result_context(analysis: Analysis, sort: str | None = None) -> dict[str, Any]:
     result = analysis.current_result
     computed = result.computed if result else None
@@ -60,8 +42,8 @@ def _result_context(analysis: Analysis, sort: str | None = None) -> dict[str, An
         "waiting_for_worker": analysis.status == "updating" and outbox_waiting(),
         "result": result,
         "computed": computed,
-        "figures": figures_json(analysis, computed, sort)
-        if result and computed and not result.error
+        "figures": figures.figures_json(result=result, sort=sort, show_rob=analysis.show_rob)
+        if result
         else {},
         "sort": sort,
         "sorts": plots.SORTS,
@@ -205,17 +187,31 @@ def _filename(analysis: Analysis, suffix: str) -> str:
     return f"{slugify(analysis.outcome.name)}-{slugify(analysis.name)}.{suffix}"
 
 
+def _figure_not_drawn(eager: bool) -> HttpResponse:
+    if eager:
+        return HttpResponse(
+            "Image export needs Chromium on the server and it failed here. Use the camera "
+            "button on the plot to save a PNG from your browser.",
+            status=503,
+            content_type="text/plain",
+        )
+    response = HttpResponse(
+        "The background worker is drawing this figure; try again in a few seconds.",
+        status=202,
+        content_type="text/plain",
+    )
+    response["Retry-After"] = "5"
+    return response
+
+
 def _figure_download(
     request: HttpRequest, analysis: Analysis, result: AnalysisResult, name: str, fmt: str
 ) -> HttpResponse | FileResponse:
     """Serve the file the worker drew; ask for it (and to come back) when it is not there."""
     sort = figures.figure_sort(analysis, request.GET.get("sort"))
-
-    def stored() -> str | None:
-        return figures.figure_stored(
-            analysis=analysis, result=result, name=name, fmt=fmt, sort=sort
-        )
-
+    stored = partial(
+        figures.figure_stored, analysis=analysis, result=result, name=name, fmt=fmt, sort=sort
+    )
     path = stored()
     eager = celery_app.conf.task_always_eager
     if path is None and eager:
@@ -228,20 +224,7 @@ def _figure_download(
     elif path is None:
         figures.figures_request(analysis=analysis, result=result, sort=sort)
     if path is None:
-        if eager:
-            return HttpResponse(
-                "Image export needs Chromium on the server and it failed here. Use the camera "
-                "button on the plot to save a PNG from your browser.",
-                status=503,
-                content_type="text/plain",
-            )
-        response = HttpResponse(
-            "The background worker is drawing this figure; try again in a few seconds.",
-            status=202,
-            content_type="text/plain",
-        )
-        response["Retry-After"] = "5"
-        return response
+        return _figure_not_drawn(eager)
     return FileResponse(
         default_storage.open(path, "rb"),
         as_attachment=True,
@@ -297,11 +280,14 @@ def _dashboard_context(review: Review, membership: Membership) -> dict[str, Any]
     data = selectors.dashboard(review=review, user=membership.user)
     for card in data["cards"]:
         result = card.result
-        card.forest_json = (
-            plots.forest_plot(result.computed, sort=card.analysis.sort_by).to_json()
-            if result and not result.error and result.computed.studies
-            else ""
+        forest = (
+            figures.figures_json(
+                result=result, sort=card.analysis.sort_by, show_rob=False, names=["forest"]
+            )
+            if result and card.analysis
+            else {}
         )
+        card.forest_json = forest.get("forest", "")
     return {"review": review, "membership": membership, **data}
 
 
