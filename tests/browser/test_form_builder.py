@@ -205,6 +205,8 @@ def test_the_lead_drags_a_field_into_another_section_moves_one_by_keyboard_and_u
     """The lead files "Training provided" under "Study design" by dragging it onto that
     section's list, sends "Setting" down to "Peer worker" with Alt+Shift+Down, hears where each
     landed, undoes the last move with "u", and picks a section from a row's "Move to" list."""
+    from extraction.models import FormField
+
     page, form = builder
     design = form.sections.get(title="Study design")
     peer = form.sections.get(title="Peer worker")
@@ -245,5 +247,16 @@ def test_the_lead_drags_a_field_into_another_section_moves_one_by_keyboard_and_u
         "button", name="Move Description of the training to the chosen section"
     ).click()
     page.locator(f"#section-{design.pk} tr[data-key=training_notes]").wait_for()
-    assert notes.__class__.objects.get(pk=notes.pk).section_id == design.pk
+    assert FormField.objects.get(pk=notes.pk).section_id == design.pk
+
+    # Dragged over the other section but let go outside any list: it stays where it was.
+    hours = form.fields.get(key="training_hours")
+    before = keys(page, peer)
+    dt = page.evaluate_handle("() => new DataTransfer()")
+    page.locator(f"#field-{hours.pk}").dispatch_event("dragstart", {"dataTransfer": dt})
+    page.locator(f"#section-{design.pk} h2").dispatch_event("dragover", {"dataTransfer": dt})
+    assert "training_hours" in keys(page, design)
+    page.locator(f"#field-{hours.pk}").dispatch_event("dragend", {"dataTransfer": dt})
+    assert keys(page, peer) == before
+    assert FormField.objects.get(pk=hours.pk).section_id == peer.pk
     assert page.evaluate("() => window.stayed === true")

@@ -180,12 +180,14 @@
   // title; the new order (or the new section and place) is saved when it is dropped.
   let dragged = null;
   let draggedFrom = null;
+  let home = null; // where the dragged item stood, to put it back when it is not dropped
   document.addEventListener("dragstart", (e) => {
     const handle = e.target.closest && e.target.closest("h2.section-handle");
     const row = e.target.closest && e.target.closest("tr.field-row");
     dragged = handle ? handle.closest("section") : row;
     if (!dragged) return;
     draggedFrom = dragged.closest("section");
+    home = { parent: dragged.parentNode, next: dragged.nextSibling };
     dragged.classList.add("dragging");
     e.dataTransfer.effectAllowed = "move";
     e.dataTransfer.setData("text/plain", dragged.id);
@@ -212,6 +214,7 @@
   document.addEventListener("drop", (e) => {
     if (!dragged) return;
     e.preventDefault();
+    home = null; // dropped: the new place is saved below
     let form, order;
     if (dragged.matches("tr") && dragged.closest("section") !== draggedFrom) {
       const rows = [...dragged.parentNode.querySelectorAll(":scope > tr.field-row")];
@@ -233,6 +236,9 @@
   });
   document.addEventListener("dragend", () => {
     if (dragged) dragged.classList.remove("dragging");
+    // Let go outside any list (or Esc): nothing was saved, so nothing looks moved either.
+    if (dragged && home) home.parent.insertBefore(dragged, home.next);
+    home = null;
     dragged = null;
   });
 })();
