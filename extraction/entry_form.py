@@ -460,12 +460,14 @@ def save_feedback(
     fields: Sequence[FormField],
     answers: Mapping[str, Any],
     post: QueryDict,
+    posted_rows: Sequence[Mapping[str, Any]],
     errors: Mapping[str, list[str]] | None = None,
     warnings: Mapping[str, list[str]] | None = None,
     stored_rows: Sequence[Mapping[str, Any]] = (),
 ) -> SaveFeedback:
     """Place a save's errors (keyed by bound position) and warnings (keyed by the stored rows'
-    positions) on the page as it is, which the in-place save leaves untouched."""
+    positions) on the page as it is, which the in-place save leaves untouched. `posted_rows`
+    are the outcome rows `bind` made of `post`."""
     errors, warnings = errors or {}, warnings or {}
     live = [f for f in fields if f.removed_in_version is None]
     entries = [EntryField(f, None, list(errors.get(f.key, []))) for f in live]
@@ -479,7 +481,7 @@ def save_feedback(
             for m in msgs
         ]
     numbers = page_indices(post, "o")
-    on_page = {_row_identity(r): numbers[i] for i, r in enumerate(bind(post, fields)[2])}
+    on_page = {_row_identity(r): numbers[i] for i, r in enumerate(posted_rows)}
     rows: dict[int, RowView] = {}
 
     def row(number: int | None) -> RowView | None:

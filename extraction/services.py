@@ -883,8 +883,12 @@ def extraction_save(
     data: ExtractionInput,
     expected_version: int,
     kind: str | None = None,
+    fields: list[FormField] | None = None,
 ) -> Extraction:
     """Save one extraction record whole (answers, arms, outcome data) or nothing.
+
+    `fields` are the form's fields (`selectors.form_fields`) when the caller has read them
+    already to bind its input; otherwise they are read here.
 
     `expected_version` is the version the editor started from (0 for a record not yet made);
     if someone saved in between, ConflictError carries the stored version and nothing is written.
@@ -914,7 +918,8 @@ def extraction_save(
                 "The consensus is built once both extractors have saved their extraction."
             )
 
-    fields = selectors.form_fields(form=form)
+    if fields is None:
+        fields = selectors.form_fields(form=form)
     errors = Errors()
     answers = clean_answers(
         fields=fields,

@@ -82,6 +82,7 @@ def _saved_fragment(
     study: Study,
     fields: list[FormField],
     record: Extraction,
+    posted_rows: list[dict[str, Any]],
 ) -> HttpResponse:
     """The in-place save's answer: the new version, the record's line, the message announced to
     screen readers, the plausibility warnings beside their inputs and the derived values. The
@@ -95,6 +96,7 @@ def _saved_fragment(
         fields=fields,
         answers=record.answers,
         post=request.POST,
+        posted_rows=posted_rows,
         warnings=plausibility.by_key(warnings),
         stored_rows=rows,
     )
@@ -124,6 +126,7 @@ def _refused_fragment(
             fields=fields,
             answers=entry_form.with_derived(fields, answers),
             post=request.POST,
+            posted_rows=rows,
             errors=errors,
         ),
     }
@@ -140,7 +143,7 @@ def _saved(record: Extraction, study: Study) -> str:
     return f"{study.label}: {state} (version {record.version})."
 
 
-def _refused(
+def _refused_page(
     request: HttpRequest,
     review: Review,
     membership: Membership,
@@ -179,6 +182,27 @@ def _refused(
     return render(request, "extraction/entry.html", context, status=refused_status(exc))
 
 
+def _refused(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    form: ExtractionForm,
+    study: Study,
+    fields: list[FormField],
+    exc: DomainError,
+    consensus_record: bool,
+) -> HttpResponse:
+    """In place (htmx), the refusal's fragments; without htmx, the page again with the input
+    as typed, or, for any other refusal (a study not included, no consensus yet), the
+    extraction home with the reason."""
+    if _htmx(request):
+        return _refused_fragment(request, form, fields, exc)
+    if isinstance(exc, (services.ConflictError, services.ValidationFailed)):
+        return _refused_page(request, review, membership, form, study, exc, consensus_record)
+    messages.error(request, exc.message)
+    return redirect("extraction_home", review_pk=review.pk)
+
+
 @review_view(Role.REVIEWER)
 @require_POST
 def extraction_save(
@@ -196,23 +220,20 @@ def extraction_save(
     try:
         if consensus_record:
             services.consensus_allowed(form=form, study=study, membership=membership)
+        data = entry_form.extraction_input(request.POST, fields)
         record = services.extraction_save(
             form=form,
             study=study,
             user=request.user,
-            data=entry_form.extraction_input(request.POST, fields),
+            data=data,
             expected_version=int(version) if version.isdigit() else -1,
             kind=Extraction.Kind.CONSENSUS if consensus_record else None,
+            fields=fields,
         )
     except DomainError as exc:
-        if _htmx(request):
-            return _refused_fragment(request, form, fields, exc)
-        if isinstance(exc, (services.ConflictError, services.ValidationFailed)):
-            return _refused(request, review, membership, form, study, exc, consensus_record)
-        messages.error(request, exc.message)
-        return redirect("extraction_home", review_pk=review.pk)
+        return _refused(request, review, membership, form, study, fields, exc, consensus_record)
     if _htmx(request):
-        return _saved_fragment(request, review, form, study, fields, record)
+        return _saved_fragment(request, review, form, study, fields, record, data.outcomes)
     messages.success(request, _saved(record, study))
     url = reverse("extraction_entry", args=[review.pk, form.pk, study.pk])
     return redirect(url + ("?record=consensus" if consensus_record else ""))
