@@ -13,8 +13,9 @@ plotly's Python objects takes a few hundred milliseconds (the forest plot most o
 JSON is built once per result and kept in the cache (`figures_json`), under a key over the
 result's input hash, the figure's options (sort order, RoB column) and the version of the code
 that draws it: changed data give a new input hash, hence a new key, so a cached figure is never
-stale. The worker fills the cache when it computes a result (`figures_json_warm`); a page that
-finds nothing there (another sort order, an evicted key) builds the figure and stores it.
+stale. The worker fills the cache when it computes a result (`figures_json_warm`, with
+`FIGURES_RENDER_ON_COMPUTE` as for the files); a page that finds nothing there (another sort
+order, an evicted key, no worker) builds the figure and stores it.
 """
 
 from __future__ import annotations

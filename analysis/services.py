@@ -495,8 +495,13 @@ def analysis_store_result(
     if django_settings.FIGURES_RENDER_ON_COMPUTE and not result.error:
         from analysis import figures
 
-        # Before the pages hear of the result, so that they find its figures built.
-        figures.figures_json_warm(analysis=analysis, result=result)
+        # Before the pages hear of the result, so that they find its figures built. A figure
+        # that fails to build must not keep the numbers from being shown: the page that asks
+        # for it builds it again (and reports the error) itself.
+        try:
+            figures.figures_json_warm(analysis=analysis, result=result)
+        except Exception:
+            logger.exception("building the figures of analysis %s failed", analysis.pk)
     updated = Analysis.objects.filter(pk=analysis.pk, computed_seq__lt=seq).update(
         current_result=result, computed_seq=seq, error="", error_at=None, attempts=0
     )
