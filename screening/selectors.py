@@ -21,7 +21,7 @@ from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from reviewapp.errors import DomainError
-from reviewapp.models import Review
+from reviewapp.models import Membership, Review
 from screening import keeper
 from screening.models import (
     Decision,
@@ -348,13 +348,20 @@ def screening_item(*, record: Record, stage: str) -> ScreeningItem | None:
 
 
 def visible_votes(
-    *, record: Record, stage: str, user: Any, settings: StageSettings
+    *,
+    record: Record,
+    stage: str,
+    user: Any,
+    settings: StageSettings,
+    membership: Membership | None = None,
 ) -> list[Decision]:
-    """The votes `user` may see on `record` (screening/visibility.py has the rule)."""
+    """The votes `user` may see on `record` (screening/visibility.py has the rule);
+    `membership`: the user's, when the caller has it already."""
     from screening.visibility import votes_visible_q
 
     votes = Decision.objects.filter(record=record, stage=stage).select_related("reviewer")
-    votes = votes.filter(votes_visible_q(review=record.review_id, user=user))
+    visible = votes_visible_q(review=record.review_id, user=user, membership=membership)
+    votes = votes.filter(visible)
     return list(votes.order_by("id"))
 
 

@@ -488,10 +488,22 @@ def decision_amend(
 
 @transaction.atomic
 def conflict_resolve(
-    *, item: ScreeningItem, arbiter: Any, verdict: str, reason: str = "", note: str = ""
+    *,
+    item: ScreeningItem,
+    arbiter: Any,
+    verdict: str,
+    reason: str = "",
+    note: str = "",
+    membership: Membership | None = None,
 ) -> ScreeningItem:
-    """The arbiter's final decision. The reviewers' votes stay as they were."""
-    membership = Membership.objects.filter(review_id=item.review_id, user=arbiter).first()
+    """The arbiter's final decision. The reviewers' votes stay as they were. `membership`: the
+    arbiter's in the item's review, when the caller has looked it up already."""
+    if (
+        membership is None
+        or membership.review_id != item.review_id
+        or membership.user_id != arbiter.pk
+    ):
+        membership = Membership.objects.filter(review_id=item.review_id, user=arbiter).first()
     if membership is None or not membership.has_role(Role.ARBITER):
         raise DomainError("Only the arbiter or the lead resolves conflicts.", field="arbiter")
     item = ScreeningItem.objects.select_for_update().select_related("review").get(pk=item.pk)

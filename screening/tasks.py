@@ -5,6 +5,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from screening import services, services_imports, services_ranking
+from screening.ranking.priority import background_priority
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,14 @@ def import_delete_task(batch_id: int, user_id: int, keep_screened: bool) -> str:
 )
 def train_ranking_task(self: Any, review_id: int, stage: str) -> int | None:
     try:
-        state = services_ranking.ranking_train(review_id=review_id, stage=stage)
+        if self.request.is_eager:
+            # Without a broker the task runs inside the web request that queued it: that
+            # process must keep its priority.
+            state = services_ranking.ranking_train(review_id=review_id, stage=stage)
+        else:
+            # A worker shares the cores with the web processes: it trains on what they leave.
+            with background_priority():
+                state = services_ranking.ranking_train(review_id=review_id, stage=stage)
     except Exception as exc:
         # The lead sees the failure on the screening page; screening goes on with the last
         # ranking. Retry with backoff (1, 2, 4, ... s, capped at a minute).

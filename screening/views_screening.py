@@ -22,6 +22,7 @@ from screening.models import (
     Record,
     ScreeningItem,
     Stage,
+    StageSettings,
 )
 from screening.next_record import lease_renew, next_record
 from screening.views import _can_screen, _stage
@@ -112,51 +113,83 @@ def _screen_context(
     stage: str,
     record: Record | None,
     *,
+    settings: StageSettings | None = None,
+    fresh: bool = False,
     error: str = "",
     notice: str = "",
 ) -> dict[str, object]:
-    settings = selectors.stage_settings(review=review, stage=stage)
-    mine = (
-        selectors.my_decision(record=record, stage=stage, reviewer=request.user) if record else None
-    )
-    item = selectors.screening_item(record=record, stage=stage) if record else None
-    previous = selectors.previous_decision(
-        review=review, stage=stage, reviewer=request.user, before=mine
-    )
-    following = (
-        selectors.following_decision(review=review, stage=stage, reviewer=request.user, after=mine)
-        if mine
-        else None
-    )
-    votes = (
-        selectors.visible_votes(record=record, stage=stage, user=request.user, settings=settings)
-        if record
-        else []
-    )
-    fulltext = getattr(record, "fulltext", None) if record and stage == Stage.FULL_TEXT else None
-    has_pdf = bool(fulltext and fulltext.pdf)
+    """The screening page's context. `settings`: the stage's, when the view has them already;
+    `fresh`: `record` was just served by next_record (see _vote_context)."""
+    if settings is None:
+        settings = selectors.stage_settings(review=review, stage=stage)
     return {
         "stage": stage,
         "stage_label": Stage(stage).label,
         "settings": settings,
         "record": record,
-        "mine": mine,
-        "item": item,
-        "others": [v for v in votes if v.reviewer_id != request.user.pk],
-        "locked": bool(item and item.status == ScreeningItem.Status.RESOLVED),
-        "vote_locked": bool(mine and selectors.vote_is_locked(decision=mine)),
-        "previous": previous,
-        "following": following,
         "queues": selectors.queue_counts(review=review, stage=stage, reviewer=request.user),
         "queue_labels": selectors.QUEUES,
+        "error": error,
+        "notice": notice,
+        "reasons": list(enumerate(settings.exclusion_reasons, start=1)),
+        **_vote_context(request, review, membership, stage, record, settings, fresh),
+        **_fulltext_context(stage, record, settings),
+    }
+
+
+def _vote_context(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    stage: str,
+    record: Record | None,
+    settings: StageSettings,
+    fresh: bool,
+) -> dict[str, object]:
+    """The reviewer's own vote on `record`, the votes they may see, the arrows and the locks.
+    A record fresh from next_record is open and not voted by the reviewer (that is what it
+    serves): no vote of theirs, no later one, no resolution to read, and at a blind stage no
+    other vote they may see (screening/visibility.py), so none of those is queried."""
+    user = request.user
+    mine, item = None, None
+    if record is not None and not fresh:
+        mine = selectors.my_decision(record=record, stage=stage, reviewer=user)
+        item = selectors.screening_item(record=record, stage=stage)
+    votes = (
+        []
+        if record is None or (fresh and settings.blind)
+        else selectors.visible_votes(
+            record=record, stage=stage, user=user, settings=settings, membership=membership
+        )
+    )
+    return {
+        "mine": mine,
+        "item": item,
+        "others": [v for v in votes if v.reviewer_id != user.pk],
+        "locked": bool(item and item.status == ScreeningItem.Status.RESOLVED),
+        "vote_locked": bool(mine and selectors.vote_is_locked(decision=mine)),
+        "previous": selectors.previous_decision(
+            review=review, stage=stage, reviewer=user, before=mine
+        ),
+        "following": (
+            selectors.following_decision(review=review, stage=stage, reviewer=user, after=mine)
+            if mine
+            else None
+        ),
+    }
+
+
+def _fulltext_context(
+    stage: str, record: Record | None, settings: StageSettings
+) -> dict[str, object]:
+    fulltext = getattr(record, "fulltext", None) if record and stage == Stage.FULL_TEXT else None
+    has_pdf = bool(fulltext and fulltext.pdf)
+    return {
         "fulltext": fulltext,
         # The lead's rule: no vote on a report whose PDF is not attached.
         "needs_pdf": bool(
             record and stage == Stage.FULL_TEXT and settings.votes_need_pdf and not has_pdf
         ),
-        "error": error,
-        "notice": notice,
-        "reasons": list(enumerate(settings.exclusion_reasons, start=1)),
     }
 
 
@@ -184,10 +217,14 @@ def screen(
     stage = _stage(stage)
     wanted = request.GET.get("record", "")
     if wanted.isdigit():
-        record: Record | None = _stage_record(review, stage, int(wanted))
-    else:
-        record = next_record(review=review, stage=stage, reviewer=request.user)
-    return _render_screen(request, _screen_context(request, review, membership, stage, record))
+        record = _stage_record(review, stage, int(wanted))
+        return _render_screen(request, _screen_context(request, review, membership, stage, record))
+    settings = selectors.stage_settings(review=review, stage=stage)
+    upcoming = next_record(review=review, stage=stage, reviewer=request.user, settings=settings)
+    context = _screen_context(
+        request, review, membership, stage, upcoming, settings=settings, fresh=True
+    )
+    return _render_screen(request, context)
 
 
 @review_view(Role.REVIEWER)
@@ -218,8 +255,18 @@ def decide(
     if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
         messages.success(request, notice + ".")
         return redirect("screen", review_pk=review.pk, stage=stage)
-    upcoming = next_record(review=review, stage=stage, reviewer=request.user)
-    context = _screen_context(request, review, membership, stage, upcoming, notice=notice)
+    return _render_next(request, review, membership, stage, notice=notice)
+
+
+def _render_next(
+    request: HttpRequest, review: Review, membership: Membership, stage: str, *, notice: str
+) -> HttpResponse:
+    """The reviewer's next record, leased to them, as the screening page's fragment."""
+    settings = selectors.stage_settings(review=review, stage=stage)
+    upcoming = next_record(review=review, stage=stage, reviewer=request.user, settings=settings)
+    context = _screen_context(
+        request, review, membership, stage, upcoming, settings=settings, fresh=True, notice=notice
+    )
     return _render_screen(request, context)
 
 
@@ -315,10 +362,13 @@ def _conflict_answer(
         if error:
             messages.error(request, error)
         return redirect("conflicts", review_pk=review.pk, stage=stage)
+    item = selectors.conflict_item(review=review, stage=stage, pk=item_pk)
+    resolved = item.status == ScreeningItem.Status.RESOLVED
     context = {
         "stage": stage,
-        "item": selectors.conflict_item(review=review, stage=stage, pk=item_pk),
-        "settings": selectors.stage_settings(review=review, stage=stage),
+        "item": item,
+        # Only the form of an unresolved card lists the exclusion reasons.
+        "settings": None if resolved else selectors.stage_settings(review=review, stage=stage),
         "error": error,
     }
     # htmx swaps only 2xx answers: a refusal is shown inside the card.
@@ -336,6 +386,7 @@ def conflict_resolve(
         services_screening.conflict_resolve(
             item=item,
             arbiter=request.user,
+            membership=membership,
             verdict=request.POST.get("verdict", ""),
             reason=request.POST.get("reason", ""),
             note=request.POST.get("note", ""),
@@ -376,6 +427,27 @@ def vote_amend(
     """The arbiter or the lead changes a locked vote, with a reason. Open votes are 404 here:
     they are their author's to change, and this page must not show them to anyone else."""
     stage = _stage(stage)
+    decision = _locked_vote(review, stage, decision_pk)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            _amend(request, decision)
+        except DomainError as exc:
+            error, status = exc.message, 400
+        else:
+            return redirect("conflicts", review_pk=review.pk, stage=stage)
+    context = {
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "decision": decision,
+        "settings": selectors.stage_settings(review=review, stage=stage),
+        "error": error,
+        "posted": request.POST,
+    }
+    return render(request, "screening/amend_vote.html", context, status=status)
+
+
+def _locked_vote(review: Review, stage: str, decision_pk: int) -> Decision:
     decision = get_object_or_404(
         Decision.objects.select_related("reviewer", "record"),
         pk=decision_pk,
@@ -384,35 +456,23 @@ def vote_amend(
     )
     if not selectors.vote_is_locked(decision=decision):
         raise Http404("This vote is not locked.")
-    settings = selectors.stage_settings(review=review, stage=stage)
-    error, status = "", 200
-    if request.method == "POST":
-        try:
-            services_screening.decision_amend(
-                decision=decision,
-                by=request.user,
-                verdict=request.POST.get("verdict", ""),
-                reason=request.POST.get("reason", ""),
-                why=request.POST.get("why", ""),
-            )
-        except DomainError as exc:
-            error, status = exc.message, 400
-        else:
-            messages.success(
-                request,
-                f"The vote of {decision.reviewer.get_username()} on record "
-                f"{decision.record_id} was amended.",
-            )
-            return redirect("conflicts", review_pk=review.pk, stage=stage)
-    context = {
-        "stage": stage,
-        "stage_label": Stage(stage).label,
-        "decision": decision,
-        "settings": settings,
-        "error": error,
-        "posted": request.POST,
-    }
-    return render(request, "screening/amend_vote.html", context, status=status)
+    return decision
+
+
+def _amend(request: HttpRequest, decision: Decision) -> None:
+    """The amendment from the form; a refusal is raised as the service's DomainError."""
+    services_screening.decision_amend(
+        decision=decision,
+        by=request.user,
+        verdict=request.POST.get("verdict", ""),
+        reason=request.POST.get("reason", ""),
+        why=request.POST.get("why", ""),
+    )
+    messages.success(
+        request,
+        f"The vote of {decision.reviewer.get_username()} on record "
+        f"{decision.record_id} was amended.",
+    )
 
 
 @review_view(Role.REVIEWER)
@@ -443,11 +503,9 @@ def lease_action(
         except DomainError as exc:
             context = _screen_context(request, review, membership, stage, None, error=exc.message)
             return _render_screen(request, context, status=400)
-        upcoming = next_record(review=review, stage=stage, reviewer=request.user)
         notice = f"Skipped record {record_pk}: it comes back at the end of your queue."
         if not request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware sets it
             messages.success(request, notice)
             return redirect("screen", review_pk=review.pk, stage=stage)
-        context = _screen_context(request, review, membership, stage, upcoming, notice=notice)
-        return _render_screen(request, context)
+        return _render_next(request, review, membership, stage, notice=notice)
     return HttpResponse(f"Unknown action '{action}'.", status=400)
