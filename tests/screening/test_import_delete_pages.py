@@ -271,3 +271,24 @@ def test_the_confirmation_page_shows_the_progress_of_a_running_deletion(
     assert "The deletion of this import is already running" in html
     assert "deleting records" in html and 'value="40"' in html
     assert "would lose" not in html and "keep the screened copies" not in html
+
+
+def test_queueing_a_deletion_while_the_broker_is_away_says_it_waits_for_the_worker(
+    imported, review, lead, client_for
+):
+    from reviewapp.common.outbox import WAITING_MESSAGE, OutboxTask
+
+    # Work an earlier page could not hand to the broker: it is down.
+    OutboxTask.objects.create(task_name="screening.import_delete", attempts=1, last_error="down")
+    url = f"/reviews/{review.pk}/imports/{imported.pk}/delete/"
+
+    queued = client_for(lead).post(url, follow=True)
+
+    assert [str(m) for m in queued.context["messages"]] == [
+        "Deleting the records of medline.ris in the background.",
+        WAITING_MESSAGE,
+    ]
+    refused = client_for(lead).post(url, follow=True)  # queued already: no second notice
+    assert [str(m) for m in refused.context["messages"]] == [
+        "medline.ris is already being deleted."
+    ]

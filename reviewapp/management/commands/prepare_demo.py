@@ -16,7 +16,10 @@ def unapplied_migrations() -> int:
 
 
 class Command(BaseCommand):
-    help = "Migrate, load the demo, collect static files and print the logins (make run)."
+    help = (
+        "Migrate and load the demo when not done yet, collect static files, print the logins "
+        "and, with --serve, run the development server (make run)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--url", default="http://127.0.0.1:8000/")
