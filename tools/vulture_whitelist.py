@@ -63,6 +63,3 @@ _.prepare_value
 _.subscribers  # reviewapp/events.py: tests/test_architecture.py checks who subscribes
 _.record_search_refresh  # builds the search vectors of factory-made records (no import)
 _.sei  # analysis.stats result API, checked against metafor in test_published_values.py
-
-# Dead, in a file another change owns at the moment; delete with that change.
-_.labels_after_priors  # screening/ranking/simulate.py: no caller

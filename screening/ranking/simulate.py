@@ -26,9 +26,6 @@ class SimulationResult:
     n_prior: int
     trainings: int
 
-    def labels_after_priors(self, labels: np.ndarray) -> np.ndarray:
-        return np.asarray(labels)[self.order[self.n_prior :]]
-
     def summary(self, labels: np.ndarray) -> dict[str, float | int]:
         """The figures of the whole order, the prior records first (the convention of the
         figures ASReview LAB's `simulate` command gives and the issue quotes), and WSS@95 on
