@@ -1,6 +1,7 @@
-"""Risk-of-bias timings on PostgreSQL: saving a full RoB 2 assessment, the live proposal
-fragment, the assessment grid, the summary page (plots) and the robvis CSV, plus the speed of
-the pure algorithms.
+"""Risk-of-bias timings on PostgreSQL: saving a full RoB 2 assessment (the service, and from the
+page: a plain post with its redirect and reload, or htmx in place, with SQL statements), the live
+proposal fragment, the assessment grid, the summary page (plots) and the robvis CSV, plus the
+speed of the pure algorithms.
 
     python benchmarks/rob_assessment.py [--studies 200] [--repeat 20]
     python benchmarks/rob_assessment.py --studies 200 --repeat 200   # the documented run
