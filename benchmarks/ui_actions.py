@@ -457,7 +457,7 @@ def main() -> None:
             rows.append(measured("Resolve a conflict (in place)", resolve))
             rows.append(
                 measured(
-                    "Save an extraction (Ctrl+S, page reload)",
+                    "Save an extraction (Ctrl+S, in place)",
                     lambda: extraction_saves(lead, base, data, n),
                 )
             )
@@ -468,7 +468,7 @@ def main() -> None:
                 )
             )
             rows.append(
-                measured("Save a RoB assessment (Ctrl+S, page reload)", lambda: rob_saves(lead, n))
+                measured("Save a RoB assessment (Ctrl+S, in place)", lambda: rob_saves(lead, n))
             )
             rows.append(
                 measured(
