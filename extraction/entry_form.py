@@ -449,7 +449,8 @@ def _field_feedback(entries: Sequence[EntryField]) -> list[tuple[str, list[str],
         columns = {c["key"]: c.get("label", c["key"]) for c in e.field.columns or []}
         for key, msgs in (e.cell_errors or {}).items():
             row, _, column = key.partition(".")
-            errors += [f"Row {int(row) + 1}, {columns.get(column, column)}: {m}" for m in msgs]
+            where = f"Row {int(row) + 1}, {columns.get(column, column)}" if row.isdigit() else key
+            errors += [f"{where}: {m}" for m in msgs]
         if errors or e.warnings:
             out.append((e.field.key, errors, e.warnings))
     return out

@@ -3,6 +3,7 @@ actions): Ctrl+S saves in place, the page stays where it was with what was typed
 save says what to fix beside the inputs, and a save after someone else's says so in place."""
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from extraction import services
 from tests.browser.test_extraction import login
@@ -42,6 +43,16 @@ def marker(page):
 
 def version(page):
     return page.input_value("#entry-form input[name=version]")
+
+
+def severe_axe_violations(page):
+    """axe-core's serious and critical findings on the page as it is now."""
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']}: {v['help']} at {[n['html'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def wait_for_version(page, expected):
@@ -112,6 +123,7 @@ def test_a_refused_save_keeps_every_typed_value_and_shows_the_errors_beside_them
     ]
     assert page.locator("#a-org_support").inner_text() == "higher"
     assert version(page) == "0" and marker(page) == "still here" and loads == []
+    assert severe_axe_violations(page) == []
 
     # Fixed and saved again: the error goes, the save is taken.
     row.locator("[name$='__sd']").fill("1")
@@ -146,6 +158,7 @@ def test_a_save_after_someone_elses_says_so_in_place_and_keeps_what_was_typed(
     assert mine.input_value("#a-design") == "Cluster randomised"
     assert mine.input_value("#a-training_hours") == "12"
     assert marker(mine) == "still here" and loads == []
+    assert severe_axe_violations(mine) == []
 
     # Saving again, knowingly, replaces their version with this one.
     mine.keyboard.press("Control+s")

@@ -141,7 +141,7 @@
   });
   function clearFeedback() {
     form.querySelectorAll(".field-messages").forEach((box) => box.replaceChildren());
-    form.querySelectorAll("tr.row-messages, #arms .errorlist, table.repeating .errorlist").forEach((m) => m.remove());
+    form.querySelectorAll("tr.row-messages, #arms .errorlist, table.repeating td > [role=alert]").forEach((m) => m.remove());
     form.querySelectorAll(".outcome-row [aria-invalid], .outcome-row .warn").forEach((input) => {
       input.removeAttribute("aria-invalid");
       input.removeAttribute("aria-describedby");
