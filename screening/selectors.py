@@ -14,7 +14,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     TextField,
 )
 from django.db.models.functions import Cast
@@ -292,50 +291,49 @@ def screening_queue(*, review: Review, stage: str, reviewer: Any, queue: str) ->
     return records.filter(Exists(_mine(stage, reviewer)), Exists(_items(stage, statuses[queue])))
 
 
+# The records screened at a stage (stage_records) as SQL on the record `r`.
+_STAGE_RECORDS = "r.review_id = %(review)s AND r.duplicate_of_id IS NULL"
+_FULL_TEXT_RECORDS = """
+    AND EXISTS (SELECT 1 FROM screening_screeningitem t WHERE t.record_id = r.id
+                AND t.stage = 'ta' AND t.final_verdict = 'include')
+    AND NOT EXISTS (SELECT 1 FROM screening_fulltextreport f WHERE f.record_id = r.id
+                    AND f.not_retrieved_reason <> '')
+"""
+_QUEUE_COUNTS = """
+SELECT
+    (SELECT count(*) FROM screening_record r WHERE {records}),
+    (SELECT count(*) FROM screening_screeningitem c JOIN screening_record r ON r.id = c.record_id
+     WHERE c.review_id = %(review)s AND c.stage = %(stage)s
+       AND c.status IN ('conflict', 'decided', 'resolved') AND {records}
+       AND NOT EXISTS (SELECT 1 FROM screening_decision o WHERE o.record_id = c.record_id
+                       AND o.stage = %(stage)s AND o.reviewer_id = %(me)s)),
+    count(*),
+    count(*) FILTER (WHERE i.status = 'open'),
+    count(*) FILTER (WHERE i.status = 'conflict'),
+    count(*) FILTER (WHERE i.status IN ('decided', 'resolved'))
+FROM screening_decision d
+JOIN screening_record r ON r.id = d.record_id
+LEFT JOIN screening_screeningitem i ON i.record_id = d.record_id AND i.stage = d.stage
+WHERE d.review_id = %(review)s AND d.stage = %(stage)s AND d.reviewer_id = %(me)s AND {records}
+"""
+
+
 def queue_counts(*, review: Review, stage: str, reviewer: Any) -> dict[str, int]:
     """The sizes of the reviewer's queues, counted from their own votes and the records that
-    are complete, never by scanning the whole review twice (it runs on every record shown)."""
-    S = ScreeningItem.Status
-    records = stage_records(review=review, stage=stage)
-    mine = (
-        Decision.objects.filter(review=review, stage=stage, reviewer=reviewer).filter(
-            record__in=records.values("pk")
+    are complete, never by scanning the whole review twice (it runs on every record shown).
+    One SQL statement: as ORM expressions, compiling them cost more CPU than running them."""
+    records = _STAGE_RECORDS + (_FULL_TEXT_RECORDS if stage == Stage.FULL_TEXT else "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _QUEUE_COUNTS.format(records=records),
+            {"review": review.pk, "stage": stage, "me": reviewer.pk},
         )
-        if stage == Stage.FULL_TEXT
-        else Decision.objects.filter(
-            review=review, stage=stage, reviewer=reviewer, record__duplicate_of__isnull=True
-        )
-    )
-    item_status = ScreeningItem.objects.filter(record=OuterRef("record_id"), stage=stage).values(
-        "status"
-    )[:1]
-    by_status = dict(
-        mine.annotate(item_status=Subquery(item_status))
-        .values_list("item_status")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("item_status", "n")
-    )
-    complete_by_others = (
-        ScreeningItem.objects.filter(
-            review=review, stage=stage, status__in=[S.CONFLICT, S.DECIDED, S.RESOLVED]
-        )
-        .filter(record__in=records.values("pk"))
-        .exclude(
-            Exists(
-                Decision.objects.filter(
-                    record=OuterRef("record_id"), stage=stage, reviewer=reviewer
-                )
-            )
-        )
-        .count()
-    )
-    total = records.count()
+        total, complete_by_others, mine, awaiting, conflict, resolved = cursor.fetchone()
     return {
-        "to_screen": total - sum(by_status.values()) - complete_by_others,
-        "awaiting": by_status.get(S.OPEN, 0),
-        "conflict": by_status.get(S.CONFLICT, 0),
-        "resolved": by_status.get(S.DECIDED, 0) + by_status.get(S.RESOLVED, 0),
+        "to_screen": total - mine - complete_by_others,
+        "awaiting": awaiting,
+        "conflict": conflict,
+        "resolved": resolved,
     }
 
 
