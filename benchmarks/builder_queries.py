@@ -7,9 +7,9 @@ routine action under 300 ms p95 in the browser; most of the server's share was r
 
 Builds the use-case form (two sections, nine fields) through the services and sends each action
 BUILDER_RUNS times (default 20) with Django's test client: reorder within a section, move to the
-other section and back (the whole list of sections is redrawn), undo a removal, add a field and
-open a field's editor. Prints p50/p95 server ms and the statements each action sends. The
-database is changed: give it one of its own.
+other section (the whole list of sections is redrawn; moved back untimed), remove then undo, add
+a field and open a field's editor. Prints p50/p95 server ms, the statements each action sends
+and the size of its answer. The database is changed: give it one of its own.
 """
 
 from __future__ import annotations
@@ -70,16 +70,24 @@ def main() -> None:
         url = reverse("extraction_fields_reorder", args=[r, f, design.pk])
         return client.post(url, {"order": ",".join(map(str, pks[::-1]))})
 
-    def move(to: int) -> Callable[[], object]:
-        return lambda: client.post(
-            field_url("extraction_field_action", first.pk), {"action": "section", "section": to}
-        )
+    def move(to: int, back: int) -> Callable[[], object]:
+        """Moves the field to `to`, and (untimed) back, so every run moves it."""
+
+        def run() -> object:
+            url = field_url("extraction_field_action", first.pk)
+            response = client.post(url, {"action": "section", "section": to})
+            assert b"is already in" not in response.content  # type: ignore[attr-defined] (test client)
+            untimed.append(lambda: client.post(url, {"action": "section", "section": back}))
+            return response
+
+        return run
 
     def remove_and_undo() -> object:
         url = field_url("extraction_field_action", first.pk)
         client.post(url, {"action": "remove"})
         return client.post(url, {"action": "restore"})
 
+    untimed: list[Callable[[], object]] = []
     counter = iter(range(10_000))
 
     def add() -> object:
@@ -91,8 +99,7 @@ def main() -> None:
 
     actions: list[tuple[str, Callable[[], object]]] = [
         ("reorder", reorder),
-        ("move to other section", move(peer.pk)),
-        ("move back", move(design.pk)),
+        ("move to other section", move(peer.pk, design.pk)),
         ("remove, then undo (2 POSTs)", remove_and_undo),
         ("add field", add),
     ]
@@ -112,6 +119,8 @@ def main() -> None:
                 times.append((time.perf_counter() - start) * 1000)
             statements = len(queries)
             size = len(response.content)  # type: ignore[attr-defined] (a test-client response)
+            while untimed:
+                untimed.pop()()
         print(
             f"{name:28} p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms"
             f"  {statements:3d} statements  {size // 1024} KiB"
