@@ -60,12 +60,16 @@ def test_edit_in_place_saves_with_enter_and_cancels_with_escape(builder):
     page, form = builder
     field = form.fields.get(key="n_randomised")
     row = page.locator(f"#field-{field.pk}")
+    # The editor is not on the page until Edit is opened; then it arrives with the cursor in it.
+    assert page.locator(f"#edit-field-{field.pk}").count() == 0
     row.locator("details.edit-field summary").click()
     edit = page.locator(f"#edit-field-{field.pk}")
+    page.wait_for_function(f"() => document.activeElement?.id === 'id_f{field.pk}_label'")
     edit.locator("[name=label]").fill("Something else")
     edit.locator("[name=label]").press("Escape")
     assert not page.locator(f"#edit-{field.pk}").evaluate("d => d.open")
     assert edit.locator("[name=label]").input_value() == "Participants randomised"
+    assert page.evaluate("() => document.activeElement.textContent") == "Edit"
     row.locator("details.edit-field summary").click()
     edit.locator("[name=label]").fill("N randomised")
     edit.locator("[name=label]").press("Enter")
