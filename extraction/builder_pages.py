@@ -32,7 +32,6 @@ class FieldRow:
     edit_form: FieldEditForm | None = None
     first: bool = False
     last: bool = False
-    editing: bool = False
 
 
 @dataclass
@@ -96,7 +95,7 @@ def section_boxes(
             box.add_form, box.adding = refused.form, True
         for row in rows:
             if refused and refused.field_pk == row.field.pk:
-                row.edit_form, row.editing = cast(FieldEditForm, refused.form), True
+                row.edit_form = cast(FieldEditForm, refused.form)
         boxes.append(box)
     return boxes, removed
 

@@ -110,6 +110,7 @@
     if (link.dataset.loading) return;
     link.dataset.loading = "1";
     htmx.ajax("GET", link.dataset.edit, { target: link, swap: "outerHTML" }).then(() => {
+      delete link.dataset.loading; // still there if the answer was refused: the next open retries
       if (details.open) focusEditor(details);
     });
   }, true); // "toggle" does not bubble: caught on its way down
