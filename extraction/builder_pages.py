@@ -25,11 +25,13 @@ from reviewapp.errors import DomainError
 
 @dataclass
 class FieldRow:
+    """One field's row. Its edit form is rendered only when it is open (a refused edit, or the
+    page without script that opened it): the editor otherwise arrives when Edit is opened."""
+
     field: FormField
-    edit_form: FieldEditForm
+    edit_form: FieldEditForm | None = None
     first: bool = False
     last: bool = False
-    editing: bool = False
 
 
 @dataclass
@@ -50,7 +52,7 @@ class SectionBox:
 @dataclass
 class Refused:
     """A refused add or edit: the bound form (every value typed, the error on its input) and
-    where it belongs on the page."""
+    where it belongs on the page. Unbound, it is an editor opened without script."""
 
     form: FieldForm
     section_pk: int | None = None
@@ -85,13 +87,7 @@ def section_boxes(
     boxes = []
     for i, sv in enumerate(layout):
         rows = [
-            FieldRow(
-                f,
-                FieldEditForm(initial=field_initial(f), auto_id=f"id_f{f.pk}_%s"),
-                first=j == 0,
-                last=j == len(sv.fields) - 1,
-            )
-            for j, f in enumerate(sv.fields)
+            FieldRow(f, first=j == 0, last=j == len(sv.fields) - 1) for j, f in enumerate(sv.fields)
         ]
         add_form = FieldForm(auto_id=f"id_s{sv.section.pk}_%s")
         box = SectionBox(sv.section, rows, add_form, i == 0, i == len(layout) - 1)
@@ -99,9 +95,23 @@ def section_boxes(
             box.add_form, box.adding = refused.form, True
         for row in rows:
             if refused and refused.field_pk == row.field.pk:
-                row.edit_form, row.editing = cast(FieldEditForm, refused.form), True
+                row.edit_form = cast(FieldEditForm, refused.form)
         boxes.append(box)
     return boxes, removed
+
+
+def edit_form(field: FormField) -> FieldEditForm:
+    """The field's editor with what is saved; ids unique on the page."""
+    return FieldEditForm(initial=field_initial(field), auto_id=f"id_f{field.pk}_%s")
+
+
+def editor(request: HttpRequest, form: ExtractionForm, field: FormField) -> HttpResponse:
+    """Edit opened: from htmx only the editor, to put in the row; without script the builder
+    page with that row's editor open."""
+    if not is_htmx(request):
+        return builder_page(request, form, Refused(edit_form(field), field_pk=field.pk))
+    context = {"form": form, "f": field, "edit_form": edit_form(field)}
+    return render(request, "extraction/_field_edit.html", context)
 
 
 def _choices(boxes: list[SectionBox]) -> list[tuple[int, str]]:
@@ -127,7 +137,8 @@ def builder_page(
         "templates": services_builder.template_choices(),
         "copy_sources": selectors.copy_sources(user=request.user),
     }
-    return render(request, "extraction/builder.html", context, status=422 if refused else 200)
+    status = 422 if refused and refused.form.is_bound else 200  # unbound: an editor opened
+    return render(request, "extraction/builder.html", context, status=status)
 
 
 def back_to_builder(form: ExtractionForm, anchor: str = "") -> HttpResponse:

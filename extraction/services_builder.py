@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from simple_history.utils import bulk_update_with_history
 
 from extraction import rules, selectors, services
 from extraction.models import ExtractionForm, FieldType, FormField, FormSection
@@ -154,10 +155,15 @@ def _free_key(key: str, taken: set[str]) -> str:
 
 
 def _renumber(items: Sequence[Any]) -> None:
+    """Numbers `items` (fields or sections) 1, 2, 3... in two statements, whatever their count:
+    one UPDATE of the positions that changed, one INSERT of their history rows."""
+    changed = []
     for position, item in enumerate(items, start=1):
         if item.position != position:
             item.position = position
-            item.save(update_fields=["position"])
+            changed.append(item)
+    if changed:
+        bulk_update_with_history(changed, type(changed[0]), ["position"])
 
 
 def _active_sections(form_id: int) -> QuerySet[FormSection]:

@@ -32,6 +32,11 @@ urlpatterns = [
         views.field_action,
         name="extraction_field_action",
     ),
+    path(
+        P + "forms/<int:form_pk>/fields/<int:field_pk>/edit/",
+        views.field_edit,
+        name="extraction_field_edit",
+    ),
     # The builder's block actions (extraction/views_builder.py).
     path(P + "forms/copy/", views_builder.form_copy, name="extraction_form_copy"),
     path(

@@ -7,13 +7,13 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from extraction import entry_form, exports, selectors, services, services_builder
-from extraction.builder_pages import Done, Refused, builder_call, builder_page, refuse
+from extraction.builder_pages import Done, Refused, builder_call, builder_page, editor, refuse
 from extraction.forms import (
     FieldEditForm,
     FieldForm,
@@ -293,6 +293,18 @@ def field_action(
         section_pk=target.section_id,
         anchor=f"field-{target.pk}",
     )
+
+
+@review_view(Role.LEAD)
+def field_edit(
+    request: HttpRequest, *, review: Review, membership: Membership, form_pk: int, field_pk: int
+) -> HttpResponse:
+    """Edit opened: the field's editor, rendered only now (the rows come without it)."""
+    form = _form(review, form_pk)
+    target = get_object_or_404(FormField, pk=field_pk, form=form)
+    if request.method != "GET":  # looked up first: another review's ids answer 404
+        return HttpResponseNotAllowed(["GET"])
+    return editor(request, form, target)
 
 
 def _field_update(request: HttpRequest, form: ExtractionForm, target: FormField) -> HttpResponse:

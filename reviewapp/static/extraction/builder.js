@@ -42,7 +42,9 @@
   }
 
   function setup(root) {
-    root.querySelectorAll("form.field-form").forEach((form) => {
+    const forms = [...root.querySelectorAll("form.field-form")];
+    if (root.matches && root.matches("form.field-form")) forms.push(root);
+    forms.forEach((form) => {
       const select = form.querySelector("[name=field_type]");
       if (!select || form.dataset.synced) return;
       form.dataset.synced = "1";
@@ -93,6 +95,25 @@
     }
     else if (row && action !== "remove") pending = `#${row.id}`;
   }, true);
+
+  // A row's editor is rendered only when Edit is opened: fetched into the row the first time,
+  // then kept (Esc resets it to what is saved). Opening it puts the cursor in its first input.
+  function focusEditor(details) {
+    const input = details.querySelector("form.field-form input:not([type=hidden]), form.field-form textarea");
+    if (input) input.focus();
+  }
+  document.addEventListener("toggle", (e) => {
+    const details = e.target;
+    if (!details.matches || !details.matches("details.edit-field") || !details.open) return;
+    const link = details.querySelector("a.edit-link");
+    if (!link) return focusEditor(details);
+    if (link.dataset.loading) return;
+    link.dataset.loading = "1";
+    htmx.ajax("GET", link.dataset.edit, { target: link, swap: "outerHTML" }).then(() => {
+      delete link.dataset.loading; // still there if the answer was refused: the next open retries
+      if (details.open) focusEditor(details);
+    });
+  }, true); // "toggle" does not bubble: caught on its way down
 
   document.addEventListener("keydown", (e) => {
     const form = e.target.closest && e.target.closest("form.field-form");
