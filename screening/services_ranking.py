@@ -320,12 +320,27 @@ def _maybe_queue(
 
 
 def _claim_send(state_id: int) -> bool:
+    """Claim the stage's next training for this caller (in its transaction), unless one is
+    queued or running. A decision never waits for a training: the row is locked while a
+    training writes its ranking, and then the claim is skipped, not queued behind it; the
+    training queues the next one itself once it has committed (`ranking_queue_next`)."""
     now = timezone.now()
-    return bool(
-        RankingState.objects.filter(pk=state_id)
+    free = (
+        RankingState.objects.select_for_update(skip_locked=True)
+        .filter(pk=state_id)
         .filter(Q(pending_since__isnull=True) | Q(pending_since__lt=now - PENDING_TTL))
-        .update(pending_since=now)
+        .filter(Q(started_at__isnull=True) | Q(started_at__lt=now - PENDING_TTL))
+        .values_list("pk", flat=True)
     )
+    if not list(free):
+        return False
+    return bool(RankingState.objects.filter(pk=state_id).update(pending_since=now))
+
+
+def ranking_queue_next(*, review_id: int, stage: str) -> list[str]:
+    """After a training has committed: queue the next one if the labels that came in while it
+    ran make it due (decisions made meanwhile did not queue one; see `_claim_send`)."""
+    return _maybe_queue(review_id, stages=[stage])
 
 
 def ranking_retrain_now(*, review: Review) -> None:

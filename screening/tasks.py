@@ -46,6 +46,7 @@ def train_ranking_task(self: Any, review_id: int, stage: str) -> int | None:
             # A worker shares the cores with the web processes: it trains on what they leave.
             with background_priority():
                 state = services_ranking.ranking_train(review_id=review_id, stage=stage)
+            services_ranking.ranking_queue_next(review_id=review_id, stage=stage)
     except Exception as exc:
         # The lead sees the failure on the screening page; screening goes on with the last
         # ranking. Retry with backoff (1, 2, 4, ... s, capped at a minute).
