@@ -32,6 +32,8 @@ OWN_DATABASE = {
     "figure_download": "reviewapp_bench_figures",
     "ui_actions": "reviewapp_bench_ui",
     "builder_actions": "reviewapp_bench_builder",
+    "builder_queries": "reviewapp_bench_builder_q",
+    "analysis_page": "reviewapp_bench_page",
 }
 
 
