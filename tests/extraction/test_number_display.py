@@ -32,6 +32,14 @@ def test_the_builder_shows_an_integer_minimum_as_typed(client_for, review, lead,
     FormField.objects.filter(pk=field.pk).update(
         field_type="integer", min_value=Decimal("2"), max_value=Decimal("10")
     )
-    body = client_for(lead).get(f"/reviews/{review.pk}/extraction/forms/{sheet.pk}/").content
+    # The builder fetches a field's edit form when Edit is opened.
+    body = (
+        client_for(lead)
+        .get(
+            f"/reviews/{review.pk}/extraction/forms/{sheet.pk}/fields/{field.pk}/edit/",
+            headers={"HX-Request": "true"},
+        )
+        .content
+    )
     assert b"2.000000" not in body and b"10.000000" not in body
     assert b'value="2"' in body and b'value="10"' in body
